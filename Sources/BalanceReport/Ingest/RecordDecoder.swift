@@ -1,0 +1,115 @@
+/// Access to one source record's fields in schema order, whatever the file format.
+protocol SourceFields {
+    /// The bytes of schema field `index` (empty when the source has no such field).
+    func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R
+}
+
+/// Per-file settings that decide how field text is read.
+public struct DecodingOptions: Sendable {
+    /// Offset applied to timestamps written without one (SPEC §2.4: +03:00 unless set per run).
+    public var naiveOffsetSeconds: Int64
+    public var decimalMark: DecimalMark
+
+    public init(naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds, decimalMark: DecimalMark = .point) {
+        self.naiveOffsetSeconds = naiveOffsetSeconds
+        self.decimalMark = decimalMark
+    }
+}
+
+/// Turns a record's raw fields into a typed record or the reason it is rejected.
+struct RecordDecoder {
+    var options: DecodingOptions
+
+    func text<F: SourceFields>(_ fields: F, _ index: Int, _ name: String) throws(FieldError) -> String {
+        let value: String? = fields.withField(index) { bytes in
+            bytes.isEmpty ? "" : String(validating: bytes, as: UTF8.self)
+        }
+        guard let value else { throw FieldError("\(name) is not valid UTF-8") }
+        return value
+    }
+
+    func required<F: SourceFields>(_ fields: F, _ index: Int, _ name: String) throws(FieldError) -> String {
+        let value = try text(fields, index, name)
+        guard !value.isEmpty else { throw FieldError("\(name) is empty") }
+        return value
+    }
+
+    func instant<F: SourceFields>(_ fields: F, _ index: Int, _ name: String) throws(FieldError) -> Instant {
+        let offset = options.naiveOffsetSeconds
+        let result: Result<Instant, FieldError> = fields.withField(index) { bytes in
+            Result { () throws(FieldError) -> Instant in try TimestampParser.parse(bytes, naiveOffsetSeconds: offset) }
+        }
+        do { return try result.get() } catch { throw FieldError(name == "timestamp" ? error.message : "\(name): \(error.message)") }
+    }
+
+    func money<F: SourceFields>(_ fields: F, _ index: Int, _ name: String, allowNegative: Bool) throws(FieldError) -> Money {
+        let mark = options.decimalMark
+        let result: Result<Money, FieldError> = fields.withField(index) { bytes in
+            Result { () throws(FieldError) -> Money in try AmountParser.parse(bytes, mark: mark, allowNegative: allowNegative) }
+        }
+        do { return try result.get() } catch { throw FieldError(name == "amount" ? error.message : "\(name): \(error.message)") }
+    }
+
+    func isEmpty<F: SourceFields>(_ fields: F, _ index: Int) -> Bool {
+        fields.withField(index) { $0.isEmpty }
+    }
+
+    // Field positions follow `RecordKind.fields`.
+    func transaction<F: SourceFields>(_ fields: F, at source: SourceLocation) throws(FieldError) -> Transaction {
+        let id = try required(fields, 0, "id")
+        let instant = try self.instant(fields, 1, "timestamp")
+        let clientID = try required(fields, 2, "client_id")
+        let typeText = try required(fields, 3, "type")
+        guard let kind = TransactionKind(rawValue: typeText) else {
+            throw FieldError("unknown type '\(typeText)' (expected topup, charge or refund)")
+        }
+        let service = try text(fields, 4, "service")
+        if kind == .topup && !service.isEmpty { throw FieldError("a topup must have an empty service") }
+        if kind != .topup && service.isEmpty { throw FieldError("a \(kind.rawValue) needs a service") }
+        let amount = try money(fields, 5, "amount", allowNegative: false)
+        guard amount.micros > 0 else { throw FieldError("amount must be positive") }
+        var currency = try text(fields, 6, "currency")
+        if currency.isEmpty { currency = "RUB" }
+        guard currency.utf8.count == 3, currency.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
+            throw FieldError("currency '\(currency)' is not a three-letter code")
+        }
+        let description = try text(fields, 7, "description")
+        return Transaction(id: id, instant: instant, clientID: clientID, kind: kind, service: service,
+                           amount: amount, currency: currency, description: description, source: source)
+    }
+
+    func client<F: SourceFields>(_ fields: F, at source: SourceLocation) throws(FieldError) -> ClientRecord {
+        let id = try required(fields, 0, "client_id")
+        let name = try text(fields, 1, "name")
+        let email = try required(fields, 2, "email")
+        guard email.contains("@") else { throw FieldError("email '\(email)' has no @") }
+        let phone = try text(fields, 3, "phone")
+        var partner = try text(fields, 4, "partner_id")
+        if partner.isEmpty { partner = "default" }
+        var checkpoint: BalanceCheckpoint? = nil
+        let hasBalance = !isEmpty(fields, 5)
+        let hasBalanceAt = !isEmpty(fields, 6)
+        if hasBalance != hasBalanceAt { throw FieldError("balance and balance_at go together") }
+        if hasBalance {
+            checkpoint = BalanceCheckpoint(balance: try money(fields, 5, "balance", allowNegative: true),
+                                           at: try instant(fields, 6, "balance_at"))
+        }
+        return ClientRecord(id: id, name: name, email: email, phone: phone, partnerID: partner,
+                            checkpoint: checkpoint, source: source)
+    }
+
+    func event<F: SourceFields>(_ fields: F, at source: SourceLocation) throws(FieldError) -> ClientEvent {
+        let id = try required(fields, 0, "client_id")
+        let instant = try self.instant(fields, 1, "timestamp")
+        let typeText = try required(fields, 2, "type")
+        guard let kind = ClientEventKind(rawValue: typeText) else {
+            throw FieldError("unknown event type '\(typeText)' (expected invited, confirmed, blocked, unblocked or removed)")
+        }
+        return ClientEvent(clientID: id, instant: instant, kind: kind, source: source)
+    }
+
+    /// The amount of a record that is being rejected, when it can still be read (for the control totals).
+    func salvageAmount<F: SourceFields>(_ fields: F) -> Money? {
+        try? money(fields, 5, "amount", allowNegative: false)
+    }
+}

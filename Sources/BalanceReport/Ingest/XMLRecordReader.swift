@@ -1,0 +1,153 @@
+internal import CLibXML2
+
+/// A problem that makes an XML export unreadable; `line` is where libxml2 stopped.
+public struct XMLReadError: Error, Equatable, Sendable {
+    public var line: Int
+    public var reason: String
+}
+
+/// One record element of an XML export, its fields in schema order.
+public struct XMLRecord: Sendable {
+    public var kind: RecordKind
+    public var line: Int
+    /// Values by schema position; `nil` where the record does not have the field.
+    /// Fields outside the schema are ignored, as extra CSV columns are.
+    public var values: [String?]
+}
+
+/// Reads `<root><clients|events|transactions><record …/>…</…></root>` exports with libxml2's
+/// streaming `xmlTextReader`: fields are attributes or child elements.
+///
+/// Hostile documents are refused, never expanded: no network, no DTD loading, no entity
+/// substitution, and any DOCTYPE or entity reference is an error.
+public enum XMLRecordReader {
+    /// The only parser options this product ever passes to libxml2 (pinned by a unit test).
+    public static let parserOptions: Int32 = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+
+    /// Largest text a single field may hold; a longer one is an error, so memory stays bounded.
+    public static let maxFieldBytes = 1 << 20
+
+    private final class ErrorSink {
+        var first: XMLReadError?
+    }
+
+    /// Reads every record of the file. Throws at the first problem: a document that is not
+    /// well-formed is rejected whole, never read in part.
+    public static func read(path: String, mapping: HeaderMapping, onRecord: (XMLRecord) throws -> Void) throws {
+        guard let reader = xmlReaderForFile(path, nil, parserOptions) else {
+            throw XMLReadError(line: 0, reason: "cannot open as XML")
+        }
+        defer { xmlFreeTextReader(reader) }
+        let sink = ErrorSink()
+        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
+        xmlTextReaderSetStructuredErrorHandler(reader, { context, error in
+            guard let context, let error else { return }
+            let sink = Unmanaged<ErrorSink>.fromOpaque(context).takeUnretainedValue()
+            guard sink.first == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+            let message = error.pointee.message.map { String(cString: $0) } ?? "XML error"
+            sink.first = XMLReadError(line: Int(error.pointee.line),
+                                      reason: "not well-formed XML: " + message.trimmingWhitespace())
+        }, sinkPointer)
+
+        func fail(_ reason: String) -> XMLReadError {
+            XMLReadError(line: Int(xmlTextReaderGetParserLineNumber(reader)), reason: reason)
+        }
+        func name() -> String {
+            guard let raw = xmlTextReaderConstLocalName(reader) else { return "" }
+            return String(cString: raw)
+        }
+        func value() -> String {
+            guard let raw = xmlTextReaderConstValue(reader) else { return "" }
+            return String(cString: raw)
+        }
+
+        var sawRoot = false
+        var section: RecordKind? = nil
+        var record: XMLRecord? = nil
+        var fieldName: String? = nil
+        var fieldText = ""
+
+        while true {
+            let status = xmlTextReaderRead(reader)
+            if status == 0 { break }
+            if status < 0 {
+                throw sink.first ?? fail("not well-formed XML")
+            }
+            let type = xmlTextReaderNodeType(reader)
+            let depth = Int(xmlTextReaderDepth(reader))
+            switch type {
+            case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
+                throw fail("a DOCTYPE is not allowed in an export")
+            case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue), Int32(XML_READER_TYPE_ENTITY.rawValue):
+                throw fail("entity references are not allowed in an export")
+            case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+                let element = name()
+                let empty = xmlTextReaderIsEmptyElement(reader) == 1
+                switch depth {
+                case 0:
+                    sawRoot = true
+                case 1:
+                    guard let kind = RecordKind.allCases.first(where: { $0.xmlSection == element }) else {
+                        throw fail("unexpected element <\(element)> (expected clients, events or transactions)")
+                    }
+                    section = empty ? nil : kind
+                case 2:
+                    guard let kind = section, element == kind.xmlRecord else {
+                        throw fail("unexpected element <\(element)> in <\(section?.xmlSection ?? "?")>")
+                    }
+                    var current = XMLRecord(kind: kind, line: Int(xmlTextReaderGetParserLineNumber(reader)),
+                                            values: Array(repeating: nil, count: kind.fields.count))
+                    while xmlTextReaderMoveToNextAttribute(reader) == 1 {
+                        assign(&current, name: mapping.canonicalName(name()), value: value())
+                    }
+                    _ = xmlTextReaderMoveToElement(reader)
+                    if empty { try onRecord(current) } else { record = current }
+                case 3:
+                    guard record != nil else { throw fail("unexpected element <\(element)>") }
+                    if empty {
+                        assign(&record!, name: mapping.canonicalName(element), value: "")
+                    } else {
+                        fieldName = mapping.canonicalName(element)
+                        fieldText = ""
+                    }
+                default:
+                    throw fail("element <\(element)> is nested too deep (a field holds text only)")
+                }
+            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue):
+                guard fieldName != nil, depth == 4 else {
+                    if value().trimmingWhitespace().isEmpty { continue }
+                    throw fail("unexpected text outside a field")
+                }
+                fieldText += value()
+                if fieldText.utf8.count > maxFieldBytes { throw fail("a field is longer than 1 MiB") }
+            case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+                if depth == 3, let field = fieldName {
+                    assign(&record!, name: field, value: fieldText.trimmingWhitespace())
+                    fieldName = nil
+                } else if depth == 2, let finished = record {
+                    try onRecord(finished)
+                    record = nil
+                } else if depth == 1 {
+                    section = nil
+                }
+            default:
+                continue
+            }
+        }
+        if let error = sink.first { throw error }
+        if !sawRoot { throw XMLReadError(line: 1, reason: "the document has no root element") }
+    }
+
+    private static func assign(_ record: inout XMLRecord, name: String, value: String) {
+        if let index = record.kind.fields.firstIndex(of: name) {
+            record.values[index] = value
+        }
+    }
+}
+
+extension XMLRecord: SourceFields {
+    func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        guard var text = values[index] else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return try text.withUTF8(body)
+    }
+}

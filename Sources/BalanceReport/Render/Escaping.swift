@@ -1,0 +1,91 @@
+/// The CSV flavours the tool writes.
+public enum CSVDialect: String, Sendable, CaseIterable {
+    /// RFC 4180 with `,`, `.` as decimal mark, LF line ends, no BOM.
+    case standard
+    /// What Excel for Russia opens without an import wizard: UTF-8 BOM, `;`, decimal comma, CRLF.
+    case excelRU = "excel-ru"
+
+    public var separator: Character { self == .standard ? "," : ";" }
+    public var decimalMark: Character { self == .standard ? "." : "," }
+    public var lineEnd: String { self == .standard ? "\n" : "\r\n" }
+    public var byteOrderMark: [UInt8] { self == .standard ? [] : [0xEF, 0xBB, 0xBF] }
+}
+
+/// Escaping of data text for the document it is written into. Template authors never escape:
+/// the renderer does it for every value.
+public enum Escaping {
+    public static func append(_ text: String, for contentType: ContentType, to output: inout [UInt8]) {
+        switch contentType {
+        case .html: appendHTML(text, to: &output)
+        case .csv(let dialect): appendCSVCell(text, separator: UInt8(ascii: dialect.separator.unicodeScalars.first!), to: &output)
+        }
+    }
+
+    /// `& < > " '` as entities: safe in element content and in quoted attributes alike.
+    public static func appendHTML(_ text: String, to output: inout [UInt8]) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "&"): output.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): output.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): output.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\""): output.append(contentsOf: "&quot;".utf8)
+            case UInt8(ascii: "'"): output.append(contentsOf: "&#39;".utf8)
+            default: output.append(byte)
+            }
+        }
+    }
+
+    public static func html(_ text: String) -> String {
+        var output: [UInt8] = []
+        appendHTML(text, to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// One CSV cell: quoted as RFC 4180 requires, and neutralised against spreadsheet formulas —
+    /// text starting with `= + - @`, tab, CR, LF or NUL gets a leading `'` (and quotes). A plain
+    /// number such as `-1500.00` or `-1500,00` is left as it is: it cannot be a formula.
+    public static func appendCSVCell(_ text: String, separator: UInt8, to output: inout [UInt8]) {
+        let utf8 = text.utf8
+        let formula = utf8.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D, 0x0A, 0x00].contains($0) } ?? false
+        let neutralise = formula && !isPlainNumber(utf8)
+        let needsQuotes = neutralise || utf8.contains { $0 == separator || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        if !needsQuotes {
+            output.append(contentsOf: utf8)
+            return
+        }
+        output.append(UInt8(ascii: "\""))
+        if neutralise { output.append(UInt8(ascii: "'")) }
+        for byte in utf8 {
+            if byte == UInt8(ascii: "\"") { output.append(byte) }
+            output.append(byte)
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+
+    public static func csvCell(_ text: String, dialect: CSVDialect = .standard) -> String {
+        var output: [UInt8] = []
+        appendCSVCell(text, separator: UInt8(ascii: dialect.separator.unicodeScalars.first!), to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// `-?digits([.,]digits)?`
+    static func isPlainNumber(_ utf8: String.UTF8View) -> Bool {
+        var index = utf8.startIndex
+        if index < utf8.endIndex && utf8[index] == UInt8(ascii: "-") { index = utf8.index(after: index) }
+        var digits = 0
+        var sawMark = false
+        var fractionDigits = 0
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte >= 0x30 && byte <= 0x39 {
+                if sawMark { fractionDigits += 1 } else { digits += 1 }
+            } else if (byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && !sawMark && digits > 0 {
+                sawMark = true
+            } else {
+                return false
+            }
+            index = utf8.index(after: index)
+        }
+        return digits > 0 && (!sawMark || fractionDigits > 0)
+    }
+}

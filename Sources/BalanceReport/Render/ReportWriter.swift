@@ -1,0 +1,127 @@
+internal import CSystemShims
+import Glibc
+
+/// Why output could not be written; nothing half-written is left at the destination.
+public struct OutputError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Writes a run's files into a fresh staging folder beside `--out` and publishes them in one
+/// step: a rename, or an atomic exchange with the previous output. A run that fails or is killed
+/// leaves the previous output as it was, never a mix.
+public final class ReportWriter {
+    public let destination: String
+    public let staging: String
+    private var published = false
+    private var createdFolders = Set<String>()
+    /// Paths written so far, relative to the output folder.
+    public private(set) var writtenFiles: [String] = []
+
+    public init(destination: String) throws(OutputError) {
+        var trimmed = destination
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard !trimmed.isEmpty else { throw OutputError("--out is empty") }
+        self.destination = trimmed
+        let parent = ReportWriter.parent(of: trimmed)
+        var status = stat()
+        guard stat(parent, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw OutputError("the folder \(parent) that would hold \(trimmed) does not exist")
+        }
+        var template = Array((parent == "/" ? "" : parent) .utf8CString.dropLast()) + Array("/.balance-report-staging-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw OutputError("cannot create a staging folder in \(parent): \(String(cString: strerror(errno)))")
+        }
+        staging = String(cString: made)
+    }
+
+    deinit {
+        if !published { ReportWriter.removeTree(staging) }
+    }
+
+    /// Writes one file; `relativePath` is built from safe names only ("a/b/c.csv").
+    public func write(_ relativePath: String, _ bytes: [UInt8]) throws(OutputError) {
+        let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
+        guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }) else {
+            throw OutputError("refusing to write the unsafe path \(relativePath)")
+        }
+        var folder = staging
+        for component in components.dropLast() {
+            folder += "/" + component
+            if !createdFolders.contains(folder) {
+                if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+                    throw OutputError("cannot create \(folder): \(String(cString: strerror(errno)))")
+                }
+                createdFolders.insert(folder)
+            }
+        }
+        let path = staging + "/" + relativePath
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            if errno == EEXIST { throw OutputError("two reports would share the file \(relativePath)") }
+            throw OutputError("cannot create \(relativePath): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress! + offset, bytes.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw OutputError("cannot write \(relativePath): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+        writtenFiles.append(relativePath)
+    }
+
+    /// Makes the staged output the destination's content in one atomic step.
+    public func publish() throws(OutputError) {
+        var status = stat()
+        if lstat(destination, &status) == 0 {
+            guard (status.st_mode & S_IFMT) == S_IFDIR else {
+                throw OutputError("\(destination) exists and is not a folder")
+            }
+            guard br_exchange_paths(staging, destination) == 0 else {
+                throw OutputError("cannot replace \(destination): \(String(cString: strerror(errno)))")
+            }
+            published = true
+            // The staging path now holds the previous output.
+            ReportWriter.removeTree(staging)
+        } else {
+            guard rename(staging, destination) == 0 else {
+                throw OutputError("cannot create \(destination): \(String(cString: strerror(errno)))")
+            }
+            published = true
+        }
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Deletes a folder tree without following symbolic links.
+    static func removeTree(_ path: String) {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        if (status.st_mode & S_IFMT) == S_IFDIR {
+            if let dir = opendir(path) {
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let name = withUnsafePointer(to: entry.pointee.d_name) {
+                        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                    }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                for name in names { removeTree(path + "/" + name) }
+            }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}

@@ -1,0 +1,290 @@
+/// A template error: the file name, the line and what is wrong.
+public struct TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var template: String
+    public var line: Int
+    public var message: String
+    public var description: String { "\(template):\(line): \(message)" }
+}
+
+/// What a name in a template stands for.
+public enum TemplateValue {
+    /// Text, escaped for the template's content type when written.
+    case text(String)
+    /// A condition: `{{#name}}` renders its block once when true, `{{^name}}` when false.
+    case flag(Bool)
+    /// Rows made on demand, so a million-row table is never held as scopes.
+    case rows(count: Int, row: (Int) -> any TemplateScope)
+    /// A nested scope.
+    case scope(any TemplateScope)
+}
+
+/// Something a template can look names up in.
+public protocol TemplateScope {
+    /// The value of `name`, or `nil` when this scope does not define it (the enclosing scope is asked next).
+    func value(_ name: String) -> TemplateValue?
+}
+
+/// How text from the data is made safe for the document it lands in.
+public enum ContentType: Sendable, Equatable {
+    case html
+    case csv(CSVDialect)
+}
+
+/// A logic-less template in Mustache syntax: `{{name}}`, `{{#section}}…{{/section}}`,
+/// `{{^inverted}}…{{/inverted}}` and `{{! comments }}`, standalone tag lines leaving no blank line.
+///
+/// Every value is escaped for the content type; the unescaped forms `{{{…}}}` and `{{&…}}` and
+/// partials are refused when the template is compiled, so no edit to a template can let data
+/// through raw. A name that no scope defines is an error, not an empty string, so a typo cannot
+/// quietly blank a column. Templates are compiled once into literal byte chunks and lookups.
+public struct Template: Sendable {
+    indirect enum Node: Sendable {
+        case literal([UInt8])
+        case variable(path: [String], line: Int)
+        case section(name: String, inverted: Bool, body: [Node], line: Int)
+    }
+
+    public let name: String
+    public let contentType: ContentType
+    let nodes: [Node]
+
+    /// Compiles `source`. For CSV templates, which are written in the plain dialect (`,` and LF),
+    /// the literal text is turned into the target dialect's separator and line end here.
+    public init(name: String, source: String, contentType: ContentType) throws(TemplateError) {
+        self.name = name
+        self.contentType = contentType
+        var tokens = try Template.tokenize(source.replacingOccurrences(of: "\r\n", with: "\n"), name: name)
+        Template.stripStandaloneLines(&tokens)
+        if case .csv(let dialect) = contentType, dialect != .standard {
+            tokens = tokens.map { token in
+                guard case .text(let text) = token.kind else { return token }
+                var converted = text.replacingOccurrences(of: ",", with: String(dialect.separator))
+                if dialect.lineEnd != "\n" { converted = converted.replacingOccurrences(of: "\n", with: dialect.lineEnd) }
+                return Token(kind: .text(converted), line: token.line)
+            }
+        }
+        var index = 0
+        nodes = try Template.parse(tokens, &index, closing: nil, name: name)
+    }
+
+    public func render(_ scope: any TemplateScope, into output: inout [UInt8]) throws(TemplateError) {
+        var stack: [any TemplateScope] = [scope]
+        try render(nodes, &stack, &output)
+    }
+
+    public func render(_ scope: any TemplateScope) throws(TemplateError) -> [UInt8] {
+        var output: [UInt8] = []
+        try render(scope, into: &output)
+        return output
+    }
+
+    private func render(_ nodes: [Node], _ stack: inout [any TemplateScope], _ output: inout [UInt8]) throws(TemplateError) {
+        for node in nodes {
+            switch node {
+            case .literal(let bytes):
+                output.append(contentsOf: bytes)
+            case .variable(let path, let line):
+                guard let value = lookup(path, stack) else {
+                    throw TemplateError(template: name, line: line, message: "unknown name '\(path.joined(separator: "."))'")
+                }
+                guard case .text(let text) = value else {
+                    throw TemplateError(template: name, line: line, message: "'\(path.joined(separator: "."))' is a section, not a value")
+                }
+                Escaping.append(text, for: contentType, to: &output)
+            case .section(let sectionName, let inverted, let body, let line):
+                guard let value = lookup([sectionName], stack) else {
+                    throw TemplateError(template: name, line: line, message: "unknown section '\(sectionName)'")
+                }
+                switch value {
+                case .flag(let on):
+                    if on != inverted { try render(body, &stack, &output) }
+                case .text(let text):
+                    if text.isEmpty == inverted { try render(body, &stack, &output) }
+                case .rows(let count, let row):
+                    if inverted {
+                        if count == 0 { try render(body, &stack, &output) }
+                    } else {
+                        for index in 0..<count {
+                            stack.append(row(index))
+                            try render(body, &stack, &output)
+                            stack.removeLast()
+                        }
+                    }
+                case .scope(let scope):
+                    if !inverted {
+                        stack.append(scope)
+                        try render(body, &stack, &output)
+                        stack.removeLast()
+                    }
+                }
+            }
+        }
+    }
+
+    private func lookup(_ path: [String], _ stack: [any TemplateScope]) -> TemplateValue? {
+        var found: TemplateValue? = nil
+        for scope in stack.reversed() {
+            if let value = scope.value(path[0]) { found = value; break }
+        }
+        for part in path.dropFirst() {
+            guard case .scope(let inner)? = found else { return nil }
+            found = inner.value(part)
+        }
+        return found
+    }
+
+    // MARK: - Compiling
+
+    struct Token {
+        enum Kind {
+            case text(String)
+            case variable(String)
+            case open(String, inverted: Bool)
+            case close(String)
+            case comment
+        }
+        var kind: Kind
+        var line: Int
+
+        var isStandaloneCandidate: Bool {
+            switch kind {
+            case .text, .variable: return false
+            default: return true
+            }
+        }
+    }
+
+    static func tokenize(_ source: String, name: String) throws(TemplateError) -> [Token] {
+        var tokens: [Token] = []
+        var rest = Substring(source)
+        var line = 1
+        while let open = rest.firstRange(of: "{{") {
+            let text = rest[..<open.lowerBound]
+            if !text.isEmpty { tokens.append(Token(kind: .text(String(text)), line: line)) }
+            line += text.count(where: { $0 == "\n" })
+            guard let close = rest[open.upperBound...].firstRange(of: "}}") else {
+                throw TemplateError(template: name, line: line, message: "'{{' is never closed")
+            }
+            let content = rest[open.upperBound..<close.lowerBound]
+            let tagLine = line
+            line += content.count(where: { $0 == "\n" })
+            rest = rest[close.upperBound...]
+            let trimmed = content.trimmingCharacters(in: " \t\n\r")
+            guard let sigil = trimmed.first else {
+                throw TemplateError(template: name, line: tagLine, message: "empty tag")
+            }
+            func nameAfterSigil() throws(TemplateError) -> String {
+                let tagName = trimmed.dropFirst().trimmingCharacters(in: " \t\n\r")
+                guard !tagName.isEmpty else { throw TemplateError(template: name, line: tagLine, message: "a tag without a name") }
+                return tagName
+            }
+            switch sigil {
+            case "{", "&":
+                throw TemplateError(template: name, line: tagLine, message: "unescaped output ({{{…}}} or {{&…}}) is not allowed: every value is escaped")
+            case ">", "<", "$", "=":
+                throw TemplateError(template: name, line: tagLine, message: "partials, blocks and delimiter changes are not supported")
+            case "!":
+                tokens.append(Token(kind: .comment, line: tagLine))
+            case "#":
+                tokens.append(Token(kind: .open(try nameAfterSigil(), inverted: false), line: tagLine))
+            case "^":
+                tokens.append(Token(kind: .open(try nameAfterSigil(), inverted: true), line: tagLine))
+            case "/":
+                tokens.append(Token(kind: .close(try nameAfterSigil()), line: tagLine))
+            default:
+                guard trimmed.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else {
+                    throw TemplateError(template: name, line: tagLine, message: "'\(trimmed)' is not a name")
+                }
+                tokens.append(Token(kind: .variable(trimmed), line: tagLine))
+            }
+        }
+        if !rest.isEmpty { tokens.append(Token(kind: .text(String(rest)), line: line)) }
+        return tokens
+    }
+
+    /// Mustache's standalone rule: a line holding only a section, inverted, closing or comment
+    /// tag (and white space) is removed whole.
+    static func stripStandaloneLines(_ tokens: inout [Token]) {
+        var keepFrom = [Int: String.Index]()   // text token index → start of what stays
+        var keepUpTo = [Int: String.Index]()   // text token index → end of what stays
+        for (index, token) in tokens.enumerated() where token.isStandaloneCandidate {
+            // Before: start of template, or a text ending in newline + blanks (or only blanks at template start).
+            var before: String.Index? = nil
+            if index > 0 {
+                guard case .text(let text) = tokens[index - 1].kind else { continue }
+                if let newline = text.lastIndex(of: "\n") {
+                    let tail = text[text.index(after: newline)...]
+                    guard tail.allSatisfy({ $0 == " " || $0 == "\t" }) else { continue }
+                    before = text.index(after: newline)
+                } else {
+                    guard index == 1, text.allSatisfy({ $0 == " " || $0 == "\t" }) else { continue }
+                    before = text.startIndex
+                }
+            }
+            // After: end of template, or a text starting with blanks + newline.
+            var after: String.Index? = nil
+            if index + 1 < tokens.count {
+                guard case .text(let text) = tokens[index + 1].kind else { continue }
+                guard let newline = text.firstIndex(of: "\n"),
+                      text[..<newline].allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) else { continue }
+                after = text.index(after: newline)
+            }
+            if let before { keepUpTo[index - 1] = before }
+            if let after { keepFrom[index + 1] = after }
+        }
+        for index in Set(keepFrom.keys).union(keepUpTo.keys) {
+            guard case .text(let text) = tokens[index].kind else { continue }
+            let from = keepFrom[index] ?? text.startIndex
+            let upTo = keepUpTo[index] ?? text.endIndex
+            tokens[index].kind = .text(from < upTo ? String(text[from..<upTo]) : "")
+        }
+    }
+
+    static func parse(_ tokens: [Token], _ index: inout Int, closing: (name: String, line: Int)?, name: String) throws(TemplateError) -> [Node] {
+        var nodes: [Node] = []
+        while index < tokens.count {
+            let token = tokens[index]
+            index += 1
+            switch token.kind {
+            case .text(let text):
+                if !text.isEmpty { nodes.append(.literal(Array(text.utf8))) }
+            case .comment:
+                continue
+            case .variable(let path):
+                nodes.append(.variable(path: path.split(separator: ".").map(String.init), line: token.line))
+            case .open(let sectionName, let inverted):
+                let body = try parse(tokens, &index, closing: (sectionName, token.line), name: name)
+                nodes.append(.section(name: sectionName, inverted: inverted, body: body, line: token.line))
+            case .close(let closed):
+                guard let closing, closing.name == closed else {
+                    throw TemplateError(template: name, line: token.line, message: "{{/\(closed)}} closes nothing open")
+                }
+                return nodes
+            }
+        }
+        if let closing {
+            throw TemplateError(template: name, line: closing.line, message: "{{#\(closing.name)}} is never closed")
+        }
+        return nodes
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        guard let first = firstIndex(where: { !set.contains($0) }) else { return "" }
+        let last = lastIndex(where: { !set.contains($0) })!
+        return String(self[first...last])
+    }
+
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        result += rest
+        return result
+    }
+}

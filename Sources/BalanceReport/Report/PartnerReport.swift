@@ -1,0 +1,186 @@
+/// Opening and closing balance and the period's movements of one client (or a partner's sum).
+public struct BalanceMovement: Sendable, Equatable {
+    public var opening = Money.zero
+    public var topups = Money.zero
+    public var charges = Money.zero
+    public var refunds = Money.zero
+    public var closing = Money.zero
+
+    public init() {}
+
+    public static func + (a: BalanceMovement, b: BalanceMovement) -> BalanceMovement {
+        var sum = BalanceMovement()
+        sum.opening = a.opening + b.opening
+        sum.topups = a.topups + b.topups
+        sum.charges = a.charges + b.charges
+        sum.refunds = a.refunds + b.refunds
+        sum.closing = a.closing + b.closing
+        return sum
+    }
+}
+
+/// A line of a client's detail: a transaction and the balance right after it.
+public struct DetailLine: Sendable, Equatable {
+    public var transaction: Transaction
+    public var balanceAfter: Money
+}
+
+/// Spend on one service: charges − refunds.
+public struct ServiceSpend: Sendable, Equatable {
+    public var service: String
+    public var charged = Money.zero
+    public var refunded = Money.zero
+    public var net: Money { charged - refunded }
+
+    public init(service: String) { self.service = service }
+}
+
+/// Spend on one service on one Moscow calendar day.
+public struct DailySpend: Sendable, Equatable {
+    public var date: CivilDate
+    public var service: String
+    public var net: Money
+}
+
+/// Everything a partner's reports show of one client.
+public struct ClientReport: Sendable {
+    public var client: ClientRecord
+    /// State at the period end, and the moment of the event that set it (`nil` without events).
+    public var state: ClientState
+    public var stateSince: Instant?
+    /// The period ∩ attachment windows.
+    public var visibleIntervals: [Interval]
+    /// `nil` when nothing of the period is visible (invited, never confirmed): the money is not the partner's.
+    public var movement: BalanceMovement?
+    public var detail: [DetailLine]
+    /// By service name.
+    public var services: [ServiceSpend]
+    /// By date, then service.
+    public var daily: [DailySpend]
+}
+
+/// One partner's view of the period.
+public struct PartnerReport: Sendable {
+    public var partnerID: String
+    /// By client id.
+    public var clients: [ClientReport]
+    /// Sum over the clients whose money is visible.
+    public var totals: BalanceMovement
+    /// Spend per service over all clients, by service name.
+    public var services: [ServiceSpend]
+}
+
+/// What Report hands to Render: the partners' reports and the run summary.
+public struct RunReport: Sendable {
+    public var period: ReportPeriod
+    public var currency: String
+    public var partners: [PartnerReport]
+    public var summary: RunSummary
+}
+
+/// Builds partner reports from the ledger. Pure functions over values.
+public enum ReportBuilder {
+    public static func build(ledger: Ledger, export: IngestedExport, period: ReportPeriod) -> RunReport {
+        let range = period.interval
+        var byPartner: [String: [ClientReport]] = [:]
+        for client in ledger.clients.values {
+            guard let report = clientReport(client, period: range) else { continue }
+            byPartner[client.record.partnerID, default: []].append(report)
+        }
+        let partners = byPartner.keys.sorted(by: byteOrder).map { id -> PartnerReport in
+            let clients = byPartner[id]!.sorted { byteOrder($0.client.id, $1.client.id) }
+            return PartnerReport(partnerID: id, clients: clients,
+                                 totals: clients.compactMap(\.movement).reduce(BalanceMovement(), +),
+                                 services: mergeServices(clients.flatMap(\.services)))
+        }
+        let summary = RunSummary.build(ledger: ledger, export: export, period: range, partners: partners)
+        return RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
+    }
+
+    /// The client's report, or `nil` when the partner's reports do not list it: listed are the
+    /// clients invited, active or blocked at the period end, and those attached at some moment of it.
+    static func clientReport(_ client: LedgerClient, period: Interval) -> ClientReport? {
+        let visible = client.timeline.visibleIntervals(in: period)
+        guard let (state, since) = client.timeline.state(at: period.end) else { return nil }
+        guard state != .removed || !visible.isEmpty else { return nil }
+
+        guard !visible.isEmpty else {
+            return ClientReport(client: client.record, state: state, stateSince: since, visibleIntervals: [],
+                                movement: nil, detail: [], services: [], daily: [])
+        }
+        let transactions = client.transactions
+        // Running net: prefix[i] = net of the first i transactions in balance order.
+        var prefix = [Money](repeating: .zero, count: transactions.count + 1)
+        for (index, transaction) in transactions.enumerated() {
+            prefix[index + 1] = prefix[index] + transaction.net
+        }
+        func netBefore(_ t: Instant) -> Money { prefix[lowerBound(transactions, t)] }
+        // balance(T) = B + net(before T) − net(before Tb); B = 0 and Tb = −∞ without a checkpoint.
+        let base = client.record.checkpoint.map { $0.balance - netBefore($0.at) } ?? .zero
+        func balance(at t: Instant) -> Money { base + netBefore(t) }
+
+        var movement = BalanceMovement()
+        movement.opening = balance(at: visible.first!.start)
+        movement.closing = balance(at: visible.last!.end)
+        var detail: [DetailLine] = []
+        var services: [String: ServiceSpend] = [:]
+        var daily: [DailyKey: Money] = [:]
+        for interval in visible {
+            var index = lowerBound(transactions, interval.start)
+            while index < transactions.count && transactions[index].instant < interval.end {
+                let transaction = transactions[index]
+                detail.append(DetailLine(transaction: transaction, balanceAfter: base + prefix[index + 1]))
+                switch transaction.kind {
+                case .topup:
+                    movement.topups += transaction.amount
+                case .charge:
+                    movement.charges += transaction.amount
+                    services[transaction.service, default: ServiceSpend(service: transaction.service)].charged += transaction.amount
+                case .refund:
+                    movement.refunds += transaction.amount
+                    services[transaction.service, default: ServiceSpend(service: transaction.service)].refunded += transaction.amount
+                }
+                if transaction.kind != .topup {
+                    daily[DailyKey(date: MoscowTime.date(of: transaction.instant), service: transaction.service), default: .zero] -= transaction.net
+                }
+                index += 1
+            }
+        }
+        return ClientReport(
+            client: client.record, state: state, stateSince: since, visibleIntervals: visible, movement: movement,
+            detail: detail,
+            services: services.values.sorted { byteOrder($0.service, $1.service) },
+            daily: daily.map { DailySpend(date: $0.key.date, service: $0.key.service, net: $0.value) }
+                .sorted { $0.date != $1.date ? $0.date < $1.date : byteOrder($0.service, $1.service) })
+    }
+
+    struct DailyKey: Hashable {
+        var date: CivilDate
+        var service: String
+    }
+
+    static func mergeServices(_ spends: [ServiceSpend]) -> [ServiceSpend] {
+        var merged: [String: ServiceSpend] = [:]
+        for spend in spends {
+            merged[spend.service, default: ServiceSpend(service: spend.service)].charged += spend.charged
+            merged[spend.service, default: ServiceSpend(service: spend.service)].refunded += spend.refunded
+        }
+        return merged.values.sorted { byteOrder($0.service, $1.service) }
+    }
+
+    /// Index of the first transaction at or after `t`.
+    static func lowerBound(_ transactions: [Transaction], _ t: Instant) -> Int {
+        var low = 0
+        var high = transactions.count
+        while low < high {
+            let mid = (low + high) / 2
+            if transactions[mid].instant < t { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+/// Byte-wise (UTF-8) order: the same on every machine and locale.
+public func byteOrder(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}

@@ -1,0 +1,27 @@
+/// The stages wired in order: Ingest → Model → Report. Rendering and publishing are left to the
+/// caller, which decides whether a run with rejections may publish anything.
+public enum Pipeline {
+    public struct Analysis: Sendable {
+        public var export: IngestedExport
+        public var ledger: Ledger
+        public var report: RunReport
+    }
+
+    /// Reads `paths` and builds every partner's report for `period` (or, when `nil`, for the
+    /// Moscow days from the first to the last transaction).
+    public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?) throws(LedgerError) -> Analysis {
+        let export = Ingestor.ingest(paths: paths, options: options)
+        let ledger = try Ledger.build(from: export)
+        let chosen = period ?? spanningPeriod(export.transactions)
+        let report = ReportBuilder.build(ledger: ledger, export: export, period: chosen)
+        return Analysis(export: export, ledger: ledger, report: report)
+    }
+
+    /// The Moscow days from the earliest to the latest transaction (today's epoch day when none).
+    static func spanningPeriod(_ transactions: [Transaction]) -> ReportPeriod {
+        let instants = transactions.map(\.instant)
+        let first = instants.min().map(MoscowTime.date(of:)) ?? CivilDate(year: 1970, month: 1, day: 1)
+        let last = instants.max().map(MoscowTime.date(of:)) ?? first
+        return (try? ReportPeriod(firstDay: first, lastDay: last)) ?? (try! ReportPeriod(firstDay: first, lastDay: first))
+    }
+}
