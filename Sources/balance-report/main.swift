@@ -22,6 +22,12 @@ struct BalanceReportCommand: ParsableCommand {
         defaultSubcommand: nil
     )
 
+    /// Without a command there is nothing to run: the usage goes to stderr and the exit code says so.
+    func run() throws {
+        Diagnostics.line(BalanceReportCommand.helpMessage())
+        throw Reported(code: ExitStatus.usage)
+    }
+
     static func main() {
         do {
             var command = try parseAsRoot()

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// Renders the shipped `sample-data/` with the built binary and compares every output file with
+/// the committed goldens under `Fixtures/golden/`.
+///
+/// Re-record with `BALANCE_REPORT_RECORD=1 swift test --filter Golden`: the run writes the goldens
+/// and then fails, so a recording never passes silently. Review the diff before committing.
+@Suite("Golden files over sample-data")
+struct GoldenTests {
+    static let goldenRoot = Repository.root.appendingPathComponent("Tests/BalanceReportTests/Fixtures/golden")
+
+    static let cases: [(name: String, arguments: [String])] = [
+        ("sample-2024-03", []),
+        ("sample-2024-03-excel-ru", ["--csv-dialect", "excel-ru"]),
+        ("sample-2024-03-first-half", ["--from", "2024-03-01", "--to", "2024-03-15"]),
+    ]
+
+    @Test("sample-data renders exactly as the goldens", arguments: 0..<3)
+    func matchesGoldens(caseIndex: Int) throws {
+        let (name, extra) = GoldenTests.cases[caseIndex]
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = temp.url.appendingPathComponent("out")
+        let period = extra.contains("--from") ? [] : ["--period", "2024-03"]
+        let result = try BalanceReportBinary.run(["render"] + period + extra + ["--out", out.path, "--quiet"] + Repository.sampleFiles)
+        #expect(result.status == 0, "render failed: \(result.stderr)")
+        try #require(result.status == 0)
+
+        let golden = GoldenTests.goldenRoot.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["BALANCE_REPORT_RECORD"] == "1" {
+            try? FileManager.default.removeItem(at: golden)
+            try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: out, to: golden)
+            Issue.record("recorded goldens in \(golden.path); review the diff and run again without BALANCE_REPORT_RECORD")
+            return
+        }
+
+        let produced = fileTree(out)
+        let expected = fileTree(golden)
+        #expect(!expected.isEmpty, "no goldens at \(golden.path): record them with BALANCE_REPORT_RECORD=1")
+        #expect(produced == expected, "the set of output files differs")
+        for file in Set(produced).intersection(expected).sorted() {
+            let actual = try Data(contentsOf: out.appendingPathComponent(file))
+            let wanted = try Data(contentsOf: golden.appendingPathComponent(file))
+            if actual != wanted {
+                Issue.record("\(name)/\(file) differs from its golden: \(firstDifference(actual, wanted))")
+            }
+        }
+    }
+
+    /// Every output file SPEC §4 names exists for each partner, with the columns in SPEC order.
+    @Test func everySpecFileExistsWithItsColumns() throws {
+        let golden = GoldenTests.goldenRoot.appendingPathComponent("sample-2024-03")
+        let files = Set(fileTree(golden))
+        #expect(files.contains("summary.json"))
+        let headers = [
+            "services.csv": "client_id,service,charged,refunded,net",
+            "daily.csv": "client_id,date,service,net",
+            "snapshot.csv": "client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,closing_balance",
+        ]
+        for partner in ["alfa-cloud", "vega-it"] {
+            for page in ["index.html", "snapshot.html"] { #expect(files.contains("\(partner)/\(page)")) }
+            for (file, header) in headers {
+                let text = try String(contentsOf: golden.appendingPathComponent("\(partner)/\(file)"), encoding: .utf8)
+                #expect(text.split(separator: "\n").first.map(String.init) == header, "\(partner)/\(file)")
+            }
+            let snapshot = try String(contentsOf: golden.appendingPathComponent("\(partner)/snapshot.csv"), encoding: .utf8)
+            let clientIDs = snapshot.split(separator: "\n").dropFirst().compactMap { line -> String? in
+                line.hasPrefix("cl-") ? String(line.prefix { $0 != "," }) : nil
+            }
+            #expect(!clientIDs.isEmpty)
+            for id in clientIDs {
+                #expect(files.contains("\(partner)/clients/\(id).html"))
+                let detail = try String(contentsOf: golden.appendingPathComponent("\(partner)/clients/\(id).csv"), encoding: .utf8)
+                #expect(detail.hasPrefix("id,timestamp,type,service,amount,balance_after\n"))
+            }
+        }
+    }
+
+    func firstDifference(_ a: Data, _ b: Data) -> String {
+        let left = String(decoding: a, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let right = String(decoding: b, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        for index in 0..<max(left.count, right.count) {
+            let l = index < left.count ? String(left[index]) : "<end of file>"
+            let r = index < right.count ? String(right[index]) : "<end of file>"
+            if l != r { return "line \(index + 1):\n  got:    \(l)\n  golden: \(r)" }
+        }
+        return "bytes differ (\(a.count) vs \(b.count))"
+    }
+}
