@@ -159,6 +159,24 @@ struct Render: ParsableCommand {
     }
 
     func run() throws {
+        let dialect = CSVDialect(rawValue: csvDialect)!
+        // Templates first: a broken template should not cost a full read of the exports.
+        let set: TemplateSet
+        do {
+            let folder = try templatesFolder()
+            set = try TemplateSet(dialect: dialect) { name in
+                try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+            }
+        } catch let error as TemplateError {
+            Diagnostics.error("template \(error)")
+            throw Reported(code: ExitStatus.dataError)
+        } catch let error as OutputError {
+            Diagnostics.error(error.message)
+            throw Reported(code: ExitStatus.dataError)
+        } catch let error as CocoaError {
+            Diagnostics.error("cannot read template \(error.userInfo[NSFilePathErrorKey] ?? "?")")
+            throw Reported(code: ExitStatus.dataError)
+        }
         let analysis = try input.analyse(periodRequired: true)
         let report = analysis.report
         let summary = report.summary
@@ -171,12 +189,7 @@ struct Render: ParsableCommand {
             Diagnostics.error("control totals do not reconcile; no report written")
             throw Reported(code: ExitStatus.dataError)
         }
-        let dialect = CSVDialect(rawValue: csvDialect)!
         do {
-            let folder = try templatesFolder()
-            let set = try TemplateSet(dialect: dialect) { name in
-                try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
-            }
             let writer = try ReportWriter(destination: out)
             try ReportRenderer(templates: set, dialect: dialect).render(report, includeRejects: allowRejects) { path, bytes in
                 try writer.write(path, bytes)
@@ -188,9 +201,6 @@ struct Render: ParsableCommand {
             throw Reported(code: ExitStatus.dataError)
         } catch let error as OutputError {
             Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
-        } catch let error as CocoaError where error.code == .fileReadNoSuchFile || error.code == .fileNoSuchFile {
-            Diagnostics.error("missing template: \(error.userInfo[NSFilePathErrorKey] ?? "?")")
             throw Reported(code: ExitStatus.dataError)
         } catch let error as Reported {
             throw error

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: generate a realistic export (cached), build a release binary,
+# time `render` (and `validate`, the aggregates alone) several times, print medians and peak memory.
+#
+#   Benchmarks/run.sh [TRANSACTIONS] [CLIENTS] [RUNS]     (defaults: 1000000 2000 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+transactions=${1:-1000000}
+clients=${2:-2000}
+runs=${3:-5}
+data=${BENCH_DATA:-/tmp/balance-report-bench-$transactions-$clients}
+out=$(mktemp -d /tmp/balance-report-bench-out.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+
+if [ ! -f "$data/transactions.csv" ]; then
+    python3 Benchmarks/generate.py --clients "$clients" --transactions "$transactions" --seed 42 --out "$data" >&2
+fi
+swift build -c release --product balance-report >&2
+binary=.build/release/balance-report
+bytes=$(cat "$data"/*.csv | wc -c)
+
+measure() { # label, command...
+    local label=$1; shift
+    local times=() mems=()
+    for _ in $(seq "$runs"); do
+        local line
+        line=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1 )
+        times+=("${line% *}"); mems+=("${line#* }")
+    done
+    local median mem
+    median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    mem=$(printf '%s\n' "${mems[@]}" | sort -n | tail -n 1)
+    printf '%-10s %12s tx  median %6.2f s  (runs: %s)  peak RSS %5d MB  %6.1f MB/s\n' \
+        "$label" "$transactions" "$median" "${times[*]}" $((mem / 1024)) "$(awk -v b="$bytes" -v t="$median" 'BEGIN { print (t > 0 ? b / 1048576 / t : 0) }')"
+}
+
+# A plain read of the same bytes: the physical floor.
+measure read cat "$data/clients.csv" "$data/events.csv" "$data/transactions.csv"
+measure validate "$binary" validate --period 2024 --quiet "$data"/*.csv
+measure render "$binary" render --period 2024 --quiet --out "$out/r" "$data"/*.csv
