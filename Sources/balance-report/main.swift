@@ -191,11 +191,13 @@ struct Render: ParsableCommand {
         }
         do {
             let writer = try ReportWriter(destination: out)
-            try ReportRenderer(templates: set, dialect: dialect).render(report, includeRejects: allowRejects) { path, bytes in
+            try ReportRenderer(templates: set, dialect: dialect).render(
+                report, includeRejects: allowRejects, workers: ProcessInfo.processInfo.activeProcessorCount
+            ) { path, bytes in
                 try writer.write(path, bytes)
             }
             try writer.publish()
-            if !input.quiet { Diagnostics.line("wrote \(writer.writtenFiles.count) files to \(out)") }
+            if !input.quiet { Diagnostics.line("wrote \(writer.writtenFiles) files to \(out)") }
         } catch let error as TemplateError {
             Diagnostics.error("template \(error)")
             throw Reported(code: ExitStatus.dataError)

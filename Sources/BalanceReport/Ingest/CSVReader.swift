@@ -157,6 +157,8 @@ public struct CSVReader {
         }
 
         try fill()
+        // A pipe may deliver fewer than the three bytes a BOM needs in its first read.
+        while end < 3 && !atEOF { try fill() }
         if end >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { position = 3 }
 
         outer: while true {
@@ -165,8 +167,9 @@ public struct CSVReader {
                 try fill()
                 continue
             }
-            if first {
-                // Make sure the whole header line is in the buffer, then pick the delimiter from it.
+            if first && buffer[position] != 0x0A && buffer[position] != 0x0D {
+                // Make sure the whole header line is in the buffer, then pick the delimiter from it
+                // (blank lines before the header are skipped as everywhere else).
                 while !atEOF && memchr(buffer + position, 0x0A, end - position) == nil && end - position < CSVReader.maxRecordBytes {
                     try fill()
                 }

@@ -76,12 +76,15 @@ public enum Ingestor {
         return export
     }
 
-    /// `.xml` files, and any file whose first non-blank byte (after a BOM) is `<`.
+    /// `.xml` files, and any regular file whose first non-blank byte (after a BOM) is `<`.
+    /// A pipe (`<(…)`, `/dev/stdin`) is never sniffed: the bytes read here would be lost to the reader.
     static func looksLikeXML(_ path: String) -> Bool {
         if path.lowercased().hasSuffix(".xml") { return true }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
         var head = [UInt8](repeating: 0, count: 512)
         let got = read(fd, &head, head.count)
         guard got > 0 else { return false }
@@ -151,13 +154,22 @@ public enum Ingestor {
                 }
                 decode(fields, kind: recordKind, source: source, decoder: decoder, into: &export)
             }, onMalformed: { error in
+                guard kind != nil else {
+                    // A header that cannot be read: the file cannot be read either (a data row must
+                    // not be taken for the header).
+                    if !fileFailed { reject(error.line, nil, "the header is malformed: \(error.reason)") }
+                    fileFailed = true
+                    return
+                }
                 records += 1
                 reject(error.line, kind, error.reason, isRecord: true)
             })
         } catch let error as CSVError {
             reject(error.line, kind, error.reason)
+            fileFailed = true
         } catch {
             reject(0, kind, "\(error)")
+            fileFailed = true
         }
         if kind == nil && !fileFailed {
             reject(1, nil, "the file is empty (no header)")

@@ -49,8 +49,18 @@ public enum XMLRecordReader {
                                       reason: "not well-formed XML: " + message.trimmingWhitespace())
         }, sinkPointer)
 
+        /// The line the current node starts on. libxml2 keeps it in the node, but only up to 65 535;
+        /// the parser's own line runs ahead of the reader (it parses 512-byte chunks ahead), so it is
+        /// only the fallback for longer files.
+        func currentLine() -> Int {
+            if let node = xmlTextReaderCurrentNode(reader) {
+                let line = xmlGetLineNo(node)
+                if line > 0 && line < 65_535 { return Int(line) }
+            }
+            return Int(xmlTextReaderGetParserLineNumber(reader))
+        }
         func fail(_ reason: String) -> XMLReadError {
-            XMLReadError(line: Int(xmlTextReaderGetParserLineNumber(reader)), reason: reason)
+            XMLReadError(line: currentLine(), reason: reason)
         }
         func name() -> String {
             guard let raw = xmlTextReaderConstLocalName(reader) else { return "" }
@@ -95,7 +105,7 @@ public enum XMLRecordReader {
                     guard let kind = section, element == kind.xmlRecord else {
                         throw fail("unexpected element <\(element)> in <\(section?.xmlSection ?? "?")>")
                     }
-                    var current = XMLRecord(kind: kind, line: Int(xmlTextReaderGetParserLineNumber(reader)),
+                    var current = XMLRecord(kind: kind, line: currentLine(),
                                             values: Array(repeating: nil, count: kind.fields.count))
                     while xmlTextReaderMoveToNextAttribute(reader) == 1 {
                         assign(&current, name: mapping.canonicalName(name()), value: value())

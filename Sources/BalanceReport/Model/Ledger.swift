@@ -51,7 +51,8 @@ public struct Ledger: Sendable {
         // Transactions: identical repeats count once; the same id with other facts rejects both.
         var firstByID: [String: Int] = [:]
         firstByID.reserveCapacity(export.transactions.count)
-        var conflicted = Set<String>()
+        // Where each conflicting id's other records are: the first record's rejection names them.
+        var conflicted: [String: [SourceLocation]] = [:]
         var unique: [Transaction] = []
         unique.reserveCapacity(export.transactions.count)
         for transaction in export.transactions {
@@ -60,7 +61,7 @@ public struct Ledger: Sendable {
                 if original.sameFacts(as: transaction) {
                     duplicates.append(Duplicate(kind: .transaction, source: transaction.source, original: original.source, amount: transaction.amount))
                 } else {
-                    conflicted.insert(transaction.id)
+                    conflicted[transaction.id, default: []].append(transaction.source)
                     rejections.append(Rejection(
                         source: transaction.source, kind: .transaction,
                         reason: "transaction id \(transaction.id) conflicts with \(location(original.source)) (\(differences(original, transaction)))",
@@ -73,9 +74,9 @@ public struct Ledger: Sendable {
         }
         if !conflicted.isEmpty {
             unique.removeAll { transaction in
-                guard conflicted.contains(transaction.id) else { return false }
+                guard let others = conflicted[transaction.id] else { return false }
                 rejections.append(Rejection(source: transaction.source, kind: .transaction,
-                                            reason: "transaction id \(transaction.id) has conflicting duplicates",
+                                            reason: "transaction id \(transaction.id) conflicts with \(others.map(location).joined(separator: ", "))",
                                             recordID: transaction.id, amount: transaction.amount))
                 return true
             }
@@ -90,13 +91,13 @@ public struct Ledger: Sendable {
 
         // Clients: identical repeats count once; conflicting records reject both.
         var records: [String: ClientRecord] = [:]
-        var conflictedClients = Set<String>()
+        var conflictedClients: [String: [SourceLocation]] = [:]
         for client in export.clients {
             if let original = records[client.id] {
                 if original.sameFacts(as: client) {
                     duplicates.append(Duplicate(kind: .client, source: client.source, original: original.source, amount: nil))
                 } else {
-                    conflictedClients.insert(client.id)
+                    conflictedClients[client.id, default: []].append(client.source)
                     rejections.append(Rejection(source: client.source, kind: .client,
                                                 reason: "client \(client.id) conflicts with \(location(original.source))",
                                                 recordID: client.id))
@@ -105,14 +106,16 @@ public struct Ledger: Sendable {
                 records[client.id] = client
             }
         }
-        for id in conflictedClients.sorted() {
+        for id in conflictedClients.keys.sorted() {
             let original = records.removeValue(forKey: id)!
             rejections.append(Rejection(source: original.source, kind: .client,
-                                        reason: "client \(id) has conflicting records", recordID: id))
+                                        reason: "client \(id) conflicts with \(conflictedClients[id]!.map(location).joined(separator: ", "))",
+                                        recordID: id))
         }
 
         // Without any clients record, every client found in the transactions is the default partner's.
-        let noClientRecords = export.clients.isEmpty
+        // A clients record Ingest rejected still counts: its clients must not fall to `default`.
+        let noClientRecords = export.clients.isEmpty && !export.rejections.contains { $0.isRecord && $0.kind == .client }
         if noClientRecords {
             for transaction in unique where records[transaction.clientID] == nil {
                 records[transaction.clientID] = ClientRecord(id: transaction.clientID, name: "", email: "", phone: "",
@@ -136,7 +139,9 @@ public struct Ledger: Sendable {
                 eventsByClient[event.clientID, default: []].append(event)
             }
         }
-        let runHasEvents = !export.events.isEmpty && !noClientRecords
+        // An event record Ingest rejected still makes a run with events: nobody is attached by default then.
+        let runHasEvents = (!export.events.isEmpty || export.rejections.contains { $0.isRecord && $0.kind == .event })
+            && !noClientRecords
         var clients: [String: LedgerClient] = [:]
         clients.reserveCapacity(records.count)
         for (id, record) in records {
@@ -148,8 +153,14 @@ public struct Ledger: Sendable {
                 }
                 let (replayed, illegal) = ClientTimeline.replay(events)
                 timeline = replayed
-                let illegalSources = Set(illegal.map(\.0.source))
-                accepted = events.filter { !illegalSources.contains($0.source) }
+                // `illegal` is a subsequence of `events`; match it by position, not by source
+                // (records of a one-line XML export share their source location).
+                var pending = illegal.map(\.0)[...]
+                accepted = events.filter { event in
+                    guard let next = pending.first, next == event else { return true }
+                    pending.removeFirst()
+                    return false
+                }
                 for (event, problem) in illegal {
                     rejections.append(Rejection(source: event.source, kind: .event,
                                                 reason: "\(problem) (client \(id))", recordID: id))

@@ -1,23 +1,25 @@
-/// How figures and moments are written in reports.
+/// How figures and moments are written in reports. Every writer appends UTF-8 bytes straight to
+/// the output (no intermediate `String`): these run once per cell of million-row tables.
 public enum Formatting {
     /// Exact amount for CSV: every digit the data has (at least two fractional), the dialect's mark, no grouping.
     public static func csvAmount(_ money: Money, dialect: CSVDialect) -> String {
-        money.exactText(decimalMark: dialect.decimalMark)
+        string { appendExact(money, decimalMark: dialect == .standard ? UInt8(ascii: ".") : UInt8(ascii: ","), to: &$0) }
     }
 
     /// Russian display form: rounded half away from zero to kopecks, no-break-space grouping,
     /// decimal comma, a real minus sign: `−1 234,56 ₽`.
     public static func russianAmount(_ money: Money, currency: String) -> String {
-        let kopecks = money.roundedKopecks
-        let magnitude = kopecks < 0 ? -kopecks : kopecks
-        let whole = String(magnitude / 100)
-        var grouped = ""
-        for (offset, character) in whole.enumerated() {
-            if offset > 0 && (whole.count - offset) % 3 == 0 { grouped.append("\u{00A0}") }
-            grouped.append(character)
-        }
-        let fraction = pad(Int(magnitude % 100), 2)
-        return (kopecks < 0 ? "\u{2212}" : "") + grouped + "," + fraction + "\u{00A0}" + currencySign(currency)
+        string { appendRussian(money, currency: currency, to: &$0) }
+    }
+
+    /// `01.03.2024 03:15` in Moscow time.
+    public static func russianDateTime(_ instant: Instant) -> String {
+        string { appendRussianDateTime(instant, to: &$0) }
+    }
+
+    /// `01.03.2024`.
+    public static func russianDate(_ date: CivilDate) -> String {
+        string { appendRussianDate(date, to: &$0) }
     }
 
     public static func currencySign(_ currency: String) -> String {
@@ -29,14 +31,116 @@ public enum Formatting {
         }
     }
 
-    /// `01.03.2024 03:15` in Moscow time.
-    public static func russianDateTime(_ instant: Instant) -> String {
-        let c = MoscowTime.components(of: instant)
-        return russianDate(c.date) + " " + pad(c.hour, 2) + ":" + pad(c.minute, 2)
+    // MARK: Byte writers
+
+    public static func appendExact(_ money: Money, decimalMark: UInt8, to out: inout [UInt8]) {
+        let negative = money.micros < 0
+        let magnitude = negative ? -money.micros : money.micros
+        if negative { out.append(UInt8(ascii: "-")) }
+        appendDigits(magnitude / Money.scale, to: &out)
+        out.append(decimalMark)
+        var fraction = Int64(magnitude % Money.scale)
+        var digits = 6
+        while digits > 2 && fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        appendPadded(fraction, width: digits, to: &out)
     }
 
-    /// `01.03.2024`.
-    public static func russianDate(_ date: CivilDate) -> String {
-        pad(date.day, 2) + "." + pad(date.month, 2) + "." + pad(date.year, 4)
+    public static func appendRussian(_ money: Money, currency: String, to out: inout [UInt8]) {
+        let kopecks = money.roundedKopecks
+        let magnitude = kopecks < 0 ? -kopecks : kopecks
+        if kopecks < 0 { out.append(contentsOf: [0xE2, 0x88, 0x92]) }  // U+2212 minus sign
+        let whole = magnitude / 100
+        var digits: [UInt8] = []
+        appendDigits(whole, to: &digits)
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0 && (digits.count - offset) % 3 == 0 { out.append(contentsOf: [0xC2, 0xA0]) }  // no-break space
+            out.append(digit)
+        }
+        out.append(UInt8(ascii: ","))
+        appendPadded(Int64(magnitude % 100), width: 2, to: &out)
+        out.append(contentsOf: [0xC2, 0xA0])
+        out.append(contentsOf: currencySign(currency).utf8)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]+03:00`, with as many fractional digits as the input had.
+    public static func appendISO(_ instant: Instant, to out: inout [UInt8]) {
+        let c = MoscowTime.components(of: instant)
+        appendISODate(c.date, to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendClock(c.hour, c.minute, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendPadded(Int64(c.second), width: 2, to: &out)
+        if instant.fractionDigits > 0 {
+            var value = Int64(instant.nanoseconds)
+            for _ in Int(instant.fractionDigits)..<9 { value /= 10 }
+            out.append(UInt8(ascii: "."))
+            appendPadded(value, width: Int(instant.fractionDigits), to: &out)
+        }
+        out.append(contentsOf: "+03:00".utf8)
+    }
+
+    public static func appendISODate(_ date: CivilDate, to out: inout [UInt8]) {
+        appendPadded(Int64(date.year), width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendPadded(Int64(date.month), width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendPadded(Int64(date.day), width: 2, to: &out)
+    }
+
+    public static func appendRussianDate(_ date: CivilDate, to out: inout [UInt8]) {
+        appendPadded(Int64(date.day), width: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        appendPadded(Int64(date.month), width: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        appendPadded(Int64(date.year), width: 4, to: &out)
+    }
+
+    public static func appendRussianDateTime(_ instant: Instant, to out: inout [UInt8]) {
+        let c = MoscowTime.components(of: instant)
+        appendRussianDate(c.date, to: &out)
+        out.append(UInt8(ascii: " "))
+        appendClock(c.hour, c.minute, to: &out)
+    }
+
+    static func appendClock(_ hour: Int, _ minute: Int, to out: inout [UInt8]) {
+        appendPadded(Int64(hour), width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendPadded(Int64(minute), width: 2, to: &out)
+    }
+
+    static func appendDigits(_ value: Int128, to out: inout [UInt8]) {
+        if value <= Int128(Int64.max) {
+            appendPadded(Int64(value), width: 1, to: &out)
+        } else {
+            out.append(contentsOf: String(value).utf8)
+        }
+    }
+
+    /// A non-negative number with at least `width` digits.
+    static func appendPadded(_ value: Int64, width: Int, to out: inout [UInt8]) {
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int64
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            var position = raw.count
+            var remaining = value
+            repeat {
+                position -= 1
+                raw[position] = UInt8(truncatingIfNeeded: remaining % 10) + 0x30
+                remaining /= 10
+            } while remaining > 0
+            while raw.count - position < width {
+                position -= 1
+                raw[position] = 0x30
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[position...]))
+        }
+    }
+
+    static func string(_ write: (inout [UInt8]) -> Void) -> String {
+        var bytes: [UInt8] = []
+        write(&bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

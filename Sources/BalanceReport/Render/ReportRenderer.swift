@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// A scope answered by a closure: the views below are small switch statements over names.
 struct Scope: TemplateScope {
     let lookup: (String) -> TemplateValue?
@@ -38,29 +41,31 @@ public struct TemplateSet: Sendable {
     }
 }
 
-/// How values are written for one content type: exact for CSV, Russian display form for HTML.
-struct Presentation {
-    let contentType: ContentType
-    let currency: String
+/// One reusable scope per table: moving it to the next row allocates nothing.
+final class RowCursor<Source>: TemplateScope {
+    var index = 0
+    let source: Source
+    let lookup: (Source, Int, String) -> TemplateValue?
 
-    func money(_ money: Money) -> String {
-        switch contentType {
-        case .csv(let dialect): return Formatting.csvAmount(money, dialect: dialect)
-        case .html: return Formatting.russianAmount(money, currency: currency)
-        }
+    init(_ source: Source, _ lookup: @escaping (Source, Int, String) -> TemplateValue?) {
+        self.source = source
+        self.lookup = lookup
     }
 
-    func instant(_ instant: Instant) -> String {
-        contentType == .html ? Formatting.russianDateTime(instant) : MoscowTime.isoText(instant)
-    }
+    func value(_ name: String) -> TemplateValue? { lookup(source, index, name) }
+}
 
-    func date(_ date: CivilDate) -> String {
-        contentType == .html ? Formatting.russianDate(date) : date.isoText
+/// A table section over `count` rows of `source`.
+func table<Source>(_ source: Source, count: Int, _ lookup: @escaping (Source, Int, String) -> TemplateValue?) -> TemplateValue {
+    let cursor = RowCursor(source, lookup)
+    return .rows(count: count) { index in
+        cursor.index = index
+        return cursor
     }
 }
 
 /// Render: turns a `RunReport` into files through the templates, handing each to `emit`.
-public struct ReportRenderer {
+public struct ReportRenderer: Sendable {
     public let templates: TemplateSet
     public let dialect: CSVDialect
 
@@ -69,8 +74,11 @@ public struct ReportRenderer {
         self.dialect = dialect
     }
 
-    /// Renders every report of every partner (SPEC §4), the rejects list when asked for, and `summary.json`.
-    public func render(_ report: RunReport, includeRejects: Bool, emit: (String, [UInt8]) throws -> Void) throws {
+    /// Renders every report of every partner (SPEC §4), the rejects list when asked for, and
+    /// `summary.json`, handing each file to `emit`. Client pages are rendered on `workers`
+    /// threads; every file's bytes are the same whatever the number of workers.
+    public func render(_ report: RunReport, includeRejects: Bool, workers: Int = 1,
+                       emit: @Sendable (String, [UInt8]) throws -> Void) throws {
         for partner in report.partners {
             let folder = FileNames.safeName(for: partner.partnerID)
             var clientFiles: [String: String] = [:]
@@ -86,11 +94,23 @@ public struct ReportRenderer {
             try emit("\(folder)/services.csv", try page(templates.servicesCSV, partner, report))
             try emit("\(folder)/daily.csv", try page(templates.dailyCSV, partner, report))
             try emit("\(folder)/snapshot.csv", try page(templates.snapshotCSV, partner, report))
-            for client in partner.clients {
-                let name = FileNames.safeName(for: client.client.id)
-                try emit("\(folder)/clients/\(name).html", try clientPage(templates.clientHTML, client, partner, report))
-                try emit("\(folder)/clients/\(name).csv", try clientPage(templates.clientCSV, client, partner, report))
+            let firstError = Mutex<(any Error)?>(nil)
+            let lanes = max(1, min(workers, partner.clients.count))
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                for index in stride(from: lane, to: partner.clients.count, by: lanes) {
+                    if firstError.withLock({ $0 != nil }) { return }
+                    let client = partner.clients[index]
+                    let name = FileNames.safeName(for: client.client.id)
+                    do {
+                        try emit("\(folder)/clients/\(name).html", try clientPage(templates.clientHTML, client, partner, report))
+                        try emit("\(folder)/clients/\(name).csv", try clientPage(templates.clientCSV, client, partner, report))
+                    } catch {
+                        firstError.withLock { if $0 == nil { $0 = error } }
+                        return
+                    }
+                }
             }
+            if let error = firstError.withLock({ $0 }) { throw error }
         }
         if includeRejects {
             try emit("rejects.csv", try rejectsFile(report))
@@ -98,30 +118,26 @@ public struct ReportRenderer {
         try emit("summary.json", SummaryJSON.encode(report))
     }
 
-    func finish(_ template: Template, _ scope: Scope) throws -> [UInt8] {
+    func finish(_ template: Template, _ scope: any TemplateScope, currency: String) throws -> [UInt8] {
         var bytes: [UInt8] = []
         if case .csv(let dialect) = template.contentType { bytes = dialect.byteOrderMark }
-        try template.render(scope, into: &bytes)
+        try template.render(scope, currency: currency, into: &bytes)
         return bytes
     }
 
     // MARK: Scopes
 
-    func runScope(_ report: RunReport, _ p: Presentation) -> (String) -> TemplateValue? {
-        { name in
-            switch name {
-            case "period_from": return .text(p.date(report.period.firstDay))
-            case "period_to": return .text(p.date(report.period.lastDay))
-            case "currency": return .text(report.currency)
-            case "currency_sign": return .text(Formatting.currencySign(report.currency))
-            default: return nil
-            }
+    static func runValue(_ report: RunReport, _ name: String) -> TemplateValue? {
+        switch name {
+        case "period_from": return .date(report.period.firstDay)
+        case "period_to": return .date(report.period.lastDay)
+        case "currency": return .text(report.currency)
+        case "currency_sign": return .text(Formatting.currencySign(report.currency))
+        default: return nil
         }
     }
 
     func page(_ template: Template, _ partner: PartnerReport, _ report: RunReport) throws -> [UInt8] {
-        let p = Presentation(contentType: template.contentType, currency: report.currency)
-        let run = runScope(report, p)
         let maxSpend = partner.services.map(\.net).max() ?? .zero
         let serviceRows = partner.clients.flatMap { client in client.services.map { (client.client.id, $0) } }
         let dailyRows = partner.clients.flatMap { client in client.daily.map { (client.client.id, $0) } }
@@ -129,166 +145,148 @@ public struct ReportRenderer {
             switch name {
             case "partner_id": return .text(partner.partnerID)
             case "client_count": return .text(String(partner.clients.count))
-            case "totals": return .scope(movementScope(partner.totals, p))
+            case "totals": return .scope(Scope { ReportRenderer.movementValue(partner.totals, $0) })
             case "services":
-                return .rows(count: partner.services.count) { index in
-                    serviceScope(partner.services[index], p, maxSpend: maxSpend)
+                return table(partner.services, count: partner.services.count) { services, index, name in
+                    ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, name)
                 }
             case "has_services": return .flag(!partner.services.isEmpty)
             case "client_services":
-                return .rows(count: serviceRows.count) { index in
-                    let (clientID, spend) = serviceRows[index]
-                    return Scope { name in name == "client_id" ? .text(clientID) : serviceScope(spend, p, maxSpend: maxSpend).value(name) }
+                return table(serviceRows, count: serviceRows.count) { rows, index, name in
+                    name == "client_id" ? .text(rows[index].0) : ReportRenderer.serviceValue(rows[index].1, maxSpend: maxSpend, name)
                 }
             case "daily":
-                return .rows(count: dailyRows.count) { index in
-                    let (clientID, day) = dailyRows[index]
-                    return Scope { name in
-                        switch name {
-                        case "client_id": return .text(clientID)
-                        case "date": return .text(p.date(day.date))
-                        case "service": return .text(day.service)
-                        case "net": return .text(p.money(day.net))
-                        default: return nil
-                        }
-                    }
+                return table(dailyRows, count: dailyRows.count) { rows, index, name in
+                    name == "client_id" ? .text(rows[index].0) : ReportRenderer.dailyValue(rows[index].1, name)
                 }
             case "clients":
-                return .rows(count: partner.clients.count) { index in clientScope(partner.clients[index], p) }
-            default: return run(name)
+                return table(partner.clients, count: partner.clients.count) { clients, index, name in
+                    ReportRenderer.clientValue(clients[index], name)
+                }
+            default: return ReportRenderer.runValue(report, name)
             }
         }
-        return try finish(template, scope)
+        return try finish(template, scope, currency: report.currency)
     }
 
     func clientPage(_ template: Template, _ client: ClientReport, _ partner: PartnerReport, _ report: RunReport) throws -> [UInt8] {
-        let p = Presentation(contentType: template.contentType, currency: report.currency)
-        let run = runScope(report, p)
-        let base = clientScope(client, p)
         let maxSpend = client.services.map(\.net).max() ?? .zero
         let scope = Scope { name in
             switch name {
             case "partner_id": return .text(partner.partnerID)
             case "transactions":
-                return .rows(count: client.detail.count) { index in detailScope(client.detail[index], p) }
+                return table(client.detail, count: client.detail.count, ReportRenderer.detailValue)
             case "services":
-                return .rows(count: client.services.count) { index in serviceScope(client.services[index], p, maxSpend: maxSpend) }
+                return table(client.services, count: client.services.count) { services, index, name in
+                    ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, name)
+                }
             case "has_services": return .flag(!client.services.isEmpty)
             case "daily":
-                return .rows(count: client.daily.count) { index in
-                    let day = client.daily[index]
-                    return Scope { name in
-                        switch name {
-                        case "date": return .text(p.date(day.date))
-                        case "service": return .text(day.service)
-                        case "net": return .text(p.money(day.net))
-                        default: return nil
-                        }
-                    }
+                return table(client.daily, count: client.daily.count) { daily, index, name in
+                    ReportRenderer.dailyValue(daily[index], name)
                 }
             case "has_daily": return .flag(!client.daily.isEmpty)
-            default: return base.value(name) ?? run(name)
+            default: return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name)
             }
         }
-        return try finish(template, scope)
+        return try finish(template, scope, currency: report.currency)
     }
 
-    func movementScope(_ m: BalanceMovement, _ p: Presentation) -> Scope {
-        Scope { name in
-            switch name {
-            case "opening_balance": return .text(p.money(m.opening))
-            case "topups": return .text(p.money(m.topups))
-            case "charges": return .text(p.money(m.charges))
-            case "refunds": return .text(p.money(m.refunds))
-            case "closing_balance": return .text(p.money(m.closing))
-            case "closing_negative": return .flag(m.closing.isNegative)
-            default: return nil
-            }
+    static func movementValue(_ m: BalanceMovement, _ name: String) -> TemplateValue? {
+        switch name {
+        case "opening_balance": return .money(m.opening)
+        case "topups": return .money(m.topups)
+        case "charges": return .money(m.charges)
+        case "refunds": return .money(m.refunds)
+        case "closing_balance": return .money(m.closing)
+        case "closing_negative": return .flag(m.closing.isNegative)
+        default: return nil
         }
     }
 
-    func serviceScope(_ spend: ServiceSpend, _ p: Presentation, maxSpend: Money) -> Scope {
-        Scope { name in
-            switch name {
-            case "service": return .text(spend.service)
-            case "charged": return .text(p.money(spend.charged))
-            case "refunded": return .text(p.money(spend.refunded))
-            case "net": return .text(p.money(spend.net))
-            // Bar length in percent of the largest spend, for table-cell bar charts.
-            case "bar_percent":
-                guard maxSpend.micros > 0, spend.net.micros > 0 else { return .text("0") }
-                return .text(String(max(1, Int(spend.net.micros * 100 / maxSpend.micros))))
-            default: return nil
-            }
+    static func serviceValue(_ spend: ServiceSpend, maxSpend: Money, _ name: String) -> TemplateValue? {
+        switch name {
+        case "service": return .text(spend.service)
+        case "charged": return .money(spend.charged)
+        case "refunded": return .money(spend.refunded)
+        case "net": return .money(spend.net)
+        // Bar length in percent of the largest spend, for table-cell bar charts.
+        case "bar_percent":
+            guard maxSpend.micros > 0, spend.net.micros > 0 else { return .text("0") }
+            return .text(String(max(1, Int(spend.net.micros * 100 / maxSpend.micros))))
+        default: return nil
         }
     }
 
-    func clientScope(_ client: ClientReport, _ p: Presentation) -> Scope {
-        let money = client.movement.map { movementScope($0, p) }
+    static func dailyValue(_ day: DailySpend, _ name: String) -> TemplateValue? {
+        switch name {
+        case "date": return .date(day.date)
+        case "service": return .text(day.service)
+        case "net": return .money(day.net)
+        default: return nil
+        }
+    }
+
+    static func clientValue(_ client: ClientReport, _ name: String) -> TemplateValue? {
         let record = client.client
-        return Scope { name in
-            switch name {
-            case "client_id": return .text(record.id)
-            case "client_file": return .text(FileNames.safeName(for: record.id))
-            case "name": return .text(record.name)
-            case "email": return .text(record.email)
-            case "phone": return .text(record.phone)
-            case "state": return .text(client.state.rawValue)
-            case "is_invited": return .flag(client.state == .invited)
-            case "is_active": return .flag(client.state == .active)
-            case "is_blocked": return .flag(client.state == .blocked)
-            case "is_removed": return .flag(client.state == .removed)
-            case "state_since": return .text(client.stateSince.map(p.instant) ?? "")
-            case "has_money": return .flag(client.movement != nil)
-            case "opening_balance", "topups", "charges", "refunds", "closing_balance", "closing_negative":
-                return money?.value(name) ?? (name == "closing_negative" ? .flag(false) : .text(""))
-            default: return nil
-            }
+        switch name {
+        case "client_id": return .text(record.id)
+        case "client_file": return .text(FileNames.safeName(for: record.id))
+        case "name": return .text(record.name)
+        case "email": return .text(record.email)
+        case "phone": return .text(record.phone)
+        case "state": return .text(client.state.rawValue)
+        case "is_invited": return .flag(client.state == .invited)
+        case "is_active": return .flag(client.state == .active)
+        case "is_blocked": return .flag(client.state == .blocked)
+        case "is_removed": return .flag(client.state == .removed)
+        case "state_since": return client.stateSince.map { .instant($0) } ?? .text("")
+        case "has_money": return .flag(client.movement != nil)
+        case "opening_balance", "topups", "charges", "refunds", "closing_balance", "closing_negative":
+            // A client whose money the partner does not see shows empty columns, not zeros.
+            guard let movement = client.movement else { return name == "closing_negative" ? .flag(false) : .text("") }
+            return movementValue(movement, name)
+        default: return nil
         }
     }
 
-    func detailScope(_ line: DetailLine, _ p: Presentation) -> Scope {
-        let t = line.transaction
-        return Scope { name in
-            switch name {
-            case "id": return .text(t.id)
-            case "timestamp": return .text(p.instant(t.instant))
-            case "type": return .text(t.kind.rawValue)
-            case "is_topup": return .flag(t.kind == .topup)
-            case "is_charge": return .flag(t.kind == .charge)
-            case "is_refund": return .flag(t.kind == .refund)
-            case "service": return .text(t.service)
-            case "amount": return .text(p.money(t.amount))
-            case "signed_amount": return .text(p.money(t.net))
-            case "balance_after": return .text(p.money(line.balanceAfter))
-            case "balance_negative": return .flag(line.balanceAfter.isNegative)
-            case "description": return .text(t.description)
-            default: return nil
-            }
+    /// Reads only the field asked for, so a million-row table never copies whole transactions.
+    static func detailValue(_ detail: [DetailLine], _ index: Int, _ name: String) -> TemplateValue? {
+        switch name {
+        case "id": return .text(detail[index].transaction.id)
+        case "timestamp": return .instant(detail[index].transaction.instant)
+        case "type": return .text(detail[index].transaction.kind.rawValue)
+        case "is_topup": return .flag(detail[index].transaction.kind == .topup)
+        case "is_charge": return .flag(detail[index].transaction.kind == .charge)
+        case "is_refund": return .flag(detail[index].transaction.kind == .refund)
+        case "service": return .text(detail[index].transaction.service)
+        case "amount": return .money(detail[index].transaction.amount)
+        case "signed_amount": return .money(detail[index].transaction.net)
+        case "balance_after": return .money(detail[index].balanceAfter)
+        case "balance_negative": return .flag(detail[index].balanceAfter.isNegative)
+        case "description": return .text(detail[index].transaction.description)
+        default: return nil
         }
     }
 
     func rejectsFile(_ report: RunReport) throws -> [UInt8] {
-        let p = Presentation(contentType: templates.rejectsCSV.contentType, currency: report.currency)
         let rejections = report.summary.rejections
         let files = report.summary.files
         let scope = Scope { name in
             guard name == "rejects" else { return nil }
-            return .rows(count: rejections.count) { index in
+            return table(rejections, count: rejections.count) { rejections, index, name in
                 let r = rejections[index]
-                return Scope { name in
-                    switch name {
-                    case "file": return .text(Int(r.source.file) < files.count ? files[Int(r.source.file)].path : "")
-                    case "line": return .text(String(r.source.line))
-                    case "record": return .text(r.kind?.rawValue ?? "file")
-                    case "id": return .text(r.recordID)
-                    case "amount": return .text(r.amount.map(p.money) ?? "")
-                    case "reason": return .text(r.reason)
-                    default: return nil
-                    }
+                switch name {
+                case "file": return .text(Int(r.source.file) < files.count ? files[Int(r.source.file)].path : "")
+                case "line": return .text(String(r.source.line))
+                case "record": return .text(r.kind?.rawValue ?? "file")
+                case "id": return .text(r.recordID)
+                case "amount": return r.amount.map { .money($0) } ?? .text("")
+                case "reason": return .text(r.reason)
+                default: return nil
                 }
             }
         }
-        return try finish(templates.rejectsCSV, scope)
+        return try finish(templates.rejectsCSV, scope, currency: report.currency)
     }
 }

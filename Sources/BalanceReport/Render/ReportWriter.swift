@@ -1,5 +1,6 @@
 internal import CSystemShims
 import Glibc
+import Synchronization
 
 /// Why output could not be written; nothing half-written is left at the destination.
 public struct OutputError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -11,13 +12,19 @@ public struct OutputError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Writes a run's files into a fresh staging folder beside `--out` and publishes them in one
 /// step: a rename, or an atomic exchange with the previous output. A run that fails or is killed
 /// leaves the previous output as it was, never a mix.
-public final class ReportWriter {
+public final class ReportWriter: Sendable {
     public let destination: String
     public let staging: String
-    private var published = false
-    private var createdFolders = Set<String>()
-    /// Paths written so far, relative to the output folder.
-    public private(set) var writtenFiles: [String] = []
+    private struct State {
+        var published = false
+        var createdFolders = Set<String>()
+        var writtenFiles = 0
+    }
+    /// `write` may be called from several threads at once.
+    private let state = Mutex(State())
+
+    /// Number of files written so far.
+    public var writtenFiles: Int { state.withLock { $0.writtenFiles } }
 
     public init(destination: String) throws(OutputError) {
         var trimmed = destination
@@ -37,7 +44,7 @@ public final class ReportWriter {
     }
 
     deinit {
-        if !published { ReportWriter.removeTree(staging) }
+        if !state.withLock({ $0.published }) { ReportWriter.removeTree(staging) }
     }
 
     /// Writes one file; `relativePath` is built from safe names only ("a/b/c.csv").
@@ -49,11 +56,13 @@ public final class ReportWriter {
         var folder = staging
         for component in components.dropLast() {
             folder += "/" + component
-            if !createdFolders.contains(folder) {
-                if mkdir(folder, 0o755) != 0 && errno != EEXIST {
-                    throw OutputError("cannot create \(folder): \(String(cString: strerror(errno)))")
+            let path = folder
+            try state.withLock { (state) throws(OutputError) in
+                guard !state.createdFolders.contains(path) else { return }
+                if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                    throw OutputError("cannot create \(path): \(String(cString: strerror(errno)))")
                 }
-                createdFolders.insert(folder)
+                state.createdFolders.insert(path)
             }
         }
         let path = staging + "/" + relativePath
@@ -74,7 +83,7 @@ public final class ReportWriter {
             }
             offset += written
         }
-        writtenFiles.append(relativePath)
+        state.withLock { $0.writtenFiles += 1 }
     }
 
     /// Makes the staged output the destination's content in one atomic step.
@@ -87,14 +96,14 @@ public final class ReportWriter {
             guard br_exchange_paths(staging, destination) == 0 else {
                 throw OutputError("cannot replace \(destination): \(String(cString: strerror(errno)))")
             }
-            published = true
+            state.withLock { $0.published = true }
             // The staging path now holds the previous output.
             ReportWriter.removeTree(staging)
         } else {
             guard rename(staging, destination) == 0 else {
                 throw OutputError("cannot create \(destination): \(String(cString: strerror(errno)))")
             }
-            published = true
+            state.withLock { $0.published = true }
         }
     }
 

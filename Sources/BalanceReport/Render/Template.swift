@@ -10,6 +10,12 @@ public struct TemplateError: Error, Equatable, Sendable, CustomStringConvertible
 public enum TemplateValue {
     /// Text, escaped for the template's content type when written.
     case text(String)
+    /// An amount: exact with the dialect's decimal mark in CSV, rounded to kopecks in HTML.
+    case money(Money)
+    /// A moment: `YYYY-MM-DDTHH:MM:SS+03:00` in CSV, `01.03.2024 03:15` in HTML (Moscow time).
+    case instant(Instant)
+    /// A Moscow calendar day: `YYYY-MM-DD` in CSV, `01.03.2024` in HTML.
+    case date(CivilDate)
     /// A condition: `{{#name}}` renders its block once when true, `{{^name}}` when false.
     case flag(Bool)
     /// Rows made on demand, so a million-row table is never held as scopes.
@@ -67,18 +73,35 @@ public struct Template: Sendable {
         nodes = try Template.parse(tokens, &index, closing: nil, name: name)
     }
 
-    public func render(_ scope: any TemplateScope, into output: inout [UInt8]) throws(TemplateError) {
+    /// Renders into `output`; `currency` picks the sign of display amounts.
+    public func render(_ scope: any TemplateScope, currency: String = "RUB", into output: inout [UInt8]) throws(TemplateError) {
         var stack: [any TemplateScope] = [scope]
-        try render(nodes, &stack, &output)
+        try render(nodes, &stack, currency, &output)
     }
 
-    public func render(_ scope: any TemplateScope) throws(TemplateError) -> [UInt8] {
+    public func render(_ scope: any TemplateScope, currency: String = "RUB") throws(TemplateError) -> [UInt8] {
         var output: [UInt8] = []
-        try render(scope, into: &output)
+        try render(scope, currency: currency, into: &output)
         return output
     }
 
-    private func render(_ nodes: [Node], _ stack: inout [any TemplateScope], _ output: inout [UInt8]) throws(TemplateError) {
+    /// Typed values are written straight as bytes; what they produce (digits, marks, signs) needs no escaping.
+    private func write(_ value: TemplateValue, _ currency: String, _ output: inout [UInt8]) -> Bool {
+        switch (value, contentType) {
+        case (.text(let text), _): Escaping.append(text, for: contentType, to: &output)
+        case (.money(let money), .html): Formatting.appendRussian(money, currency: currency, to: &output)
+        case (.money(let money), .csv(let dialect)):
+            Formatting.appendExact(money, decimalMark: dialect == .standard ? UInt8(ascii: ".") : UInt8(ascii: ","), to: &output)
+        case (.instant(let instant), .html): Formatting.appendRussianDateTime(instant, to: &output)
+        case (.instant(let instant), .csv): Formatting.appendISO(instant, to: &output)
+        case (.date(let date), .html): Formatting.appendRussianDate(date, to: &output)
+        case (.date(let date), .csv): Formatting.appendISODate(date, to: &output)
+        default: return false
+        }
+        return true
+    }
+
+    private func render(_ nodes: [Node], _ stack: inout [any TemplateScope], _ currency: String, _ output: inout [UInt8]) throws(TemplateError) {
         for node in nodes {
             switch node {
             case .literal(let bytes):
@@ -87,33 +110,34 @@ public struct Template: Sendable {
                 guard let value = lookup(path, stack) else {
                     throw TemplateError(template: name, line: line, message: "unknown name '\(path.joined(separator: "."))'")
                 }
-                guard case .text(let text) = value else {
+                guard write(value, currency, &output) else {
                     throw TemplateError(template: name, line: line, message: "'\(path.joined(separator: "."))' is a section, not a value")
                 }
-                Escaping.append(text, for: contentType, to: &output)
             case .section(let sectionName, let inverted, let body, let line):
                 guard let value = lookup([sectionName], stack) else {
                     throw TemplateError(template: name, line: line, message: "unknown section '\(sectionName)'")
                 }
                 switch value {
                 case .flag(let on):
-                    if on != inverted { try render(body, &stack, &output) }
+                    if on != inverted { try render(body, &stack, currency, &output) }
                 case .text(let text):
-                    if text.isEmpty == inverted { try render(body, &stack, &output) }
+                    if text.isEmpty == inverted { try render(body, &stack, currency, &output) }
+                case .money, .instant, .date:
+                    if !inverted { try render(body, &stack, currency, &output) }
                 case .rows(let count, let row):
                     if inverted {
-                        if count == 0 { try render(body, &stack, &output) }
+                        if count == 0 { try render(body, &stack, currency, &output) }
                     } else {
                         for index in 0..<count {
                             stack.append(row(index))
-                            try render(body, &stack, &output)
+                            try render(body, &stack, currency, &output)
                             stack.removeLast()
                         }
                     }
                 case .scope(let scope):
                     if !inverted {
                         stack.append(scope)
-                        try render(body, &stack, &output)
+                        try render(body, &stack, currency, &output)
                         stack.removeLast()
                     }
                 }

@@ -17,7 +17,7 @@ public struct ReportPeriod: Sendable, Equatable {
     /// `2024-03` (a month), `2024-Q1` (a quarter) or `2024` (a year).
     public static func parse(_ text: String) throws(PeriodError) -> ReportPeriod {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
-        guard let first = parts.first, first.count == 4, let year = Int(first), year >= 1 else {
+        guard let first = parts.first, first.count == 4, isDigits(first), let year = Int(first), year >= 1 else {
             throw PeriodError("'\(text)' is not a period (use 2024-03, 2024-Q1 or 2024)")
         }
         if parts.count == 1 {
@@ -25,12 +25,13 @@ public struct ReportPeriod: Sendable, Equatable {
         }
         guard parts.count == 2 else { throw PeriodError("'\(text)' is not a period (use 2024-03, 2024-Q1 or 2024)") }
         let second = parts[1]
-        if second.count == 2, second.first == "Q" || second.first == "q", let quarter = Int(second.dropFirst()), (1...4).contains(quarter) {
+        if second.count == 2, second.first == "Q" || second.first == "q", isDigits(second.dropFirst()),
+           let quarter = Int(second.dropFirst()), (1...4).contains(quarter) {
             let lastMonth = quarter * 3
             return try ReportPeriod(firstDay: CivilDate(year: year, month: lastMonth - 2, day: 1),
                                     lastDay: CivilDate(year: year, month: lastMonth, day: CivilDate.daysInMonth(year: year, month: lastMonth)))
         }
-        guard second.count == 2, let month = Int(second), (1...12).contains(month) else {
+        guard second.count == 2, isDigits(second), let month = Int(second), (1...12).contains(month) else {
             throw PeriodError("'\(text)' is not a period (use 2024-03, 2024-Q1 or 2024)")
         }
         return try ReportPeriod(firstDay: CivilDate(year: year, month: month, day: 1),
@@ -44,13 +45,18 @@ public struct ReportPeriod: Sendable, Equatable {
 
     static func parseDay(_ text: String) throws(PeriodError) -> CivilDate {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, parts.allSatisfy(isDigits),
               let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]) else {
             throw PeriodError("'\(text)' is not a date (use YYYY-MM-DD)")
         }
         let date = CivilDate(year: year, month: month, day: day)
         guard date.isValid else { throw PeriodError("'\(text)' is not a real date") }
         return date
+    }
+
+    /// ASCII digits only: `Int("+3")` would otherwise let `2024-+3` through as March.
+    static func isDigits<S: StringProtocol>(_ text: S) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     /// `2024-03-01 – 2024-03-31`.

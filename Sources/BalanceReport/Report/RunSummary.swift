@@ -68,6 +68,8 @@ public struct RunSummary: Sendable {
     public var rejectedWithoutAmount: Int
     public var rejections: [Rejection]
     public var duplicates: [Duplicate]
+    /// Where a partner's totals, spend or balances disagree with its own detail lines.
+    public var reconciliationFailures: [String] = []
 
     public var hasRejections: Bool { !rejections.isEmpty }
 
@@ -84,7 +86,7 @@ public struct RunSummary: Sendable {
                 failures.append("\(file.path): \(file.records) records read but \(counted) accounted for")
             }
         }
-        return failures
+        return failures + reconciliationFailures
     }
 
     static func build(ledger: Ledger, export: IngestedExport, period: Interval, partners: [PartnerReport]) -> RunSummary {
@@ -143,6 +145,84 @@ public struct RunSummary: Sendable {
         let rejections = ledger.rejections.sorted { $0.source != $1.source ? $0.source < $1.source : byteOrder($0.reason, $1.reason) }
         let duplicates = ledger.duplicates.sorted { $0.source < $1.source }
         return RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
-                          rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates)
+                          rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
+                          reconciliationFailures: reconcile(partners))
+    }
+
+    /// Every figure a partner reads must follow from the detail lines it is shown: client movements,
+    /// spend per service and per day, running balances, and the partner's totals and spend.
+    static func reconcile(_ partners: [PartnerReport]) -> [String] {
+        var failures: [String] = []
+        func totals(_ t: KindTotals) -> String { "top-ups \(t.topups), charges \(t.charges), refunds \(t.refunds)" }
+        for partner in partners {
+            var partnerShown = KindTotals()
+            var movements = BalanceMovement()
+            for client in partner.clients {
+                let name = "partner \(partner.partnerID), client \(client.client.id)"
+                var shown = KindTotals()
+                for line in client.detail { shown.add(line.transaction) }
+                partnerShown.topups += shown.topups
+                partnerShown.charges += shown.charges
+                partnerShown.refunds += shown.refunds
+                let movement = client.movement ?? BalanceMovement()
+                if client.movement != nil { movements = movements + movement }
+                if movement.topups != shown.topups || movement.charges != shown.charges || movement.refunds != shown.refunds {
+                    failures.append("\(name): the movement shows \(totals(KindTotals(movement))) but the detail lines \(totals(shown))")
+                }
+                if client.services.sum(\.charged) != shown.charges || client.services.sum(\.refunded) != shown.refunds {
+                    failures.append("\(name): spend per service does not add up to the detail lines")
+                }
+                if client.daily.sum(\.net) != shown.charges - shown.refunds {
+                    failures.append("\(name): spend per day does not add up to the detail lines")
+                }
+                if let problem = balanceChainProblem(client) { failures.append("\(name): \(problem)") }
+            }
+            if KindTotals(partner.totals) != partnerShown || partner.totals.opening != movements.opening
+                || partner.totals.closing != movements.closing {
+                failures.append("partner \(partner.partnerID): the totals show \(totals(KindTotals(partner.totals))) but the clients' detail lines \(totals(partnerShown))")
+            }
+            if partner.services.sum(\.charged) != partnerShown.charges || partner.services.sum(\.refunded) != partnerShown.refunds {
+                failures.append("partner \(partner.partnerID): spend per service does not add up to the detail lines")
+            }
+        }
+        return failures
+    }
+
+    /// Running balances must follow line by line inside each visible interval, from the opening
+    /// balance in the first and to the closing balance in the last. Between intervals the client's
+    /// hidden transactions move the balance, so the chain restarts there.
+    static func balanceChainProblem(_ client: ClientReport) -> String? {
+        guard let movement = client.movement, !client.visibleIntervals.isEmpty else {
+            return client.detail.isEmpty ? nil : "detail lines shown without a visible interval"
+        }
+        var interval = 0
+        var balance: Money? = movement.opening
+        for line in client.detail {
+            let instant = line.transaction.instant
+            while interval < client.visibleIntervals.count && !client.visibleIntervals[interval].contains(instant) {
+                interval += 1
+                balance = nil
+            }
+            guard interval < client.visibleIntervals.count else {
+                return "transaction \(line.transaction.id) lies outside the visible intervals"
+            }
+            if let expected = balance.map({ $0 + line.transaction.net }), expected != line.balanceAfter {
+                return "the balance after \(line.transaction.id) is \(line.balanceAfter), expected \(expected)"
+            }
+            balance = line.balanceAfter
+        }
+        if interval == client.visibleIntervals.count - 1, let balance, balance != movement.closing {
+            return "the closing balance is \(movement.closing) but the lines end at \(balance)"
+        }
+        return nil
+    }
+}
+
+extension KindTotals {
+    init(_ movement: BalanceMovement) {
+        self.init()
+        topups = movement.topups
+        charges = movement.charges
+        refunds = movement.refunds
     }
 }

@@ -3,7 +3,7 @@ import Testing
 
 /// HOSTILE-CHECKLIST #5: the amount parser is exact and strict (no `Decimal(string:)` leniency).
 @Suite("AmountParser")
-struct AmountParserTests {
+struct IngestAmountParserTests {
     struct Accepted: Sendable, CustomTestStringConvertible {
         var text: String
         var mark: DecimalMark

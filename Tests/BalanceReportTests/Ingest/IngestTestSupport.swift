@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Testing
 @testable import BalanceReport
 
 // Helpers of the Ingest tests. Names carry an `Ingest` prefix so they cannot collide with the
@@ -49,7 +50,7 @@ enum IngestFixtures {
 }
 
 /// Everything `CSVReader.read` reported, copied out of the callbacks.
-struct CSVCapture: Equatable, CustomStringConvertible {
+struct IngestCSVCapture: Equatable, CustomStringConvertible {
     /// Fields decoded leniently (U+FFFD for bad bytes), so a comparison shows what went wrong.
     var rows: [[String]] = []
     /// Raw field bytes, for the cases where exact bytes matter.
@@ -75,9 +76,9 @@ struct CSVCapture: Equatable, CustomStringConvertible {
     }
 }
 
-enum CSVTestReader {
-    static func read(path: String) -> CSVCapture {
-        var capture = CSVCapture()
+enum IngestCSVTestReader {
+    static func read(path: String) -> IngestCSVCapture {
+        var capture = IngestCSVCapture()
         do {
             var reader = try CSVReader(path: path)
             defer { reader.close() }
@@ -90,11 +91,11 @@ enum CSVTestReader {
         return capture
     }
 
-    static func read(bytes: [UInt8], in scratch: IngestScratch, name: String = "input.csv") throws -> CSVCapture {
+    static func read(bytes: [UInt8], in scratch: IngestScratch, name: String = "input.csv") throws -> IngestCSVCapture {
         read(path: try scratch.write(name, bytes: bytes))
     }
 
-    static func read(_ text: String, in scratch: IngestScratch) throws -> CSVCapture {
+    static func read(_ text: String, in scratch: IngestScratch) throws -> IngestCSVCapture {
         try read(bytes: Array(text.utf8), in: scratch)
     }
 
@@ -102,15 +103,14 @@ enum CSVTestReader {
     /// empty before it writes the next segment, so each `read(2)` of the reader returns exactly one
     /// segment (segments must be at most PIPE_BUF bytes): the buffer boundaries fall exactly
     /// between the segments.
-    static func readThroughPipe(_ segments: [[UInt8]], oneReadEach: Bool) -> CSVCapture {
+    static func readThroughPipe(_ segments: [[UInt8]], oneReadEach: Bool) -> IngestCSVCapture {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { return CSVCapture(thrown: CSVError(line: -1, reason: "pipe failed")) }
+        guard pipe(&fds) == 0 else { return IngestCSVCapture(thrown: CSVError(line: -1, reason: "pipe failed")) }
         let readFD = fds[0]
         let writeFD = fds[1]
         let finished = DispatchSemaphore(value: 0)
+        // The reader side drains the pipe before closing it, so the writer never meets EPIPE/SIGPIPE.
         let writer = Thread {
-            // The writer must never die on SIGPIPE if the reader stops early.
-            signal(SIGPIPE, SIG_IGN)
             for segment in segments {
                 if oneReadEach {
                     while true {
@@ -130,7 +130,7 @@ enum CSVTestReader {
             finished.signal()
         }
         writer.start()
-        var capture = CSVCapture()
+        var capture = IngestCSVCapture()
         do {
             var reader = CSVReader(descriptor: readFD)
             try reader.read(onRow: { capture.add($0) }, onMalformed: { capture.malformed.append($0) })

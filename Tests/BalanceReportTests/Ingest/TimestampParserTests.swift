@@ -3,7 +3,7 @@ import Testing
 
 /// SPEC §2.4: every accepted timestamp form, real range checks, Moscow normalisation.
 @Suite("TimestampParser")
-struct TimestampParserTests {
+struct IngestTimestampParserTests {
     /// 2024-03-01T00:15:00Z in Unix seconds (2024-03-01T00:00:00Z is 1_709_251_200).
     static let quarterPastMidnightUTC: Int64 = 1_709_252_100
     static let msk: Int64 = 3 * 3600

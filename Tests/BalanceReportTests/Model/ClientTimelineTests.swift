@@ -161,8 +161,9 @@ struct ClientTimelineTests: ModelBuilders {
     func visibleIntervals() {
         let events = history([.invited, .confirmed, .removed, .invited, .confirmed, .removed])
         let (timeline, _) = ClientTimeline.replay(events)
-        // Period 2024-03-02T18:00 .. 2024-03-05T18:00 (+03:00): cuts the first window, holds the second whole.
-        let period = Interval(start: at("2024-03-02T18:00:00+03:00"), end: at("2024-03-05T18:00:00+03:00"))
+        // Windows [03-02 12:00, 03-03 12:00) and [03-05 12:00, 03-06 12:00); the period
+        // 03-02 18:00 .. 03-06 18:00 (+03:00) cuts the first window and holds the second whole.
+        let period = Interval(start: at("2024-03-02T18:00:00+03:00"), end: at("2024-03-06T18:00:00+03:00"))
         #expect(timeline.visibleIntervals(in: period) == [
             Interval(start: period.start, end: events[2].instant),
             Interval(start: events[4].instant, end: events[5].instant),

@@ -1,0 +1,93 @@
+import Testing
+@testable import BalanceReport
+
+/// A scope over a dictionary, for tests.
+struct DictionaryScope: TemplateScope {
+    var values: [String: TemplateValue]
+    func value(_ name: String) -> TemplateValue? { values[name] }
+}
+
+func rows(_ items: [[String: String]]) -> TemplateValue {
+    .rows(count: items.count) { index in DictionaryScope(values: items[index].mapValues { .text($0) }) }
+}
+
+func render(_ source: String, _ values: [String: TemplateValue], _ type: ContentType = .html) throws -> String {
+    let template = try Template(name: "t", source: source, contentType: type)
+    return String(decoding: try template.render(DictionaryScope(values: values)), as: UTF8.self)
+}
+
+@Suite struct TemplateTests {
+    @Test func variablesAreEscapedForHTML() throws {
+        #expect(try render("<p title=\"{{x}}\">{{x}}</p>", ["x": .text("\" onmouseover=\"x' <b>&")])
+                == "<p title=\"&quot; onmouseover=&quot;x&#39; &lt;b&gt;&amp;\">&quot; onmouseover=&quot;x&#39; &lt;b&gt;&amp;</p>")
+    }
+
+    @Test func sectionsIterateRowsAndStandaloneLinesLeaveNoBlankLines() throws {
+        let source = """
+        a,b
+        {{#rows}}
+        {{a}},{{b}}
+        {{/rows}}
+        {{^rows}}
+        none
+        {{/rows}}
+        end
+
+        """
+        #expect(try render(source, ["rows": rows([["a": "1", "b": "2"], ["a": "3", "b": "4"]])], .csv(.standard)) == "a,b\n1,2\n3,4\nend\n")
+        #expect(try render(source, ["rows": rows([])], .csv(.standard)) == "a,b\nnone\nend\n")
+    }
+
+    @Test func indentedStandaloneTagsAndCommentsVanish() throws {
+        let source = "<ul>\n  {{! a comment }}\n  {{#on}}\n  <li>{{x}}</li>\n  {{/on}}\n</ul>\n"
+        #expect(try render(source, ["on": .flag(true), "x": .text("y")]) == "<ul>\n  <li>y</li>\n</ul>\n")
+        #expect(try render(source, ["on": .flag(false), "x": .text("y")]) == "<ul>\n</ul>\n")
+    }
+
+    @Test func inlineSectionsKeepTheirLine() throws {
+        #expect(try render("x {{#on}}yes{{/on}}{{^on}}no{{/on}} z", ["on": .flag(false)]) == "x no z")
+        #expect(try render("{{#t}}[{{t}}]{{/t}}", ["t": .text("")]) == "")
+        #expect(try render("{{#t}}[{{t}}]{{/t}}", ["t": .text("v")]) == "[v]")
+    }
+
+    @Test func namesResolveThroughEnclosingScopesAndDottedPaths() throws {
+        let inner = DictionaryScope(values: ["b": .text("B")])
+        #expect(try render("{{#rows}}{{a}}{{outer}};{{/rows}}{{s.b}}",
+                           ["rows": rows([["a": "1"], ["a": "2"]]), "outer": .text("o"), "s": .scope(inner)]) == "1o;2o;B")
+    }
+
+    @Test func anUnknownNameIsAnErrorWithItsLine() throws {
+        #expect(throws: TemplateError(template: "t", line: 2, message: "unknown name 'nmae'")) {
+            try render("ok\n{{nmae}}", ["name": .text("x")])
+        }
+        #expect(throws: TemplateError.self) { try render("{{#missing}}x{{/missing}}", [:]) }
+    }
+
+    @Test(arguments: ["{{{raw}}}", "{{&raw}}", "{{> partial}}", "{{=<% %>=}}", "{{#a}}never closed", "{{/a}}", "{{#a}}{{/b}}", "{{ }}", "{{x", "{{a b}}"])
+    func unsafeOrBrokenTemplatesDoNotCompile(source: String) {
+        #expect(throws: TemplateError.self) { try Template(name: "t", source: source, contentType: .html) }
+    }
+
+    @Test func csvTemplatesTakeTheDialectsSeparatorAndLineEnd() throws {
+        let source = "a,b\n{{#rows}}\n{{a}},{{b}}\n{{/rows}}\n"
+        let values: [String: TemplateValue] = ["rows": rows([["a": "x;y", "b": "1,5"]])]
+        #expect(try render(source, values, .csv(.standard)) == "a,b\nx;y,\"1,5\"\n")
+        #expect(try render(source, values, .csv(.excelRU)) == "a;b\r\n\"x;y\";1,5\r\n")
+    }
+
+    @Test func crlfTemplatesBehaveLikeLFOnes() throws {
+        #expect(try render("a\r\n{{#on}}\r\nb\r\n{{/on}}\r\n", ["on": .flag(true)]) == "a\nb\n")
+    }
+
+    /// The shipped templates compile, never write data unescaped, and every name they use exists.
+    @Test func shippedTemplatesCompileAndUseNoRawOutput() throws {
+        let folder = Repository.root.appendingPathComponent("Templates/ru")
+        for dialect in CSVDialect.allCases {
+            _ = try TemplateSet(dialect: dialect) { try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8) }
+        }
+        for name in TemplateSet.fileNames {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            #expect(!text.contains("{{{") && !text.contains("{{&"), "\(name)")
+        }
+    }
+}
