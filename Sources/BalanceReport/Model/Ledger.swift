@@ -169,20 +169,33 @@ public struct Ledger: Sendable {
             clients[id] = LedgerClient(record: record, timeline: timeline, transactions: [], events: accepted)
         }
 
+        // Each client's transactions in balance order. Exports are mostly in time order already,
+        // so the sort is skipped where it would change nothing.
         var unknownTransactions: [Transaction] = []
+        var counts: [String: Int] = [:]
+        for transaction in unique { counts[transaction.clientID, default: 0] += 1 }
+        for (id, count) in counts where clients[id] != nil {
+            clients[id]!.transactions.reserveCapacity(count)
+        }
         for transaction in unique {
-            if clients[transaction.clientID] != nil {
-                clients[transaction.clientID]!.transactions.append(transaction)
-            } else {
+            if clients[transaction.clientID]?.transactions.append(transaction) == nil {
                 unknownTransactions.append(transaction)
             }
         }
-        for id in clients.keys {
-            clients[id]!.transactions.sort(by: Ledger.balanceOrder)
+        var position = clients.values.startIndex
+        while position != clients.values.endIndex {
+            if !Ledger.isInBalanceOrder(clients.values[position].transactions) {
+                clients.values[position].transactions.sort(by: Ledger.balanceOrder)
+            }
+            clients.values.formIndex(after: &position)
         }
         return Ledger(currency: currencies.first?.currency ?? "RUB", clients: clients,
                       unknownClientTransactions: unknownTransactions, unknownClientEvents: unknownEvents,
                       duplicates: duplicates, rejections: rejections)
+    }
+
+    static func isInBalanceOrder(_ transactions: [Transaction]) -> Bool {
+        transactions.indices.dropFirst().allSatisfy { !balanceOrder(transactions[$0], transactions[$0 - 1]) }
     }
 
     /// The order balances are counted in: instant, then id byte-wise.

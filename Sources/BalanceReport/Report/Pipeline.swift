@@ -2,6 +2,7 @@
 /// caller, which decides whether a run with rejections may publish anything.
 public enum Pipeline {
     public struct Analysis: Sendable {
+        /// What Ingest read, less the transactions (they live on in `ledger`).
         public var export: IngestedExport
         public var ledger: Ledger
         public var report: RunReport
@@ -10,9 +11,11 @@ public enum Pipeline {
     /// Reads `paths` and builds every partner's report for `period` (or, when `nil`, for the
     /// Moscow days from the first to the last transaction).
     public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?) throws(LedgerError) -> Analysis {
-        let export = Ingestor.ingest(paths: paths, options: options)
-        let ledger = try Ledger.build(from: export)
+        var export = Ingestor.ingest(paths: paths, options: options)
         let chosen = period ?? spanningPeriod(export.transactions)
+        let ledger = try Ledger.build(from: export)
+        // The ledger holds every transaction now; one copy of a million of them is enough.
+        export.transactions = []
         let report = ReportBuilder.build(ledger: ledger, export: export, period: chosen)
         return Analysis(export: export, ledger: ledger, report: report)
     }
