@@ -10,6 +10,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Import profiles (`--profile FILE`) are YAML. Yams is the well-kept YAML package of the Swift
+        // world (SwiftLint and SwiftGen read their configs with it): libyaml's C sources plus Swift, no further
+        // dependencies. TOMLKit was the alternative, but it wraps a C++ library and its manifest pulls
+        // packages the offline mirror does not have. Profiles are read as plain scalars (no YAML
+        // 1.1 type guessing: `no` or `+03:00` stay the text they are).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libxml2 through its streaming reader; the shim header wraps what Swift 6 cannot call directly.
@@ -22,7 +28,7 @@ let package = Package(
         .target(name: "CSystemShims"),
         .target(
             name: "BalanceReport",
-            dependencies: ["CLibXML2", "CSystemShims"]
+            dependencies: ["CLibXML2", "CSystemShims", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "balance-report",

@@ -57,8 +57,14 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Last day of the period (YYYY-MM-DD, inclusive; with --from).")
     var to: String?
 
-    @Option(name: .customLong("input-offset"), help: "UTC offset of timestamps written without one.")
-    var inputOffset: String = "+03:00"
+    @Option(name: .customLong("input-offset"), help: "UTC offset of timestamps written without one (default +03:00, or the profile's input_offset).")
+    var inputOffset: String?
+
+    @Option(help: "Import profile (YAML) of an export layout: header and value renames, timestamp format, delimiter, decimal mark, encoding.")
+    var profile: String?
+
+    @Option(help: "Encoding of CSV inputs: utf-8 (default) or cp1251 (Windows-1251, told apart from UTF-8 per file).")
+    var encoding: String?
 
     @Option(name: .customLong("map"), help: "Rename an input column or XML field: --map 'Сумма=amount' (repeatable).")
     var mappings: [String] = []
@@ -85,9 +91,24 @@ struct InputOptions: ParsableArguments {
     }
 
     func ingestOptions() throws -> IngestOptions {
-        let offset: Int64
-        do { offset = try TimestampParser.parseOffset(inputOffset) } catch {
-            throw ValidationError("--input-offset: \(error.message)")
+        var offset: Int64? = nil
+        if let inputOffset {
+            do { offset = try TimestampParser.parseOffset(inputOffset) } catch {
+                throw ValidationError("--input-offset: \(error.message)")
+            }
+        }
+        var textEncoding: TextEncoding? = nil
+        if let encoding {
+            guard let named = TextEncoding.named(encoding) else {
+                throw ValidationError("--encoding is utf-8 or cp1251, got '\(encoding)'")
+            }
+            textEncoding = named
+        }
+        var importProfile: ImportProfile? = nil
+        if let profile {
+            do { importProfile = try ImportProfile.load(path: profile) } catch {
+                throw ValidationError("--profile: \(error.message)")
+            }
         }
         var renames: [String: String] = [:]
         for mapping in mappings {
@@ -96,7 +117,7 @@ struct InputOptions: ParsableArguments {
             }
             renames[from] = to
         }
-        return IngestOptions(naiveOffsetSeconds: offset, mapping: HeaderMapping(renames))
+        return IngestOptions(profile: importProfile, inputOffsetSeconds: offset, renames: renames, encoding: textEncoding)
     }
 
     func validateFiles() throws {
@@ -150,23 +171,57 @@ struct Render: ParsableCommand {
     @Flag(name: .customLong("allow-rejects"), help: "Render the valid records and write rejects.csv instead of failing on rejected ones.")
     var allowRejects = false
 
+    @Option(help: "Language of the pages and the e-mail: ru (default) or en (default templates Templates/<lang>).")
+    var lang: String = "ru"
+
+    @Flag(help: "Also write P/report.eml per partner: the summary as a MIME message with the partner's CSV files attached.")
+    var eml = false
+
+    @Option(help: "With --eml: CSV file partner_id,email,name giving each partner's To: (partners not in it get none).")
+    var contacts: String?
+
+    @Option(name: .customLong("eml-from"), help: "With --eml: the From: of the messages, e.g. 'Finance <billing@example.com>'.")
+    var emlFrom: String?
+
+    @Option(name: .customLong("eml-date"), help: "With --eml: the Date: of the messages, a timestamp, Unix seconds or 'now' (default: $SOURCE_DATE_EPOCH, else no Date:).")
+    var emlDate: String?
+
     func validate() throws {
         try input.validateFiles()
         guard CSVDialect(rawValue: csvDialect) != nil else {
             throw ValidationError("--csv-dialect is standard or excel-ru")
         }
+        guard ReportLanguage(rawValue: lang) != nil else {
+            throw ValidationError("--lang is ru or en")
+        }
+        if !eml, contacts != nil || emlFrom != nil || emlDate != nil {
+            throw ValidationError("--contacts, --eml-from and --eml-date go with --eml")
+        }
+        _ = try mailFrom()
+        _ = try mailDate()
         _ = try input.resolvePeriod(required: true)
     }
 
     func run() throws {
         let dialect = CSVDialect(rawValue: csvDialect)!
+        let language = ReportLanguage(rawValue: lang)!
         // Templates first: a broken template should not cost a full read of the exports.
         let set: TemplateSet
+        var mail: EmailOptions? = nil
         do {
             let folder = try templatesFolder()
-            set = try TemplateSet(dialect: dialect) { name in
+            set = try TemplateSet(dialect: dialect, language: language) { name in
                 try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
             }
+            if eml {
+                let source = try String(contentsOfFile: folder + "/" + EmailOptions.textTemplateName, encoding: .utf8)
+                mail = EmailOptions(textTemplate: try EmailOptions.compileTextTemplate(source),
+                                    contacts: try contacts.map { try PartnerContacts.read(path: $0) } ?? [:],
+                                    from: try mailFrom(), date: try mailDate())
+            }
+        } catch let error as MailError {
+            Diagnostics.error("--contacts: \(error.message)")
+            throw Reported(code: ExitStatus.dataError)
         } catch let error as TemplateError {
             Diagnostics.error("template \(error)")
             throw Reported(code: ExitStatus.dataError)
@@ -196,8 +251,19 @@ struct Render: ParsableCommand {
             ) { path, bytes in
                 try writer.write(path, bytes)
             }
+            if let mail {
+                let renderer = ReportRenderer(templates: set, dialect: dialect)
+                try renderer.renderEmails(report, options: mail) { path, bytes in try writer.write(path, bytes) }
+                if contacts != nil && !input.quiet {
+                    for partner in report.partners where mail.contacts[partner.partnerID] == nil {
+                        Diagnostics.line("note: partner \(partner.partnerID) is not in \(contacts!): its report.eml has no To:")
+                    }
+                }
+            }
             try writer.publish()
             if !input.quiet { Diagnostics.line("wrote \(writer.writtenFiles) files to \(out)") }
+            // Done: the process ends here rather than free a million records one by one.
+            Foundation.exit(0)
         } catch let error as TemplateError {
             Diagnostics.error("template \(error)")
             throw Reported(code: ExitStatus.dataError)
@@ -216,13 +282,36 @@ struct Render: ParsableCommand {
         if let templates { return templates }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let candidates = [
-            FileManager.default.currentDirectoryPath + "/Templates/ru",
-            executable.deletingLastPathComponent().appendingPathComponent("../share/balance-report/Templates/ru").path,
+            FileManager.default.currentDirectoryPath + "/Templates/\(lang)",
+            executable.deletingLastPathComponent().appendingPathComponent("../share/balance-report/Templates/\(lang)").path,
         ]
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/index.html.mustache") }) else {
-            throw OutputError("no templates found in ./Templates/ru; pass --templates DIR")
+            throw OutputError("no templates found in ./Templates/\(lang); pass --templates DIR")
         }
         return found
+    }
+
+    /// `--eml-from`, parsed.
+    func mailFrom() throws -> MailAddress? {
+        guard let emlFrom else { return nil }
+        do { return try MailAddress.parse(emlFrom) } catch {
+            throw ValidationError("--eml-from: \(error.message)")
+        }
+    }
+
+    /// `--eml-date` (a timestamp, Unix seconds or `now`), else `SOURCE_DATE_EPOCH`, else none.
+    func mailDate() throws -> Instant? {
+        if let emlDate {
+            if emlDate == "now" { return Instant(seconds: Int64(Date().timeIntervalSince1970)) }
+            do { return try TimestampParser.parse(emlDate) } catch {
+                throw ValidationError("--eml-date: \(error.message)")
+            }
+        }
+        if eml, let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !epoch.isEmpty {
+            guard let seconds = Int64(epoch) else { throw ValidationError("SOURCE_DATE_EPOCH is not a number of seconds") }
+            return Instant(seconds: seconds)
+        }
+        return nil
     }
 }
 
@@ -243,5 +332,6 @@ struct Validate: ParsableCommand {
         if summary.hasRejections || !summary.controlFailures.isEmpty {
             throw Reported(code: ExitStatus.dataError)
         }
+        Foundation.exit(0)
     }
 }

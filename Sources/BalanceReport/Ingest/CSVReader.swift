@@ -45,7 +45,7 @@ public struct CSVRow {
 
     /// The field as text, or `nil` when its bytes are not valid UTF-8.
     public func string(_ index: Int) -> String? {
-        withField(index) { String(validating: $0, as: UTF8.self) }
+        withField(index) { validUTF8String($0) }
     }
 }
 
@@ -67,6 +67,8 @@ public struct CSVReader {
     static let chunkBytes = 1 << 20
 
     public private(set) var delimiter: UInt8 = UInt8(ascii: ",")
+    /// A delimiter declared by an import profile (`,`, `;` or tab); `nil`: detected from the header line.
+    public var declaredDelimiter: UInt8? = nil
     private let fd: Int32
     private let ownsDescriptor: Bool
 
@@ -173,7 +175,7 @@ public struct CSVReader {
                 while !atEOF && memchr(buffer + position, 0x0A, end - position) == nil && end - position < CSVReader.maxRecordBytes {
                     try fill()
                 }
-                delimiter = CSVReader.detectDelimiter(UnsafeBufferPointer(start: buffer + position, count: end - position))
+                delimiter = declaredDelimiter ?? CSVReader.detectDelimiter(UnsafeBufferPointer(start: buffer + position, count: end - position))
                 first = false
             }
             // Parse one record starting at `position`.

@@ -11,6 +11,9 @@ public enum DecimalMark: Sendable {
     case point
     /// `1234,56` or `1234.56`: `;`-delimited files, where a comma cannot be a delimiter.
     case pointOrComma
+    /// `1234,56` only: an import profile's `decimal_mark: ","`. A `.` is then an error, never
+    /// taken for a decimal point or a thousands separator.
+    case comma
 }
 
 /// Exact decimal parsing of amounts, byte by byte (`Decimal(string:)` silently accepts `12,50` as 12).
@@ -52,7 +55,7 @@ public enum AmountParser {
                     if whole > maxMicros { throw FieldError("amount is too large") }
                 }
                 index += 1
-            } else if !seenMark && (byte == UInt8(ascii: ".") || (byte == UInt8(ascii: ",") && mark == .pointOrComma)) {
+            } else if !seenMark && ((byte == UInt8(ascii: ".") && mark != .comma) || (byte == UInt8(ascii: ",") && mark != .point)) {
                 if wholeDigits == 0 { throw FieldError("amount has no digits before the decimal mark") }
                 if grouped && digitsSinceGroup != 3 { throw FieldError("amount has a misplaced digit group") }
                 seenMark = true
@@ -71,7 +74,7 @@ public enum AmountParser {
                 grouped = true
                 digitsSinceGroup = 0
             } else {
-                throw FieldError("amount is not a number")
+                throw FieldError(AmountParser.reason(rejecting: byte, seenMark: seenMark, mark: mark))
             }
         }
         if wholeDigits == 0 { throw FieldError("amount is not a number") }
@@ -81,6 +84,16 @@ public enum AmountParser {
         let micros = whole * Money.scale + fraction
         if micros > maxMicros { throw FieldError("amount is too large") }
         return Money(micros: negative ? -micros : micros)
+    }
+
+    /// Why a byte cannot stand where it does: marks that would make the amount ambiguous are named.
+    static func reason(rejecting byte: UInt8, seenMark: Bool, mark: DecimalMark) -> String {
+        let isMark = byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")
+        if isMark && seenMark { return "amount has a second decimal mark or a '.'/',' digit group (only spaces group digits)" }
+        if byte == UInt8(ascii: ",") && mark == .point { return "amount has a decimal comma, but the decimal mark here is '.'" }
+        if byte == UInt8(ascii: ".") && mark == .comma { return "amount has a '.', but the profile's decimal mark is ','" }
+        if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { return "amount is not a number (no exponents: write the digits out)" }
+        return "amount is not a number"
     }
 
     public static func parse(_ text: String, mark: DecimalMark, allowNegative: Bool = false) throws(FieldError) -> Money {

@@ -54,6 +54,18 @@ public struct IngestedExport: Sendable {
 public struct IngestOptions: Sendable {
     public var naiveOffsetSeconds: Int64
     public var mapping: HeaderMapping
+    /// CSV text encoding (an import profile's `encoding`, `--encoding`).
+    public var encoding: TextEncoding = .utf8
+    /// CSV delimiter; `nil`: detected from each file's header line.
+    public var delimiter: UInt8? = nil
+    /// Decimal mark of amounts; `nil`: `.` in `,` files and XML, `.` or `,` in `;` files.
+    public var decimalMark: DecimalMark? = nil
+    /// A profile's timestamp layout, tried before the forms that cannot be mistaken for it.
+    public var timestampFormat: TimestampFormat? = nil
+    /// A profile's value renames (types, event types, currencies).
+    public var values = ValueMaps()
+    /// An import profile and the options of the files it is for (`forFile`).
+    public var profiled: ProfiledOptions? = nil
 
     public init(naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds, mapping: HeaderMapping = HeaderMapping()) {
         self.naiveOffsetSeconds = naiveOffsetSeconds
@@ -69,8 +81,8 @@ public enum Ingestor {
             let format: InputFile.Format = looksLikeXML(path) ? .xml : .csv
             export.files.append(InputFile(path: path, format: format, kinds: [], records: 0))
             switch format {
-            case .csv: readCSV(path: path, fileIndex: index, options: options, into: &export)
-            case .xml: readXML(path: path, fileIndex: index, options: options, into: &export)
+            case .csv: readCSV(path: path, fileIndex: index, options: options.forFile(path), into: &export)
+            case .xml: readXML(path: path, fileIndex: index, options: options.forFile(path), into: &export)
             }
         }
         return export
@@ -98,17 +110,22 @@ public enum Ingestor {
             export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: line), kind: kind, reason: reason, isRecord: isRecord))
         }
         var reader: CSVReader
+        let input: EncodedCSVInput
         do {
-            reader = try CSVReader(path: path)
+            input = try EncodedCSVInput.open(path: path, declared: options.encoding)
+            reader = input.reader
         } catch {
-            reject(0, nil, error.reason)
+            reject(error.line, nil, error.reason)
             return
         }
-        defer { reader.close() }
+        defer { _ = input.finish() }
+        reader.declaredDelimiter = options.delimiter
+        let valueMaps = options.values.byField
         var kind: RecordKind? = nil
         var columns: [Int] = []
         var headerCount = 0
         var decoder = RecordDecoder(options: DecodingOptions(naiveOffsetSeconds: options.naiveOffsetSeconds))
+        decoder.options.timestampFormat = options.timestampFormat
         var records = 0
         var fileFailed = false
         do {
@@ -118,7 +135,9 @@ public enum Ingestor {
                     var names: [String] = []
                     for index in 0..<row.count {
                         guard let name = row.string(index) else {
-                            reject(row.line, nil, "the header is not valid UTF-8")
+                            reject(row.line, nil, options.encoding == .utf8
+                                   ? "the header is not valid UTF-8 (a Windows-1251 export? declare it: --encoding cp1251, or encoding: in the profile)"
+                                   : "the header is not valid UTF-8")
                             fileFailed = true
                             return
                         }
@@ -138,7 +157,7 @@ public enum Ingestor {
                     kind = detected
                     headerCount = row.count
                     columns = detected.fields.map { names.firstIndex(of: $0) ?? -1 }
-                    decoder.options.decimalMark = row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point
+                    decoder.options.decimalMark = options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point)
                     export.files[fileIndex].kinds = [detected]
                     return
                 }
@@ -152,7 +171,7 @@ public enum Ingestor {
                         recordID: fieldText(fields, recordKind), amount: nil))
                     return
                 }
-                decode(fields, kind: recordKind, source: source, decoder: decoder, into: &export)
+                decode(fields, kind: recordKind, source: source, decoder: decoder, valueMaps: valueMaps, into: &export)
             }, onMalformed: { error in
                 guard kind != nil else {
                     // A header that cannot be read: the file cannot be read either (a data row must
@@ -169,6 +188,11 @@ public enum Ingestor {
             fileFailed = true
         } catch {
             reject(0, kind, "\(error)")
+            fileFailed = true
+        }
+        if let failure = input.finish(), !fileFailed {
+            // The transcoder could not read the whole file: what was parsed may be cut short.
+            reject(0, kind, failure)
             fileFailed = true
         }
         if kind == nil && !fileFailed {
@@ -195,11 +219,15 @@ public enum Ingestor {
             export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: 0), kind: nil, reason: "\(error)", isRecord: false))
             return
         }
-        let decoder = RecordDecoder(options: DecodingOptions(naiveOffsetSeconds: options.naiveOffsetSeconds))
+        var decoder = RecordDecoder(options: DecodingOptions(naiveOffsetSeconds: options.naiveOffsetSeconds))
+        decoder.options.timestampFormat = options.timestampFormat
+        decoder.options.decimalMark = options.decimalMark ?? .point
+        let valueMaps = options.values.byField
         var kinds = Set<RecordKind>()
         for record in records {
             kinds.insert(record.kind)
-            decode(record, kind: record.kind, source: SourceLocation(file: fileIndex, line: record.line), decoder: decoder, into: &export)
+            decode(record, kind: record.kind, source: SourceLocation(file: fileIndex, line: record.line), decoder: decoder,
+                   valueMaps: valueMaps, into: &export)
         }
         export.files[fileIndex].records = records.count
         export.files[fileIndex].kinds = RecordKind.allCases.filter { kinds.contains($0) }
@@ -226,7 +254,7 @@ public enum Ingestor {
 
     /// The id a rejected record can still be recognised by.
     static func fieldText<F: SourceFields>(_ fields: F, _ kind: RecordKind) -> String {
-        fields.withField(0) { String(validating: $0, as: UTF8.self) } ?? ""
+        fields.withField(0) { validUTF8String($0) } ?? ""
     }
 }
 

@@ -9,6 +9,8 @@ public struct DecodingOptions: Sendable {
     /// Offset applied to timestamps written without one (SPEC §2.4: +03:00 unless set per run).
     public var naiveOffsetSeconds: Int64
     public var decimalMark: DecimalMark
+    /// An import profile's timestamp layout (`nil`: the built-in forms of SPEC §2.4 only).
+    public var timestampFormat: TimestampFormat? = nil
 
     public init(naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds, decimalMark: DecimalMark = .point) {
         self.naiveOffsetSeconds = naiveOffsetSeconds
@@ -21,9 +23,7 @@ struct RecordDecoder {
     var options: DecodingOptions
 
     func text<F: SourceFields>(_ fields: F, _ index: Int, _ name: String) throws(FieldError) -> String {
-        let value: String? = fields.withField(index) { bytes in
-            bytes.isEmpty ? "" : String(validating: bytes, as: UTF8.self)
-        }
+        let value: String? = fields.withField(index) { bytes in validUTF8String(bytes) }
         guard let value else { throw FieldError("\(name) is not valid UTF-8") }
         return value
     }
@@ -36,8 +36,9 @@ struct RecordDecoder {
 
     func instant<F: SourceFields>(_ fields: F, _ index: Int, _ name: String) throws(FieldError) -> Instant {
         let offset = options.naiveOffsetSeconds
+        let format = options.timestampFormat
         let result: Result<Instant, FieldError> = fields.withField(index) { bytes in
-            Result { () throws(FieldError) -> Instant in try TimestampParser.parse(bytes, naiveOffsetSeconds: offset) }
+            Result { () throws(FieldError) -> Instant in try TimestampParser.parse(bytes, naiveOffsetSeconds: offset, format: format) }
         }
         do { return try result.get() } catch { throw FieldError(name == "timestamp" ? error.message : "\(name): \(error.message)") }
     }
@@ -112,4 +113,16 @@ struct RecordDecoder {
     func salvageAmount<F: SourceFields>(_ fields: F) -> Money? {
         try? money(fields, 5, "amount", allowNegative: false)
     }
+}
+
+/// The bytes as a `String`, or `nil` when they are not valid UTF-8. ASCII, the common case of ids
+/// and codes, skips the generic validator.
+func validUTF8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    if bytes.isEmpty { return "" }
+    var ascii = true
+    for byte in bytes where byte >= 0x80 {
+        ascii = false
+        break
+    }
+    return ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
 }

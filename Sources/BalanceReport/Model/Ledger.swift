@@ -18,6 +18,38 @@ public struct Duplicate: Sendable, Equatable {
 
 /// A problem with the run as a whole, which no `--allow-rejects` can get past.
 public enum LedgerError: Error, Equatable, Sendable {
+    /// The first record of each transaction id: open addressing over a seeded FNV-1a hash of
+    /// the id's bytes, which costs a fraction of `Dictionary<String, Int>` on a million ids.
+    /// The per-run seed keeps crafted ids from piling into one chain.
+    struct IDTable {
+        private var slots: [Int32]
+        private let mask: Int
+        private let seed = UInt64.random(in: 0...UInt64.max)
+
+        init(capacity: Int) {
+            var size = 16
+            while size < capacity * 2 { size <<= 1 }
+            slots = [Int32](repeating: -1, count: size)
+            mask = size - 1
+        }
+
+        /// Records `index` as the first of its id, or returns the index that came first.
+        mutating func insertOrFind(_ index: Int, in all: [Transaction]) -> Int? {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
+            for byte in all[index].id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+            while true {
+                let existing = Int(slots[slot])
+                if existing < 0 {
+                    slots[slot] = Int32(index)
+                    return nil
+                }
+                if all[existing].id == all[index].id { return existing }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
     /// SPEC §2.1: one run has one currency. Carries each currency with where it first appears.
     case mixedCurrencies([(currency: String, source: SourceLocation)])
 
@@ -44,50 +76,24 @@ public struct Ledger: Sendable {
 
     /// Builds the ledger from what Ingest read. Pure: same export, same ledger.
     public static func build(from export: IngestedExport) throws(LedgerError) -> Ledger {
+        var rest = export
+        var transactions: [Transaction] = []
+        swap(&transactions, &rest.transactions)
+        return try build(from: rest, transactions: transactions)
+    }
+
+    /// Builds the ledger, taking ownership of `transactions` (those of `export` are ignored):
+    /// a million transactions are moved into place, never copied.
+    public static func build(from export: IngestedExport, transactions: consuming [Transaction]) throws(LedgerError) -> Ledger {
         var rejections = export.rejections
         var duplicates: [Duplicate] = []
         func location(_ source: SourceLocation) -> String { export.location(source) }
 
-        // Transactions: identical repeats count once; the same id with other facts rejects both.
-        var firstByID: [String: Int] = [:]
-        firstByID.reserveCapacity(export.transactions.count)
-        // Where each conflicting id's other records are: the first record's rejection names them.
-        var conflicted: [String: [SourceLocation]] = [:]
-        var unique: [Transaction] = []
-        unique.reserveCapacity(export.transactions.count)
-        for transaction in export.transactions {
-            if let index = firstByID[transaction.id] {
-                let original = unique[index]
-                if original.sameFacts(as: transaction) {
-                    duplicates.append(Duplicate(kind: .transaction, source: transaction.source, original: original.source, amount: transaction.amount))
-                } else {
-                    conflicted[transaction.id, default: []].append(transaction.source)
-                    rejections.append(Rejection(
-                        source: transaction.source, kind: .transaction,
-                        reason: "transaction id \(transaction.id) conflicts with \(location(original.source)) (\(differences(original, transaction)))",
-                        recordID: transaction.id, amount: transaction.amount))
-                }
-            } else {
-                firstByID[transaction.id] = unique.count
-                unique.append(transaction)
-            }
-        }
-        if !conflicted.isEmpty {
-            unique.removeAll { transaction in
-                guard let others = conflicted[transaction.id] else { return false }
-                rejections.append(Rejection(source: transaction.source, kind: .transaction,
-                                            reason: "transaction id \(transaction.id) conflicts with \(others.map(location).joined(separator: ", "))",
-                                            recordID: transaction.id, amount: transaction.amount))
-                return true
-            }
-        }
-
-        // One currency per run.
-        var currencies: [(currency: String, source: SourceLocation)] = []
-        for transaction in unique where !currencies.contains(where: { $0.currency == transaction.currency }) {
-            currencies.append((transaction.currency, transaction.source))
-        }
-        if currencies.count > 1 { throw .mixedCurrencies(currencies) }
+        // Transactions, first pass, reading only: identical repeats count once; the same id with
+        // other facts rejects every record of that id.
+        var all = consume transactions
+        let (fates, conflicted) = transactionFates(all)
+        let currency = try singleCurrency(all, fates)
 
         // Clients: identical repeats count once; conflicting records reject both.
         var records: [String: ClientRecord] = [:]
@@ -117,9 +123,9 @@ public struct Ledger: Sendable {
         // A clients record Ingest rejected still counts: its clients must not fall to `default`.
         let noClientRecords = export.clients.isEmpty && !export.rejections.contains { $0.isRecord && $0.kind == .client }
         if noClientRecords {
-            for transaction in unique where records[transaction.clientID] == nil {
-                records[transaction.clientID] = ClientRecord(id: transaction.clientID, name: "", email: "", phone: "",
-                                                             partnerID: "default", checkpoint: nil, source: transaction.source)
+            for index in all.indices where fates[index] == .keep && records[all[index].clientID] == nil {
+                records[all[index].clientID] = ClientRecord(id: all[index].clientID, name: "", email: "", phone: "",
+                                                            partnerID: "default", checkpoint: nil, source: all[index].source)
             }
         }
 
@@ -169,29 +175,116 @@ public struct Ledger: Sendable {
             clients[id] = LedgerClient(record: record, timeline: timeline, transactions: [], events: accepted)
         }
 
-        // Each client's transactions in balance order. Exports are mostly in time order already,
-        // so the sort is skipped where it would change nothing.
-        var unknownTransactions: [Transaction] = []
+        // Second pass: move every transaction where it belongs, popping from the end so that
+        // nothing is copied; each client's list comes out reversed and is turned round after.
         var counts: [String: Int] = [:]
-        for transaction in unique { counts[transaction.clientID, default: 0] += 1 }
-        for (id, count) in counts where clients[id] != nil {
-            clients[id]!.transactions.reserveCapacity(count)
-        }
-        for transaction in unique {
-            if clients[transaction.clientID]?.transactions.append(transaction) == nil {
-                unknownTransactions.append(transaction)
+        for index in all.indices where fates[index] == .keep { counts[all[index].clientID, default: 0] += 1 }
+        for (id, count) in counts { clients[id]?.transactions.reserveCapacity(count) }
+        counts = [:]
+        var unknownTransactions: [Transaction] = []
+        while let transaction = all.popLast() {
+            switch fates[all.count] {
+            case .keep:
+                if clients[transaction.clientID]?.transactions.append(transaction) == nil {
+                    unknownTransactions.append(transaction)
+                }
+            case .duplicate(let first):
+                duplicates.append(Duplicate(kind: .transaction, source: transaction.source,
+                                            original: all[first].source, amount: transaction.amount))
+            case .conflict:
+                let others = conflicted[transaction.id]!.filter { $0 != transaction.source }
+                rejections.append(Rejection(
+                    source: transaction.source, kind: .transaction,
+                    reason: "transaction id \(transaction.id) conflicts with \(others.map(location).joined(separator: ", "))",
+                    recordID: transaction.id, amount: transaction.amount))
             }
         }
+        unknownTransactions.reverse()
+        // Balance order; exports mostly come in time order already, and then nothing is sorted.
         var position = clients.values.startIndex
         while position != clients.values.endIndex {
+            clients.values[position].transactions.reverse()
             if !Ledger.isInBalanceOrder(clients.values[position].transactions) {
                 clients.values[position].transactions.sort(by: Ledger.balanceOrder)
             }
             clients.values.formIndex(after: &position)
         }
-        return Ledger(currency: currencies.first?.currency ?? "RUB", clients: clients,
+        return Ledger(currency: currency, clients: clients,
                       unknownClientTransactions: unknownTransactions, unknownClientEvents: unknownEvents,
                       duplicates: duplicates, rejections: rejections)
+    }
+
+    /// What becomes of a transaction record.
+    enum Fate: Equatable {
+        case keep
+        /// An identical repeat of the record at this index.
+        case duplicate(of: Int)
+        /// One of several records of an id with different facts.
+        case conflict
+    }
+
+    /// Decides each record's fate, and where the records of each conflicting id are.
+    /// Duplicates of a conflicting id stay duplicates: rejecting them too would count an amount twice.
+    static func transactionFates(_ all: [Transaction]) -> ([Fate], [String: [SourceLocation]]) {
+        var fates = [Fate](repeating: .keep, count: all.count)
+        var firstByID = IDTable(capacity: all.count)
+        var conflicted: [String: [SourceLocation]] = [:]
+        for index in all.indices {
+            guard let first = firstByID.insertOrFind(index, in: all) else { continue }
+            if all[first].sameFacts(as: all[index]) {
+                fates[index] = .duplicate(of: first)
+            } else {
+                fates[index] = .conflict
+                if conflicted[all[index].id] == nil {
+                    conflicted[all[index].id] = [all[first].source]
+                    fates[first] = .conflict
+                }
+                conflicted[all[index].id]!.append(all[index].source)
+            }
+        }
+        return (fates, conflicted)
+    }
+
+    /// The first record of each transaction id: open addressing over a seeded FNV-1a hash of
+    /// the id's bytes, which costs a fraction of `Dictionary<String, Int>` on a million ids.
+    /// The per-run seed keeps crafted ids from piling into one chain.
+    struct IDTable {
+        private var slots: [Int32]
+        private let mask: Int
+        private let seed = UInt64.random(in: 0...UInt64.max)
+
+        init(capacity: Int) {
+            var size = 16
+            while size < capacity * 2 { size <<= 1 }
+            slots = [Int32](repeating: -1, count: size)
+            mask = size - 1
+        }
+
+        /// Records `index` as the first of its id, or returns the index that came first.
+        mutating func insertOrFind(_ index: Int, in all: [Transaction]) -> Int? {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
+            for byte in all[index].id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+            while true {
+                let existing = Int(slots[slot])
+                if existing < 0 {
+                    slots[slot] = Int32(index)
+                    return nil
+                }
+                if all[existing].id == all[index].id { return existing }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    /// SPEC §2.1: one run has one currency.
+    static func singleCurrency(_ all: [Transaction], _ fates: [Fate]) throws(LedgerError) -> String {
+        var currencies: [(currency: String, source: SourceLocation)] = []
+        for index in all.indices where fates[index] == .keep && !currencies.contains(where: { $0.currency == all[index].currency }) {
+            currencies.append((all[index].currency, all[index].source))
+        }
+        if currencies.count > 1 { throw .mixedCurrencies(currencies) }
+        return currencies.first?.currency ?? "RUB"
     }
 
     static func isInBalanceOrder(_ transactions: [Transaction]) -> Bool {

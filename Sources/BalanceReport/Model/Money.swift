@@ -46,6 +46,11 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Whole kopecks (hundredths), rounded half away from zero: the one rounding the product does,
     /// for display only.
     public var roundedKopecks: Int128 {
+        if let small = Int64(exactly: micros), small != .min {
+            let magnitude = small < 0 ? -small : small
+            let kopecks = Int128((magnitude + 5_000) / 10_000)
+            return small < 0 ? -kopecks : kopecks
+        }
         let magnitude = micros < 0 ? -micros : micros
         let kopecks = (magnitude + 5_000) / 10_000
         return micros < 0 ? -kopecks : kopecks

@@ -34,12 +34,16 @@ public enum Formatting {
     // MARK: Byte writers
 
     public static func appendExact(_ money: Money, decimalMark: UInt8, to out: inout [UInt8]) {
-        let negative = money.micros < 0
-        let magnitude = negative ? -money.micros : money.micros
-        if negative { out.append(UInt8(ascii: "-")) }
-        appendDigits(magnitude / Money.scale, to: &out)
+        // Amounts fit Int64 micro-units by far (the parser caps them at 10^18); Int128 division is slow.
+        guard let micros = Int64(exactly: money.micros), micros != .min else {
+            out.append(contentsOf: money.exactText(decimalMark: Character(Unicode.Scalar(decimalMark))).utf8)
+            return
+        }
+        let magnitude = micros < 0 ? -micros : micros
+        if micros < 0 { out.append(UInt8(ascii: "-")) }
+        appendPadded(magnitude / 1_000_000, width: 1, to: &out)
         out.append(decimalMark)
-        var fraction = Int64(magnitude % Money.scale)
+        var fraction = magnitude % 1_000_000
         var digits = 6
         while digits > 2 && fraction % 10 == 0 {
             fraction /= 10
@@ -52,17 +56,32 @@ public enum Formatting {
         let kopecks = money.roundedKopecks
         let magnitude = kopecks < 0 ? -kopecks : kopecks
         if kopecks < 0 { out.append(contentsOf: [0xE2, 0x88, 0x92]) }  // U+2212 minus sign
-        let whole = magnitude / 100
-        var digits: [UInt8] = []
-        appendDigits(whole, to: &digits)
-        for (offset, digit) in digits.enumerated() {
-            if offset > 0 && (digits.count - offset) % 3 == 0 { out.append(contentsOf: [0xC2, 0xA0]) }  // no-break space
-            out.append(digit)
+        guard let small = Int64(exactly: magnitude) else {
+            out.append(contentsOf: String(magnitude / 100).utf8)
+            out.append(UInt8(ascii: ","))
+            appendPadded(Int64(magnitude % 100), width: 2, to: &out)
+            out.append(contentsOf: [0xC2, 0xA0])
+            out.append(contentsOf: currencySign(currency).utf8)
+            return
+        }
+        let whole = small / 100
+        // Groups of three digits, separated by no-break spaces.
+        var divisor: Int64 = 1
+        while whole / divisor >= 1000 { divisor *= 1000 }
+        appendPadded(whole / divisor, width: 1, to: &out)
+        while divisor > 1 {
+            divisor /= 1000
+            out.append(contentsOf: [0xC2, 0xA0])
+            appendPadded(whole / divisor % 1000, width: 3, to: &out)
         }
         out.append(UInt8(ascii: ","))
-        appendPadded(Int64(magnitude % 100), width: 2, to: &out)
+        appendPadded(small % 100, width: 2, to: &out)
         out.append(contentsOf: [0xC2, 0xA0])
-        out.append(contentsOf: currencySign(currency).utf8)
+        if currency == "RUB" {
+            out.append(contentsOf: [0xE2, 0x82, 0xBD])  // ₽
+        } else {
+            out.append(contentsOf: currencySign(currency).utf8)
+        }
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fff]+03:00`, with as many fractional digits as the input had.
@@ -112,15 +131,22 @@ public enum Formatting {
     }
 
     static func appendDigits(_ value: Int128, to out: inout [UInt8]) {
-        if value <= Int128(Int64.max) {
-            appendPadded(Int64(value), width: 1, to: &out)
+        if let small = Int64(exactly: value), small >= 0 {
+            appendPadded(small, width: 1, to: &out)
         } else {
             out.append(contentsOf: String(value).utf8)
         }
     }
 
     /// A non-negative number with at least `width` digits.
+    @inline(__always)
     static func appendPadded(_ value: Int64, width: Int, to out: inout [UInt8]) {
+        if value < 100 && width <= 2 {
+            // Hours, minutes, days, months, kopecks: the common case, two bytes at most.
+            if value >= 10 || width == 2 { out.append(UInt8(truncatingIfNeeded: value / 10) + 0x30) }
+            out.append(UInt8(truncatingIfNeeded: value % 10) + 0x30)
+            return
+        }
         var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int64
         withUnsafeMutableBytes(of: &buffer) { raw in
             var position = raw.count

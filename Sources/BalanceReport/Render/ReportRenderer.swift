@@ -17,6 +17,8 @@ public struct TemplateSet: Sendable {
     public var dailyCSV: Template
     public var snapshotCSV: Template
     public var rejectsCSV: Template
+    /// How the HTML pages show figures (`Templates/<language>` is the default folder).
+    public var language: ReportLanguage
 
     /// File names inside a templates folder.
     public static let fileNames = [
@@ -25,7 +27,8 @@ public struct TemplateSet: Sendable {
     ]
 
     /// Compiles the templates from `read(fileName) -> source`.
-    public init(dialect: CSVDialect, read: (String) throws -> String) throws {
+    public init(dialect: CSVDialect, language: ReportLanguage = .ru, read: (String) throws -> String) throws {
+        self.language = language
         func load(_ file: String) throws -> Template {
             try Template(name: file, source: try read(file),
                          contentType: file.contains(".html.") ? .html : .csv(dialect))
@@ -75,51 +78,55 @@ public struct ReportRenderer: Sendable {
     }
 
     /// Renders every report of every partner (SPEC §4), the rejects list when asked for, and
-    /// `summary.json`, handing each file to `emit`. Client pages are rendered on `workers`
-    /// threads; every file's bytes are the same whatever the number of workers.
+    /// `summary.json`, handing each file to `emit`. Pages are rendered on `workers` threads;
+    /// every file's bytes are the same whatever the number of workers.
     public func render(_ report: RunReport, includeRejects: Bool, workers: Int = 1,
                        emit: @Sendable (String, [UInt8]) throws -> Void) throws {
-        for partner in report.partners {
-            let folder = FileNames.safeName(for: partner.partnerID)
-            var clientFiles: [String: String] = [:]
-            for client in partner.clients {
-                let name = FileNames.safeName(for: client.client.id)
-                if let other = clientFiles[name] {
-                    throw OutputError("clients '\(other)' and '\(client.client.id)' would share the file name \(name)")
-                }
-                clientFiles[name] = client.client.id
-            }
-            try emit("\(folder)/index.html", try page(templates.partnerIndex, partner, report))
-            try emit("\(folder)/snapshot.html", try page(templates.partnerSnapshotHTML, partner, report))
-            try emit("\(folder)/services.csv", try page(templates.servicesCSV, partner, report))
-            try emit("\(folder)/daily.csv", try page(templates.dailyCSV, partner, report))
-            try emit("\(folder)/snapshot.csv", try page(templates.snapshotCSV, partner, report))
-            let firstError = Mutex<(any Error)?>(nil)
-            let lanes = max(1, min(workers, partner.clients.count))
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                for index in stride(from: lane, to: partner.clients.count, by: lanes) {
-                    if firstError.withLock({ $0 != nil }) { return }
-                    let client = partner.clients[index]
-                    let name = FileNames.safeName(for: client.client.id)
-                    do {
-                        try emit("\(folder)/clients/\(name).html", try clientPage(templates.clientHTML, client, partner, report))
-                        try emit("\(folder)/clients/\(name).csv", try clientPage(templates.clientCSV, client, partner, report))
-                    } catch {
-                        firstError.withLock { if $0 == nil { $0 = error } }
-                        return
-                    }
-                }
-            }
-            if let error = firstError.withLock({ $0 }) { throw error }
+        try ReportRenderer.checkFileNames(report)
+        enum Job { case partnerPages(Int), client(Int, Int) }
+        let jobs: [Job] = report.partners.indices.flatMap { partner in
+            [Job.partnerPages(partner)] + report.partners[partner].clients.indices.map { Job.client(partner, $0) }
         }
+        let next = Atomic<Int>(0)
+        let firstError = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, jobs.count))) { _ in
+            while true {
+                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < jobs.count, firstError.withLock({ $0 == nil }) else { return }
+                do {
+                    switch jobs[index] {
+                    case .partnerPages(let p):
+                        let partner = report.partners[p]
+                        let folder = FileNames.safeName(for: partner.partnerID)
+                        try emit("\(folder)/index.html", try page(templates.partnerIndex, partner, report))
+                        try emit("\(folder)/snapshot.html", try page(templates.partnerSnapshotHTML, partner, report))
+                        try emit("\(folder)/services.csv", try page(templates.servicesCSV, partner, report))
+                        try emit("\(folder)/daily.csv", try page(templates.dailyCSV, partner, report))
+                        try emit("\(folder)/snapshot.csv", try page(templates.snapshotCSV, partner, report))
+                    case .client(let p, let c):
+                        let partner = report.partners[p]
+                        let client = partner.clients[c]
+                        let path = "\(FileNames.safeName(for: partner.partnerID))/clients/\(FileNames.safeName(for: client.client.id))"
+                        try emit(path + ".html", try clientPage(templates.clientHTML, client, partner, report))
+                        try emit(path + ".csv", try clientPage(templates.clientCSV, client, partner, report))
+                    }
+                } catch {
+                    firstError.withLock { if $0 == nil { $0 = error } }
+                    return
+                }
+            }
+        }
+        if let error = firstError.withLock({ $0 }) { throw error }
         if includeRejects {
             try emit("rejects.csv", try rejectsFile(report))
         }
         try emit("summary.json", SummaryJSON.encode(report))
     }
 
-    func finish(_ template: Template, _ scope: any TemplateScope, currency: String) throws -> [UInt8] {
+    func finish(_ template: Template, _ scope: any TemplateScope, currency: String, rows: Int = 0) throws -> [UInt8] {
         var bytes: [UInt8] = []
+        // Room for the rows up front: growing a large buffer step by step copies it again and again.
+        bytes.reserveCapacity(4096 + rows * (template.contentType == .html ? 320 : 96))
         if case .csv(let dialect) = template.contentType { bytes = dialect.byteOrderMark }
         try template.render(scope, currency: currency, into: &bytes)
         return bytes
@@ -141,6 +148,8 @@ public struct ReportRenderer: Sendable {
         let maxSpend = partner.services.map(\.net).max() ?? .zero
         let serviceRows = partner.clients.flatMap { client in client.services.map { (client.client.id, $0) } }
         let dailyRows = partner.clients.flatMap { client in client.daily.map { (client.client.id, $0) } }
+        let period = report.period.interval
+        let highlights = Lazy { PartnerHighlights(partner, period: period) }
         let scope = Scope { name in
             switch name {
             case "partner_id": return .text(partner.partnerID)
@@ -161,12 +170,42 @@ public struct ReportRenderer: Sendable {
                 }
             case "clients":
                 return table(partner.clients, count: partner.clients.count) { clients, index, name in
-                    ReportRenderer.clientValue(clients[index], name)
+                    ReportRenderer.clientValue(clients[index], name) ?? ClientHighlights.value(clients[index], period: period, name)
                 }
-            default: return ReportRenderer.runValue(report, name)
+            default: return ReportRenderer.summaryValue(partner, highlights, name) ?? ReportRenderer.runValue(report, name)
             }
         }
-        return try finish(template, scope, currency: report.currency)
+        return try finish(template, display(scope, for: template, currency: report.currency), currency: report.currency,
+                          rows: partner.clients.count + dailyRows.count)
+    }
+
+    /// The partner summary's selections: the largest clients, the rest summed up, the clients to call out.
+    static func summaryValue(_ partner: PartnerReport, _ highlights: Lazy<PartnerHighlights>, _ name: String) -> TemplateValue? {
+        func rows(_ indices: [Int]) -> TemplateValue {
+            let all = highlights.value.highlights
+            return table(indices, count: indices.count) { indices, index, name in
+                let client = indices[index]
+                return ReportRenderer.clientValue(partner.clients[client], name) ?? all[client].value(name)
+            }
+        }
+        switch name {
+        case "total_spend": return .money(partner.totals.charges - partner.totals.refunds)
+        case "top_clients": return rows(highlights.value.top)
+        case "top_clients_count": return .text(String(highlights.value.top.count))
+        case "has_more_clients": return .flag(highlights.value.restCount > 0)
+        case "more_clients_count": return .text(String(highlights.value.restCount))
+        case "more_clients":
+            let summary = highlights.value
+            return .scope(Scope { name in
+                name == "spend" ? .money(summary.restSpend) : ReportRenderer.movementValue(summary.rest, name)
+            })
+        case "attention": return rows(highlights.value.attention)
+        case "has_attention": return .flag(highlights.value.attentionCount > 0)
+        case "attention_count": return .text(String(highlights.value.attentionCount))
+        case "has_more_attention": return .flag(highlights.value.attentionCount > highlights.value.attention.count)
+        case "more_attention_count": return .text(String(highlights.value.attentionCount - highlights.value.attention.count))
+        default: return nil
+        }
     }
 
     func clientPage(_ template: Template, _ client: ClientReport, _ partner: PartnerReport, _ report: RunReport) throws -> [UInt8] {
@@ -186,10 +225,13 @@ public struct ReportRenderer: Sendable {
                     ReportRenderer.dailyValue(daily[index], name)
                 }
             case "has_daily": return .flag(!client.daily.isEmpty)
-            default: return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name)
+            default:
+                return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name)
+                    ?? ClientHighlights.value(client, period: report.period.interval, name)
             }
         }
-        return try finish(template, scope, currency: report.currency)
+        return try finish(template, display(scope, for: template, currency: report.currency), currency: report.currency,
+                          rows: client.detail.count + client.daily.count)
     }
 
     static func movementValue(_ m: BalanceMovement, _ name: String) -> TemplateValue? {

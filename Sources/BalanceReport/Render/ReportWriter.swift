@@ -15,6 +15,8 @@ public struct OutputError: Error, Equatable, Sendable, CustomStringConvertible {
 public final class ReportWriter: Sendable {
     public let destination: String
     public let staging: String
+    /// An exclusive `flock` on the staging folder while this run lives (see `StagingFolders.swift`).
+    private let stagingLock: Int32
     private struct State {
         var published = false
         var createdFolders = Set<String>()
@@ -36,15 +38,18 @@ public final class ReportWriter: Sendable {
         guard stat(parent, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
             throw OutputError("the folder \(parent) that would hold \(trimmed) does not exist")
         }
+        ReportWriter.removeAbandonedStaging(in: parent)
         var template = Array((parent == "/" ? "" : parent) .utf8CString.dropLast()) + Array("/.balance-report-staging-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw OutputError("cannot create a staging folder in \(parent): \(String(cString: strerror(errno)))")
         }
         staging = String(cString: made)
+        stagingLock = ReportWriter.lockFolder(staging)
     }
 
     deinit {
         if !state.withLock({ $0.published }) { ReportWriter.removeTree(staging) }
+        if stagingLock >= 0 { close(stagingLock) }
     }
 
     /// Writes one file; `relativePath` is built from safe names only ("a/b/c.csv").

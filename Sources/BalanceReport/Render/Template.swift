@@ -52,7 +52,23 @@ public struct Template: Sendable {
 
     public let name: String
     public let contentType: ContentType
-    let nodes: [Node]
+    /// The compiled program: a flat list of operations with integer operands, so running it
+    /// copies no reference-counted values.
+    let ops: [Op]
+    /// Every literal chunk, back to back; `.literal` operations point into it.
+    let literalBytes: [UInt8]
+    /// Every segment of every name, back to back; name operations point into it.
+    let nameSegments: [String]
+
+    struct Op: Sendable {
+        enum Code: UInt8, Sendable { case literal, variable, section, inverted }
+        var code: Code
+        /// literal: start in `literalBytes`; variable and sections: first segment in `nameSegments`.
+        var operand: Int32
+        /// literal: byte count; variable: segment count; sections: index just past the body.
+        var extent: Int32
+        var line: Int32
+    }
 
     /// Compiles `source`. For CSV templates, which are written in the plain dialect (`,` and LF),
     /// the literal text is turned into the target dialect's separator and line end here.
@@ -70,13 +86,42 @@ public struct Template: Sendable {
             }
         }
         var index = 0
-        nodes = try Template.parse(tokens, &index, closing: nil, name: name)
+        let tree = try Template.parse(tokens, &index, closing: nil, name: name)
+        var ops: [Op] = []
+        var literalBytes: [UInt8] = []
+        var nameSegments: [String] = []
+        func flatten(_ nodes: [Node]) {
+            for node in nodes {
+                switch node {
+                case .literal(let bytes):
+                    ops.append(Op(code: .literal, operand: Int32(literalBytes.count), extent: Int32(bytes.count), line: 0))
+                    literalBytes.append(contentsOf: bytes)
+                case .variable(let path, let line):
+                    ops.append(Op(code: .variable, operand: Int32(nameSegments.count), extent: Int32(path.count), line: Int32(line)))
+                    nameSegments.append(contentsOf: path)
+                case .section(let sectionName, let inverted, let body, let line):
+                    let at = ops.count
+                    ops.append(Op(code: inverted ? .inverted : .section, operand: Int32(nameSegments.count), extent: 0, line: Int32(line)))
+                    nameSegments.append(sectionName)
+                    flatten(body)
+                    ops[at].extent = Int32(ops.count)
+                }
+            }
+        }
+        flatten(tree)
+        self.ops = ops
+        self.literalBytes = literalBytes
+        self.nameSegments = nameSegments
     }
 
     /// Renders into `output`; `currency` picks the sign of display amounts.
     public func render(_ scope: any TemplateScope, currency: String = "RUB", into output: inout [UInt8]) throws(TemplateError) {
         var stack: [any TemplateScope] = [scope]
-        try render(nodes, &stack, currency, &output)
+        stack.reserveCapacity(8)
+        let result: Result<Void, TemplateError> = literalBytes.withUnsafeBufferPointer { literals in
+            Result { () throws(TemplateError) in try run(0..<ops.count, literals, &stack, currency, &output) }
+        }
+        try result.get()
     }
 
     public func render(_ scope: any TemplateScope, currency: String = "RUB") throws(TemplateError) -> [UInt8] {
@@ -101,58 +146,74 @@ public struct Template: Sendable {
         return true
     }
 
-    private func render(_ nodes: [Node], _ stack: inout [any TemplateScope], _ currency: String, _ output: inout [UInt8]) throws(TemplateError) {
-        for node in nodes {
-            switch node {
-            case .literal(let bytes):
-                output.append(contentsOf: bytes)
-            case .variable(let path, let line):
+    private func run(_ range: Range<Int>, _ literals: UnsafeBufferPointer<UInt8>, _ stack: inout [any TemplateScope],
+                     _ currency: String, _ output: inout [UInt8]) throws(TemplateError) {
+        var pc = range.lowerBound
+        while pc < range.upperBound {
+            let op = ops[pc]
+            switch op.code {
+            case .literal:
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: literals[Int(op.operand)..<Int(op.operand + op.extent)]))
+                pc += 1
+            case .variable:
+                let path = Int(op.operand)..<Int(op.operand + op.extent)
                 guard let value = lookup(path, stack) else {
-                    throw TemplateError(template: name, line: line, message: "unknown name '\(path.joined(separator: "."))'")
+                    throw TemplateError(template: name, line: Int(op.line), message: "unknown name '\(pathText(path))'")
                 }
                 guard write(value, currency, &output) else {
-                    throw TemplateError(template: name, line: line, message: "'\(path.joined(separator: "."))' is a section, not a value")
+                    throw TemplateError(template: name, line: Int(op.line), message: "'\(pathText(path))' is a section, not a value")
                 }
-            case .section(let sectionName, let inverted, let body, let line):
-                guard let value = lookup([sectionName], stack) else {
-                    throw TemplateError(template: name, line: line, message: "unknown section '\(sectionName)'")
+                pc += 1
+            case .section, .inverted:
+                let inverted = op.code == .inverted
+                let body = (pc + 1)..<Int(op.extent)
+                guard let value = lookup(Int(op.operand)..<Int(op.operand + 1), stack) else {
+                    throw TemplateError(template: name, line: Int(op.line), message: "unknown section '\(nameSegments[Int(op.operand)])'")
                 }
                 switch value {
                 case .flag(let on):
-                    if on != inverted { try render(body, &stack, currency, &output) }
+                    if on != inverted { try run(body, literals, &stack, currency, &output) }
                 case .text(let text):
-                    if text.isEmpty == inverted { try render(body, &stack, currency, &output) }
+                    if text.isEmpty == inverted { try run(body, literals, &stack, currency, &output) }
                 case .money, .instant, .date:
-                    if !inverted { try render(body, &stack, currency, &output) }
+                    if !inverted { try run(body, literals, &stack, currency, &output) }
                 case .rows(let count, let row):
                     if inverted {
-                        if count == 0 { try render(body, &stack, currency, &output) }
+                        if count == 0 { try run(body, literals, &stack, currency, &output) }
                     } else {
                         for index in 0..<count {
                             stack.append(row(index))
-                            try render(body, &stack, currency, &output)
+                            try run(body, literals, &stack, currency, &output)
                             stack.removeLast()
                         }
                     }
                 case .scope(let scope):
                     if !inverted {
                         stack.append(scope)
-                        try render(body, &stack, currency, &output)
+                        try run(body, literals, &stack, currency, &output)
                         stack.removeLast()
                     }
                 }
+                pc = body.upperBound
             }
         }
     }
 
-    private func lookup(_ path: [String], _ stack: [any TemplateScope]) -> TemplateValue? {
+    private func pathText(_ path: Range<Int>) -> String {
+        nameSegments[path].joined(separator: ".")
+    }
+
+    private func lookup(_ path: Range<Int>, _ stack: [any TemplateScope]) -> TemplateValue? {
+        let first = nameSegments[path.lowerBound]
         var found: TemplateValue? = nil
-        for scope in stack.reversed() {
-            if let value = scope.value(path[0]) { found = value; break }
+        var level = stack.count
+        while level > 0 {
+            level -= 1
+            if let value = stack[level].value(first) { found = value; break }
         }
         for part in path.dropFirst() {
             guard case .scope(let inner)? = found else { return nil }
-            found = inner.value(part)
+            found = inner.value(nameSegments[part])
         }
         return found
     }

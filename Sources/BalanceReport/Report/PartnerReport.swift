@@ -1,3 +1,7 @@
+import Dispatch
+import Glibc
+import Synchronization
+
 /// Opening and closing balance and the period's movements of one client (or a partner's sum).
 public struct BalanceMovement: Sendable, Equatable {
     public var opening = Money.zero
@@ -82,10 +86,12 @@ public struct RunReport: Sendable {
 public enum ReportBuilder {
     public static func build(ledger: Ledger, export: IngestedExport, period: ReportPeriod) -> RunReport {
         let range = period.interval
+        // Clients are independent of each other: their reports are built on every core.
+        let clients = Array(ledger.clients.values)
+        let reports = concurrentMap(clients) { clientReport($0, period: range) }
         var byPartner: [String: [ClientReport]] = [:]
-        for client in ledger.clients.values {
-            guard let report = clientReport(client, period: range) else { continue }
-            byPartner[client.record.partnerID, default: []].append(report)
+        for report in reports.compactMap({ $0 }) {
+            byPartner[report.client.partnerID, default: []].append(report)
         }
         let partners = byPartner.keys.sorted(by: byteOrder).map { id -> PartnerReport in
             let clients = byPartner[id]!.sorted { byteOrder($0.client.id, $1.client.id) }
@@ -111,8 +117,8 @@ public enum ReportBuilder {
         let transactions = client.transactions
         // Running net: prefix[i] = net of the first i transactions in balance order.
         var prefix = [Money](repeating: .zero, count: transactions.count + 1)
-        for (index, transaction) in transactions.enumerated() {
-            prefix[index + 1] = prefix[index] + transaction.net
+        for index in transactions.indices {
+            prefix[index + 1] = prefix[index] + transactions[index].kind.signed(transactions[index].amount)
         }
         func netBefore(_ t: Instant) -> Money { prefix[lowerBound(transactions, t)] }
         // balance(T) = B + net(before T) − net(before Tb); B = 0 and Tb = −∞ without a checkpoint.
@@ -124,15 +130,28 @@ public enum ReportBuilder {
         movement.closing = balance(at: visible.last!.end)
         var detail: [DetailLine] = []
         var services: [String: ServiceSpend] = [:]
-        var daily: [DailyKey: Money] = [:]
+        var daily: [DailySpend] = []
+        // Detail lines come in time order, so one Moscow day's spend is one run of lines.
+        var day: (date: CivilDate, end: Instant, spend: [String: Money])? = nil
+        func closeDay() {
+            guard let finished = day else { return }
+            for service in finished.spend.keys.sorted(by: byteOrder) {
+                daily.append(DailySpend(date: finished.date, service: service, net: finished.spend[service]!))
+            }
+            day = nil
+        }
         for interval in visible {
             var index = lowerBound(transactions, interval.start)
-            while index < transactions.count && transactions[index].instant < interval.end {
-                let transaction = transactions[index]
-                detail.append(DetailLine(transaction: transaction, balanceAfter: base + prefix[index + 1]))
+            let first = index
+            while index < transactions.count && transactions[index].instant < interval.end { index += 1 }
+            detail.reserveCapacity(detail.count + index - first)
+            for position in first..<index {
+                let transaction = transactions[position]
+                detail.append(DetailLine(transaction: transaction, balanceAfter: base + prefix[position + 1]))
                 switch transaction.kind {
                 case .topup:
                     movement.topups += transaction.amount
+                    continue
                 case .charge:
                     movement.charges += transaction.amount
                     services[transaction.service, default: ServiceSpend(service: transaction.service)].charged += transaction.amount
@@ -140,23 +159,20 @@ public enum ReportBuilder {
                     movement.refunds += transaction.amount
                     services[transaction.service, default: ServiceSpend(service: transaction.service)].refunded += transaction.amount
                 }
-                if transaction.kind != .topup {
-                    daily[DailyKey(date: MoscowTime.date(of: transaction.instant), service: transaction.service), default: .zero] -= transaction.net
+                if let current = day, transaction.instant >= current.end { closeDay() }
+                if day == nil {
+                    let date = MoscowTime.date(of: transaction.instant)
+                    day = (date, MoscowTime.midnight(date.adding(days: 1)), [:])
                 }
-                index += 1
+                day!.spend[transaction.service, default: .zero] -= transaction.net
             }
         }
+        closeDay()
         return ClientReport(
             client: client.record, state: state, stateSince: since, visibleIntervals: visible, movement: movement,
             detail: detail,
             services: services.values.sorted { byteOrder($0.service, $1.service) },
-            daily: daily.map { DailySpend(date: $0.key.date, service: $0.key.service, net: $0.value) }
-                .sorted { $0.date != $1.date ? $0.date < $1.date : byteOrder($0.service, $1.service) })
-    }
-
-    struct DailyKey: Hashable {
-        var date: CivilDate
-        var service: String
+            daily: daily)
     }
 
     static func mergeServices(_ spends: [ServiceSpend]) -> [ServiceSpend] {
@@ -178,6 +194,24 @@ public enum ReportBuilder {
         }
         return low
     }
+}
+
+/// Cores this process may use.
+public let processorCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+/// `transform` applied to every element on all cores; the result is in the order of `items`,
+/// so it is the same whatever the number of cores.
+func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
+    let lanes = min(items.count, processorCount)
+    guard lanes > 1 else { return items.map(transform) }
+    let results = Mutex<[Int: [R]]>([:])
+    DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        // Contiguous blocks, so each lane's results are one array.
+        let range = (items.count * lane / lanes)..<(items.count * (lane + 1) / lanes)
+        let part = items[range].map(transform)
+        results.withLock { $0[lane] = part }
+    }
+    return results.withLock { parts in (0..<lanes).flatMap { parts[$0]! } }
 }
 
 /// Byte-wise (UTF-8) order: the same on every machine and locale.

@@ -13,9 +13,10 @@ public enum Pipeline {
     public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?) throws(LedgerError) -> Analysis {
         var export = Ingestor.ingest(paths: paths, options: options)
         let chosen = period ?? spanningPeriod(export.transactions)
-        let ledger = try Ledger.build(from: export)
-        // The ledger holds every transaction now; one copy of a million of them is enough.
-        export.transactions = []
+        // The ledger takes the transactions over: one copy of a million of them is enough.
+        var transactions: [Transaction] = []
+        swap(&transactions, &export.transactions)
+        let ledger = try Ledger.build(from: export, transactions: consume transactions)
         let report = ReportBuilder.build(ledger: ledger, export: export, period: chosen)
         return Analysis(export: export, ledger: ledger, report: report)
     }

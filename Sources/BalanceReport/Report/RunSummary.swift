@@ -14,6 +14,31 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
     case unknownClient = "unknown_client"
 }
 
+extension Outcome {
+    /// Position in `allCases`, for flat counting arrays.
+    var ordinal: Int {
+        switch self {
+        case .accepted: return 0
+        case .duplicate: return 1
+        case .rejected: return 2
+        case .outsidePeriod: return 3
+        case .outsideAttachment: return 4
+        case .unknownClient: return 5
+        }
+    }
+}
+
+extension RecordKind {
+    /// Position in `allCases`, for flat counting arrays.
+    var ordinal: Int {
+        switch self {
+        case .transaction: return 0
+        case .client: return 1
+        case .event: return 2
+        }
+    }
+}
+
 /// A count of records and the sum of their amounts (as written, unsigned).
 public struct Tally: Sendable, Equatable {
     public var count = 0
@@ -36,11 +61,21 @@ public struct KindTotals: Sendable, Equatable {
     public init() {}
 
     mutating func add(_ transaction: Transaction) {
-        switch transaction.kind {
-        case .topup: topups += transaction.amount
-        case .charge: charges += transaction.amount
-        case .refund: refunds += transaction.amount
+        add(transaction.kind, transaction.amount)
+    }
+
+    mutating func add(_ kind: TransactionKind, _ amount: Money) {
+        switch kind {
+        case .topup: topups += amount
+        case .charge: charges += amount
+        case .refund: refunds += amount
         }
+    }
+
+    /// The totals of a client's detail lines.
+    init(_ detail: [DetailLine]) {
+        self.init()
+        for index in detail.indices { add(detail[index].transaction.kind, detail[index].transaction.amount) }
     }
 }
 
@@ -93,11 +128,14 @@ public struct RunSummary: Sendable {
         var files = export.files.map {
             FileSummary(path: $0.path, format: $0.format, kinds: $0.kinds, records: $0.records, outcomes: [:], problems: [])
         }
-        var outcomes: [RecordKind: [Outcome: Tally]] = [:]
+        // Counted in flat arrays (kind × outcome, file × outcome): this loop sees every record.
+        let outcomeCount = Outcome.allCases.count
+        var byKind = [Tally](repeating: Tally(), count: RecordKind.allCases.count * outcomeCount)
+        var byFile = [Tally](repeating: Tally(), count: files.count * outcomeCount)
         var accepted = KindTotals()
         func count(_ kind: RecordKind, _ outcome: Outcome, _ source: SourceLocation, _ amount: Money?) {
-            outcomes[kind, default: [:]][outcome, default: Tally()].add(amount)
-            files[Int(source.file)].outcomes[outcome, default: Tally()].add(amount)
+            byKind[kind.ordinal * outcomeCount + outcome.ordinal].add(amount)
+            byFile[Int(source.file) * outcomeCount + outcome.ordinal].add(amount)
         }
 
         var rejectedWithoutAmount = 0
@@ -115,17 +153,20 @@ public struct RunSummary: Sendable {
         for client in ledger.clients.values {
             if !export.clients.isEmpty { count(.client, .accepted, client.record.source, nil) }
             for event in client.events { count(.event, .accepted, event.source, nil) }
-            for transaction in client.transactions {
+            // By index, reading single fields: copying a million transactions costs more than counting them.
+            let transactions = client.transactions
+            for index in transactions.indices {
+                let instant = transactions[index].instant
                 let outcome: Outcome
-                if !period.contains(transaction.instant) {
+                if !period.contains(instant) {
                     outcome = .outsidePeriod
-                } else if client.timeline.isAttached(at: transaction.instant) {
+                } else if client.timeline.isAttached(at: instant) {
                     outcome = .accepted
-                    accepted.add(transaction)
+                    accepted.add(transactions[index].kind, transactions[index].amount)
                 } else {
                     outcome = .outsideAttachment
                 }
-                count(.transaction, outcome, transaction.source, transaction.amount)
+                count(.transaction, outcome, transactions[index].source, transactions[index].amount)
             }
         }
         for transaction in ledger.unknownClientTransactions {
@@ -135,10 +176,27 @@ public struct RunSummary: Sendable {
             count(.event, .unknownClient, event.source, nil)
         }
 
+        var outcomes: [RecordKind: [Outcome: Tally]] = [:]
+        for kind in RecordKind.allCases {
+            for outcome in Outcome.allCases {
+                let tally = byKind[kind.ordinal * outcomeCount + outcome.ordinal]
+                if tally.count > 0 { outcomes[kind, default: [:]][outcome] = tally }
+            }
+        }
+        for file in files.indices {
+            for outcome in Outcome.allCases {
+                let tally = byFile[file * outcomeCount + outcome.ordinal]
+                if tally.count > 0 { files[file].outcomes[outcome] = tally }
+            }
+        }
+
         var reported = KindTotals()
         for partner in partners {
             for client in partner.clients {
-                for line in client.detail { reported.add(line.transaction) }
+                let shown = KindTotals(client.detail)
+                reported.topups += shown.topups
+                reported.charges += shown.charges
+                reported.refunds += shown.refunds
             }
         }
         // Listed in file and line order, whatever order the model found them in.
@@ -159,8 +217,7 @@ public struct RunSummary: Sendable {
             var movements = BalanceMovement()
             for client in partner.clients {
                 let name = "partner \(partner.partnerID), client \(client.client.id)"
-                var shown = KindTotals()
-                for line in client.detail { shown.add(line.transaction) }
+                let shown = KindTotals(client.detail)
                 partnerShown.topups += shown.topups
                 partnerShown.charges += shown.charges
                 partnerShown.refunds += shown.refunds
@@ -197,19 +254,21 @@ public struct RunSummary: Sendable {
         }
         var interval = 0
         var balance: Money? = movement.opening
-        for line in client.detail {
-            let instant = line.transaction.instant
+        let detail = client.detail
+        for index in detail.indices {
+            let instant = detail[index].transaction.instant
             while interval < client.visibleIntervals.count && !client.visibleIntervals[interval].contains(instant) {
                 interval += 1
                 balance = nil
             }
             guard interval < client.visibleIntervals.count else {
-                return "transaction \(line.transaction.id) lies outside the visible intervals"
+                return "transaction \(detail[index].transaction.id) lies outside the visible intervals"
             }
-            if let expected = balance.map({ $0 + line.transaction.net }), expected != line.balanceAfter {
-                return "the balance after \(line.transaction.id) is \(line.balanceAfter), expected \(expected)"
+            let after = detail[index].balanceAfter
+            if let expected = balance.map({ $0 + detail[index].transaction.net }), expected != after {
+                return "the balance after \(detail[index].transaction.id) is \(after), expected \(expected)"
             }
-            balance = line.balanceAfter
+            balance = after
         }
         if interval == client.visibleIntervals.count - 1, let balance, balance != movement.closing {
             return "the closing balance is \(movement.closing) but the lines end at \(balance)"

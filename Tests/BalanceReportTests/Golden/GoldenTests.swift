@@ -14,9 +14,13 @@ struct GoldenTests {
         ("sample-2024-03", []),
         ("sample-2024-03-excel-ru", ["--csv-dialect", "excel-ru"]),
         ("sample-2024-03-first-half", ["--from", "2024-03-01", "--to", "2024-03-15"]),
+        // English pages, and report.eml as a draft (no To:, From: or Date:, X-Unsent: 1).
+        ("sample-2024-03-en", ["--lang", "en", "--eml"]),
+        // report.eml ready to send: To: from the contacts file (alfa-cloud only), From:, a given Date:.
+        ("sample-2024-03-eml", EmailFixture.sendArguments),
     ]
 
-    @Test("sample-data renders exactly as the goldens", arguments: 0..<3)
+    @Test("sample-data renders exactly as the goldens", arguments: 0..<GoldenTests.cases.count)
     func matchesGoldens(caseIndex: Int) throws {
         let (name, extra) = GoldenTests.cases[caseIndex]
         let temp = try TemporaryFolder()

@@ -220,7 +220,8 @@ struct IngestorTests {
     func invalidUTF8Header() throws {
         let bytes = Array("id,timestamp,client_id,type,amount,".utf8) + [0xFF] + Array("\nt1,2024-03-01 10:00:00,c1,topup,5,x\n".utf8)
         let export = try Self.ingest([("tx.csv", bytes)]).export
-        #expect(export.rejections.map(\.reason) == ["the header is not valid UTF-8"])
+        // The reason names the likely cause and the fix (import profiles, issue 4).
+        #expect(export.rejections.map(\.reason) == ["the header is not valid UTF-8 (a Windows-1251 export? declare it: --encoding cp1251, or encoding: in the profile)"])
         #expect(export.rejections.map(\.isRecord) == [false])
         #expect(export.transactions.isEmpty)
     }

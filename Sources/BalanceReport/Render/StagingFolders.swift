@@ -1,0 +1,55 @@
+import Glibc
+
+/// Staging folders that runs killed with SIGKILL (or by a power cut) leave beside `--out`.
+///
+/// They never break a later run (each run makes its own with `mkdtemp`), but they hold whole
+/// reports, so the next run removes them. A live run holds an exclusive `flock` on its staging
+/// folder for as long as it lives; the kernel drops the lock when the process dies, however it
+/// dies. A folder is removed only when its lock can be taken and it is older than
+/// `abandonedAfterSeconds`, which closes the short window between `mkdtemp` and `flock` of a run
+/// that is just starting. After a publish the staging path holds the previous output, unlocked:
+/// a run killed before it deleted that is cleaned up the same way.
+extension ReportWriter {
+    static let stagingPrefix = ".balance-report-staging-"
+    static let abandonedAfterSeconds = 5
+
+    /// Opens `path` and takes an exclusive lock on it; -1 when that is not possible (the run
+    /// then goes on without one: its folder is young while it works and is merely not cleaned up
+    /// by others after a crash).
+    static func lockFolder(_ path: String) -> Int32 {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return -1 }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            return -1
+        }
+        return fd
+    }
+
+    /// Removes the abandoned staging folders in `parent`; returns their names.
+    @discardableResult
+    static func removeAbandonedStaging(in parent: String, now: Int = time(nil)) -> [String] {
+        guard let dir = opendir(parent) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasPrefix(stagingPrefix) { names.append(name) }
+        }
+        closedir(dir)
+        var removed: [String] = []
+        for name in names.sorted() {
+            let path = (parent == "/" ? "" : parent) + "/" + name
+            var status = stat()
+            guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else { continue }
+            guard now - Int(status.st_mtim.tv_sec) >= abandonedAfterSeconds else { continue }
+            let fd = lockFolder(path)
+            guard fd >= 0 else { continue }
+            removeTree(path)
+            close(fd)
+            removed.append(name)
+        }
+        return removed
+    }
+}

@@ -1,0 +1,325 @@
+@testable import BalanceReport
+import Foundation
+import Synchronization
+import Testing
+
+/// A strict reader of the HTML the templates write, for what a mail client needs: every element
+/// closed in order, every attribute value quoted, nothing that runs (`<script>`, `on…=` handlers,
+/// `javascript:`) and nothing fetched from elsewhere (`http:`, `https:`, `//`, `url(…)`, `@import`,
+/// images, frames, links, fonts). It does not guess like a browser: what it cannot read is a problem.
+struct EmailHTMLChecker {
+    struct Element {
+        var name: String
+        var attributes: [(name: String, value: String)]
+    }
+
+    static let voidElements: Set = ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]
+    /// Elements a mailed report never needs: they run code, fetch resources or take input.
+    static let forbiddenElements: Set = ["script", "iframe", "frame", "object", "embed", "applet", "link", "base", "img", "svg",
+                                         "math", "video", "audio", "source", "form", "input", "button", "textarea", "select", "canvas"]
+
+    private(set) var problems: [String] = []
+    private(set) var elements: [Element] = []
+    /// Text content with the five entities the renderer writes decoded (and `&nbsp;`).
+    private(set) var text = ""
+
+    init(_ html: String) {
+        var stack: [String] = []
+        var rest = Substring(html)
+        func problem(_ message: String) { problems.append(message) }
+        func checkReference(_ value: String, _ context: String) {
+            let lower = value.lowercased()
+            for marker in ["http:", "https:", "//", "url(", "@import", "javascript:", "vbscript:", "data:", "expression(", "@font-face"] where lower.contains(marker) {
+                problem("\(context): a reference or code ('\(marker)') in \(value.prefix(80))")
+            }
+        }
+        while !rest.isEmpty {
+            guard let open = rest.firstIndex(of: "<") else {
+                appendText(rest)
+                break
+            }
+            appendText(rest[..<open])
+            let tail = rest[open...]
+            if tail.hasPrefix("<!--") {
+                guard let end = tail.range(of: "-->") else { problem("an unclosed comment"); break }
+                checkReference(String(tail[..<end.upperBound]), "comment")
+                rest = tail[end.upperBound...]
+                continue
+            }
+            if tail.hasPrefix("<!") {
+                guard let end = tail.firstIndex(of: ">") else { problem("an unclosed declaration"); break }
+                let declaration = tail[..<end].lowercased()
+                if declaration != "<!doctype html" { problem("an unexpected declaration \(declaration)") }
+                rest = tail[tail.index(after: end)...]
+                continue
+            }
+            if tail.hasPrefix("</") {
+                guard let end = tail.firstIndex(of: ">") else { problem("an unclosed end tag"); break }
+                let name = tail[tail.index(open, offsetBy: 2)..<end].trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+                if let top = stack.last, top == name {
+                    stack.removeLast()
+                } else {
+                    problem("</\(name)> closes \(stack.last.map { "<\($0)>" } ?? "nothing")")
+                }
+                rest = tail[tail.index(after: end)...]
+                continue
+            }
+            // A start tag: a name, then attributes whose values are quoted.
+            var index = tail.index(after: open)
+            var name = ""
+            while index < tail.endIndex, tail[index].isLetter || tail[index].isNumber { name.append(tail[index]); index = tail.index(after: index) }
+            guard !name.isEmpty else {
+                problem("a bare '<' in text (unescaped data?) at \(tail.prefix(40))")
+                rest = tail[tail.index(after: open)...]
+                continue
+            }
+            name = name.lowercased()
+            var attributes: [(name: String, value: String)] = []
+            var selfClosing = false
+            var closed = false
+            while index < tail.endIndex {
+                let character = tail[index]
+                if character == " " || character == "\n" || character == "\t" || character == "\r" { index = tail.index(after: index); continue }
+                if character == ">" { closed = true; index = tail.index(after: index); break }
+                if character == "/" , tail[tail.index(after: index)...].hasPrefix(">") {
+                    selfClosing = true; closed = true; index = tail.index(index, offsetBy: 2); break
+                }
+                var attribute = ""
+                while index < tail.endIndex, !" \t\n\r=>/".contains(tail[index]) { attribute.append(tail[index]); index = tail.index(after: index) }
+                if attribute.isEmpty { problem("<\(name)>: an unreadable attribute at \(tail[index...].prefix(30))"); index = tail.index(after: index); continue }
+                attribute = attribute.lowercased()
+                guard index < tail.endIndex, tail[index] == "=" else {
+                    attributes.append((attribute, ""))   // a boolean attribute such as nowrap
+                    continue
+                }
+                index = tail.index(after: index)
+                guard index < tail.endIndex, tail[index] == "\"" || tail[index] == "'" else {
+                    problem("<\(name) \(attribute)=…>: an unquoted attribute value")
+                    while index < tail.endIndex, !" \t\n>".contains(tail[index]) { index = tail.index(after: index) }
+                    continue
+                }
+                let quote = tail[index]
+                let valueStart = tail.index(after: index)
+                guard let valueEnd = tail[valueStart...].firstIndex(of: quote) else { problem("<\(name) \(attribute)>: an unclosed quote"); index = tail.endIndex; break }
+                let raw = String(tail[valueStart..<valueEnd])
+                if raw.contains("<") { problem("<\(name) \(attribute)>: '<' inside an attribute value") }
+                attributes.append((attribute, EmailHTMLChecker.decode(raw)))
+                index = tail.index(after: valueEnd)
+            }
+            guard closed else { problem("<\(name)>: the tag never ends"); break }
+            elements.append(Element(name: name, attributes: attributes))
+            if EmailHTMLChecker.forbiddenElements.contains(name) { problem("a <\(name)> element") }
+            for (attribute, value) in attributes {
+                if attribute.hasPrefix("on") { problem("<\(name) \(attribute)=…>: an event handler attribute") }
+                if ["href", "src", "srcset", "action", "background", "poster", "formaction", "xlink:href", "lowsrc", "dynsrc"].contains(attribute) {
+                    problem("<\(name) \(attribute)=…>: a resource attribute")
+                }
+                checkReference(value, "<\(name) \(attribute)>")
+            }
+            if name == "th" && !attributes.contains(where: { $0.name == "scope" }) { problem("a <th> without scope") }
+            rest = tail[index...]
+            if name == "style" || name == "script" {
+                guard let end = rest.range(of: "</\(name)>", options: .caseInsensitive) else { problem("<\(name)> is never closed"); break }
+                checkReference(String(rest[..<end.lowerBound]), "<style>")
+                rest = rest[end.upperBound...]
+                continue
+            }
+            if !selfClosing && !EmailHTMLChecker.voidElements.contains(name) { stack.append(name) }
+        }
+        if !stack.isEmpty { problems.append("never closed: " + stack.map { "<\($0)>" }.joined(separator: " ")) }
+    }
+
+    private mutating func appendText(_ raw: Substring) {
+        text += EmailHTMLChecker.decode(String(raw))
+    }
+
+    static func decode(_ text: String) -> String {
+        text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&nbsp;", with: "\u{00A0}").replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    /// Page-level rules: a language, UTF-8, the mobile viewport, one column of at most 600 px.
+    var pageProblems: [String] {
+        var found = problems
+        let html = elements.first { $0.name == "html" }
+        if html?.attributes.first(where: { $0.name == "lang" })?.value.isEmpty ?? true { found.append("<html> without lang") }
+        if !elements.contains(where: { $0.name == "meta" && $0.attributes.contains { $0.name == "charset" && $0.value.lowercased() == "utf-8" } }) {
+            found.append("no <meta charset=\"utf-8\">")
+        }
+        if !elements.contains(where: { $0.attributes.contains { $0.name == "style" && $0.value.contains("max-width:600px") } }) {
+            found.append("no column of max-width:600px")
+        }
+        return found
+    }
+}
+
+@Suite("Email-safe HTML")
+struct HTMLStructureTests: ModelBuilders {
+    /// Every `.html` under the goldens.
+    static func goldenPages() -> [URL] {
+        fileTree(GoldenTests.goldenRoot).filter { $0.hasSuffix(".html") }.map { GoldenTests.goldenRoot.appendingPathComponent($0) }
+    }
+
+    @Test func everyGoldenPageIsEmailSafe() throws {
+        let pages = HTMLStructureTests.goldenPages()
+        #expect(pages.count >= 40, "the goldens hold \(pages.count) pages")
+        for page in pages {
+            let checker = EmailHTMLChecker(try String(contentsOf: page, encoding: .utf8))
+            #expect(checker.pageProblems.isEmpty, "\(page.path.dropFirst(GoldenTests.goldenRoot.path.count)): \(checker.pageProblems)")
+            #expect(checker.elements.contains { $0.name == "th" }, "\(page.lastPathComponent): no table headers")
+        }
+    }
+
+    @Test func everyGoldenPageStatesMoscowTimeOnce() throws {
+        for page in HTMLStructureTests.goldenPages() {
+            let text = EmailHTMLChecker(try String(contentsOf: page, encoding: .utf8)).text
+            let english = page.path.contains("-en/")
+            let marker = english ? "Moscow time (UTC+3)" : "МСК (UTC+3)"
+            #expect(text.components(separatedBy: marker).count == 2, "\(page.lastPathComponent): '\(marker)' should appear exactly once")
+        }
+    }
+
+    /// The checker itself: each of these must be caught.
+    @Test(arguments: [
+        "<p><b>unbalanced</p></b>",
+        "<table><tr><td>never closed</td></tr>",
+        "<td width=100>unquoted</td>",
+        "<script>alert(1)</script>",
+        "<p onclick=\"x()\">handler</p>",
+        "<p ONMOUSEOVER='x'>handler</p>",
+        "<a href=\"https://example.com\">link</a>",
+        "<td style=\"background:url(//cdn.example/x.png)\">bg</td>",
+        "<img src=\"x.png\">",
+        "<style>@import 'https://fonts.example/css';</style>",
+        "<p>text with a bare < sign</p>",
+        "<th>no scope</th>",
+        "<!--[if mso]><v:rect href=\"http://x\"><![endif]-->",
+    ])
+    func theCheckerCatches(_ html: String) {
+        #expect(!EmailHTMLChecker(html).problems.isEmpty, "not caught: \(html)")
+    }
+
+    @Test func theCheckerAcceptsCleanMarkup() {
+        let checker = EmailHTMLChecker("<!DOCTYPE html>\n<table width=\"100%\"><tr><th scope=\"col\" nowrap>A &amp; B</th></tr></table><br><p title='x'>y</p>")
+        #expect(checker.problems.isEmpty, "\(checker.problems)")
+        #expect(checker.text.contains("A & B"))
+    }
+
+    // MARK: Hostile data
+
+    /// The elements the shipped templates write; anything else in a page came from the data.
+    static let templateElements: Set = ["html", "head", "meta", "title", "style", "body", "div", "table", "thead", "tbody",
+                                        "tr", "th", "td", "h1", "h2", "p", "span", "br", "strong", "small"]
+    static let scriptName = "<script>alert(1)</script>"
+    static let attributeBreaker = "\" onmouseover=\"x"
+    static let singleQuoteBreaker = "' onfocus='y"
+
+    /// A partner whose every text field tries to break out: names, ids, contacts, services, descriptions.
+    func hostileReport() throws -> RunReport {
+        let partner = HTMLStructureTests.attributeBreaker + "<b>"
+        var one = clientRecord(HTMLStructureTests.scriptName, partner: partner, name: HTMLStructureTests.scriptName)
+        one.email = HTMLStructureTests.attributeBreaker + "@evil.example"
+        one.phone = HTMLStructureTests.singleQuoteBreaker
+        var two = clientRecord(HTMLStructureTests.attributeBreaker, partner: partner, name: HTMLStructureTests.attributeBreaker)
+        two.phone = "<img src=x onerror=alert(2)>"
+        var three = clientRecord("c3", partner: partner, name: HTMLStructureTests.singleQuoteBreaker)
+        three.email = "<style>@import url(//x)</style>"
+        let service = "<svg onload=alert(3)>"
+        return try runReport(export([
+            tx("t1", "2024-03-02 10:00:00", client: one.id, .topup, "100", description: HTMLStructureTests.scriptName),
+            tx("t2", "2024-03-03 10:00:00", client: one.id, .charge, service: service, "250", description: HTMLStructureTests.attributeBreaker),
+            tx("t3", "2024-03-04 10:00:00", client: two.id, .charge, service: HTMLStructureTests.attributeBreaker, "10"),
+            tx("t4", "2024-03-05 10:00:00", client: three.id, .charge, service: HTMLStructureTests.singleQuoteBreaker, "5",
+               description: "javascript:alert(4) https://evil.example"),
+        ], clients: [one, two, three], events: [
+            ev(one.id, "2024-01-01 00:00:00", .invited), ev(one.id, "2024-01-02 00:00:00", .confirmed),
+            ev(two.id, "2024-01-01 00:00:00", .invited), ev(two.id, "2024-01-02 00:00:00", .confirmed),
+            ev(two.id, "2024-03-10 00:00:00", .blocked),
+            ev(three.id, "2024-01-01 00:00:00", .invited), ev(three.id, "2024-01-02 00:00:00", .confirmed),
+            ev(three.id, "2024-03-20 00:00:00", .removed),
+        ]))
+    }
+
+    static func templates(_ language: ReportLanguage) throws -> TemplateSet {
+        let folder = Repository.root.appendingPathComponent("Templates/\(language.rawValue)")
+        return try TemplateSet(dialect: .standard, language: language) { name in
+            try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+        }
+    }
+
+    static func renderPages(_ report: RunReport, _ language: ReportLanguage) throws -> [String: String] {
+        let renderer = ReportRenderer(templates: try templates(language), dialect: .standard)
+        let files = Mutex<[String: String]>([:])
+        try renderer.render(report, includeRejects: false) { path, bytes in
+            if path.hasSuffix(".html") { files.withLock { $0[path] = String(decoding: bytes, as: UTF8.self) } }
+        }
+        return files.withLock { $0 }
+    }
+
+    @Test(arguments: ReportLanguage.allCases)
+    func hostileTextRendersAsTextInEveryTemplate(_ language: ReportLanguage) throws {
+        let report = try hostileReport()
+        let pages = try HTMLStructureTests.renderPages(report, language)
+        // index, snapshot and one page per client.
+        #expect(pages.count == 5, "\(pages.keys.sorted())")
+        for (path, html) in pages {
+            let checker = EmailHTMLChecker(html)
+            #expect(checker.pageProblems.isEmpty, "\(language) \(path): \(checker.pageProblems)")
+            let injected = Set(checker.elements.map(\.name)).subtracting(HTMLStructureTests.templateElements)
+            #expect(injected.isEmpty, "\(language) \(path): elements no template writes: \(injected.sorted())")
+            #expect(!html.contains(HTMLStructureTests.scriptName) && !html.contains(HTMLStructureTests.attributeBreaker)
+                    && !html.contains(HTMLStructureTests.singleQuoteBreaker), "\(language) \(path): raw hostile text")
+            // What the reader sees is the text itself.
+            #expect(checker.text.contains(HTMLStructureTests.attributeBreaker + "<b>"), "\(language) \(path): the partner id is not shown as text")
+        }
+        let index = EmailHTMLChecker(try #require(pages.first { $0.key.hasSuffix("/index.html") }?.value)).text
+        let snapshot = EmailHTMLChecker(try #require(pages.first { $0.key.hasSuffix("/snapshot.html") }?.value)).text
+        for name in [HTMLStructureTests.scriptName, HTMLStructureTests.attributeBreaker, HTMLStructureTests.singleQuoteBreaker] {
+            #expect(index.contains(name), "\(language) index.html: '\(name)' is not shown as text")
+            #expect(snapshot.contains(name), "\(language) snapshot.html: '\(name)' is not shown as text")
+        }
+        #expect(index.contains("<svg onload=alert(3)>"), "\(language) index.html: the service name is not shown as text")
+        #expect(snapshot.contains("<img src=x onerror=alert(2)>") && snapshot.contains("<style>@import url(//x)</style>"))
+        let clientPages = pages.filter { $0.key.contains("/clients/") }.map { EmailHTMLChecker($0.value).text }
+        #expect(clientPages.contains { $0.contains(HTMLStructureTests.scriptName) && $0.contains("<svg onload=alert(3)>") && $0.contains(HTMLStructureTests.attributeBreaker) })
+        #expect(clientPages.contains { $0.contains("javascript:alert(4) https://evil.example") })
+    }
+
+    /// Attribute contexts: every text name of the partner, client and transaction scopes, written
+    /// into double- and single-quoted attributes of a template, stays inside its attribute.
+    @Test(arguments: ReportLanguage.allCases)
+    func hostileTextStaysInsideAttributes(_ language: ReportLanguage) throws {
+        let report = try hostileReport()
+        let partner = try #require(report.partners.first)
+        let names = ["client_id", "name", "email", "phone", "partner_id"]
+        var source = "<div>{{#clients}}"
+        for name in names { source += "<p data-\(name.replacingOccurrences(of: "_", with: "-"))=\"{{\(name)}}\" title='{{\(name)}}'>x</p>" }
+        source += "{{/clients}}{{#services}}<p data-service=\"{{service}}\" title='{{service}}'>x</p>{{/services}}</div>"
+        var set = try HTMLStructureTests.templates(language)
+        set.partnerIndex = try Template(name: "attributes.html", source: source, contentType: .html)
+        set.clientHTML = try Template(name: "attributes.html", source:
+            "<div>{{#transactions}}<p data-description=\"{{description}}\" title='{{service}}'>x</p>{{/transactions}}</div>", contentType: .html)
+        let renderer = ReportRenderer(templates: set, dialect: .standard)
+        let index = EmailHTMLChecker(String(decoding: try renderer.page(set.partnerIndex, partner, report), as: UTF8.self))
+        #expect(index.problems.isEmpty, "\(index.problems)")
+        let paragraphs = index.elements.filter { $0.name == "p" }
+        #expect(paragraphs.count == partner.clients.count * names.count + partner.services.count)
+        for paragraph in paragraphs {
+            #expect(paragraph.attributes.count == 2, "an attribute broke out: \(paragraph.attributes)")
+            #expect(paragraph.attributes[0].value == paragraph.attributes[1].value, "the two quotings read differently: \(paragraph.attributes)")
+        }
+        let values = Set(paragraphs.map { $0.attributes[0].value })
+        for hostile in [HTMLStructureTests.scriptName, HTMLStructureTests.attributeBreaker, HTMLStructureTests.singleQuoteBreaker,
+                        HTMLStructureTests.attributeBreaker + "<b>", "<svg onload=alert(3)>"] {
+            #expect(values.contains(hostile), "'\(hostile)' does not come back from an attribute")
+        }
+        for client in partner.clients where !client.detail.isEmpty {
+            let page = EmailHTMLChecker(String(decoding: try renderer.clientPage(set.clientHTML, client, partner, report), as: UTF8.self))
+            #expect(page.problems.isEmpty, "\(page.problems)")
+            for paragraph in page.elements where paragraph.name == "p" {
+                #expect(paragraph.attributes.count == 2, "an attribute broke out: \(paragraph.attributes)")
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+@testable import BalanceReport
+import Foundation
+import Testing
+
+/// The partner summary (`index.html`): what it calls out, how it picks the clients it lists, and its
+/// size budget (Gmail clips a message whose HTML passes about 102 KB).
+@Suite("Partner summary")
+struct SummaryPageTests: ModelBuilders {
+    static let services = ["Compute Cloud", "Managed PostgreSQL", "Object Storage", "Kubernetes", "Cloud CDN",
+                           "Cloud Functions", "Managed Kafka", "Load Balancer"]
+
+    /// A partner with `count` clients with long Cyrillic names (with `&` and quotes, which grow when
+    /// escaped), eight services, and many clients to call out: every 7th blocked in the period,
+    /// every 11th removed in it, every 13th below zero.
+    func largePartner(_ count: Int) throws -> RunReport {
+        var clients: [ClientRecord] = []
+        var events: [ClientEvent] = []
+        var transactions: [Transaction] = []
+        for number in 1...count {
+            let id = String(format: "cl-%05d", number)
+            clients.append(clientRecord(id, partner: "большой-партнёр",
+                                        name: "ООО «Научно-производственное объединение \"Клиент \(number)\"» & партнёры"))
+            events.append(ev(id, "2024-01-01 00:00:00", .invited))
+            events.append(ev(id, "2024-01-02 00:00:00", .confirmed))
+            if number % 7 == 0 { events.append(ev(id, "2024-03-15 12:00:00", .blocked)) }
+            if number % 11 == 0 { events.append(ev(id, "2024-03-20 12:00:00", .removed)) }
+            transactions.append(tx("t\(number)-0", "2024-03-01 09:00:00", client: id, .topup, "\(1000 + number).25"))
+            for step in 0..<3 {
+                let service = SummaryPageTests.services[(number + step) % SummaryPageTests.services.count]
+                let amount = number % 13 == 0 && step == 2 ? "5000.123456" : "\(number % 97 + step).5"
+                transactions.append(tx("t\(number)-\(step + 1)", "2024-03-\(10 + step) 1\(step):00:00", client: id, .charge,
+                                       service: service, amount))
+            }
+        }
+        return try runReport(export(transactions, clients: clients, events: events))
+    }
+
+    func index(_ report: RunReport, _ language: ReportLanguage) throws -> [UInt8] {
+        let set = try HTMLStructureTests.templates(language)
+        let renderer = ReportRenderer(templates: set, dialect: .standard)
+        return try renderer.page(set.partnerIndex, try #require(report.partners.first), report)
+    }
+
+    @Test(arguments: ReportLanguage.allCases)
+    func theSummaryOfTwoThousandClientsStaysUnder100KB(_ language: ReportLanguage) throws {
+        let report = try largePartner(2000)
+        let partner = try #require(report.partners.first)
+        #expect(partner.clients.count == 2000)
+        let bytes = try index(report, language)
+        print("index.html (\(language)) for 2,000 clients: \(bytes.count) bytes")
+        #expect(bytes.count < 100_000, "index.html is \(bytes.count) bytes")
+        let html = String(decoding: bytes, as: UTF8.self)
+        let checker = EmailHTMLChecker(html)
+        #expect(checker.pageProblems.isEmpty, "\(checker.pageProblems)")
+        // 50 clients listed, 20 called out, the rest summed up with a pointer to the CSV.
+        let listed = Set(html.matches(of: /cl-\d{5}/).map { String($0.output) })
+        #expect(listed.count <= PartnerHighlights.clientLimit + PartnerHighlights.attentionLimit)
+        #expect(checker.text.contains("1950"))
+        #expect(checker.text.contains("snapshot"))
+        let highlights = PartnerHighlights(partner, period: report.period.interval)
+        #expect(highlights.top.count == 50 && highlights.restCount == 1950)
+        #expect(highlights.attention.count == 20)
+        #expect(highlights.attentionCount == (1...2000).filter { $0 % 7 == 0 || $0 % 11 == 0 || $0 % 13 == 0 }.count)
+        // The rest line and the listed clients add up to the partner's totals.
+        let listedClosing = highlights.top.compactMap { partner.clients[$0].movement?.closing }.reduce(Money.zero, +)
+        #expect(listedClosing + highlights.rest.closing == partner.totals.closing)
+    }
+
+    @Test func clientsAreListedBySpendAndTheCalledOutOnesSayWhy() throws {
+        let clients = ["a", "b", "c", "d", "e"].map { clientRecord($0, name: "Client \($0.uppercased())") }
+        let report = try runReport(export([
+            tx("t1", "2024-03-02 10:00:00", client: "a", .charge, service: "S", "10"),
+            tx("t2", "2024-03-02 10:00:00", client: "b", .charge, service: "S", "30"),
+            tx("t3", "2024-03-02 10:00:00", client: "c", .topup, "100"),
+            tx("t4", "2024-03-03 10:00:00", client: "c", .charge, service: "S", "20"),
+            tx("t5", "2024-03-03 11:00:00", client: "c", .refund, service: "S", "5"),
+        ], clients: clients, events: [
+            ev("a", "2024-01-01 00:00:00", .invited), ev("a", "2024-01-02 00:00:00", .confirmed),
+            ev("b", "2024-01-01 00:00:00", .invited), ev("b", "2024-01-02 00:00:00", .confirmed),
+            ev("b", "2024-02-01 00:00:00", .blocked),          // blocked before the period: not news
+            ev("c", "2024-01-01 00:00:00", .invited), ev("c", "2024-01-02 00:00:00", .confirmed),
+            ev("c", "2024-03-10 00:00:00", .removed), ev("c", "2024-03-12 00:00:00", .invited),
+            ev("c", "2024-03-13 00:00:00", .confirmed),        // removed and added again
+            ev("d", "2024-01-01 00:00:00", .invited), ev("d", "2024-01-02 00:00:00", .confirmed),
+            ev("d", "2024-03-25 00:00:00", .blocked),
+            ev("e", "2024-03-05 00:00:00", .invited),          // never confirmed: money not shown
+        ]))
+        let partnerReport = try partner(report)
+        let period = report.period.interval
+        let highlights = PartnerHighlights(partnerReport, period: period)
+        #expect(highlights.top.map { partnerReport.clients[$0].client.id } == ["b", "c", "a", "d", "e"])
+        let byID = Dictionary(uniqueKeysWithValues: partnerReport.clients.indices.map { (partnerReport.clients[$0].client.id, highlights.highlights[$0]) })
+        #expect(byID["a"]!.wentNegative && byID["a"]!.lowestBalance == money("-10"))
+        #expect(byID["b"]!.wentNegative && byID["b"]!.blockedAt == nil)
+        #expect(!byID["c"]!.wentNegative && byID["c"]!.removedAt == at("2024-03-10 00:00:00") && byID["c"]!.spend == money("15"))
+        #expect(!byID["d"]!.wentNegative && byID["d"]!.blockedAt == at("2024-03-25 00:00:00"))
+        #expect(!byID["e"]!.needsAttention && byID["e"]!.lowestBalance == nil)
+        // Most negative first, then the others by client id.
+        #expect(highlights.attention.map { partnerReport.clients[$0].client.id } == ["b", "a", "c", "d"])
+
+        let text = EmailHTMLChecker(String(decoding: try index(report, .ru), as: UTF8.self)).text
+        #expect(text.contains("Требуют внимания: 4"))
+        #expect(text.contains("отключён 10.03.2024 00:00"))
+        #expect(text.contains("заблокирован 25.03.2024 00:00"))
+        #expect(text.contains("баланс опускался до \u{2212}30,00\u{00A0}₽"))
+        let english = EmailHTMLChecker(String(decoding: try index(report, .en), as: UTF8.self)).text
+        #expect(english.contains("removed 2024-03-10 00:00"))
+        #expect(english.contains("balance fell to \u{2212}RUB\u{00A0}30.00"))
+    }
+
+    @Test func englishFiguresAndDates() {
+        #expect(EnglishFormatting.amount(money("1234567.005"), currency: "RUB") == "RUB\u{00A0}1,234,567.01")
+        #expect(EnglishFormatting.amount(money("-0.004"), currency: "RUB") == "RUB\u{00A0}0.00")
+        #expect(EnglishFormatting.amount(money("-1500"), currency: "RUB") == "\u{2212}RUB\u{00A0}1,500.00")
+        #expect(EnglishFormatting.amount(money("999.999"), currency: "USD") == "$1,000.00")
+        #expect(EnglishFormatting.amount(money("12.5"), currency: "EUR") == "€12.50")
+        #expect(EnglishFormatting.dateTime(at("2024-02-29T21:00:00Z")) == "2024-03-01 00:00")
+        #expect(EnglishFormatting.date(day("2024-03-31")) == "2024-03-31")
+    }
+}
