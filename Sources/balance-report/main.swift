@@ -29,6 +29,8 @@ struct BalanceReportCommand: ParsableCommand {
     }
 
     static func main() {
+        Timings.last = Date()
+        if Timings.enabled { atexit { Timings.peakMemory() } }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -129,7 +131,7 @@ struct InputOptions: ParsableArguments {
         let period = try resolvePeriod(required: periodRequired)
         let options = try ingestOptions()
         do {
-            return try Pipeline.analyse(paths: files, options: options, period: period)
+            return try Pipeline.analyse(paths: files, options: options, period: period, stageDone: Timings.stage)
         } catch {
             switch error {
             case .mixedCurrencies(let found):
@@ -137,6 +139,28 @@ struct InputOptions: ParsableArguments {
             }
             throw Reported(code: ExitStatus.dataError)
         }
+    }
+}
+
+/// `BALANCE_REPORT_TIMINGS=1` prints how long each stage took (seconds, wall clock) on stderr.
+enum Timings {
+    nonisolated(unsafe) static var last = Date()
+    static let enabled = ProcessInfo.processInfo.environment["BALANCE_REPORT_TIMINGS"] == "1"
+
+    /// The peak resident memory of this process (VmHWM), which, unlike `ru_maxrss`, is not
+    /// inflated by the parent's memory when the process was started with vfork.
+    static func peakMemory() {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return }
+        let kib = line.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
+        Diagnostics.line("timing: peak memory \(kib) KiB")
+    }
+
+    static func stage(_ name: String) {
+        guard enabled else { return }
+        let now = Date()
+        Diagnostics.line(String(format: "timing: %@ %.3f s", name, now.timeIntervalSince(last)))
+        last = now
     }
 }
 
@@ -162,7 +186,7 @@ struct Render: ParsableCommand {
     @Option(help: "Folder the reports are written to (replaced as a whole when the run succeeds).")
     var out: String
 
-    @Option(help: "Folder with the templates (default: Templates/ru beside the working folder or the installed binary).")
+    @Option(help: "Folder with the templates (default: Templates/<lang> beside the working folder or the installed binary).")
     var templates: String?
 
     @Option(name: .customLong("csv-dialect"), help: "standard (',', '.', LF) or excel-ru (BOM, ';', decimal comma, CRLF).")
@@ -260,7 +284,9 @@ struct Render: ParsableCommand {
                     }
                 }
             }
+            Timings.stage("render")
             try writer.publish()
+            Timings.stage("publish")
             if !input.quiet { Diagnostics.line("wrote \(writer.writtenFiles) files to \(out)") }
             // Done: the process ends here rather than free a million records one by one.
             Foundation.exit(0)

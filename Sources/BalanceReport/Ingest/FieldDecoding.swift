@@ -162,7 +162,21 @@ public enum TimestampParser {
         }
         guard cursor.index == bytes.count else { throw FieldError("timestamp has unexpected trailing text") }
         let local = date.daysSinceEpoch * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        return Instant(seconds: local - offset, nanoseconds: nanoseconds, fractionDigits: fractionDigits)
+        return try inRange(Instant(seconds: local - offset, nanoseconds: nanoseconds, fractionDigits: fractionDigits))
+    }
+
+    /// The first and last second whose Moscow date is 0001-01-01 … 9999-12-31: the days a report
+    /// can name. `9999-12-31T23:00:00Z` is already 10000-01-01 in Moscow, and a negative Unix time
+    /// can fall before year 1; such instants once crashed the run that printed their date (found
+    /// by fuzzing, kept in Fixtures/fuzz-regressions/).
+    public static let earliestSeconds: Int64 = -62_135_596_800 - MoscowTime.offsetSeconds
+    public static let latestSeconds: Int64 = 253_402_300_800 - MoscowTime.offsetSeconds - 1
+
+    static func inRange(_ instant: Instant) throws(FieldError) -> Instant {
+        guard instant.seconds >= earliestSeconds && instant.seconds <= latestSeconds else {
+            throw FieldError("timestamp is out of range (Moscow dates 0001-01-01 to 9999-12-31)")
+        }
+        return instant
     }
 
     public static func parse(_ text: String, naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds) throws(FieldError) -> Instant {
@@ -213,7 +227,7 @@ public enum TimestampParser {
             // Year 9999 ends before 253,402,300,800.
             if value > 253_402_300_799 { throw FieldError("timestamp is out of range") }
         }
-        return Instant(seconds: negative ? -value : value)
+        return try inRange(Instant(seconds: negative ? -value : value))
     }
 
     struct Cursor {

@@ -94,7 +94,7 @@ public struct TimestampFormat: Sendable, Equatable, CustomStringConvertible {
         guard date.isValid else { throw FieldError("timestamp has an impossible date") }
         guard hour <= 23, minute <= 59, second <= 59 else { throw FieldError("timestamp has an impossible time of day") }
         let local = date.daysSinceEpoch * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        return Instant(seconds: local - naiveOffsetSeconds)
+        return try TimestampParser.inRange(Instant(seconds: local - naiveOffsetSeconds))
     }
 }
 

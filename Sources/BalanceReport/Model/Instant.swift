@@ -91,14 +91,18 @@ public struct CivilDate: Comparable, Hashable, Sendable {
 
     /// `YYYY-MM-DD`.
     public var isoText: String {
-        pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+        var bytes: [UInt8] = []
+        appendISO(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
-}
 
-@inline(__always)
-func pad(_ value: Int, _ width: Int) -> String {
-    let text = String(value)
-    return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    public func appendISO(to out: inout [UInt8]) {
+        appendDecimal(Int64(year), width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDecimal(Int64(month), width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDecimal(Int64(day), width: 2, to: &out)
+    }
 }
 
 /// Moscow time: the fixed UTC+03:00 offset every report is shown in (no DST, no tz database).
@@ -126,15 +130,27 @@ public enum MoscowTime {
 
     /// `YYYY-MM-DDTHH:MM:SS[.fff]+03:00`, with as many fractional digits as the input had.
     public static func isoText(_ instant: Instant) -> String {
+        var bytes: [UInt8] = []
+        appendISO(instant, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func appendISO(_ instant: Instant, to out: inout [UInt8]) {
         let c = components(of: instant)
-        var text = c.date.isoText + "T" + pad(c.hour, 2) + ":" + pad(c.minute, 2) + ":" + pad(c.second, 2)
+        c.date.appendISO(to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendDecimal(Int64(c.hour), width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDecimal(Int64(c.minute), width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDecimal(Int64(c.second), width: 2, to: &out)
         if instant.fractionDigits > 0 {
-            let digits = Int(instant.fractionDigits)
-            var value = Int(instant.nanoseconds)
-            for _ in digits..<9 { value /= 10 }
-            text += "." + pad(value, digits)
+            var value = Int64(instant.nanoseconds)
+            for _ in Int(instant.fractionDigits)..<9 { value /= 10 }
+            out.append(UInt8(ascii: "."))
+            appendDecimal(value, width: Int(instant.fractionDigits), to: &out)
         }
-        return text + "+03:00"
+        out.append(contentsOf: "+03:00".utf8)
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

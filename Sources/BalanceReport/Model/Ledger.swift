@@ -18,38 +18,6 @@ public struct Duplicate: Sendable, Equatable {
 
 /// A problem with the run as a whole, which no `--allow-rejects` can get past.
 public enum LedgerError: Error, Equatable, Sendable {
-    /// The first record of each transaction id: open addressing over a seeded FNV-1a hash of
-    /// the id's bytes, which costs a fraction of `Dictionary<String, Int>` on a million ids.
-    /// The per-run seed keeps crafted ids from piling into one chain.
-    struct IDTable {
-        private var slots: [Int32]
-        private let mask: Int
-        private let seed = UInt64.random(in: 0...UInt64.max)
-
-        init(capacity: Int) {
-            var size = 16
-            while size < capacity * 2 { size <<= 1 }
-            slots = [Int32](repeating: -1, count: size)
-            mask = size - 1
-        }
-
-        /// Records `index` as the first of its id, or returns the index that came first.
-        mutating func insertOrFind(_ index: Int, in all: [Transaction]) -> Int? {
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
-            for byte in all[index].id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-            var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-            while true {
-                let existing = Int(slots[slot])
-                if existing < 0 {
-                    slots[slot] = Int32(index)
-                    return nil
-                }
-                if all[existing].id == all[index].id { return existing }
-                slot = (slot + 1) & mask
-            }
-        }
-    }
-
     /// SPEC §2.1: one run has one currency. Carries each currency with where it first appears.
     case mixedCurrencies([(currency: String, source: SourceLocation)])
 
@@ -177,37 +145,43 @@ public struct Ledger: Sendable {
 
         // Second pass: move every transaction where it belongs, popping from the end so that
         // nothing is copied; each client's list comes out reversed and is turned round after.
-        var counts: [String: Int] = [:]
-        for index in all.indices where fates[index] == .keep { counts[all[index].clientID, default: 0] += 1 }
-        for (id, count) in counts { clients[id]?.transactions.reserveCapacity(count) }
-        counts = [:]
+        // Buckets by client number: one hash lookup per transaction, and no copy-on-write checks
+        // through the dictionary of clients.
+        var bucketOf: [String: Int] = [:]
+        bucketOf.reserveCapacity(clients.count)
+        for id in clients.keys { bucketOf[id] = bucketOf.count }
+        var buckets = [[Transaction]](repeating: [], count: bucketOf.count)
         var unknownTransactions: [Transaction] = []
         while let transaction = all.popLast() {
             switch fates[all.count] {
             case .keep:
-                if clients[transaction.clientID]?.transactions.append(transaction) == nil {
+                if let bucket = bucketOf[transaction.clientID] {
+                    buckets[bucket].append(transaction)
+                } else {
                     unknownTransactions.append(transaction)
                 }
             case .duplicate(let first):
                 duplicates.append(Duplicate(kind: .transaction, source: transaction.source,
                                             original: all[first].source, amount: transaction.amount))
             case .conflict:
-                let others = conflicted[transaction.id]!.filter { $0 != transaction.source }
+                let (first, sources) = conflicted[transaction.id]!
+                let others = sources.filter { $0 != transaction.source }.map(location).joined(separator: ", ")
+                // A later record also says how it differs from the first; that one is still in `all`.
+                let difference = first < all.count ? " (\(differences(all[first], transaction)))" : ""
                 rejections.append(Rejection(
                     source: transaction.source, kind: .transaction,
-                    reason: "transaction id \(transaction.id) conflicts with \(others.map(location).joined(separator: ", "))",
+                    reason: "transaction id \(transaction.id) conflicts with \(others)\(difference)",
                     recordID: transaction.id, amount: transaction.amount))
             }
         }
         unknownTransactions.reverse()
         // Balance order; exports mostly come in time order already, and then nothing is sorted.
-        var position = clients.values.startIndex
-        while position != clients.values.endIndex {
-            clients.values[position].transactions.reverse()
-            if !Ledger.isInBalanceOrder(clients.values[position].transactions) {
-                clients.values[position].transactions.sort(by: Ledger.balanceOrder)
-            }
-            clients.values.formIndex(after: &position)
+        for (id, bucket) in bucketOf {
+            var transactions: [Transaction] = []
+            swap(&transactions, &buckets[bucket])
+            transactions.reverse()
+            if !Ledger.isInBalanceOrder(transactions) { transactions.sort(by: Ledger.balanceOrder) }
+            clients[id]!.transactions = transactions
         }
         return Ledger(currency: currency, clients: clients,
                       unknownClientTransactions: unknownTransactions, unknownClientEvents: unknownEvents,
@@ -225,10 +199,10 @@ public struct Ledger: Sendable {
 
     /// Decides each record's fate, and where the records of each conflicting id are.
     /// Duplicates of a conflicting id stay duplicates: rejecting them too would count an amount twice.
-    static func transactionFates(_ all: [Transaction]) -> ([Fate], [String: [SourceLocation]]) {
+    static func transactionFates(_ all: [Transaction]) -> ([Fate], [String: (first: Int, sources: [SourceLocation])]) {
         var fates = [Fate](repeating: .keep, count: all.count)
         var firstByID = IDTable(capacity: all.count)
-        var conflicted: [String: [SourceLocation]] = [:]
+        var conflicted: [String: (first: Int, sources: [SourceLocation])] = [:]
         for index in all.indices {
             guard let first = firstByID.insertOrFind(index, in: all) else { continue }
             if all[first].sameFacts(as: all[index]) {
@@ -236,10 +210,10 @@ public struct Ledger: Sendable {
             } else {
                 fates[index] = .conflict
                 if conflicted[all[index].id] == nil {
-                    conflicted[all[index].id] = [all[first].source]
+                    conflicted[all[index].id] = (first, [all[first].source])
                     fates[first] = .conflict
                 }
-                conflicted[all[index].id]!.append(all[index].source)
+                conflicted[all[index].id]!.sources.append(all[index].source)
             }
         }
         return (fates, conflicted)
@@ -249,14 +223,16 @@ public struct Ledger: Sendable {
     /// the id's bytes, which costs a fraction of `Dictionary<String, Int>` on a million ids.
     /// The per-run seed keeps crafted ids from piling into one chain.
     struct IDTable {
-        private var slots: [Int32]
+        /// Each slot: the record index + 1 in the high 32 bits, 32 bits of the id's hash in the low
+        /// ones, so a probe rarely has to look at the (cache-cold) record itself. 0 is empty.
+        private var slots: [UInt64]
         private let mask: Int
         private let seed = UInt64.random(in: 0...UInt64.max)
 
         init(capacity: Int) {
             var size = 16
             while size < capacity * 2 { size <<= 1 }
-            slots = [Int32](repeating: -1, count: size)
+            slots = [UInt64](repeating: 0, count: size)
             mask = size - 1
         }
 
@@ -264,14 +240,19 @@ public struct Ledger: Sendable {
         mutating func insertOrFind(_ index: Int, in all: [Transaction]) -> Int? {
             var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
             for byte in all[index].id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-            var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+            hash ^= hash >> 29
+            let fingerprint = hash & 0xFFFF_FFFF
+            var slot = Int(truncatingIfNeeded: hash >> 32) & mask
             while true {
-                let existing = Int(slots[slot])
-                if existing < 0 {
-                    slots[slot] = Int32(index)
+                let entry = slots[slot]
+                if entry == 0 {
+                    slots[slot] = (UInt64(index + 1) << 32) | fingerprint
                     return nil
                 }
-                if all[existing].id == all[index].id { return existing }
+                if entry & 0xFFFF_FFFF == fingerprint {
+                    let existing = Int(entry >> 32) - 1
+                    if all[existing].id == all[index].id { return existing }
+                }
                 slot = (slot + 1) & mask
             }
         }

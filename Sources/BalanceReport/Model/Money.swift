@@ -27,20 +27,31 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { exactText(decimalMark: ".") }
 
     public func exactText(decimalMark: Character) -> String {
+        var bytes: [UInt8] = []
+        appendExact(decimalMark: UInt8(ascii: decimalMark.unicodeScalars.first!), to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the exact text as UTF-8 bytes: every fractional digit the value has, at least two.
+    public func appendExact(decimalMark: UInt8, to out: inout [UInt8]) {
         let negative = micros < 0
         let magnitude = negative ? -micros : micros
-        let whole = magnitude / Money.scale
-        var fraction = Int(magnitude % Money.scale)
+        if negative { out.append(UInt8(ascii: "-")) }
+        // Int64 arithmetic where it fits (always, for parsed amounts): Int128 division is slow.
+        let whole: Int128 = magnitude / Money.scale
+        if let small = Int64(exactly: whole) {
+            appendDecimal(small, width: 1, to: &out)
+        } else {
+            out.append(contentsOf: String(whole).utf8)
+        }
+        out.append(decimalMark)
+        var fraction = Int64(magnitude % Money.scale)
         var digits = 6
         while digits > 2 && fraction % 10 == 0 {
             fraction /= 10
             digits -= 1
         }
-        var fractionText = String(fraction)
-        if fractionText.count < digits {
-            fractionText = String(repeating: "0", count: digits - fractionText.count) + fractionText
-        }
-        return (negative ? "-" : "") + String(whole) + String(decimalMark) + fractionText
+        appendDecimal(fraction, width: digits, to: &out)
     }
 
     /// Whole kopecks (hundredths), rounded half away from zero: the one rounding the product does,
@@ -64,5 +75,31 @@ extension Sequence {
         var total = Money.zero
         for element in self { total += amount(element) }
         return total
+    }
+}
+
+/// Appends a non-negative number with at least `width` digits, as ASCII.
+@inline(__always)
+func appendDecimal(_ value: Int64, width: Int, to out: inout [UInt8]) {
+    if value < 100 && width <= 2 {
+        // Hours, minutes, days, months, kopecks: the common case, two bytes at most.
+        if value >= 10 || width == 2 { out.append(UInt8(truncatingIfNeeded: value / 10) + 0x30) }
+        out.append(UInt8(truncatingIfNeeded: value % 10) + 0x30)
+        return
+    }
+    var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int64
+    withUnsafeMutableBytes(of: &buffer) { raw in
+        var position = raw.count
+        var remaining = value
+        repeat {
+            position -= 1
+            raw[position] = UInt8(truncatingIfNeeded: remaining % 10) + 0x30
+            remaining /= 10
+        } while remaining > 0
+        while raw.count - position < width {
+            position -= 1
+            raw[position] = 0x30
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[position...]))
     }
 }

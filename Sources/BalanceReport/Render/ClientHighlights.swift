@@ -13,10 +13,17 @@ struct ClientHighlights {
     var spend: Money = .zero
     /// The lowest balance the partner sees, `nil` when it sees none.
     var lowestBalance: Money?
+    var closingBalance: Money?
     var blockedAt: Instant?
     var removedAt: Instant?
 
     var wentNegative: Bool { lowestBalance?.isNegative ?? false }
+    /// Below zero at some moment, and lower then than at the period end: worth its own line
+    /// (a client whose lowest balance is its closing one shows it in the closing column).
+    var dippedBelowZero: Bool {
+        guard let lowestBalance, let closingBalance else { return false }
+        return lowestBalance.isNegative && lowestBalance < closingBalance
+    }
     var needsAttention: Bool { wentNegative || blockedAt != nil || removedAt != nil }
 
     init(_ client: ClientReport, period: Interval) {
@@ -25,6 +32,7 @@ struct ClientHighlights {
             var lowest = movement.opening
             for line in client.detail where line.balanceAfter < lowest { lowest = line.balanceAfter }
             lowestBalance = lowest
+            closingBalance = movement.closing
         }
         if client.state == .blocked, let since = client.stateSince, since >= period.start { blockedAt = since }
         removedAt = ClientHighlights.firstRemoval(client, period: period)
@@ -40,13 +48,8 @@ struct ClientHighlights {
         switch name {
         case "spend":
             return client.movement.map { .money($0.charges - $0.refunds) } ?? .text("")
-        case "went_negative", "lowest_balance", "needs_attention":
-            let highlights = ClientHighlights(client, period: period)
-            switch name {
-            case "went_negative": return .flag(highlights.wentNegative)
-            case "lowest_balance": return highlights.lowestBalance.map { .money($0) } ?? .text("")
-            default: return .flag(highlights.needsAttention)
-            }
+        case "went_negative", "dipped_below_zero", "lowest_balance", "needs_attention":
+            return ClientHighlights(client, period: period).value(name)
         case "blocked_in_period", "blocked_at":
             let at = client.state == .blocked ? client.stateSince.flatMap { $0 >= period.start ? $0 : nil } : nil
             return name == "blocked_at" ? (at.map { .instant($0) } ?? .text("")) : .flag(at != nil)
@@ -63,6 +66,7 @@ struct ClientHighlights {
         switch name {
         case "spend": return lowestBalance == nil ? .text("") : .money(spend)
         case "went_negative": return .flag(wentNegative)
+        case "dipped_below_zero": return .flag(dippedBelowZero)
         case "lowest_balance": return lowestBalance.map { .money($0) } ?? .text("")
         case "needs_attention": return .flag(needsAttention)
         case "blocked_in_period": return .flag(blockedAt != nil)
@@ -89,8 +93,9 @@ struct PartnerHighlights {
     let rest: BalanceMovement
     let restCount: Int
     let restSpend: Money
-    /// Indices of the clients that need attention: lowest balance first (the most negative on top),
-    /// then the blocked and removed ones, by client id.
+    /// Indices of the clients that need attention, most urgent first: those in debt at the period
+    /// end (the largest debt on top), then those blocked or removed in the period, then those whose
+    /// balance dipped below zero and recovered (the lowest dip on top); ties by client id.
     let attention: [Int]
     let attentionCount: Int
 
@@ -112,11 +117,15 @@ struct PartnerHighlights {
         restSpend = rest.charges - rest.refunds
         let flagged = clients.indices.filter { highlights[$0].needsAttention }
         attentionCount = flagged.count
+        func urgency(_ index: Int) -> (group: Int, amount: Money) {
+            if let closing = clients[index].movement?.closing, closing.isNegative { return (0, closing) }
+            if highlights[index].blockedAt != nil || highlights[index].removedAt != nil { return (1, .zero) }
+            return (2, highlights[index].lowestBalance ?? .zero)
+        }
         attention = Array(flagged.sorted { a, b in
-            let (x, y) = (highlights[a].lowestBalance ?? .zero, highlights[b].lowestBalance ?? .zero)
-            let (xNegative, yNegative) = (x.isNegative, y.isNegative)
-            if xNegative != yNegative { return xNegative }
-            if xNegative && x != y { return x < y }
+            let (x, y) = (urgency(a), urgency(b))
+            if x.group != y.group { return x.group < y.group }
+            if x.amount != y.amount { return x.amount < y.amount }
             return a < b
         }.prefix(PartnerHighlights.attentionLimit))
     }

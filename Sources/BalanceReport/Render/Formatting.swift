@@ -34,22 +34,7 @@ public enum Formatting {
     // MARK: Byte writers
 
     public static func appendExact(_ money: Money, decimalMark: UInt8, to out: inout [UInt8]) {
-        // Amounts fit Int64 micro-units by far (the parser caps them at 10^18); Int128 division is slow.
-        guard let micros = Int64(exactly: money.micros), micros != .min else {
-            out.append(contentsOf: money.exactText(decimalMark: Character(Unicode.Scalar(decimalMark))).utf8)
-            return
-        }
-        let magnitude = micros < 0 ? -micros : micros
-        if micros < 0 { out.append(UInt8(ascii: "-")) }
-        appendPadded(magnitude / 1_000_000, width: 1, to: &out)
-        out.append(decimalMark)
-        var fraction = magnitude % 1_000_000
-        var digits = 6
-        while digits > 2 && fraction % 10 == 0 {
-            fraction /= 10
-            digits -= 1
-        }
-        appendPadded(fraction, width: digits, to: &out)
+        money.appendExact(decimalMark: decimalMark, to: &out)
     }
 
     public static func appendRussian(_ money: Money, currency: String, to out: inout [UInt8]) {
@@ -86,27 +71,11 @@ public enum Formatting {
 
     /// `YYYY-MM-DDTHH:MM:SS[.fff]+03:00`, with as many fractional digits as the input had.
     public static func appendISO(_ instant: Instant, to out: inout [UInt8]) {
-        let c = MoscowTime.components(of: instant)
-        appendISODate(c.date, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendClock(c.hour, c.minute, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(Int64(c.second), width: 2, to: &out)
-        if instant.fractionDigits > 0 {
-            var value = Int64(instant.nanoseconds)
-            for _ in Int(instant.fractionDigits)..<9 { value /= 10 }
-            out.append(UInt8(ascii: "."))
-            appendPadded(value, width: Int(instant.fractionDigits), to: &out)
-        }
-        out.append(contentsOf: "+03:00".utf8)
+        MoscowTime.appendISO(instant, to: &out)
     }
 
     public static func appendISODate(_ date: CivilDate, to out: inout [UInt8]) {
-        appendPadded(Int64(date.year), width: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendPadded(Int64(date.month), width: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendPadded(Int64(date.day), width: 2, to: &out)
+        date.appendISO(to: &out)
     }
 
     public static func appendRussianDate(_ date: CivilDate, to out: inout [UInt8]) {
@@ -138,30 +107,9 @@ public enum Formatting {
         }
     }
 
-    /// A non-negative number with at least `width` digits.
     @inline(__always)
     static func appendPadded(_ value: Int64, width: Int, to out: inout [UInt8]) {
-        if value < 100 && width <= 2 {
-            // Hours, minutes, days, months, kopecks: the common case, two bytes at most.
-            if value >= 10 || width == 2 { out.append(UInt8(truncatingIfNeeded: value / 10) + 0x30) }
-            out.append(UInt8(truncatingIfNeeded: value % 10) + 0x30)
-            return
-        }
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for any Int64
-        withUnsafeMutableBytes(of: &buffer) { raw in
-            var position = raw.count
-            var remaining = value
-            repeat {
-                position -= 1
-                raw[position] = UInt8(truncatingIfNeeded: remaining % 10) + 0x30
-                remaining /= 10
-            } while remaining > 0
-            while raw.count - position < width {
-                position -= 1
-                raw[position] = 0x30
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[position...]))
-        }
+        appendDecimal(value, width: width, to: &out)
     }
 
     static func string(_ write: (inout [UInt8]) -> Void) -> String {

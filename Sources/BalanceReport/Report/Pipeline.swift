@@ -9,15 +9,20 @@ public enum Pipeline {
     }
 
     /// Reads `paths` and builds every partner's report for `period` (or, when `nil`, for the
-    /// Moscow days from the first to the last transaction).
-    public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?) throws(LedgerError) -> Analysis {
+    /// Moscow days from the first to the last transaction). `stageDone` hears the end of each
+    /// stage (`ingest`, `ledger`, `report`), for progress and timings.
+    public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?,
+                               stageDone: (String) -> Void = { _ in }) throws(LedgerError) -> Analysis {
         var export = Ingestor.ingest(paths: paths, options: options)
+        stageDone("ingest")
         let chosen = period ?? spanningPeriod(export.transactions)
         // The ledger takes the transactions over: one copy of a million of them is enough.
         var transactions: [Transaction] = []
         swap(&transactions, &export.transactions)
         let ledger = try Ledger.build(from: export, transactions: consume transactions)
+        stageDone("ledger")
         let report = ReportBuilder.build(ledger: ledger, export: export, period: chosen)
+        stageDone("report")
         return Analysis(export: export, ledger: ledger, report: report)
     }
 

@@ -33,7 +33,7 @@ struct HostileCorpusTests {
         ]),
         Case(files: ["conflicting-duplicates.csv"], expected: [
             "conflicting-duplicates.csv:2: transaction id t1 conflicts with conflicting-duplicates.csv:3",
-            "conflicting-duplicates.csv:3: transaction id t1 conflicts with conflicting-duplicates.csv:2",
+            "conflicting-duplicates.csv:3: transaction id t1 conflicts with conflicting-duplicates.csv:2 (different amount 100.00 vs 100.01)",
         ]),
         Case(files: ["huge-amount.csv"], expected: ["huge-amount.csv:3: amount is too large", "huge-amount.csv:4: amount is too large"]),
         Case(files: ["ambiguous-amounts.csv"], expected: [
@@ -124,6 +124,20 @@ struct HostileCorpusTests {
         let calls = try String(contentsOfFile: log, encoding: .utf8)
         #expect(!calls.contains("AF_INET"), "\(calls)")
         #expect(!calls.contains("connect("), "\(calls)")
+    }
+
+    /// Found by fuzzing: timestamps whose Moscow date falls outside years 1…9999 were accepted and
+    /// then crashed `validate` (no period given: the span of the data cannot be a real period).
+    @Test("timestamps outside Moscow years 1–9999 are rejected, never a crash", arguments: [
+        "-122222222021", "253402300799", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+05:00",
+    ])
+    func outOfRangeTimestamps(_ timestamp: String) throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        _ = try temp.file("t.csv", "id,timestamp,client_id,type,service,amount\nt1,\(timestamp),c1,topup,,5\nt2,2024-03-02 10:00:00,c1,topup,,1\n")
+        let result = try SpawnedProcess.run(["validate", "t.csv"], in: temp.url)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("t.csv:2: timestamp is out of range (Moscow dates 0001-01-01 to 9999-12-31)"), "\(result.stderr)")
     }
 
     /// A 50 MB single field: a clean error at its line, with memory bounded by the 8 MiB record cap

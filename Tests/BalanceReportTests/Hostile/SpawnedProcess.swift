@@ -31,6 +31,7 @@ final class SpawnedProcess {
         // `env -C DIR` changes the folder and then execs the program: the pid (and so its rusage) is the binary's.
         let argv = ["/usr/bin/env", "-C", directory.path, executable] + arguments
         var env = ProcessInfo.processInfo.environment
+        env["BALANCE_REPORT_TIMINGS"] = "1"
         for (key, value) in environment { env[key] = value }
         let envp = env.map { "\($0.key)=\($0.value)" }
 
@@ -68,7 +69,11 @@ final class SpawnedProcess {
         let out = (try? String(contentsOf: outputFolder.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
         let err = (try? String(contentsOf: outputFolder.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: outputFolder)
-        return Result(status: code, stdout: out, stderr: err, maxRSSKiB: Int(usage.ru_maxrss), cpuSeconds: cpu, wallSeconds: wall)
+        // ru_maxrss counts the test runner's own memory too (posix_spawn shares it until exec),
+        // so the binary's own peak (VmHWM, printed under BALANCE_REPORT_TIMINGS) is preferred.
+        let reported = err.split(separator: "\n").first { $0.hasPrefix("timing: peak memory ") }
+            .flatMap { Int($0.split(separator: " ")[3]) }
+        return Result(status: code, stdout: out, stderr: err, maxRSSKiB: reported ?? Int(usage.ru_maxrss), cpuSeconds: cpu, wallSeconds: wall)
     }
 
     /// Runs the binary to its end.

@@ -162,10 +162,20 @@ struct IngestTimestampParserTests {
         }
     }
 
-    @Test("the last second of year 9999 is the largest Unix time accepted")
+    /// Every accepted instant has a Moscow date in years 1…9999 (issue 4: fuzzing found that
+    /// `-122222222021` and `9999-12-31T23:59:59Z`, Moscow year 10000, crashed the run).
+    @Test("the last second of Moscow 9999-12-31 is the latest time accepted; before Moscow year 1 nothing is")
     func unixRange() throws {
-        #expect(try TimestampParser.parse("253402300799").seconds == 253_402_300_799)
-        #expect(try TimestampParser.parse("9999-12-31T23:59:59Z").seconds == 253_402_300_799)
+        #expect(try TimestampParser.parse("253402289999").seconds == 253_402_289_999)
+        #expect(try TimestampParser.parse("9999-12-31T20:59:59Z").seconds == 253_402_289_999)
+        #expect(try TimestampParser.parse("9999-12-31 23:59:59").seconds == 253_402_289_999)
+        #expect(try TimestampParser.parse("0001-01-01 00:00:00").seconds == -62_135_607_600)
+        #expect(try TimestampParser.parse("-62135607600").seconds == -62_135_607_600)
+        for text in ["253402290000", "9999-12-31T23:59:59Z", "9999-12-31T21:00:00Z", "-62135607601", "-122222222021",
+                     "0001-01-01T00:00:00+05:00", "01.01.0001 00:00:00+03:01"] {
+            let error = #expect(throws: FieldError.self, "\(text)") { try TimestampParser.parse(text) }
+            #expect(error?.message.contains("out of range") == true, "\(text): \(error?.message ?? "-")")
+        }
     }
 
     @Test("offsets as --input-offset writes them", arguments: [
@@ -224,4 +234,10 @@ struct IngestTimestampParserTests {
             date = date.adding(days: 1)
         }
     }
+}
+
+/// Zero-padded decimal (the library's own `pad` gave way to byte formatters).
+fileprivate func pad(_ value: Int, _ width: Int) -> String {
+    let digits = String(value)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }

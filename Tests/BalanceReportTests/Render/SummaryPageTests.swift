@@ -67,13 +67,15 @@ struct SummaryPageTests: ModelBuilders {
     }
 
     @Test func clientsAreListedBySpendAndTheCalledOutOnesSayWhy() throws {
-        let clients = ["a", "b", "c", "d", "e"].map { clientRecord($0, name: "Client \($0.uppercased())") }
+        let clients = ["a", "b", "c", "d", "e", "f"].map { clientRecord($0, name: "Client \($0.uppercased())") }
         let report = try runReport(export([
             tx("t1", "2024-03-02 10:00:00", client: "a", .charge, service: "S", "10"),
             tx("t2", "2024-03-02 10:00:00", client: "b", .charge, service: "S", "30"),
             tx("t3", "2024-03-02 10:00:00", client: "c", .topup, "100"),
             tx("t4", "2024-03-03 10:00:00", client: "c", .charge, service: "S", "20"),
             tx("t5", "2024-03-03 11:00:00", client: "c", .refund, service: "S", "5"),
+            tx("t6", "2024-03-02 10:00:00", client: "f", .charge, service: "S", "50"),
+            tx("t7", "2024-03-03 10:00:00", client: "f", .topup, "100"),
         ], clients: clients, events: [
             ev("a", "2024-01-01 00:00:00", .invited), ev("a", "2024-01-02 00:00:00", .confirmed),
             ev("b", "2024-01-01 00:00:00", .invited), ev("b", "2024-01-02 00:00:00", .confirmed),
@@ -84,28 +86,34 @@ struct SummaryPageTests: ModelBuilders {
             ev("d", "2024-01-01 00:00:00", .invited), ev("d", "2024-01-02 00:00:00", .confirmed),
             ev("d", "2024-03-25 00:00:00", .blocked),
             ev("e", "2024-03-05 00:00:00", .invited),          // never confirmed: money not shown
+            ev("f", "2024-01-01 00:00:00", .invited), ev("f", "2024-01-02 00:00:00", .confirmed),
         ]))
         let partnerReport = try partner(report)
         let period = report.period.interval
         let highlights = PartnerHighlights(partnerReport, period: period)
-        #expect(highlights.top.map { partnerReport.clients[$0].client.id } == ["b", "c", "a", "d", "e"])
+        #expect(highlights.top.map { partnerReport.clients[$0].client.id } == ["f", "b", "c", "a", "d", "e"])
         let byID = Dictionary(uniqueKeysWithValues: partnerReport.clients.indices.map { (partnerReport.clients[$0].client.id, highlights.highlights[$0]) })
         #expect(byID["a"]!.wentNegative && byID["a"]!.lowestBalance == money("-10"))
         #expect(byID["b"]!.wentNegative && byID["b"]!.blockedAt == nil)
         #expect(!byID["c"]!.wentNegative && byID["c"]!.removedAt == at("2024-03-10 00:00:00") && byID["c"]!.spend == money("15"))
         #expect(!byID["d"]!.wentNegative && byID["d"]!.blockedAt == at("2024-03-25 00:00:00"))
         #expect(!byID["e"]!.needsAttention && byID["e"]!.lowestBalance == nil)
-        // Most negative first, then the others by client id.
-        #expect(highlights.attention.map { partnerReport.clients[$0].client.id } == ["b", "a", "c", "d"])
+        #expect(byID["f"]!.wentNegative && byID["f"]!.lowestBalance == money("-50") && byID["f"]!.dippedBelowZero)
+        #expect(byID["b"]!.wentNegative && !byID["b"]!.dippedBelowZero)
+        // In debt at the end (largest debt first), then blocked or removed, then dipped and recovered.
+        #expect(highlights.attention.map { partnerReport.clients[$0].client.id } == ["b", "a", "c", "d", "f"])
 
         let text = EmailHTMLChecker(String(decoding: try index(report, .ru), as: UTF8.self)).text
-        #expect(text.contains("Требуют внимания: 4"))
+        #expect(text.contains("Требуют внимания: 5"))
         #expect(text.contains("отключён 10.03.2024 00:00"))
         #expect(text.contains("заблокирован 25.03.2024 00:00"))
-        #expect(text.contains("баланс опускался до \u{2212}30,00\u{00A0}₽"))
+        #expect(text.contains("Client B b") && text.contains("в минусе на конец периода"))
+        #expect(text.contains("баланс опускался до \u{2212}50,00\u{00A0}₽"))
+        #expect(!text.contains("баланс опускался до \u{2212}30,00\u{00A0}₽"), "b's lowest balance is its closing one")
         let english = EmailHTMLChecker(String(decoding: try index(report, .en), as: UTF8.self)).text
         #expect(english.contains("removed 2024-03-10 00:00"))
-        #expect(english.contains("balance fell to \u{2212}RUB\u{00A0}30.00"))
+        #expect(english.contains("below zero at the period end"))
+        #expect(english.contains("balance fell to \u{2212}RUB\u{00A0}50.00"))
     }
 
     @Test func englishFiguresAndDates() {

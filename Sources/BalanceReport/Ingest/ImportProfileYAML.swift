@@ -1,0 +1,147 @@
+import Glibc
+import Yams
+
+/// Reading an import profile from its YAML file (kept apart from the profile's types so that the
+/// fuzz targets in `Fuzz/` can build the Ingest stage without Yams).
+extension ImportProfile {
+    /// Largest profile file read: a profile is a few dozen lines.
+    static let maxBytes = 1 << 20
+
+    public static func load(path: String) throws(ProfileError) -> ImportProfile {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ProfileError("cannot read the profile \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let got = read(fd, &chunk, chunk.count)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw ProfileError("cannot read the profile \(path): \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { break }
+            bytes.append(contentsOf: chunk[..<got])
+            if bytes.count > maxBytes { throw ProfileError("\(path): a profile may not be larger than 1 MiB") }
+        }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ProfileError("\(path): the profile is not valid UTF-8")
+        }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String) throws(ProfileError) -> ImportProfile {
+        var profile = ImportProfile(path: path)
+        func fail(_ node: Node?, _ message: String) -> ProfileError {
+            ProfileError("\(path)\(node?.mark.map { ":\($0.line)" } ?? ""): \(message)")
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ProfileError("\(path): not a valid YAML profile: \(error)")
+        }
+        guard let root else { throw ProfileError("\(path): the profile is empty") }
+        guard case .mapping(let top) = root else { throw fail(root, "a profile is a mapping of keys (encoding:, columns:, …)") }
+
+        func scalar(_ node: Node, _ key: String) throws(ProfileError) -> String {
+            guard case .scalar(let value) = node else { throw fail(node, "\(key) takes a single value") }
+            return value.string
+        }
+        func table(_ node: Node, _ key: String) throws(ProfileError) -> [(key: String, value: String, node: Node)] {
+            guard case .mapping(let mapping) = node else { throw fail(node, "\(key) takes a mapping of 'from: to' lines") }
+            var pairs: [(key: String, value: String, node: Node)] = []
+            for (from, to) in mapping {
+                let fromText = try scalar(from, key)
+                let toText = try scalar(to, key).trimmingWhitespace()
+                guard !fromText.trimmingWhitespace().isEmpty else { throw fail(from, "\(key): an empty name cannot be renamed") }
+                guard !toText.isEmpty else { throw fail(to, "\(key): '\(fromText)' is renamed to nothing") }
+                pairs.append((fromText, toText, to))
+            }
+            return pairs
+        }
+
+        var seen = Set<String>()
+        for (keyNode, value) in top {
+            let key = try scalar(keyNode, "a key")
+            guard keys.contains(key) else {
+                throw fail(keyNode, "unknown key '\(key)' (known: \(keys.joined(separator: ", ")))")
+            }
+            guard seen.insert(key).inserted else { throw fail(keyNode, "\(key) is given twice") }
+            switch key {
+            case "description":
+                _ = try scalar(value, key)
+            case "files":
+                switch value {
+                case .scalar(let pattern): profile.files = [pattern.string]
+                case .sequence(let patterns):
+                    for pattern in patterns { profile.files.append(try scalar(pattern, key)) }
+                default: throw fail(value, "files takes a pattern or a list of patterns")
+                }
+                if profile.files.contains(where: { $0.trimmingWhitespace().isEmpty }) { throw fail(value, "files: a pattern is empty") }
+            case "encoding":
+                let name = try scalar(value, key)
+                guard let encoding = TextEncoding.named(name) else {
+                    throw fail(value, "encoding '\(name)' is not supported (utf-8 or windows-1251)")
+                }
+                profile.encoding = encoding
+            case "delimiter":
+                let text = try scalar(value, key)
+                switch text {
+                case ",": profile.delimiter = UInt8(ascii: ",")
+                case ";": profile.delimiter = UInt8(ascii: ";")
+                case "\t", "tab", "TAB": profile.delimiter = 0x09
+                default: throw fail(value, "delimiter '\(text)' is not one of \",\", \";\" or tab")
+                }
+            case "decimal_mark":
+                let text = try scalar(value, key)
+                switch text {
+                case ".": profile.decimalMark = .point
+                case ",": profile.decimalMark = .comma
+                default: throw fail(value, "decimal_mark '\(text)' is not \".\" or \",\"")
+                }
+            case "input_offset":
+                let text = try scalar(value, key)
+                do { profile.inputOffsetSeconds = try TimestampParser.parseOffset(text) } catch {
+                    throw fail(value, "input_offset '\(text)': \(error.message)")
+                }
+            case "timestamp_format":
+                let text = try scalar(value, key)
+                do { profile.timestampFormat = try TimestampFormat(text) } catch { throw fail(value, error.message) }
+            case "columns":
+                let fields = Set(RecordKind.allCases.flatMap(\.fields))
+                for pair in try table(value, key) {
+                    let target = HeaderMapping.normalize(pair.value)
+                    guard fields.contains(target) else {
+                        throw fail(pair.node, "columns: '\(pair.key)' is renamed to '\(pair.value)', which is no field (\(RecordKind.allCases.flatMap(\.fields).uniqued().joined(separator: ", ")))")
+                    }
+                    profile.columns[pair.key] = target
+                }
+            case "transaction_types":
+                for pair in try table(value, key) {
+                    guard TransactionKind(rawValue: pair.value) != nil else {
+                        throw fail(pair.node, "transaction_types: '\(pair.value)' is not topup, charge or refund")
+                    }
+                    profile.values.transactionTypes[pair.key] = pair.value
+                }
+            case "event_types":
+                for pair in try table(value, key) {
+                    guard ClientEventKind(rawValue: pair.value) != nil else {
+                        throw fail(pair.node, "event_types: '\(pair.value)' is not invited, confirmed, blocked, unblocked or removed")
+                    }
+                    profile.values.eventTypes[pair.key] = pair.value
+                }
+            case "currencies":
+                for pair in try table(value, key) {
+                    guard pair.value.utf8.count == 3, pair.value.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
+                        throw fail(pair.node, "currencies: '\(pair.value)' is not a three-letter code such as RUB")
+                    }
+                    profile.values.currencies[pair.key] = pair.value
+                }
+            default:
+                break
+            }
+        }
+        return profile
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Renders sample-data and takes screenshots of the pages partners receive, with headless Chromium,
+# at 600 px (desktop mail) and 375 px (phone), light and dark, into docs/screenshots/.
+#
+#   scripts/screenshots.sh [OUT_DIR]
+#
+# Needs python3 and Chromium (Debian: apt-get install -y chromium). Builds the release binary
+# unless BALANCE_REPORT names one. scripts/screenshot.py does the capturing (full page height,
+# emulated phone viewport and prefers-color-scheme).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-docs/screenshots}
+bin=${BALANCE_REPORT:-}
+if [ -z "$bin" ]; then
+    swift build -c release --product balance-report >&2
+    bin="$(swift build -c release --show-bin-path)/balance-report"
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$bin" render --period 2024-03 --quiet --out "$work/ru" sample-data/*.csv sample-data/*.xml
+"$bin" render --period 2024-03 --quiet --lang en --out "$work/en" sample-data/*.csv sample-data/*.xml
+mkdir -p "$out"
+python3 scripts/screenshot.py \
+    "$work/ru/vega-it/index.html" 600 light "$out/index-600.png" \
+    "$work/ru/vega-it/index.html" 375 light "$out/index-375.png" \
+    "$work/ru/vega-it/index.html" 600 dark "$out/index-600-dark.png" \
+    "$work/en/alfa-cloud/index.html" 600 light "$out/index-en-600.png" \
+    "$work/ru/alfa-cloud/clients/cl-1001.html" 600 light "$out/client-600.png" \
+    "$work/ru/alfa-cloud/clients/cl-1001.html" 375 dark "$out/client-375-dark.png" \
+    "$work/ru/vega-it/snapshot.html" 600 light "$out/snapshot-600.png" \
+    "$work/ru/vega-it/snapshot.html" 375 light "$out/snapshot-375.png"
