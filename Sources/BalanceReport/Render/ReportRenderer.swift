@@ -146,8 +146,10 @@ public struct ReportRenderer: Sendable {
 
     func page(_ template: Template, _ partner: PartnerReport, _ report: RunReport) throws -> [UInt8] {
         let maxSpend = partner.services.map(\.net).max() ?? .zero
-        let serviceRows = partner.clients.flatMap { client in client.services.map { (client.client.id, $0) } }
-        let dailyRows = partner.clients.flatMap { client in client.daily.map { (client.client.id, $0) } }
+        /// (client, item) positions: computed only for the template that lists them, and copying no strings.
+        func positions(_ count: (ClientReport) -> Int) -> [(client: Int32, item: Int32)] {
+            partner.clients.indices.flatMap { c in (0..<count(partner.clients[c])).map { (Int32(c), Int32($0)) } }
+        }
         let period = report.period.interval
         let highlights = Lazy { PartnerHighlights(partner, period: period) }
         let scope = Scope { name in
@@ -161,12 +163,17 @@ public struct ReportRenderer: Sendable {
                 }
             case "has_services": return .flag(!partner.services.isEmpty)
             case "client_services":
-                return table(serviceRows, count: serviceRows.count) { rows, index, name in
-                    name == "client_id" ? .text(rows[index].0) : ReportRenderer.serviceValue(rows[index].1, maxSpend: maxSpend, name)
+                let rows = positions { $0.services.count }
+                return table(rows, count: rows.count) { rows, index, name in
+                    let client = partner.clients[Int(rows[index].client)]
+                    return name == "client_id" ? .text(client.client.id)
+                        : ReportRenderer.serviceValue(client.services[Int(rows[index].item)], maxSpend: maxSpend, name)
                 }
             case "daily":
-                return table(dailyRows, count: dailyRows.count) { rows, index, name in
-                    name == "client_id" ? .text(rows[index].0) : ReportRenderer.dailyValue(rows[index].1, name)
+                let rows = positions { $0.daily.count }
+                return table(rows, count: rows.count) { rows, index, name in
+                    let client = partner.clients[Int(rows[index].client)]
+                    return name == "client_id" ? .text(client.client.id) : ReportRenderer.dailyValue(client.daily[Int(rows[index].item)], name)
                 }
             case "clients":
                 return table(partner.clients, count: partner.clients.count) { clients, index, name in
@@ -176,7 +183,7 @@ public struct ReportRenderer: Sendable {
             }
         }
         return try finish(template, display(scope, for: template, currency: report.currency), currency: report.currency,
-                          rows: partner.clients.count + dailyRows.count)
+                          rows: partner.clients.count + (template.name.hasPrefix("daily") ? partner.clients.reduce(0) { $0 + $1.daily.count } : 0))
     }
 
     /// The partner summary's selections: the largest clients, the rest summed up, the clients to call out.

@@ -14,6 +14,32 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
     case unknownClient = "unknown_client"
 }
 
+/// Tallies by kind × outcome and file × outcome in flat arrays, and the accepted totals.
+struct OutcomeCounts: Sendable {
+    static let outcomes = Outcome.allCases.count
+    var byKind: [Tally]
+    var byFile: [Tally]
+    var accepted = KindTotals()
+
+    init(files: Int) {
+        byKind = [Tally](repeating: Tally(), count: RecordKind.allCases.count * Outcome.allCases.count)
+        byFile = [Tally](repeating: Tally(), count: files * Outcome.allCases.count)
+    }
+
+    mutating func count(_ kind: RecordKind, _ outcome: Outcome, _ source: SourceLocation, _ amount: Money?) {
+        byKind[kind.ordinal * OutcomeCounts.outcomes + outcome.ordinal].add(amount)
+        byFile[Int(source.file) * OutcomeCounts.outcomes + outcome.ordinal].add(amount)
+    }
+
+    mutating func merge(_ other: OutcomeCounts) {
+        for index in byKind.indices { byKind[index].merge(other.byKind[index]) }
+        for index in byFile.indices { byFile[index].merge(other.byFile[index]) }
+        accepted.topups += other.accepted.topups
+        accepted.charges += other.accepted.charges
+        accepted.refunds += other.accepted.refunds
+    }
+}
+
 extension Outcome {
     /// Position in `allCases`, for flat counting arrays.
     var ordinal: Int {
@@ -49,6 +75,11 @@ public struct Tally: Sendable, Equatable {
     mutating func add(_ amount: Money?) {
         count += 1
         if let amount { self.amount += amount }
+    }
+
+    mutating func merge(_ other: Tally) {
+        count += other.count
+        amount += other.amount
     }
 }
 
@@ -128,53 +159,59 @@ public struct RunSummary: Sendable {
         var files = export.files.map {
             FileSummary(path: $0.path, format: $0.format, kinds: $0.kinds, records: $0.records, outcomes: [:], problems: [])
         }
-        // Counted in flat arrays (kind × outcome, file × outcome): this loop sees every record.
-        let outcomeCount = Outcome.allCases.count
-        var byKind = [Tally](repeating: Tally(), count: RecordKind.allCases.count * outcomeCount)
-        var byFile = [Tally](repeating: Tally(), count: files.count * outcomeCount)
-        var accepted = KindTotals()
-        func count(_ kind: RecordKind, _ outcome: Outcome, _ source: SourceLocation, _ amount: Money?) {
-            byKind[kind.ordinal * outcomeCount + outcome.ordinal].add(amount)
-            byFile[Int(source.file) * outcomeCount + outcome.ordinal].add(amount)
-        }
-
+        // Counted in flat arrays (kind × outcome, file × outcome): these loops see every record,
+        // the clients' transactions on every core.
+        var counts = OutcomeCounts(files: files.count)
         var rejectedWithoutAmount = 0
         for rejection in ledger.rejections {
             guard rejection.isRecord else {
                 files[Int(rejection.source.file)].problems.append("\(rejection.source.line): \(rejection.reason)")
                 continue
             }
-            count(rejection.kind ?? .transaction, .rejected, rejection.source, rejection.amount)
+            counts.count(rejection.kind ?? .transaction, .rejected, rejection.source, rejection.amount)
             if rejection.kind == .transaction || rejection.kind == nil, rejection.amount == nil { rejectedWithoutAmount += 1 }
         }
         for duplicate in ledger.duplicates {
-            count(duplicate.kind, .duplicate, duplicate.source, duplicate.amount)
+            counts.count(duplicate.kind, .duplicate, duplicate.source, duplicate.amount)
         }
-        for client in ledger.clients.values {
-            if !export.clients.isEmpty { count(.client, .accepted, client.record.source, nil) }
-            for event in client.events { count(.event, .accepted, event.source, nil) }
-            // By index, reading single fields: copying a million transactions costs more than counting them.
-            let transactions = client.transactions
-            for index in transactions.indices {
-                let instant = transactions[index].instant
-                let outcome: Outcome
-                if !period.contains(instant) {
-                    outcome = .outsidePeriod
-                } else if client.timeline.isAttached(at: instant) {
-                    outcome = .accepted
-                    accepted.add(transactions[index].kind, transactions[index].amount)
-                } else {
-                    outcome = .outsideAttachment
+        let clients = Array(ledger.clients.values)
+        let lanes = min(max(1, clients.count), processorCount)
+        let fileCount = files.count
+        let hasClientRecords = !export.clients.isEmpty
+        let parts = concurrentMap(Array(0..<lanes)) { lane in
+            var part = OutcomeCounts(files: fileCount)
+            for client in clients[(clients.count * lane / lanes)..<(clients.count * (lane + 1) / lanes)] {
+                if hasClientRecords { part.count(.client, .accepted, client.record.source, nil) }
+                for event in client.events { part.count(.event, .accepted, event.source, nil) }
+                // By index, reading single fields: copying a million transactions costs more than counting them.
+                let transactions = client.transactions
+                for index in transactions.indices {
+                    let instant = transactions[index].instant
+                    let outcome: Outcome
+                    if !period.contains(instant) {
+                        outcome = .outsidePeriod
+                    } else if client.timeline.isAttached(at: instant) {
+                        outcome = .accepted
+                        part.accepted.add(transactions[index].kind, transactions[index].amount)
+                    } else {
+                        outcome = .outsideAttachment
+                    }
+                    part.count(.transaction, outcome, transactions[index].source, transactions[index].amount)
                 }
-                count(.transaction, outcome, transactions[index].source, transactions[index].amount)
             }
+            return part
         }
+        for part in parts { counts.merge(part) }
         for transaction in ledger.unknownClientTransactions {
-            count(.transaction, period.contains(transaction.instant) ? .unknownClient : .outsidePeriod, transaction.source, transaction.amount)
+            counts.count(.transaction, period.contains(transaction.instant) ? .unknownClient : .outsidePeriod, transaction.source, transaction.amount)
         }
         for event in ledger.unknownClientEvents {
-            count(.event, .unknownClient, event.source, nil)
+            counts.count(.event, .unknownClient, event.source, nil)
         }
+        let outcomeCount = Outcome.allCases.count
+        let byKind = counts.byKind
+        let byFile = counts.byFile
+        let accepted = counts.accepted
 
         var outcomes: [RecordKind: [Outcome: Tally]] = [:]
         for kind in RecordKind.allCases {
@@ -190,39 +227,40 @@ public struct RunSummary: Sendable {
             }
         }
 
+        // What each client's detail lines show, once, on every core; the reported totals and the
+        // reconciliation below both read it.
+        let shown = partners.map { partner in concurrentMap(partner.clients) { KindTotals($0.detail) } }
         var reported = KindTotals()
-        for partner in partners {
-            for client in partner.clients {
-                let shown = KindTotals(client.detail)
-                reported.topups += shown.topups
-                reported.charges += shown.charges
-                reported.refunds += shown.refunds
-            }
+        for totals in shown.joined() {
+            reported.topups += totals.topups
+            reported.charges += totals.charges
+            reported.refunds += totals.refunds
         }
         // Listed in file and line order, whatever order the model found them in.
         let rejections = ledger.rejections.sorted { $0.source != $1.source ? $0.source < $1.source : byteOrder($0.reason, $1.reason) }
         let duplicates = ledger.duplicates.sorted { $0.source < $1.source }
         return RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                           rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
-                          reconciliationFailures: reconcile(partners))
+                          reconciliationFailures: reconcile(partners, shown: shown))
     }
 
     /// Every figure a partner reads must follow from the detail lines it is shown: client movements,
     /// spend per service and per day, running balances, and the partner's totals and spend.
-    static func reconcile(_ partners: [PartnerReport]) -> [String] {
+    /// `shown[p][c]`: the totals of partner `p`'s client `c`'s detail lines (computed when `nil`).
+    static func reconcile(_ partners: [PartnerReport], shown: [[KindTotals]]? = nil) -> [String] {
         var failures: [String] = []
-        func totals(_ t: KindTotals) -> String { "top-ups \(t.topups), charges \(t.charges), refunds \(t.refunds)" }
-        for partner in partners {
+        @Sendable func totals(_ t: KindTotals) -> String { "top-ups \(t.topups), charges \(t.charges), refunds \(t.refunds)" }
+        for (p, partner) in partners.enumerated() {
             var partnerShown = KindTotals()
             var movements = BalanceMovement()
-            for client in partner.clients {
+            let clientShown = shown?[p] ?? concurrentMap(partner.clients) { KindTotals($0.detail) }
+            // Each client's own checks are independent: on every core, failures kept in client order.
+            let clientFailures = concurrentMap(Array(partner.clients.indices)) { c -> [String] in
+                let client = partner.clients[c]
+                let shown = clientShown[c]
                 let name = "partner \(partner.partnerID), client \(client.client.id)"
-                let shown = KindTotals(client.detail)
-                partnerShown.topups += shown.topups
-                partnerShown.charges += shown.charges
-                partnerShown.refunds += shown.refunds
+                var failures: [String] = []
                 let movement = client.movement ?? BalanceMovement()
-                if client.movement != nil { movements = movements + movement }
                 if movement.topups != shown.topups || movement.charges != shown.charges || movement.refunds != shown.refunds {
                     failures.append("\(name): the movement shows \(totals(KindTotals(movement))) but the detail lines \(totals(shown))")
                 }
@@ -233,6 +271,14 @@ public struct RunSummary: Sendable {
                     failures.append("\(name): spend per day does not add up to the detail lines")
                 }
                 if let problem = balanceChainProblem(client) { failures.append("\(name): \(problem)") }
+                return failures
+            }
+            failures += clientFailures.joined()
+            for (c, client) in partner.clients.enumerated() {
+                partnerShown.topups += clientShown[c].topups
+                partnerShown.charges += clientShown[c].charges
+                partnerShown.refunds += clientShown[c].refunds
+                if let movement = client.movement { movements = movements + movement }
             }
             if KindTotals(partner.totals) != partnerShown || partner.totals.opening != movements.opening
                 || partner.totals.closing != movements.closing {

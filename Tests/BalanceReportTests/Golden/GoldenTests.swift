@@ -32,26 +32,49 @@ struct GoldenTests {
         try #require(result.status == 0)
 
         let golden = GoldenTests.goldenRoot.appendingPathComponent(name)
+        // The first case keeps every file; the others keep only the files that differ from it,
+        // and a FILES list of everything the run must produce.
+        let base = caseIndex == 0 ? nil : GoldenTests.goldenRoot.appendingPathComponent(GoldenTests.cases[0].name)
+        let produced = fileTree(out)
         if ProcessInfo.processInfo.environment["BALANCE_REPORT_RECORD"] == "1" {
             try? FileManager.default.removeItem(at: golden)
-            try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: out, to: golden)
+            try FileManager.default.createDirectory(at: golden, withIntermediateDirectories: true)
+            for file in produced {
+                let bytes = try Data(contentsOf: out.appendingPathComponent(file))
+                if let base, (try? Data(contentsOf: base.appendingPathComponent(file))) == bytes { continue }
+                let target = golden.appendingPathComponent(file)
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try bytes.write(to: target)
+            }
+            if base != nil {
+                try Data((produced.joined(separator: "\n") + "\n").utf8).write(to: golden.appendingPathComponent(GoldenTests.manifest))
+            }
             Issue.record("recorded goldens in \(golden.path); review the diff and run again without BALANCE_REPORT_RECORD")
             return
         }
 
-        let produced = fileTree(out)
-        let expected = fileTree(golden)
+        let expected: [String]
+        if base != nil {
+            let list = (try? String(contentsOf: golden.appendingPathComponent(GoldenTests.manifest), encoding: .utf8)) ?? ""
+            expected = list.split(separator: "\n").map(String.init).sorted()
+        } else {
+            expected = fileTree(golden)
+        }
         #expect(!expected.isEmpty, "no goldens at \(golden.path): record them with BALANCE_REPORT_RECORD=1")
         #expect(produced == expected, "the set of output files differs")
         for file in Set(produced).intersection(expected).sorted() {
             let actual = try Data(contentsOf: out.appendingPathComponent(file))
-            let wanted = try Data(contentsOf: golden.appendingPathComponent(file))
+            let own = golden.appendingPathComponent(file)
+            let source = FileManager.default.fileExists(atPath: own.path) ? own : (base ?? golden).appendingPathComponent(file)
+            let wanted = try Data(contentsOf: source)
             if actual != wanted {
                 Issue.record("\(name)/\(file) differs from its golden: \(firstDifference(actual, wanted))")
             }
         }
     }
+
+    /// In a case that stores only its differences, the list of every file its run produces.
+    static let manifest = "FILES"
 
     /// Every output file SPEC §4 names exists for each partner, with the columns in SPEC order.
     @Test func everySpecFileExistsWithItsColumns() throws {
