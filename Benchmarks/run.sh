@@ -9,7 +9,8 @@ transactions=${1:-1000000}
 clients=${2:-2000}
 runs=${3:-5}
 data=${BENCH_DATA:-/tmp/balance-report-bench-$transactions-$clients}
-out=$(mktemp -d /tmp/balance-report-bench-out.XXXXXX)
+# Reports go to OUT_BASE (default /tmp, on disk); OUT_BASE=/dev/shm measures without the disk.
+out=$(mktemp -d "${OUT_BASE:-/tmp}/balance-report-bench-out.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
 if [ ! -f "$data/transactions.csv" ]; then
@@ -21,17 +22,20 @@ bytes=$(cat "$data"/*.csv | wc -c)
 
 measure() { # label, command...
     local label=$1; shift
-    local times=() mems=()
+    local times=() mems=() stats
+    stats=$(mktemp)
     for _ in $(seq "$runs"); do
-        local line
-        line=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1 )
-        times+=("${line% *}"); mems+=("${line#* }")
+        /usr/bin/time -o "$stats" -f "%e %M" "$@" >/dev/null 2>&1
+        read -r elapsed rss < "$stats"
+        times+=("$elapsed"); mems+=("$rss")
     done
+    rm -f "$stats"
     local median mem
     median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     mem=$(printf '%s\n' "${mems[@]}" | sort -n | tail -n 1)
-    printf '%-10s %12s tx  median %6.2f s  (runs: %s)  peak RSS %5d MB  %6.1f MB/s\n' \
-        "$label" "$transactions" "$median" "${times[*]}" $((mem / 1024)) "$(awk -v b="$bytes" -v t="$median" 'BEGIN { print (t > 0 ? b / 1048576 / t : 0) }')"
+    printf '%-10s %9s tx  median %6.2f s  (runs: %s)  peak RSS %5d MB  %7.1f MB/s\n' \
+        "$label" "$transactions" "$median" "${times[*]}" $((mem / 1024)) \
+        "$(awk -v b="$bytes" -v t="$median" 'BEGIN { print (t > 0 ? b / 1048576 / t : 0) }')"
 }
 
 # A plain read of the same bytes: the physical floor.
