@@ -13,7 +13,8 @@ struct Reported: Error {
     var code: Int32
 }
 
-@main
+// The entry point is the call at the end of this file (not `@main`: the target has more than this
+// one file, and a `main.swift` beside others is top-level code).
 struct BalanceReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balance-report",
@@ -31,6 +32,8 @@ struct BalanceReportCommand: ParsableCommand {
     static func main() {
         Timings.last = Date()
         if Timings.enabled { atexit { Timings.peakMemory() } }
+        // Whatever way the run ends, a progress line is not left on the terminal.
+        atexit { ProgressLine.shared.finish() }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -71,8 +74,14 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("map"), help: "Rename an input column or XML field: --map 'Сумма=amount' (repeatable).")
     var mappings: [String] = []
 
-    @Flag(help: "Print nothing but errors on stderr.")
+    @Flag(help: "Print nothing but errors on stderr (and no progress line).")
     var quiet = false
+
+    @Option(help: "Threads the reports are built and rendered on (default: the number of active processors; 1: single-threaded). The output is the same whatever the number.")
+    var jobs: Int?
+
+    /// `--jobs`, or every active processor.
+    var workers: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Argument(help: "Export files (CSV or XML), all of a run at once.")
     var files: [String] = []
@@ -124,14 +133,20 @@ struct InputOptions: ParsableArguments {
 
     func validateFiles() throws {
         if files.isEmpty { throw ValidationError("name the export files to read") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs is a number of threads, 1 or more") }
     }
 
     func analyse(periodRequired: Bool) throws -> Pipeline.Analysis {
         try validateFiles()
         let period = try resolvePeriod(required: periodRequired)
         let options = try ingestOptions()
+        let progress = ProgressLine.shared
+        progress.begin(quiet: quiet, inputs: files)
         do {
-            return try Pipeline.analyse(paths: files, options: options, period: period, stageDone: Timings.stage)
+            return try Pipeline.analyse(paths: files, options: options, period: period, workers: workers) { stage in
+                Timings.stage(stage)
+                progress.stageDone(stage)
+            }
         } catch {
             switch error {
             case .mixedCurrencies(let found):
@@ -165,8 +180,9 @@ enum Timings {
 }
 
 enum Diagnostics {
+    /// A line on stderr (clearing the progress line first, when one is shown).
     static func line(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        ProgressLine.shared.printLine(text)
     }
 
     static func error(_ text: String) {
@@ -270,14 +286,24 @@ struct Render: ParsableCommand {
         }
         do {
             let writer = try ReportWriter(destination: out)
+            let progress = ProgressLine.shared
+            // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
+            // pages; then summary.json, rejects.csv and the messages.
+            let expected = report.partners.reduce(0) { $0 + 5 + 2 * $1.clients.count }
+                + 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
+            progress.set(.writing(total: expected))
             try ReportRenderer(templates: set, dialect: dialect).render(
-                report, includeRejects: allowRejects, workers: ProcessInfo.processInfo.activeProcessorCount
+                report, includeRejects: allowRejects, workers: input.workers
             ) { path, bytes in
                 try writer.write(path, bytes)
+                progress.fileWritten()
             }
             if let mail {
                 let renderer = ReportRenderer(templates: set, dialect: dialect)
-                try renderer.renderEmails(report, options: mail) { path, bytes in try writer.write(path, bytes) }
+                try renderer.renderEmails(report, options: mail) { path, bytes in
+                    try writer.write(path, bytes)
+                    progress.fileWritten()
+                }
                 if contacts != nil && !input.quiet {
                     for partner in report.partners where mail.contacts[partner.partnerID] == nil {
                         Diagnostics.line("note: partner \(partner.partnerID) is not in \(contacts!): its report.eml has no To:")
@@ -285,8 +311,10 @@ struct Render: ParsableCommand {
                 }
             }
             Timings.stage("render")
+            progress.set(.publishing)
             try writer.publish()
             Timings.stage("publish")
+            progress.finish()
             if !input.quiet { Diagnostics.line("wrote \(writer.writtenFiles) files to \(out)") }
             // Done: the process ends here rather than free a million records one by one.
             Foundation.exit(0)
@@ -353,6 +381,7 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let analysis = try input.analyse(periodRequired: false)
+        ProgressLine.shared.finish()
         let summary = analysis.report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(analysis.report) }
         if summary.hasRejections || !summary.controlFailures.isEmpty {
@@ -361,3 +390,5 @@ struct Validate: ParsableCommand {
         Foundation.exit(0)
     }
 }
+
+BalanceReportCommand.main()

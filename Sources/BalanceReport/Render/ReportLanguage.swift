@@ -13,19 +13,22 @@ public enum ReportLanguage: String, Sendable, CaseIterable {
 /// English display forms. Like `Formatting`, amounts are rounded half away from zero to cents.
 public enum EnglishFormatting {
     public static func amount(_ money: Money, currency: String) -> String {
-        var bytes: [UInt8] = []
-        appendAmount(money, currency: currency, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        Formatting.string { appendAmount(money, currency: currency, to: &$0) }
     }
 
     public static func dateTime(_ instant: Instant) -> String {
-        let c = MoscowTime.components(of: instant)
-        return c.date.isoText + " " + twoDigits(c.hour) + ":" + twoDigits(c.minute)
+        Formatting.string { appendDateTime(instant, to: &$0) }
     }
 
-    static func twoDigits(_ value: Int) -> String { value < 10 ? "0" + String(value) : String(value) }
-
     public static func date(_ date: CivilDate) -> String { date.isoText }
+
+    /// `2024-03-01 03:15`: the ISO day and the Moscow clock.
+    public static func appendDateTime(_ instant: Instant, to out: inout [UInt8]) {
+        let c = MoscowTime.components(of: instant)
+        c.date.appendISO(to: &out)
+        out.append(UInt8(ascii: " "))
+        Formatting.appendClock(c.hour, c.minute, to: &out)
+    }
 
     /// The prefix an amount starts with: `RUB ` (with a no-break space), `$`, `€`.
     static func currencyPrefix(_ currency: String) -> String {
@@ -50,37 +53,5 @@ public enum EnglishFormatting {
         let cents = Int(magnitude % 100)
         out.append(UInt8(ascii: "0") + UInt8(cents / 10))
         out.append(UInt8(ascii: "0") + UInt8(cents % 10))
-    }
-}
-
-/// Shows a scope's typed values in English: amounts, moments and days become English text before
-/// the engine (whose HTML forms are Russian) sees them. Used for HTML and e-mail text only, never
-/// for CSV; the Russian default goes straight to the engine and pays nothing for this.
-struct EnglishDisplayScope: TemplateScope {
-    let base: any TemplateScope
-    let currency: String
-
-    func value(_ name: String) -> TemplateValue? {
-        base.value(name).map { EnglishDisplayScope.localize($0, currency) }
-    }
-
-    static func localize(_ value: TemplateValue, _ currency: String) -> TemplateValue {
-        switch value {
-        case .money(let money): return .text(EnglishFormatting.amount(money, currency: currency))
-        case .instant(let instant): return .text(EnglishFormatting.dateTime(instant))
-        case .date(let date): return .text(EnglishFormatting.date(date))
-        case .rows(let count, let row):
-            return .rows(count: count) { EnglishDisplayScope(base: row($0), currency: currency) }
-        case .scope(let scope): return .scope(EnglishDisplayScope(base: scope, currency: currency))
-        case .text, .flag: return value
-        }
-    }
-}
-
-extension ReportRenderer {
-    /// The scope a template sees: as built for Russian, or with English figures for English pages.
-    func display(_ scope: any TemplateScope, for template: Template, currency: String) -> any TemplateScope {
-        guard templates.language == .en, template.contentType == .html else { return scope }
-        return EnglishDisplayScope(base: scope, currency: currency)
     }
 }

@@ -67,6 +67,27 @@ func table<Source>(_ source: Source, count: Int, _ lookup: @escaping (Source, In
     }
 }
 
+/// A large table whose fields are the cases of `Field`: the template resolves each name to a case
+/// once per section, and each cell is a switch over the case.
+struct FieldTable<Source, Field: RawRepresentable & CaseIterable>: TemplateTable where Field.RawValue == String {
+    let source: Source
+    let count: Int
+    let value: (Source, Int, Field) -> TemplateValue
+    /// The fields these rows offer; a name outside them is asked of the enclosing scopes.
+    let fields: [Field]
+
+    init(_ source: Source, count: Int, fields: [Field] = Array(Field.allCases),
+         _ value: @escaping (Source, Int, Field) -> TemplateValue) {
+        self.source = source
+        self.count = count
+        self.fields = fields
+        self.value = value
+    }
+
+    func field(_ name: String) -> Int? { fields.firstIndex { $0.rawValue == name } }
+    func value(row: Int, field: Int) -> TemplateValue { value(source, row, fields[field]) }
+}
+
 /// Render: turns a `RunReport` into files through the templates, handing each to `emit`.
 public struct ReportRenderer: Sendable {
     public let templates: TemplateSet
@@ -128,7 +149,7 @@ public struct ReportRenderer: Sendable {
         // Room for the rows up front: growing a large buffer step by step copies it again and again.
         bytes.reserveCapacity(4096 + rows * (template.contentType == .html ? 320 : 96))
         if case .csv(let dialect) = template.contentType { bytes = dialect.byteOrderMark }
-        try template.render(scope, currency: currency, into: &bytes)
+        try template.render(scope, currency: currency, language: templates.language, into: &bytes)
         return bytes
     }
 
@@ -158,23 +179,23 @@ public struct ReportRenderer: Sendable {
             case "client_count": return .text(String(partner.clients.count))
             case "totals": return .scope(Scope { ReportRenderer.movementValue(partner.totals, $0) })
             case "services":
-                return table(partner.services, count: partner.services.count) { services, index, name in
-                    ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, name)
-                }
+                return .table(FieldTable(partner.services, count: partner.services.count, fields: ServiceField.ofSpend) { services, index, field in
+                    ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, field)
+                })
             case "has_services": return .flag(!partner.services.isEmpty)
             case "client_services":
                 let rows = positions { $0.services.count }
-                return table(rows, count: rows.count) { rows, index, name in
+                return .table(FieldTable(rows, count: rows.count) { rows, index, field in
                     let client = partner.clients[Int(rows[index].client)]
-                    return name == "client_id" ? .text(client.client.id)
-                        : ReportRenderer.serviceValue(client.services[Int(rows[index].item)], maxSpend: maxSpend, name)
-                }
+                    return ReportRenderer.serviceValue(client.services[Int(rows[index].item)], maxSpend: maxSpend, field,
+                                                       clientID: client.client.id)
+                })
             case "daily":
                 let rows = positions { $0.daily.count }
-                return table(rows, count: rows.count) { rows, index, name in
+                return .table(FieldTable(rows, count: rows.count) { rows, index, field in
                     let client = partner.clients[Int(rows[index].client)]
-                    return name == "client_id" ? .text(client.client.id) : ReportRenderer.dailyValue(client.daily[Int(rows[index].item)], name)
-                }
+                    return ReportRenderer.dailyValue(client.daily[Int(rows[index].item)], field, clientID: client.client.id)
+                })
             case "clients":
                 return table(partner.clients, count: partner.clients.count) { clients, index, name in
                     ReportRenderer.clientValue(clients[index], name) ?? ClientHighlights.value(clients[index], period: period, name)
@@ -182,7 +203,7 @@ public struct ReportRenderer: Sendable {
             default: return ReportRenderer.summaryValue(partner, highlights, name) ?? ReportRenderer.runValue(report, name)
             }
         }
-        return try finish(template, display(scope, for: template, currency: report.currency), currency: report.currency,
+        return try finish(template, scope, currency: report.currency,
                           rows: partner.clients.count + (template.name.hasPrefix("daily") ? partner.clients.reduce(0) { $0 + $1.daily.count } : 0))
     }
 
@@ -221,23 +242,23 @@ public struct ReportRenderer: Sendable {
             switch name {
             case "partner_id": return .text(partner.partnerID)
             case "transactions":
-                return table(client.detail, count: client.detail.count, ReportRenderer.detailValue)
+                return .table(FieldTable(client.detail, count: client.detail.count, ReportRenderer.detailValue))
             case "services":
-                return table(client.services, count: client.services.count) { services, index, name in
-                    ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, name)
-                }
+                return .table(FieldTable(client.services, count: client.services.count, fields: ServiceField.ofSpend) { services, index, field in
+                    ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, field)
+                })
             case "has_services": return .flag(!client.services.isEmpty)
             case "daily":
-                return table(client.daily, count: client.daily.count) { daily, index, name in
-                    ReportRenderer.dailyValue(daily[index], name)
-                }
+                return .table(FieldTable(client.daily, count: client.daily.count, fields: DailyField.ofSpend) { daily, index, field in
+                    ReportRenderer.dailyValue(daily[index], field)
+                })
             case "has_daily": return .flag(!client.daily.isEmpty)
             default:
                 return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name)
                     ?? ClientHighlights.value(client, period: report.period.interval, name)
             }
         }
-        return try finish(template, display(scope, for: template, currency: report.currency), currency: report.currency,
+        return try finish(template, scope, currency: report.currency,
                           rows: client.detail.count + client.daily.count)
     }
 
@@ -253,26 +274,42 @@ public struct ReportRenderer: Sendable {
         }
     }
 
-    static func serviceValue(_ spend: ServiceSpend, maxSpend: Money, _ name: String) -> TemplateValue? {
-        switch name {
-        case "service": return .text(spend.service)
-        case "charged": return .money(spend.charged)
-        case "refunded": return .money(spend.refunded)
-        case "net": return .money(spend.net)
-        // Bar length in percent of the largest spend, for table-cell bar charts.
-        case "bar_percent":
+    /// The fields of a service-spend row (`client_id` only in the partner's per-client table).
+    enum ServiceField: String, CaseIterable {
+        case clientID = "client_id", service, charged, refunded, net
+        /// Bar length in percent of the largest spend, for table-cell bar charts.
+        case barPercent = "bar_percent"
+
+        /// Without `client_id`, which a client's own tables leave to the enclosing scope.
+        static let ofSpend = allCases.filter { $0 != .clientID }
+    }
+
+    static func serviceValue(_ spend: ServiceSpend, maxSpend: Money, _ field: ServiceField, clientID: String = "") -> TemplateValue {
+        switch field {
+        case .clientID: return .text(clientID)
+        case .service: return .text(spend.service)
+        case .charged: return .money(spend.charged)
+        case .refunded: return .money(spend.refunded)
+        case .net: return .money(spend.net)
+        case .barPercent:
             guard maxSpend.micros > 0, spend.net.micros > 0 else { return .text("0") }
             return .text(String(max(1, Int(spend.net.micros * 100 / maxSpend.micros))))
-        default: return nil
         }
     }
 
-    static func dailyValue(_ day: DailySpend, _ name: String) -> TemplateValue? {
-        switch name {
-        case "date": return .date(day.date)
-        case "service": return .text(day.service)
-        case "net": return .money(day.net)
-        default: return nil
+    /// The fields of a daily-spend row (`client_id` only in the partner's table).
+    enum DailyField: String, CaseIterable {
+        case clientID = "client_id", date, service, net
+
+        static let ofSpend = allCases.filter { $0 != .clientID }
+    }
+
+    static func dailyValue(_ day: DailySpend, _ field: DailyField, clientID: String = "") -> TemplateValue {
+        switch field {
+        case .clientID: return .text(clientID)
+        case .date: return .date(day.date)
+        case .service: return .text(day.service)
+        case .net: return .money(day.net)
         }
     }
 
@@ -299,22 +336,27 @@ public struct ReportRenderer: Sendable {
         }
     }
 
+    enum DetailField: String, CaseIterable {
+        case id, timestamp, type, service, amount, description
+        case isTopup = "is_topup", isCharge = "is_charge", isRefund = "is_refund"
+        case signedAmount = "signed_amount", balanceAfter = "balance_after", balanceNegative = "balance_negative"
+    }
+
     /// Reads only the field asked for, so a million-row table never copies whole transactions.
-    static func detailValue(_ detail: [DetailLine], _ index: Int, _ name: String) -> TemplateValue? {
-        switch name {
-        case "id": return .text(detail[index].transaction.id)
-        case "timestamp": return .instant(detail[index].transaction.instant)
-        case "type": return .text(detail[index].transaction.kind.rawValue)
-        case "is_topup": return .flag(detail[index].transaction.kind == .topup)
-        case "is_charge": return .flag(detail[index].transaction.kind == .charge)
-        case "is_refund": return .flag(detail[index].transaction.kind == .refund)
-        case "service": return .text(detail[index].transaction.service)
-        case "amount": return .money(detail[index].transaction.amount)
-        case "signed_amount": return .money(detail[index].transaction.net)
-        case "balance_after": return .money(detail[index].balanceAfter)
-        case "balance_negative": return .flag(detail[index].balanceAfter.isNegative)
-        case "description": return .text(detail[index].transaction.description)
-        default: return nil
+    static func detailValue(_ detail: [DetailLine], _ index: Int, _ field: DetailField) -> TemplateValue {
+        switch field {
+        case .id: return .text(detail[index].transaction.id)
+        case .timestamp: return .instant(detail[index].transaction.instant)
+        case .type: return .text(detail[index].transaction.kind.rawValue)
+        case .isTopup: return .flag(detail[index].transaction.kind == .topup)
+        case .isCharge: return .flag(detail[index].transaction.kind == .charge)
+        case .isRefund: return .flag(detail[index].transaction.kind == .refund)
+        case .service: return .text(detail[index].transaction.service)
+        case .amount: return .money(detail[index].transaction.amount)
+        case .signedAmount: return .money(detail[index].transaction.net)
+        case .balanceAfter: return .money(detail[index].balanceAfter)
+        case .balanceNegative: return .flag(detail[index].balanceAfter.isNegative)
+        case .description: return .text(detail[index].transaction.description)
         }
     }
 

@@ -20,6 +20,8 @@ public enum TemplateValue {
     case flag(Bool)
     /// Rows made on demand, so a million-row table is never held as scopes.
     case rows(count: Int, row: (Int) -> any TemplateScope)
+    /// Rows whose names are resolved once per table instead of once per cell: the large tables.
+    case table(any TemplateTable)
     /// A nested scope.
     case scope(any TemplateScope)
 }
@@ -28,6 +30,32 @@ public enum TemplateValue {
 public protocol TemplateScope {
     /// The value of `name`, or `nil` when this scope does not define it (the enclosing scope is asked next).
     func value(_ name: String) -> TemplateValue?
+}
+
+/// Rows of one table, addressed by field numbers that a template resolves once per section.
+///
+/// A million-row section then costs an array index and a switch per cell, not a name search
+/// through the scope stack.
+public protocol TemplateTable {
+    var count: Int { get }
+    /// The number of the field `name` stands for, or `nil` when the rows do not define it
+    /// (the enclosing scopes are asked next, as for any scope).
+    func field(_ name: String) -> Int?
+    /// The value of field `field` in row `row`.
+    func value(row: Int, field: Int) -> TemplateValue
+}
+
+/// The current row of a table, as a scope for what the resolved fast path does not cover
+/// (dotted names, sections nested inside the row).
+final class TableRow: TemplateScope {
+    let table: any TemplateTable
+    var row = 0
+
+    init(_ table: any TemplateTable) { self.table = table }
+
+    func value(_ name: String) -> TemplateValue? {
+        table.field(name).map { table.value(row: row, field: $0) }
+    }
 }
 
 /// How text from the data is made safe for the document it lands in.
@@ -114,40 +142,85 @@ public struct Template: Sendable {
         self.nameSegments = nameSegments
     }
 
-    /// Renders into `output`; `currency` picks the sign of display amounts.
-    public func render(_ scope: any TemplateScope, currency: String = "RUB", into output: inout [UInt8]) throws(TemplateError) {
+    /// Renders into `output`. `currency` picks the sign of display amounts and `language` how HTML
+    /// shows figures; CSV is exact and the same in every language.
+    public func render(_ scope: any TemplateScope, currency: String = "RUB", language: ReportLanguage = .ru,
+                       into output: inout [UInt8]) throws(TemplateError) {
         var stack: [any TemplateScope] = [scope]
         stack.reserveCapacity(8)
+        let display = Display(currency: currency, language: language)
         let result: Result<Void, TemplateError> = literalBytes.withUnsafeBufferPointer { literals in
-            Result { () throws(TemplateError) in try run(0..<ops.count, literals, &stack, currency, &output) }
+            Result { () throws(TemplateError) in try run(0..<ops.count, literals, &stack, display, &output, nil) }
         }
         try result.get()
     }
 
-    public func render(_ scope: any TemplateScope, currency: String = "RUB") throws(TemplateError) -> [UInt8] {
+    public func render(_ scope: any TemplateScope, currency: String = "RUB", language: ReportLanguage = .ru) throws(TemplateError) -> [UInt8] {
         var output: [UInt8] = []
-        try render(scope, currency: currency, into: &output)
+        try render(scope, currency: currency, language: language, into: &output)
         return output
     }
 
+    private struct Display {
+        let currency: String
+        let language: ReportLanguage
+    }
+
     /// Typed values are written straight as bytes; what they produce (digits, marks, signs) needs no escaping.
-    private func write(_ value: TemplateValue, _ currency: String, _ output: inout [UInt8]) -> Bool {
+    private func write(_ value: TemplateValue, _ display: Display, _ output: inout [UInt8]) -> Bool {
         switch (value, contentType) {
         case (.text(let text), _): Escaping.append(text, for: contentType, to: &output)
-        case (.money(let money), .html): Formatting.appendRussian(money, currency: currency, to: &output)
+        case (.money(let money), .html):
+            switch display.language {
+            case .ru: Formatting.appendRussian(money, currency: display.currency, to: &output)
+            case .en: EnglishFormatting.appendAmount(money, currency: display.currency, to: &output)
+            }
         case (.money(let money), .csv(let dialect)):
             Formatting.appendExact(money, decimalMark: dialect == .standard ? UInt8(ascii: ".") : UInt8(ascii: ","), to: &output)
-        case (.instant(let instant), .html): Formatting.appendRussianDateTime(instant, to: &output)
+        case (.instant(let instant), .html):
+            switch display.language {
+            case .ru: Formatting.appendRussianDateTime(instant, to: &output)
+            case .en: EnglishFormatting.appendDateTime(instant, to: &output)
+            }
         case (.instant(let instant), .csv): Formatting.appendISO(instant, to: &output)
-        case (.date(let date), .html): Formatting.appendRussianDate(date, to: &output)
+        case (.date(let date), .html):
+            switch display.language {
+            case .ru: Formatting.appendRussianDate(date, to: &output)
+            case .en: Formatting.appendISODate(date, to: &output)
+            }
         case (.date(let date), .csv): Formatting.appendISODate(date, to: &output)
         default: return false
         }
         return true
     }
 
+    /// The table row that the operations being run belong to, with each operation's field resolved
+    /// (`-1`: not a field of the row, looked up through the scopes).
+    private struct RowBinding {
+        let table: any TemplateTable
+        let row: Int
+        /// Field per operation, indexed by `pc - first`.
+        let fields: UnsafeBufferPointer<Int32>
+        let first: Int
+
+        func field(at pc: Int) -> Int32 { fields[pc - first] }
+    }
+
+    /// Resolves the names of a table section's body once: field numbers for single names the rows
+    /// define, `-1` for everything else.
+    private func bindFields(_ body: Range<Int>, _ table: any TemplateTable) -> [Int32] {
+        body.map { pc in
+            let op = ops[pc]
+            switch op.code {
+            case .literal: return -1
+            case .variable where op.extent != 1: return -1
+            case .variable, .section, .inverted: return table.field(nameSegments[Int(op.operand)]).map(Int32.init) ?? -1
+            }
+        }
+    }
+
     private func run(_ range: Range<Int>, _ literals: UnsafeBufferPointer<UInt8>, _ stack: inout [any TemplateScope],
-                     _ currency: String, _ output: inout [UInt8]) throws(TemplateError) {
+                     _ display: Display, _ output: inout [UInt8], _ binding: RowBinding?) throws(TemplateError) {
         var pc = range.lowerBound
         while pc < range.upperBound {
             let op = ops[pc]
@@ -157,40 +230,70 @@ public struct Template: Sendable {
                 pc += 1
             case .variable:
                 let path = Int(op.operand)..<Int(op.operand + op.extent)
+                if let binding, case let field = binding.field(at: pc), field >= 0 {
+                    guard write(binding.table.value(row: binding.row, field: Int(field)), display, &output) else {
+                        throw TemplateError(template: name, line: Int(op.line), message: "'\(pathText(path))' is a section, not a value")
+                    }
+                    pc += 1
+                    continue
+                }
                 guard let value = lookup(path, stack) else {
                     throw TemplateError(template: name, line: Int(op.line), message: "unknown name '\(pathText(path))'")
                 }
-                guard write(value, currency, &output) else {
+                guard write(value, display, &output) else {
                     throw TemplateError(template: name, line: Int(op.line), message: "'\(pathText(path))' is a section, not a value")
                 }
                 pc += 1
             case .section, .inverted:
                 let inverted = op.code == .inverted
                 let body = (pc + 1)..<Int(op.extent)
-                guard let value = lookup(Int(op.operand)..<Int(op.operand + 1), stack) else {
+                let value: TemplateValue
+                if let binding, case let field = binding.field(at: pc), field >= 0 {
+                    value = binding.table.value(row: binding.row, field: Int(field))
+                } else if let found = lookup(Int(op.operand)..<Int(op.operand + 1), stack) {
+                    value = found
+                } else {
                     throw TemplateError(template: name, line: Int(op.line), message: "unknown section '\(nameSegments[Int(op.operand)])'")
                 }
+                // Conditions keep the row's resolved fields; a section that opens a scope of its
+                // own runs without them, since its names may mean something else in there.
                 switch value {
                 case .flag(let on):
-                    if on != inverted { try run(body, literals, &stack, currency, &output) }
+                    if on != inverted { try run(body, literals, &stack, display, &output, binding) }
                 case .text(let text):
-                    if text.isEmpty == inverted { try run(body, literals, &stack, currency, &output) }
+                    if text.isEmpty == inverted { try run(body, literals, &stack, display, &output, binding) }
                 case .money, .instant, .date:
-                    if !inverted { try run(body, literals, &stack, currency, &output) }
+                    if !inverted { try run(body, literals, &stack, display, &output, binding) }
                 case .rows(let count, let row):
                     if inverted {
-                        if count == 0 { try run(body, literals, &stack, currency, &output) }
+                        if count == 0 { try run(body, literals, &stack, display, &output, binding) }
                     } else {
                         for index in 0..<count {
                             stack.append(row(index))
-                            try run(body, literals, &stack, currency, &output)
+                            try run(body, literals, &stack, display, &output, nil)
                             stack.removeLast()
                         }
+                    }
+                case .table(let table):
+                    if inverted {
+                        if table.count == 0 { try run(body, literals, &stack, display, &output, binding) }
+                    } else if table.count > 0 {
+                        let fields = bindFields(body, table)
+                        let current = TableRow(table)
+                        stack.append(current)
+                        try fields.withUnsafeBufferPointer { fields throws(TemplateError) in
+                            for row in 0..<table.count {
+                                current.row = row
+                                let rowBinding = RowBinding(table: table, row: row, fields: fields, first: body.lowerBound)
+                                try run(body, literals, &stack, display, &output, rowBinding)
+                            }
+                        }
+                        stack.removeLast()
                     }
                 case .scope(let scope):
                     if !inverted {
                         stack.append(scope)
-                        try run(body, literals, &stack, currency, &output)
+                        try run(body, literals, &stack, display, &output, nil)
                         stack.removeLast()
                     }
                 }

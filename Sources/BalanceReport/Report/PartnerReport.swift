@@ -84,11 +84,14 @@ public struct RunReport: Sendable {
 
 /// Builds partner reports from the ledger. Pure functions over values.
 public enum ReportBuilder {
-    public static func build(ledger: Ledger, export: IngestedExport, period: ReportPeriod) -> RunReport {
+    /// Clients are built on up to `workers` threads (1: on the calling thread only); the result
+    /// is the same whatever the number.
+    public static func build(ledger: Ledger, export: IngestedExport, period: ReportPeriod,
+                             workers: Int = processorCount) -> RunReport {
         let range = period.interval
         // Clients are independent of each other: their reports are built on every core.
         let clients = Array(ledger.clients.values)
-        let reports = concurrentMap(clients) { clientReport($0, period: range) }
+        let reports = concurrentMap(clients, workers: workers) { clientReport($0, period: range) }
         var byPartner: [String: [ClientReport]] = [:]
         for report in reports.compactMap({ $0 }) {
             byPartner[report.client.partnerID, default: []].append(report)
@@ -99,7 +102,7 @@ public enum ReportBuilder {
                                  totals: clients.compactMap(\.movement).reduce(BalanceMovement(), +),
                                  services: mergeServices(clients.flatMap(\.services)))
         }
-        let summary = RunSummary.build(ledger: ledger, export: export, period: range, partners: partners)
+        let summary = RunSummary.build(ledger: ledger, export: export, period: range, partners: partners, workers: workers)
         return RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
     }
 
@@ -196,13 +199,14 @@ public enum ReportBuilder {
     }
 }
 
-/// Cores this process may use.
+/// Cores this process may use: the default number of workers.
 public let processorCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-/// `transform` applied to every element on all cores; the result is in the order of `items`,
-/// so it is the same whatever the number of cores.
-func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
-    let lanes = min(items.count, processorCount)
+/// `transform` applied to every element on up to `workers` threads (1: on the calling thread);
+/// the result is in the order of `items`, so it is the same whatever the number of workers.
+func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], workers: Int = processorCount,
+                                             _ transform: @Sendable (T) -> R) -> [R] {
+    let lanes = min(items.count, workers)
     guard lanes > 1 else { return items.map(transform) }
     let results = Mutex<[Int: [R]]>([:])
     DispatchQueue.concurrentPerform(iterations: lanes) { lane in

@@ -10,8 +10,11 @@ public enum Pipeline {
 
     /// Reads `paths` and builds every partner's report for `period` (or, when `nil`, for the
     /// Moscow days from the first to the last transaction). `stageDone` hears the end of each
-    /// stage (`ingest`, `ledger`, `report`), for progress and timings.
+    /// stage (`ingest`, `ledger`, `report`), for progress and timings. The reports and the run
+    /// summary are built on up to `workers` threads (1: single-threaded); the result is the same
+    /// whatever the number.
     public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?,
+                               workers: Int = processorCount,
                                stageDone: (String) -> Void = { _ in }) throws(LedgerError) -> Analysis {
         var export = Ingestor.ingest(paths: paths, options: options)
         stageDone("ingest")
@@ -21,7 +24,7 @@ public enum Pipeline {
         swap(&transactions, &export.transactions)
         let ledger = try Ledger.build(from: export, transactions: consume transactions)
         stageDone("ledger")
-        let report = ReportBuilder.build(ledger: ledger, export: export, period: chosen)
+        let report = ReportBuilder.build(ledger: ledger, export: export, period: chosen, workers: workers)
         stageDone("report")
         return Analysis(export: export, ledger: ledger, report: report)
     }

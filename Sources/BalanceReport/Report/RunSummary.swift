@@ -155,7 +155,9 @@ public struct RunSummary: Sendable {
         return failures + reconciliationFailures
     }
 
-    static func build(ledger: Ledger, export: IngestedExport, period: Interval, partners: [PartnerReport]) -> RunSummary {
+    /// Counted on up to `workers` threads (1: on the calling thread); the result is the same whatever the number.
+    static func build(ledger: Ledger, export: IngestedExport, period: Interval, partners: [PartnerReport],
+                      workers: Int = processorCount) -> RunSummary {
         var files = export.files.map {
             FileSummary(path: $0.path, format: $0.format, kinds: $0.kinds, records: $0.records, outcomes: [:], problems: [])
         }
@@ -175,10 +177,10 @@ public struct RunSummary: Sendable {
             counts.count(duplicate.kind, .duplicate, duplicate.source, duplicate.amount)
         }
         let clients = Array(ledger.clients.values)
-        let lanes = min(max(1, clients.count), processorCount)
+        let lanes = min(max(1, clients.count), max(1, workers))
         let fileCount = files.count
         let hasClientRecords = !export.clients.isEmpty
-        let parts = concurrentMap(Array(0..<lanes)) { lane in
+        let parts = concurrentMap(Array(0..<lanes), workers: workers) { lane in
             var part = OutcomeCounts(files: fileCount)
             for client in clients[(clients.count * lane / lanes)..<(clients.count * (lane + 1) / lanes)] {
                 if hasClientRecords { part.count(.client, .accepted, client.record.source, nil) }
@@ -229,7 +231,7 @@ public struct RunSummary: Sendable {
 
         // What each client's detail lines show, once, on every core; the reported totals and the
         // reconciliation below both read it.
-        let shown = partners.map { partner in concurrentMap(partner.clients) { KindTotals($0.detail) } }
+        let shown = partners.map { partner in concurrentMap(partner.clients, workers: workers) { KindTotals($0.detail) } }
         var reported = KindTotals()
         for totals in shown.joined() {
             reported.topups += totals.topups
@@ -241,21 +243,21 @@ public struct RunSummary: Sendable {
         let duplicates = ledger.duplicates.sorted { $0.source < $1.source }
         return RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                           rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
-                          reconciliationFailures: reconcile(partners, shown: shown))
+                          reconciliationFailures: reconcile(partners, shown: shown, workers: workers))
     }
 
     /// Every figure a partner reads must follow from the detail lines it is shown: client movements,
     /// spend per service and per day, running balances, and the partner's totals and spend.
     /// `shown[p][c]`: the totals of partner `p`'s client `c`'s detail lines (computed when `nil`).
-    static func reconcile(_ partners: [PartnerReport], shown: [[KindTotals]]? = nil) -> [String] {
+    static func reconcile(_ partners: [PartnerReport], shown: [[KindTotals]]? = nil, workers: Int = processorCount) -> [String] {
         var failures: [String] = []
         @Sendable func totals(_ t: KindTotals) -> String { "top-ups \(t.topups), charges \(t.charges), refunds \(t.refunds)" }
         for (p, partner) in partners.enumerated() {
             var partnerShown = KindTotals()
             var movements = BalanceMovement()
-            let clientShown = shown?[p] ?? concurrentMap(partner.clients) { KindTotals($0.detail) }
+            let clientShown = shown?[p] ?? concurrentMap(partner.clients, workers: workers) { KindTotals($0.detail) }
             // Each client's own checks are independent: on every core, failures kept in client order.
-            let clientFailures = concurrentMap(Array(partner.clients.indices)) { c -> [String] in
+            let clientFailures = concurrentMap(Array(partner.clients.indices), workers: workers) { c -> [String] in
                 let client = partner.clients[c]
                 let shown = clientShown[c]
                 let name = "partner \(partner.partnerID), client \(client.client.id)"
