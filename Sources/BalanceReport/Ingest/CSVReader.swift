@@ -69,6 +69,19 @@ public struct CSVReader {
     public private(set) var delimiter: UInt8 = UInt8(ascii: ",")
     /// A delimiter declared by an import profile (`,`, `;` or tab); `nil`: detected from the header line.
     public var declaredDelimiter: UInt8? = nil
+    /// Where reading starts: a line start inside the file, for the second half of a file parsed
+    /// on two cores. Reading from there needs `declaredDelimiter` (there is no header to detect
+    /// it from) and numbers lines from 1 at that point.
+    public var startOffset = 0
+    /// Reading stops at the first record that starts at `stop.offset` or later; a class, so that
+    /// `onRow` can set it once it has seen the header.
+    public final class StopPoint {
+        public var offset: Int? = nil
+        public init() {}
+    }
+    public var stop: StopPoint? = nil
+    /// Where the record that stopped reading starts: byte offset and line.
+    public private(set) var stoppedAt: (offset: Int, line: Int)? = nil
     private let fd: Int32
     private let ownsDescriptor: Bool
 
@@ -106,13 +119,21 @@ public struct CSVReader {
         var position = 0     // start of the record being parsed
         var line = 1         // line of `position`
         var atEOF = false
-        var first = true
+        var first = startOffset == 0
+        var consumed = startOffset   // file offset of buffer[0]
+        if startOffset > 0 {
+            guard let declared = declaredDelimiter, lseek(fd, off_t(startOffset), SEEK_SET) == off_t(startOffset) else {
+                throw CSVError(line: 0, reason: "cannot start reading in the middle of the file")
+            }
+            delimiter = declared
+        }
 
         func fill() throws {
             if position > 0 {
                 let remaining = end - position
                 if remaining > 0 { memmove(buffer, buffer + position, remaining) }
                 end = remaining
+                consumed += position
                 position = 0
             }
             if capacity - end < CSVReader.chunkBytes {
@@ -161,7 +182,7 @@ public struct CSVReader {
         try fill()
         // A pipe may deliver fewer than the three bytes a BOM needs in its first read.
         while end < 3 && !atEOF { try fill() }
-        if end >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { position = 3 }
+        if first && end >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { position = 3 }
 
         outer: while true {
             if position >= end {
@@ -177,6 +198,10 @@ public struct CSVReader {
                 }
                 delimiter = declaredDelimiter ?? CSVReader.detectDelimiter(UnsafeBufferPointer(start: buffer + position, count: end - position))
                 first = false
+            }
+            if let stop = stop?.offset, consumed + position >= stop {
+                stoppedAt = (consumed + position, line)
+                return
             }
             // Parse one record starting at `position`.
             spans.removeAll(keepingCapacity: true)

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 
 /// A record that could not be accepted, with the reason a person can act on.
@@ -75,13 +76,14 @@ public struct IngestOptions: Sendable {
 
 /// Reads every input file, detects its kind and decodes its records.
 public enum Ingestor {
-    public static func ingest(paths: [String], options: IngestOptions) -> IngestedExport {
+    /// Reads every file in order; a large CSV file is parsed on two cores when `workers` > 1.
+    public static func ingest(paths: [String], options: IngestOptions, workers: Int = 1) -> IngestedExport {
         var export = IngestedExport()
         for (index, path) in paths.enumerated() {
             let format: InputFile.Format = looksLikeXML(path) ? .xml : .csv
             export.files.append(InputFile(path: path, format: format, kinds: [], records: 0))
             switch format {
-            case .csv: readCSV(path: path, fileIndex: index, options: options.forFile(path), into: &export)
+            case .csv: readCSV(path: path, fileIndex: index, options: options.forFile(path), workers: workers, into: &export)
             case .xml: readXML(path: path, fileIndex: index, options: options.forFile(path), into: &export)
             }
         }
@@ -105,7 +107,24 @@ public enum Ingestor {
         return bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "<")
     }
 
-    static func readCSV(path: String, fileIndex: Int, options: IngestOptions, into export: inout IngestedExport) {
+    /// Files at least this large are parsed on two cores (when there are two).
+    static let splitThreshold = 16 << 20
+
+    /// The offset just past the first line feed at or after `offset`, or `nil` when the next
+    /// MiB holds none (then the file is read in one go).
+    static func lineStart(in path: String, after offset: Int) -> Int? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var window = [UInt8](repeating: 0, count: 1 << 20)
+        let got = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        guard got > 0, let newline = window[0..<got].firstIndex(of: 0x0A), newline + 1 < got else { return nil }
+        return offset + newline + 1
+    }
+
+    /// `splitNear` (for tests) splits the file at the first line start from that offset, whatever its size.
+    static func readCSV(path: String, fileIndex: Int, options: IngestOptions, workers: Int = 1, splitNear: Int? = nil,
+                        into export: inout IngestedExport) {
         func reject(_ line: Int, _ kind: RecordKind?, _ reason: String, isRecord: Bool = false) {
             export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: line), kind: kind, reason: reason, isRecord: isRecord))
         }
@@ -121,92 +140,76 @@ public enum Ingestor {
         // Room for the records up front (a transaction line is rarely under 64 bytes): growing a
         // million-element array step by step copies it again and again.
         var status = stat()
+        var size = 0
         if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG {
-            export.transactions.reserveCapacity(export.transactions.count + Int(status.st_size) / 64)
+            size = Int(status.st_size)
+            export.transactions.reserveCapacity(export.transactions.count + size / 64)
         }
         defer { _ = input.finish() }
         reader.declaredDelimiter = options.delimiter
-        // Most runs have no value maps: then no lookup at all per record.
-        let valueMaps = options.values.isEmpty ? nil : options.values.byField
-        var kind: RecordKind? = nil
-        var columns: [Int] = []
-        var headerCount = 0
-        var decoder = RecordDecoder(options: DecodingOptions(naiveOffsetSeconds: options.naiveOffsetSeconds))
-        decoder.options.timestampFormat = options.timestampFormat
+        // A large file is read in two halves on two cores: the second from the first line start
+        // after the middle. The first half stops where the second began; if that was not a record
+        // start (the middle fell inside a quoted field with line breaks) the second half is thrown
+        // away and the rest read again in order, so the records are the same either way.
+        let near = splitNear ?? (workers > 1 && size >= splitThreshold ? size / 2 : nil)
+        let split = input.readsFileDirectly ? near.flatMap { lineStart(in: path, after: $0) } : nil
+        var secondHalf: CSVPart.Pending? = nil
+        var sink: CSVRecordSink? = nil
+        var headerFailed = false
         var records = 0
-        var fileFailed = false
+        let stop = CSVReader.StopPoint()
+        reader.stop = stop
         do {
             try reader.read(onRow: { row in
-                guard let recordKind = kind else {
-                    if fileFailed { return }
-                    var names: [String] = []
-                    for index in 0..<row.count {
-                        guard let name = row.string(index) else {
-                            reject(row.line, nil, options.encoding == .utf8
-                                   ? "the header is not valid UTF-8 (a Windows-1251 export? declare it: --encoding cp1251, or encoding: in the profile)"
-                                   : "the header is not valid UTF-8")
-                            fileFailed = true
-                            return
-                        }
-                        names.append(options.mapping.canonicalName(name))
-                    }
-                    guard let detected = RecordKind.detect(fromHeader: Set(names)) else {
-                        reject(row.line, nil, "cannot tell the kind of export from the header (\(names.joined(separator: ",")))")
-                        fileFailed = true
-                        return
-                    }
-                    let missing = detected.requiredFields.filter { !names.contains($0) }
-                    if !missing.isEmpty {
-                        reject(row.line, detected, "missing column \(missing.joined(separator: ", "))")
-                        fileFailed = true
-                        return
-                    }
-                    kind = detected
-                    headerCount = row.count
-                    columns = detected.fields.map { names.firstIndex(of: $0) ?? -1 }
-                    decoder.options.decimalMark = options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point)
-                    export.files[fileIndex].kinds = [detected]
+                if let sink {
+                    records += 1
+                    sink.take(row, into: &export)
                     return
                 }
-                records += 1
-                let source = SourceLocation(file: fileIndex, line: row.line)
-                let fields = CSVFields(row: row, columns: columns)
-                guard row.count == headerCount else {
-                    export.rejections.append(Rejection(
-                        source: source, kind: recordKind,
-                        reason: "expected \(headerCount) fields, found \(row.count)",
-                        recordID: fieldText(fields, recordKind), amount: nil))
-                    return
-                }
-                if let maps = valueMaps?[recordKind] {
-                    decode(ValueMappedFields(base: fields, maps: maps), kind: recordKind, source: source, decoder: decoder, into: &export)
-                } else {
-                    decode(fields, kind: recordKind, source: source, decoder: decoder, into: &export)
+                if headerFailed { return }
+                do throws(CSVRecordSink.HeaderError) {
+                    let header = try CSVRecordSink(header: row, fileIndex: fileIndex, options: options)
+                    sink = header
+                    export.files[fileIndex].kinds = [header.kind]
+                    if let split {
+                        stop.offset = split
+                        secondHalf = CSVPart.start(path: path, from: split, sink: header, delimiter: row.delimiter)
+                    }
+                } catch {
+                    reject(row.line, error.kind, error.reason)
+                    headerFailed = true
                 }
             }, onMalformed: { error in
-                guard kind != nil else {
+                guard let sink else {
                     // A header that cannot be read: the file cannot be read either (a data row must
                     // not be taken for the header).
-                    if !fileFailed { reject(error.line, nil, "the header is malformed: \(error.reason)") }
-                    fileFailed = true
+                    if !headerFailed { reject(error.line, nil, "the header is malformed: \(error.reason)") }
+                    headerFailed = true
                     return
                 }
                 records += 1
-                reject(error.line, kind, error.reason, isRecord: true)
+                sink.malformed(error, into: &export)
             })
+            if let stopped = reader.stoppedAt, let sink, let part = secondHalf {
+                let rest = stopped.offset == part.offset ? part.finish()
+                    : CSVPart.read(path: path, from: stopped.offset, sink: sink, delimiter: reader.delimiter)
+                records += rest.records
+                try rest.append(to: &export, lineOffset: stopped.line - 1)
+            }
         } catch let error as CSVError {
-            reject(error.line, kind, error.reason)
-            fileFailed = true
+            reject(error.line, sink?.kind, error.reason)
+            headerFailed = true
         } catch {
-            reject(0, kind, "\(error)")
-            fileFailed = true
+            reject(0, sink?.kind, "\(error)")
+            headerFailed = true
         }
-        if let failure = input.finish(), !fileFailed {
+        _ = secondHalf?.finish()
+        if let failure = input.finish(), !headerFailed {
             // The transcoder could not read the whole file: what was parsed may be cut short.
-            reject(0, kind, failure)
-            fileFailed = true
+            reject(0, sink?.kind, failure)
+            headerFailed = true
         }
-        if kind == nil && !fileFailed {
+        if sink == nil && !headerFailed {
             reject(1, nil, "the file is empty (no header)")
         }
         export.files[fileIndex].records = records
@@ -266,6 +269,148 @@ public enum Ingestor {
     /// The id a rejected record can still be recognised by.
     static func fieldText<F: SourceFields>(_ fields: F, _ kind: RecordKind) -> String {
         fields.withField(0) { validUTF8String($0) } ?? ""
+    }
+}
+
+/// What a CSV file's records become once its header is known: the same for both halves of a
+/// file read on two cores.
+struct CSVRecordSink: Sendable {
+    struct HeaderError: Error {
+        var kind: RecordKind?
+        var reason: String
+    }
+
+    let fileIndex: Int
+    let kind: RecordKind
+    let columns: [Int]
+    let headerCount: Int
+    let decoder: RecordDecoder
+    /// Most runs have no value maps: then no lookup at all per record.
+    let valueMaps: [Int: [[UInt8]: [UInt8]]]?
+
+    init(header row: CSVRow, fileIndex: Int, options: IngestOptions) throws(HeaderError) {
+        var names: [String] = []
+        for index in 0..<row.count {
+            guard let name = row.string(index) else {
+                throw HeaderError(kind: nil, reason: options.encoding == .utf8
+                    ? "the header is not valid UTF-8 (a Windows-1251 export? declare it: --encoding cp1251, or encoding: in the profile)"
+                    : "the header is not valid UTF-8")
+            }
+            names.append(options.mapping.canonicalName(name))
+        }
+        guard let detected = RecordKind.detect(fromHeader: Set(names)) else {
+            throw HeaderError(kind: nil, reason: "cannot tell the kind of export from the header (\(names.joined(separator: ",")))")
+        }
+        let missing = detected.requiredFields.filter { !names.contains($0) }
+        if !missing.isEmpty {
+            throw HeaderError(kind: detected, reason: "missing column \(missing.joined(separator: ", "))")
+        }
+        var decoder = RecordDecoder(options: DecodingOptions(naiveOffsetSeconds: options.naiveOffsetSeconds))
+        decoder.options.timestampFormat = options.timestampFormat
+        decoder.options.decimalMark = options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point)
+        self.fileIndex = fileIndex
+        self.kind = detected
+        self.columns = detected.fields.map { names.firstIndex(of: $0) ?? -1 }
+        self.headerCount = row.count
+        self.decoder = decoder
+        self.valueMaps = options.values.isEmpty ? nil : options.values.byField[detected]
+    }
+
+    func take(_ row: CSVRow, into export: inout IngestedExport) {
+        let source = SourceLocation(file: fileIndex, line: row.line)
+        let fields = CSVFields(row: row, columns: columns)
+        guard row.count == headerCount else {
+            export.rejections.append(Rejection(
+                source: source, kind: kind, reason: "expected \(headerCount) fields, found \(row.count)",
+                recordID: Ingestor.fieldText(fields, kind), amount: nil))
+            return
+        }
+        if let valueMaps {
+            Ingestor.decode(ValueMappedFields(base: fields, maps: valueMaps), kind: kind, source: source, decoder: decoder, into: &export)
+        } else {
+            Ingestor.decode(fields, kind: kind, source: source, decoder: decoder, into: &export)
+        }
+    }
+
+    func malformed(_ error: CSVError, into export: inout IngestedExport) {
+        export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: error.line), kind: kind,
+                                           reason: error.reason, isRecord: true))
+    }
+}
+
+/// The records of a CSV file from a line start to its end, read on their own with lines
+/// numbered from 1 there; `append` renumbers them once the line of that start is known.
+struct CSVPart: Sendable {
+    var export = IngestedExport()
+    var records = 0
+    /// What ended reading early (an unterminated quote, a read failure), thrown again by `append`
+    /// after the records before it, as reading the file in one go would have.
+    var failure: CSVError? = nil
+
+    static func read(path: String, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> CSVPart {
+        var part = CSVPart()
+        do {
+            var reader = try CSVReader(path: path)
+            defer { reader.close() }
+            reader.startOffset = offset
+            reader.declaredDelimiter = delimiter
+            try reader.read(onRow: { row in
+                part.records += 1
+                sink.take(row, into: &part.export)
+            }, onMalformed: { error in
+                part.records += 1
+                sink.malformed(error, into: &part.export)
+            })
+        } catch let error as CSVError {
+            part.failure = error
+        } catch {
+            part.failure = CSVError(line: 0, reason: "\(error)")
+        }
+        return part
+    }
+
+    /// Starts reading on another thread; `finish` waits for it.
+    static func start(path: String, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> Pending {
+        let pending = Pending(offset: offset)
+        pending.group.enter()
+        DispatchQueue.global().async {
+            pending.result = read(path: path, from: offset, sink: sink, delimiter: delimiter)
+            pending.group.leave()
+        }
+        return pending
+    }
+
+    final class Pending: @unchecked Sendable {
+        let offset: Int
+        let group = DispatchGroup()
+        /// Written by the reading thread before `leave`, read only after `wait`.
+        var result = CSVPart()
+        private var taken = false
+
+        init(offset: Int) { self.offset = offset }
+
+        func finish() -> CSVPart {
+            group.wait()
+            if taken { return CSVPart() }
+            taken = true
+            return result
+        }
+    }
+
+    consuming func append(to target: inout IngestedExport, lineOffset: Int) throws(CSVError) {
+        let shift = Int32(truncatingIfNeeded: lineOffset)
+        for index in export.transactions.indices { export.transactions[index].source.line += shift }
+        for index in export.clients.indices { export.clients[index].source.line += shift }
+        for index in export.events.indices { export.events[index].source.line += shift }
+        for index in export.rejections.indices { export.rejections[index].source.line += shift }
+        target.transactions.append(contentsOf: export.transactions)
+        target.clients.append(contentsOf: export.clients)
+        target.events.append(contentsOf: export.events)
+        target.rejections.append(contentsOf: export.rejections)
+        if var failure {
+            failure.line += lineOffset
+            throw failure
+        }
     }
 }
 

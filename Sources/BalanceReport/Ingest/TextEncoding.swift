@@ -244,6 +244,8 @@ final class EncodedCSVInput {
     let encoding: TextEncoding
     private let pipe: TranscodingPipe?
     private var closed = false
+    /// The reader reads the file itself (no transcoding), so a part of it can be read on its own.
+    var readsFileDirectly: Bool { pipe == nil }
 
     private init(reader: CSVReader, encoding: TextEncoding, pipe: TranscodingPipe?) {
         self.reader = reader

@@ -6,6 +6,7 @@ public enum CSVDialect: String, Sendable, CaseIterable {
     case excelRU = "excel-ru"
 
     public var separator: Character { self == .standard ? "," : ";" }
+    public var separatorByte: UInt8 { self == .standard ? UInt8(ascii: ",") : UInt8(ascii: ";") }
     public var decimalMark: Character { self == .standard ? "." : "," }
     public var lineEnd: String { self == .standard ? "\n" : "\r\n" }
     public var byteOrderMark: [UInt8] { self == .standard ? [] : [0xEF, 0xBB, 0xBF] }
@@ -17,14 +18,21 @@ public enum Escaping {
     public static func append(_ text: String, for contentType: ContentType, to output: inout [UInt8]) {
         switch contentType {
         case .html: appendHTML(text, to: &output)
-        case .csv(let dialect): appendCSVCell(text, separator: UInt8(ascii: dialect.separator.unicodeScalars.first!), to: &output)
+        case .csv(let dialect): appendCSVCell(text, separator: dialect.separatorByte, to: &output)
         }
+    }
+
+    /// Whether any byte of `text` satisfies `test`; over the string's own storage when it has one
+    /// (native strings do), which is several times faster than walking the UTF-8 view.
+    @inline(__always)
+    static func anyByte(_ text: String, _ test: (UInt8) -> Bool) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { $0.contains(where: test) } ?? text.utf8.contains(where: test)
     }
 
     /// `& < > " '` as entities: safe in element content and in quoted attributes alike.
     public static func appendHTML(_ text: String, to output: inout [UInt8]) {
         let utf8 = text.utf8
-        if !utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) {
+        if !anyByte(text, { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) {
             output.append(contentsOf: utf8)
             return
         }
@@ -53,7 +61,7 @@ public enum Escaping {
         let utf8 = text.utf8
         let formula = utf8.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D, 0x0A, 0x00].contains($0) } ?? false
         let neutralise = formula && !isPlainNumber(utf8)
-        let needsQuotes = neutralise || utf8.contains { $0 == separator || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        let needsQuotes = neutralise || anyByte(text) { $0 == separator || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
         if !needsQuotes {
             output.append(contentsOf: utf8)
             return
@@ -69,7 +77,7 @@ public enum Escaping {
 
     public static func csvCell(_ text: String, dialect: CSVDialect = .standard) -> String {
         var output: [UInt8] = []
-        appendCSVCell(text, separator: UInt8(ascii: dialect.separator.unicodeScalars.first!), to: &output)
+        appendCSVCell(text, separator: dialect.separatorByte, to: &output)
         return String(decoding: output, as: UTF8.self)
     }
 

@@ -69,7 +69,7 @@ func table<Source>(_ source: Source, count: Int, _ lookup: @escaping (Source, In
 
 /// A large table whose fields are the cases of `Field`: the template resolves each name to a case
 /// once per section, and each cell is a switch over the case.
-struct FieldTable<Source, Field: RawRepresentable & CaseIterable>: TemplateTable where Field.RawValue == String {
+final class FieldTable<Source, Field: RawRepresentable & CaseIterable>: TemplateTable where Field.RawValue == String {
     let source: Source
     let count: Int
     let value: (Source, Int, Field) -> TemplateValue

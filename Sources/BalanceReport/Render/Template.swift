@@ -36,7 +36,7 @@ public protocol TemplateScope {
 ///
 /// A million-row section then costs an array index and a switch per cell, not a name search
 /// through the scope stack.
-public protocol TemplateTable {
+public protocol TemplateTable: AnyObject {
     var count: Int { get }
     /// The number of the field `name` stands for, or `nil` when the rows do not define it
     /// (the enclosing scopes are asked next, as for any scope).
@@ -45,18 +45,6 @@ public protocol TemplateTable {
     func value(row: Int, field: Int) -> TemplateValue
 }
 
-/// The current row of a table, as a scope for what the resolved fast path does not cover
-/// (dotted names, sections nested inside the row).
-final class TableRow: TemplateScope {
-    let table: any TemplateTable
-    var row = 0
-
-    init(_ table: any TemplateTable) { self.table = table }
-
-    func value(_ name: String) -> TemplateValue? {
-        table.field(name).map { table.value(row: row, field: $0) }
-    }
-}
 
 /// How text from the data is made safe for the document it lands in.
 public enum ContentType: Sendable, Equatable {
@@ -148,9 +136,9 @@ public struct Template: Sendable {
                        into output: inout [UInt8]) throws(TemplateError) {
         var stack: [any TemplateScope] = [scope]
         stack.reserveCapacity(8)
-        let display = Display(currency: currency, language: language)
+        let display = RenderContext(currency: currency, language: language, outsideTables: .outside())
         let result: Result<Void, TemplateError> = literalBytes.withUnsafeBufferPointer { literals in
-            Result { () throws(TemplateError) in try run(0..<ops.count, literals, &stack, display, &output, nil) }
+            Result { () throws(TemplateError) in try run(0..<ops.count, literals, &stack, display, &output, display.outsideTables) }
         }
         try result.get()
     }
@@ -161,13 +149,15 @@ public struct Template: Sendable {
         return output
     }
 
-    private struct Display {
+    /// What one render call needs throughout.
+    private struct RenderContext {
         let currency: String
         let language: ReportLanguage
+        let outsideTables: RowBinding
     }
 
     /// Typed values are written straight as bytes; what they produce (digits, marks, signs) needs no escaping.
-    private func write(_ value: TemplateValue, _ display: Display, _ output: inout [UInt8]) -> Bool {
+    private func write(_ value: TemplateValue, _ display: RenderContext, _ output: inout [UInt8]) -> Bool {
         switch (value, contentType) {
         case (.text(let text), _): Escaping.append(text, for: contentType, to: &output)
         case (.money(let money), .html):
@@ -195,15 +185,40 @@ public struct Template: Sendable {
     }
 
     /// The table row that the operations being run belong to, with each operation's field resolved
-    /// (`-1`: not a field of the row, looked up through the scopes).
-    private struct RowBinding {
+    /// (`-1`: not a field of the row, looked up through the scopes). It is also the row's scope on
+    /// the stack, for what the resolved path does not cover (dotted names, sections that open a
+    /// scope of their own inside the row).
+    private final class RowBinding: TemplateScope {
         let table: any TemplateTable
-        let row: Int
+        var row = 0
         /// Field per operation, indexed by `pc - first`.
-        let fields: UnsafeBufferPointer<Int32>
+        let fields: [Int32]
         let first: Int
 
-        func field(at pc: Int) -> Int32 { fields[pc - first] }
+        init(table: any TemplateTable, fields: [Int32], first: Int) {
+            self.table = table
+            self.fields = fields
+            self.first = first
+        }
+
+        /// Outside every table: no operation is resolved.
+        static func outside() -> RowBinding { RowBinding(table: NoRows(), fields: [], first: 0) }
+
+        @inline(__always)
+        func field(at pc: Int) -> Int {
+            let index = pc &- first
+            return index >= 0 && index < fields.count ? Int(fields[index]) : -1
+        }
+
+        func value(_ name: String) -> TemplateValue? {
+            table.field(name).map { table.value(row: row, field: $0) }
+        }
+
+        private final class NoRows: TemplateTable {
+            var count: Int { 0 }
+            func field(_ name: String) -> Int? { nil }
+            func value(row: Int, field: Int) -> TemplateValue { .flag(false) }
+        }
     }
 
     /// Resolves the names of a table section's body once: field numbers for single names the rows
@@ -220,7 +235,7 @@ public struct Template: Sendable {
     }
 
     private func run(_ range: Range<Int>, _ literals: UnsafeBufferPointer<UInt8>, _ stack: inout [any TemplateScope],
-                     _ display: Display, _ output: inout [UInt8], _ binding: RowBinding?) throws(TemplateError) {
+                     _ display: RenderContext, _ output: inout [UInt8], _ binding: RowBinding) throws(TemplateError) {
         var pc = range.lowerBound
         while pc < range.upperBound {
             let op = ops[pc]
@@ -230,8 +245,8 @@ public struct Template: Sendable {
                 pc += 1
             case .variable:
                 let path = Int(op.operand)..<Int(op.operand + op.extent)
-                if let binding, case let field = binding.field(at: pc), field >= 0 {
-                    guard write(binding.table.value(row: binding.row, field: Int(field)), display, &output) else {
+                if case let field = binding.field(at: pc), field >= 0 {
+                    guard write(binding.table.value(row: binding.row, field: field), display, &output) else {
                         throw TemplateError(template: name, line: Int(op.line), message: "'\(pathText(path))' is a section, not a value")
                     }
                     pc += 1
@@ -248,8 +263,8 @@ public struct Template: Sendable {
                 let inverted = op.code == .inverted
                 let body = (pc + 1)..<Int(op.extent)
                 let value: TemplateValue
-                if let binding, case let field = binding.field(at: pc), field >= 0 {
-                    value = binding.table.value(row: binding.row, field: Int(field))
+                if case let field = binding.field(at: pc), field >= 0 {
+                    value = binding.table.value(row: binding.row, field: field)
                 } else if let found = lookup(Int(op.operand)..<Int(op.operand + 1), stack) {
                     value = found
                 } else {
@@ -270,7 +285,7 @@ public struct Template: Sendable {
                     } else {
                         for index in 0..<count {
                             stack.append(row(index))
-                            try run(body, literals, &stack, display, &output, nil)
+                            try run(body, literals, &stack, display, &output, display.outsideTables)
                             stack.removeLast()
                         }
                     }
@@ -278,22 +293,18 @@ public struct Template: Sendable {
                     if inverted {
                         if table.count == 0 { try run(body, literals, &stack, display, &output, binding) }
                     } else if table.count > 0 {
-                        let fields = bindFields(body, table)
-                        let current = TableRow(table)
-                        stack.append(current)
-                        try fields.withUnsafeBufferPointer { fields throws(TemplateError) in
-                            for row in 0..<table.count {
-                                current.row = row
-                                let rowBinding = RowBinding(table: table, row: row, fields: fields, first: body.lowerBound)
-                                try run(body, literals, &stack, display, &output, rowBinding)
-                            }
+                        let rows = RowBinding(table: table, fields: bindFields(body, table), first: body.lowerBound)
+                        stack.append(rows)
+                        for row in 0..<table.count {
+                            rows.row = row
+                            try run(body, literals, &stack, display, &output, rows)
                         }
                         stack.removeLast()
                     }
                 case .scope(let scope):
                     if !inverted {
                         stack.append(scope)
-                        try run(body, literals, &stack, display, &output, nil)
+                        try run(body, literals, &stack, display, &output, display.outsideTables)
                         stack.removeLast()
                     }
                 }

@@ -16,7 +16,7 @@ public enum Pipeline {
     public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?,
                                workers: Int = processorCount,
                                stageDone: (String) -> Void = { _ in }) throws(LedgerError) -> Analysis {
-        var export = Ingestor.ingest(paths: paths, options: options)
+        var export = Ingestor.ingest(paths: paths, options: options, workers: workers)
         stageDone("ingest")
         let chosen = period ?? spanningPeriod(export.transactions)
         // The ledger takes the transactions over: one copy of a million of them is enough.
