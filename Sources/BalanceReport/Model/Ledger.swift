@@ -174,12 +174,13 @@ public struct Ledger: Sendable {
                     recordID: transaction.id, amount: transaction.amount))
             }
         }
-        unknownTransactions.reverse()
+        // Reversed through the buffer: its swaps move elements, where the array's would copy them.
+        unknownTransactions.withUnsafeMutableBufferPointer { $0.reverse() }
         // Balance order; exports mostly come in time order already, and then nothing is sorted.
         for (id, bucket) in bucketOf {
             var transactions: [Transaction] = []
             swap(&transactions, &buckets[bucket])
-            transactions.reverse()
+            transactions.withUnsafeMutableBufferPointer { $0.reverse() }
             if !Ledger.isInBalanceOrder(transactions) { transactions.sort(by: Ledger.balanceOrder) }
             clients[id]!.transactions = transactions
         }

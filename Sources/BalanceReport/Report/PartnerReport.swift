@@ -24,9 +24,34 @@ public struct BalanceMovement: Sendable, Equatable {
 }
 
 /// A line of a client's detail: a transaction and the balance right after it.
+///
+/// The line points into the client's transactions in the ledger instead of holding a copy: a
+/// million lines then cost a million small structs, not a million copies of six strings each.
 public struct DetailLine: Sendable, Equatable {
-    public var transaction: Transaction
+    /// The client's transactions as the ledger holds them (the same storage, not a copy).
+    private var ledger: [Transaction]
+    private var position: Int
     public var balanceAfter: Money
+
+    public init(transaction: Transaction, balanceAfter: Money) {
+        self.init(in: [transaction], at: 0, balanceAfter: balanceAfter)
+    }
+
+    init(in ledger: [Transaction], at position: Int, balanceAfter: Money) {
+        self.ledger = ledger
+        self.position = position
+        self.balanceAfter = balanceAfter
+    }
+
+    /// Read in place; a change (only tests tamper with lines) copies the ledger's list first.
+    public var transaction: Transaction {
+        _read { yield ledger[position] }
+        _modify { yield &ledger[position] }
+    }
+
+    public static func == (a: DetailLine, b: DetailLine) -> Bool {
+        a.balanceAfter == b.balanceAfter && a.transaction == b.transaction
+    }
 }
 
 /// Spend on one service: charges − refunds.
@@ -149,8 +174,8 @@ public enum ReportBuilder {
             while index < transactions.count && transactions[index].instant < interval.end { index += 1 }
             detail.reserveCapacity(detail.count + index - first)
             for position in first..<index {
+                detail.append(DetailLine(in: transactions, at: position, balanceAfter: base + prefix[position + 1]))
                 let transaction = transactions[position]
-                detail.append(DetailLine(transaction: transaction, balanceAfter: base + prefix[position + 1]))
                 switch transaction.kind {
                 case .topup:
                     movement.topups += transaction.amount
