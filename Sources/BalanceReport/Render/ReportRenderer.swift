@@ -111,6 +111,9 @@ public struct ReportRenderer: Sendable {
         let next = Atomic<Int>(0)
         let firstError = Mutex<(any Error)?>(nil)
         DispatchQueue.concurrentPerform(iterations: max(1, min(workers, jobs.count))) { _ in
+            // One output buffer per worker, emptied and reused for every file: a fresh multi-MB
+            // buffer per file would cost page faults and zeroed pages each time.
+            var buffer: [UInt8] = []
             while true {
                 let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard index < jobs.count, firstError.withLock({ $0 == nil }) else { return }
@@ -119,17 +122,20 @@ public struct ReportRenderer: Sendable {
                     case .partnerPages(let p):
                         let partner = report.partners[p]
                         let folder = FileNames.safeName(for: partner.partnerID)
-                        try emit("\(folder)/index.html", try page(templates.partnerIndex, partner, report))
-                        try emit("\(folder)/snapshot.html", try page(templates.partnerSnapshotHTML, partner, report))
-                        try emit("\(folder)/services.csv", try page(templates.servicesCSV, partner, report))
-                        try emit("\(folder)/daily.csv", try page(templates.dailyCSV, partner, report))
-                        try emit("\(folder)/snapshot.csv", try page(templates.snapshotCSV, partner, report))
+                        for (file, template) in [("index.html", templates.partnerIndex), ("snapshot.html", templates.partnerSnapshotHTML),
+                                                 ("services.csv", templates.servicesCSV), ("daily.csv", templates.dailyCSV),
+                                                 ("snapshot.csv", templates.snapshotCSV)] {
+                            try page(template, partner, report, into: &buffer)
+                            try emit("\(folder)/\(file)", buffer)
+                        }
                     case .client(let p, let c):
                         let partner = report.partners[p]
                         let client = partner.clients[c]
                         let path = "\(FileNames.safeName(for: partner.partnerID))/clients/\(FileNames.safeName(for: client.client.id))"
-                        try emit(path + ".html", try clientPage(templates.clientHTML, client, partner, report))
-                        try emit(path + ".csv", try clientPage(templates.clientCSV, client, partner, report))
+                        try clientPage(templates.clientHTML, client, partner, report, into: &buffer)
+                        try emit(path + ".html", buffer)
+                        try clientPage(templates.clientCSV, client, partner, report, into: &buffer)
+                        try emit(path + ".csv", buffer)
                     }
                 } catch {
                     firstError.withLock { if $0 == nil { $0 = error } }
@@ -144,12 +150,18 @@ public struct ReportRenderer: Sendable {
         try emit("summary.json", SummaryJSON.encode(report))
     }
 
-    func finish(_ template: Template, _ scope: any TemplateScope, currency: String, rows: Int = 0) throws -> [UInt8] {
-        var bytes: [UInt8] = []
+    /// Renders a whole file into `bytes`, replacing what was there (its capacity is kept).
+    func finish(_ template: Template, _ scope: any TemplateScope, currency: String, rows: Int = 0, into bytes: inout [UInt8]) throws {
+        bytes.removeAll(keepingCapacity: true)
         // Room for the rows up front: growing a large buffer step by step copies it again and again.
         bytes.reserveCapacity(4096 + rows * (template.contentType == .html ? 320 : 96))
-        if case .csv(let dialect) = template.contentType { bytes = dialect.byteOrderMark }
+        if case .csv(let dialect) = template.contentType { bytes.append(contentsOf: dialect.byteOrderMark) }
         try template.render(scope, currency: currency, language: templates.language, into: &bytes)
+    }
+
+    func finish(_ template: Template, _ scope: any TemplateScope, currency: String, rows: Int = 0) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try finish(template, scope, currency: currency, rows: rows, into: &bytes)
         return bytes
     }
 
@@ -166,6 +178,12 @@ public struct ReportRenderer: Sendable {
     }
 
     func page(_ template: Template, _ partner: PartnerReport, _ report: RunReport) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try page(template, partner, report, into: &bytes)
+        return bytes
+    }
+
+    func page(_ template: Template, _ partner: PartnerReport, _ report: RunReport, into bytes: inout [UInt8]) throws {
         let maxSpend = partner.services.map(\.net).max() ?? .zero
         /// (client, item) positions: computed only for the template that lists them, and copying no strings.
         func positions(_ count: (ClientReport) -> Int) -> [(client: Int32, item: Int32)] {
@@ -203,8 +221,9 @@ public struct ReportRenderer: Sendable {
             default: return ReportRenderer.summaryValue(partner, highlights, name) ?? ReportRenderer.runValue(report, name)
             }
         }
-        return try finish(template, scope, currency: report.currency,
-                          rows: partner.clients.count + (template.name.hasPrefix("daily") ? partner.clients.reduce(0) { $0 + $1.daily.count } : 0))
+        try finish(template, scope, currency: report.currency,
+                   rows: partner.clients.count + (template.name.hasPrefix("daily") ? partner.clients.reduce(0) { $0 + $1.daily.count } : 0),
+                   into: &bytes)
     }
 
     /// The partner summary's selections: the largest clients, the rest summed up, the clients to call out.
@@ -237,6 +256,13 @@ public struct ReportRenderer: Sendable {
     }
 
     func clientPage(_ template: Template, _ client: ClientReport, _ partner: PartnerReport, _ report: RunReport) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try clientPage(template, client, partner, report, into: &bytes)
+        return bytes
+    }
+
+    func clientPage(_ template: Template, _ client: ClientReport, _ partner: PartnerReport, _ report: RunReport,
+                    into bytes: inout [UInt8]) throws {
         let maxSpend = client.services.map(\.net).max() ?? .zero
         let scope = Scope { name in
             switch name {
@@ -258,8 +284,7 @@ public struct ReportRenderer: Sendable {
                     ?? ClientHighlights.value(client, period: report.period.interval, name)
             }
         }
-        return try finish(template, scope, currency: report.currency,
-                          rows: client.detail.count + client.daily.count)
+        try finish(template, scope, currency: report.currency, rows: client.detail.count + client.daily.count, into: &bytes)
     }
 
     static func movementValue(_ m: BalanceMovement, _ name: String) -> TemplateValue? {
