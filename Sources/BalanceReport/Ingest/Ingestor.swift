@@ -215,37 +215,49 @@ public enum Ingestor {
         export.files[fileIndex].records = records
     }
 
+    /// Records are decoded as they are read; a document that turns out not to be well-formed is
+    /// rejected whole: what it added is taken back and each of its records becomes a rejection.
+    /// (Decoding on a second core while libxml2 reads was measured and did not pay: the reading
+    /// itself is the slower half.)
     static func readXML(path: String, fileIndex: Int, options: IngestOptions, into export: inout IngestedExport) {
-        var records: [XMLRecord] = []
-        do {
-            try XMLRecordReader.read(path: path, mapping: options.mapping) { records.append($0) }
-        } catch let error as XMLReadError {
-            // A document that is not well-formed is rejected whole: every record it held, and the error.
-            export.files[fileIndex].records = records.count
-            for record in records {
-                export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: record.line), kind: record.kind,
-                                                   reason: "in a document that is rejected (line \(error.line): \(error.reason))",
-                                                   recordID: fieldText(record, record.kind)))
-            }
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: error.line), kind: nil, reason: error.reason, isRecord: false))
-            return
-        } catch {
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: 0), kind: nil, reason: "\(error)", isRecord: false))
-            return
-        }
         var decoder = RecordDecoder(options: DecodingOptions(naiveOffsetSeconds: options.naiveOffsetSeconds))
         decoder.options.timestampFormat = options.timestampFormat
         decoder.options.decimalMark = options.decimalMark ?? .point
         let valueMaps = options.values.byField
+        let before = (transactions: export.transactions.count, clients: export.clients.count,
+                      events: export.events.count, rejections: export.rejections.count)
+        /// What a rejection of the whole document needs of each record: where it is and its id.
+        var read: [(kind: RecordKind, line: Int, id: String)] = []
         var kinds = Set<RecordKind>()
-        for record in records {
-            kinds.insert(record.kind)
-            decode(record, kind: record.kind, source: SourceLocation(file: fileIndex, line: record.line), decoder: decoder,
-                   valueMaps: valueMaps, into: &export)
+        do {
+            try XMLRecordReader.read(path: path, mapping: options.mapping) { record in
+                read.append((record.kind, record.line, record.values[0] ?? ""))
+                kinds.insert(record.kind)
+                decode(record, kind: record.kind, source: SourceLocation(file: fileIndex, line: record.line), decoder: decoder,
+                       valueMaps: valueMaps, into: &export)
+            }
+        } catch {
+            export.transactions.removeSubrange(before.transactions...)
+            export.clients.removeSubrange(before.clients...)
+            export.events.removeSubrange(before.events...)
+            export.rejections.removeSubrange(before.rejections...)
+            export.files[fileIndex].records = read.count
+            guard let error = error as? XMLReadError else {
+                export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: 0), kind: nil, reason: "\(error)", isRecord: false))
+                return
+            }
+            // A document that is not well-formed is rejected whole: every record it held, and the error.
+            for record in read {
+                export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: record.line), kind: record.kind,
+                                                   reason: "in a document that is rejected (line \(error.line): \(error.reason))",
+                                                   recordID: record.id))
+            }
+            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: error.line), kind: nil, reason: error.reason, isRecord: false))
+            return
         }
-        export.files[fileIndex].records = records.count
+        export.files[fileIndex].records = read.count
         export.files[fileIndex].kinds = RecordKind.allCases.filter { kinds.contains($0) }
-        if records.isEmpty {
+        if read.isEmpty {
             export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: 1), kind: nil,
                                                reason: "the document holds no clients, events or transactions", isRecord: false))
         }

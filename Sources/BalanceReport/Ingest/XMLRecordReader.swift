@@ -70,6 +70,18 @@ public enum XMLRecordReader {
             guard let raw = xmlTextReaderConstValue(reader) else { return "" }
             return String(cString: raw)
         }
+        // Field positions by name, per record kind. The reader hands out names interned in its
+        // dictionary, so the same name is the same pointer: a record's eight attribute names cost
+        // eight small lookups, not eight strings normalised and renamed.
+        var fieldIndexes = [[UnsafePointer<xmlChar>: Int]](repeating: [:], count: RecordKind.allCases.count)
+        func fieldIndex(_ kind: RecordKind, _ interned: UnsafePointer<xmlChar>?) -> Int {
+            guard let interned else { return -1 }
+            let slot = RecordKind.allCases.firstIndex(of: kind)!
+            if let known = fieldIndexes[slot][interned] { return known }
+            let index = kind.fields.firstIndex(of: mapping.canonicalName(String(cString: interned))) ?? -1
+            fieldIndexes[slot][interned] = index
+            return index
+        }
 
         var sawRoot = false
         var section: RecordKind? = nil
@@ -108,7 +120,8 @@ public enum XMLRecordReader {
                     var current = XMLRecord(kind: kind, line: currentLine(),
                                             values: Array(repeating: nil, count: kind.fields.count))
                     while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-                        assign(&current, name: mapping.canonicalName(name()), value: value())
+                        let index = fieldIndex(kind, xmlTextReaderConstLocalName(reader))
+                        if index >= 0 { current.values[index] = value() }
                     }
                     _ = xmlTextReaderMoveToElement(reader)
                     if empty { try onRecord(current) } else { record = current }
@@ -125,7 +138,7 @@ public enum XMLRecordReader {
                 }
             case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue):
                 guard fieldName != nil, depth == 4 else {
-                    if value().trimmingWhitespace().isEmpty { continue }
+                    if isXMLWhitespace(xmlTextReaderConstValue(reader)) { continue }
                     throw fail("unexpected text outside a field")
                 }
                 fieldText += value()
@@ -146,6 +159,16 @@ public enum XMLRecordReader {
         }
         if let error = sink.first { throw error }
         if !sawRoot { throw XMLReadError(line: 1, reason: "the document has no root element") }
+    }
+
+    /// Only what XML calls white space (space, tab, CR, LF): the layout between records.
+    private static func isXMLWhitespace(_ text: UnsafePointer<xmlChar>?) -> Bool {
+        guard var byte = text else { return true }
+        while byte.pointee != 0 {
+            guard byte.pointee == 0x20 || byte.pointee == 0x09 || byte.pointee == 0x0A || byte.pointee == 0x0D else { return false }
+            byte += 1
+        }
+        return true
     }
 
     private static func assign(_ record: inout XMLRecord, name: String, value: String) {
