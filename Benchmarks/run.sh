@@ -3,6 +3,14 @@
 # time `render` (and `validate`, the aggregates alone) several times, print medians and peak memory.
 #
 #   Benchmarks/run.sh [TRANSACTIONS] [CLIENTS] [RUNS]     (defaults: 1000000 2000 5)
+#
+# Environment (all optional; the printed lines are the same with or without them):
+#   OUT_BASE=/dev/shm   write the reports to tmpfs instead of /tmp (disk)
+#   BENCH_DATA=DIR      use (or generate into) DIR instead of /tmp/balance-report-bench-TX-CLIENTS
+#   RESULTS=FILE        also append one CSV row per command to FILE: rows,command,median_s,peak_rss_mb
+#                       (header written when FILE is new; Benchmarks/plot.py reads it)
+#   SCRATCH_PATH=DIR    build folder (default .build), e.g. .build-bench beside another build
+#   BINARY=PATH         time this balance-report binary instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 transactions=${1:-1000000}
@@ -14,10 +22,26 @@ out=$(mktemp -d "${OUT_BASE:-/tmp}/balance-report-bench-out.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
 if [ ! -f "$data/transactions.csv" ]; then
-    python3 Benchmarks/generate.py --clients "$clients" --transactions "$transactions" --seed 42 --out "$data" >&2
+    # Generated beside and renamed into place (transactions.csv last): an interrupted run leaves
+    # no half-written export that looks complete.
+    partial="$data.partial-$$"
+    python3 Benchmarks/generate.py --clients "$clients" --transactions "$transactions" --seed 42 --out "$partial" >&2
+    mkdir -p "$data"
+    mv "$partial/clients.csv" "$partial/events.csv" "$data/"
+    mv "$partial/transactions.csv" "$data/"
+    rmdir "$partial"
 fi
-swift build -c release --product balance-report >&2
-binary=.build/release/balance-report
+if [ -n "${BINARY:-}" ]; then
+    binary=$BINARY
+else
+    scratch=${SCRATCH_PATH:-.build}
+    swift build -c release --scratch-path "$scratch" --product balance-report >&2
+    binary=$scratch/release/balance-report
+fi
+results=${RESULTS:-}
+if [ -n "$results" ] && [ ! -s "$results" ]; then
+    echo "rows,command,median_s,peak_rss_mb" > "$results"
+fi
 bytes=$(cat "$data"/*.csv | wc -c)
 
 measure() { # label, command...
@@ -36,6 +60,9 @@ measure() { # label, command...
     printf '%-10s %9s tx  median %6.2f s  (runs: %s)  peak RSS %5d MB  %7.1f MB/s\n' \
         "$label" "$transactions" "$median" "${times[*]}" $((mem / 1024)) \
         "$(awk -v b="$bytes" -v t="$median" 'BEGIN { print (t > 0 ? b / 1048576 / t : 0) }')"
+    if [ -n "$results" ]; then
+        printf '%s,%s,%s,%d\n' "$transactions" "$label" "$median" $((mem / 1024)) >> "$results"
+    fi
 }
 
 # A plain read of the same bytes: the physical floor.
