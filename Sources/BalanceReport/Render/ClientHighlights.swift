@@ -2,12 +2,11 @@
 ///
 /// * **went negative**: the balance was below zero at some moment the partner sees (the opening
 ///   balance or the balance after one of the visible transactions);
-/// * **blocked in the period**: blocked at the period end by an event inside the period;
+/// * **blocked in the period**: blocked by an event inside the period, whether still blocked at
+///   its end or unblocked again (then both moments are shown); the last such block when there
+///   were several;
 /// * **removed in the period**: an attachment window ended inside the period (the client is
 ///   `removed` at the end, or was removed and added again).
-///
-/// A client blocked and unblocked again inside the period is active at the end and is not called
-/// out: the report keeps only the state at the period end.
 struct ClientHighlights {
     /// Charges − refunds inside the visible window (zero when the money is not the partner's).
     var spend: Money = .zero
@@ -15,6 +14,7 @@ struct ClientHighlights {
     var lowestBalance: Money?
     var closingBalance: Money?
     var blockedAt: Instant?
+    var unblockedAt: Instant?
     var removedAt: Instant?
 
     var wentNegative: Bool { lowestBalance?.isNegative ?? false }
@@ -34,7 +34,8 @@ struct ClientHighlights {
             lowestBalance = lowest
             closingBalance = movement.closing
         }
-        if client.state == .blocked, let since = client.stateSince, since >= period.start { blockedAt = since }
+        blockedAt = client.blocksInPeriod.last?.blocked
+        unblockedAt = client.blocksInPeriod.last?.unblocked
         removedAt = ClientHighlights.firstRemoval(client, period: period)
     }
 
@@ -50,9 +51,14 @@ struct ClientHighlights {
             return client.movement.map { .money($0.charges - $0.refunds) } ?? .text("")
         case "went_negative", "dipped_below_zero", "lowest_balance", "needs_attention":
             return ClientHighlights(client, period: period).value(name)
-        case "blocked_in_period", "blocked_at":
-            let at = client.state == .blocked ? client.stateSince.flatMap { $0 >= period.start ? $0 : nil } : nil
-            return name == "blocked_at" ? (at.map { .instant($0) } ?? .text("")) : .flag(at != nil)
+        case "blocked_in_period", "blocked_at", "unblocked_in_period", "unblocked_at":
+            let block = client.blocksInPeriod.last
+            switch name {
+            case "blocked_in_period": return .flag(block != nil)
+            case "blocked_at": return block.map { .instant($0.blocked) } ?? .text("")
+            case "unblocked_in_period": return .flag(block?.unblocked != nil)
+            default: return block?.unblocked.map { .instant($0) } ?? .text("")
+            }
         case "removed_in_period", "removed_at":
             let at = firstRemoval(client, period: period)
             return name == "removed_at" ? (at.map { .instant($0) } ?? .text("")) : .flag(at != nil)
@@ -71,6 +77,8 @@ struct ClientHighlights {
         case "needs_attention": return .flag(needsAttention)
         case "blocked_in_period": return .flag(blockedAt != nil)
         case "blocked_at": return blockedAt.map { .instant($0) } ?? .text("")
+        case "unblocked_in_period": return .flag(unblockedAt != nil)
+        case "unblocked_at": return unblockedAt.map { .instant($0) } ?? .text("")
         case "removed_in_period": return .flag(removedAt != nil)
         case "removed_at": return removedAt.map { .instant($0) } ?? .text("")
         default: return nil

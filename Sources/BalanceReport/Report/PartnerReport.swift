@@ -86,6 +86,26 @@ public struct ClientReport: Sendable {
     public var services: [ServiceSpend]
     /// By date, then service.
     public var daily: [DailySpend]
+    /// Blocks that began inside the period, in time order: a client blocked and unblocked again
+    /// within the period is active at its end, yet the partner should still hear of it.
+    public var blocksInPeriod: [Block] = []
+
+    /// A block: when it began, and when the client was unblocked (`nil`: not inside the period).
+    public struct Block: Sendable, Equatable {
+        public var blocked: Instant
+        public var unblocked: Instant?
+    }
+
+    /// The blocks of `timeline` that began inside `period`.
+    static func blocks(_ timeline: ClientTimeline, in period: Interval) -> [Block] {
+        var blocks: [Block] = []
+        for (index, change) in timeline.changes.enumerated() where change.state == .blocked && period.contains(change.instant) {
+            let next = timeline.changes.dropFirst(index + 1).first
+            let unblocked = next.flatMap { $0.state == .active && $0.instant < period.end ? $0.instant : nil }
+            blocks.append(Block(blocked: change.instant, unblocked: unblocked))
+        }
+        return blocks
+    }
 }
 
 /// One partner's view of the period.
@@ -140,7 +160,8 @@ public enum ReportBuilder {
 
         guard !visible.isEmpty else {
             return ClientReport(client: client.record, state: state, stateSince: since, visibleIntervals: [],
-                                movement: nil, detail: [], services: [], daily: [])
+                                movement: nil, detail: [], services: [], daily: [],
+                                blocksInPeriod: ClientReport.blocks(client.timeline, in: period))
         }
         let transactions = client.transactions
         // Running net: prefix[i] = net of the first i transactions in balance order.
@@ -200,7 +221,7 @@ public enum ReportBuilder {
             client: client.record, state: state, stateSince: since, visibleIntervals: visible, movement: movement,
             detail: detail,
             services: services.values.sorted { byteOrder($0.service, $1.service) },
-            daily: daily)
+            daily: daily, blocksInPeriod: ClientReport.blocks(client.timeline, in: period))
     }
 
     static func mergeServices(_ spends: [ServiceSpend]) -> [ServiceSpend] {

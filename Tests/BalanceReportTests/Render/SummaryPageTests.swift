@@ -116,6 +116,39 @@ struct SummaryPageTests: ModelBuilders {
         #expect(english.contains("balance fell to \u{2212}RUB\u{00A0}50.00"))
     }
 
+    @Test("a block inside the period is called out even when it was lifted again; one that began before is not")
+    func blocksInsideThePeriod() throws {
+        let clients = ["g", "h", "i"].map { clientRecord($0, name: "Client \($0.uppercased())") }
+        let report = try runReport(export([
+            tx("t1", "2024-03-02 10:00:00", client: "g", .topup, "100"),
+            tx("t2", "2024-03-02 10:00:00", client: "h", .topup, "100"),
+            tx("t3", "2024-03-02 10:00:00", client: "i", .topup, "100"),
+        ], clients: clients, events: [
+            ev("g", "2024-01-01 00:00:00", .invited), ev("g", "2024-01-02 00:00:00", .confirmed),
+            ev("g", "2024-03-05 09:00:00", .blocked), ev("g", "2024-03-08 18:30:00", .unblocked),
+            ev("h", "2024-01-01 00:00:00", .invited), ev("h", "2024-01-02 00:00:00", .confirmed),
+            ev("h", "2024-03-05 09:00:00", .blocked), ev("h", "2024-03-08 18:30:00", .unblocked),
+            ev("h", "2024-03-20 12:00:00", .blocked),          // blocked again: still blocked at the end
+            ev("i", "2024-01-01 00:00:00", .invited), ev("i", "2024-01-02 00:00:00", .confirmed),
+            ev("i", "2024-02-20 00:00:00", .blocked), ev("i", "2024-03-03 00:00:00", .unblocked),
+        ]))
+        let partnerReport = try partner(report)
+        let byID = Dictionary(uniqueKeysWithValues: partnerReport.clients.map { ($0.client.id, $0) })
+        #expect(byID["g"]!.state == .active)
+        #expect(byID["g"]!.blocksInPeriod == [ClientReport.Block(blocked: at("2024-03-05 09:00:00"), unblocked: at("2024-03-08 18:30:00"))])
+        #expect(byID["h"]!.blocksInPeriod.map(\.unblocked) == [at("2024-03-08 18:30:00"), nil])
+        #expect(byID["i"]!.blocksInPeriod.isEmpty)
+        let highlights = PartnerHighlights(partnerReport, period: report.period.interval)
+        #expect(Set(highlights.attention.map { partnerReport.clients[$0].client.id }) == ["g", "h"])
+
+        let text = EmailHTMLChecker(String(decoding: try index(report, .ru), as: UTF8.self)).text
+        #expect(text.contains("заблокирован 05.03.2024 09:00, разблокирован 08.03.2024 18:30"))
+        #expect(text.contains("заблокирован 20.03.2024 12:00"))
+        #expect(!text.contains("заблокирован 20.02.2024"))
+        let english = EmailHTMLChecker(String(decoding: try index(report, .en), as: UTF8.self)).text
+        #expect(english.contains("blocked 2024-03-05 09:00, unblocked 2024-03-08 18:30"))
+    }
+
     @Test func englishFiguresAndDates() {
         #expect(EnglishFormatting.amount(money("1234567.005"), currency: "RUB") == "RUB\u{00A0}1,234,567.01")
         #expect(EnglishFormatting.amount(money("-0.004"), currency: "RUB") == "RUB\u{00A0}0.00")
