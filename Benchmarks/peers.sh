@@ -14,25 +14,11 @@
 # and checks with peers/compare.py that both computed the same numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-transactions=${1:-1000000}
-clients=${2:-2000}
-runs=${3:-5}
-data=${BENCH_DATA:-/tmp/balance-report-bench-$transactions-$clients}
-out=$(mktemp -d "${OUT_BASE:-/tmp}/balance-report-peers-out.XXXXXX")
-trap 'rm -rf "$out"' EXIT
-
 if ! python3 -c 'import duckdb' 2>/dev/null; then
     echo "peers.sh: the Python package duckdb is missing; install it with: pip install duckdb" >&2
     exit 1
 fi
-if [ ! -f "$data/transactions.csv" ]; then
-    partial="$data.partial-$$"
-    python3 Benchmarks/generate.py --clients "$clients" --transactions "$transactions" --seed 42 --out "$partial" >&2
-    mkdir -p "$data"
-    mv "$partial/clients.csv" "$partial/events.csv" "$data/"
-    mv "$partial/transactions.csv" "$data/"
-    rmdir "$partial"
-fi
+source Benchmarks/common.sh
 bytes=$(cat "$data"/*.csv | wc -c)
 threads=()
 [ -z "${DUCKDB_THREADS:-}" ] || threads=(--threads "$DUCKDB_THREADS")
@@ -63,13 +49,7 @@ if [ -n "$results" ]; then
 fi
 
 if [ "${CHECK:-}" = 1 ]; then
-    if [ -n "${BINARY:-}" ]; then
-        binary=$BINARY
-    else
-        scratch=${SCRATCH_PATH:-.build}
-        swift build -c release --scratch-path "$scratch" --product balance-report >&2
-        binary=$scratch/release/balance-report
-    fi
+    binary=$(release_binary)
     "$binary" render --period 2024 --quiet --out "$out/reports" "$data"/*.csv
     python3 Benchmarks/peers/compare.py "$out/reports" "$out/duckdb"
 fi

@@ -13,31 +13,8 @@
 #   BINARY=PATH         time this balance-report binary instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
-transactions=${1:-1000000}
-clients=${2:-2000}
-runs=${3:-5}
-data=${BENCH_DATA:-/tmp/balance-report-bench-$transactions-$clients}
-# Reports go to OUT_BASE (default /tmp, on disk); OUT_BASE=/dev/shm measures without the disk.
-out=$(mktemp -d "${OUT_BASE:-/tmp}/balance-report-bench-out.XXXXXX")
-trap 'rm -rf "$out"' EXIT
-
-if [ ! -f "$data/transactions.csv" ]; then
-    # Generated beside and renamed into place (transactions.csv last): an interrupted run leaves
-    # no half-written export that looks complete.
-    partial="$data.partial-$$"
-    python3 Benchmarks/generate.py --clients "$clients" --transactions "$transactions" --seed 42 --out "$partial" >&2
-    mkdir -p "$data"
-    mv "$partial/clients.csv" "$partial/events.csv" "$data/"
-    mv "$partial/transactions.csv" "$data/"
-    rmdir "$partial"
-fi
-if [ -n "${BINARY:-}" ]; then
-    binary=$BINARY
-else
-    scratch=${SCRATCH_PATH:-.build}
-    swift build -c release --scratch-path "$scratch" --product balance-report >&2
-    binary=$scratch/release/balance-report
-fi
+source Benchmarks/common.sh
+binary=$(release_binary)
 results=${RESULTS:-}
 if [ -n "$results" ] && [ ! -s "$results" ]; then
     echo "rows,command,median_s,peak_rss_mb" > "$results"
