@@ -14,6 +14,7 @@ let benchmarkTargets = [
     "AggregateBenchmarks",  // ledger, report building, both
     "RenderBenchmarks",     // every page and CSV of a run, into memory
     "EndToEndBenchmarks",   // read, aggregate and render, into memory
+    "TemplateBenchmarks",   // the template row loop: fields resolved once per section vs looked up per cell
 ]
 
 let package = Package(

@@ -11,7 +11,7 @@ import csv
 import sys
 
 STAGES = ["CSVParse", "CSVIngest", "XMLParse", "XMLIngest", "TimestampParse", "AmountParse",
-          "Ledger", "Report", "Aggregate", "Render", "EndToEnd"]
+          "Ledger", "Report", "Aggregate", "Render", "EndToEnd", "TemplateRowsResolved", "TemplateRowsGeneric"]
 WHAT = {
     "CSVParse": "CSVReader over transactions.csv, fields split",
     "CSVIngest": "Ingestor over the three CSV files (read + decode)",
@@ -24,6 +24,8 @@ WHAT = {
     "Aggregate": "Ledger + report",
     "Render": "ReportRenderer into memory (all cores)",
     "EndToEnd": "ingest + aggregate + render into memory",
+    "TemplateRowsResolved": "detail rows, names resolved to fields once per section",
+    "TemplateRowsGeneric": "the same rows, every name looked up by string per cell",
 }
 
 
