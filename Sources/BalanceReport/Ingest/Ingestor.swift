@@ -361,6 +361,10 @@ struct CSVPart: Sendable {
 
     static func read(path: String, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> CSVPart {
         var part = CSVPart()
+        var status = stat()
+        if stat(path, &status) == 0, sink.kind == .transaction {
+            part.export.transactions.reserveCapacity(max(0, Int(status.st_size) - offset) / 64)
+        }
         do {
             var reader = try CSVReader(path: path)
             defer { reader.close() }

@@ -151,11 +151,22 @@ public struct Ledger: Sendable {
         bucketOf.reserveCapacity(clients.count)
         for id in clients.keys { bucketOf[id] = bucketOf.count }
         var buckets = [[Transaction]](repeating: [], count: bucketOf.count)
+        // Each transaction's bucket, looked up once; counted first, so that every list is allocated
+        // at its final size instead of doubling its way there (which set the run's peak memory).
+        var bucketIndex = [Int32](repeating: -1, count: all.count)
+        var counts = [Int](repeating: 0, count: bucketOf.count)
+        for index in all.indices where fates[index] == .keep {
+            guard let bucket = bucketOf[all[index].clientID] else { continue }
+            bucketIndex[index] = Int32(bucket)
+            counts[bucket] += 1
+        }
+        for bucket in buckets.indices { buckets[bucket].reserveCapacity(counts[bucket]) }
         var unknownTransactions: [Transaction] = []
         while let transaction = all.popLast() {
             switch fates[all.count] {
             case .keep:
-                if let bucket = bucketOf[transaction.clientID] {
+                let bucket = Int(bucketIndex[all.count])
+                if bucket >= 0 {
                     buckets[bucket].append(transaction)
                 } else {
                     unknownTransactions.append(transaction)
