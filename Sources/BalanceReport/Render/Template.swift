@@ -45,7 +45,6 @@ public protocol TemplateTable: AnyObject {
     func value(row: Int, field: Int) -> TemplateValue
 }
 
-
 /// How text from the data is made safe for the document it lands in.
 public enum ContentType: Sendable, Equatable {
     case html
@@ -136,9 +135,9 @@ public struct Template: Sendable {
                        into output: inout [UInt8]) throws(TemplateError) {
         var stack: [any TemplateScope] = [scope]
         stack.reserveCapacity(8)
-        let display = RenderContext(currency: currency, language: language, outsideTables: .outside())
+        let context = RenderContext(currency: currency, language: language, outsideTables: .outside())
         let result: Result<Void, TemplateError> = literalBytes.withUnsafeBufferPointer { literals in
-            Result { () throws(TemplateError) in try run(0..<ops.count, literals, &stack, display, &output, display.outsideTables) }
+            Result { () throws(TemplateError) in try run(0..<ops.count, literals, &stack, context, &output, context.outsideTables) }
         }
         try result.get()
     }
@@ -157,24 +156,24 @@ public struct Template: Sendable {
     }
 
     /// Typed values are written straight as bytes; what they produce (digits, marks, signs) needs no escaping.
-    private func write(_ value: TemplateValue, _ display: RenderContext, _ output: inout [UInt8]) -> Bool {
+    private func write(_ value: TemplateValue, _ context: RenderContext, _ output: inout [UInt8]) -> Bool {
         switch (value, contentType) {
         case (.text(let text), _): Escaping.append(text, for: contentType, to: &output)
         case (.money(let money), .html):
-            switch display.language {
-            case .ru: Formatting.appendRussian(money, currency: display.currency, to: &output)
-            case .en: EnglishFormatting.appendAmount(money, currency: display.currency, to: &output)
+            switch context.language {
+            case .ru: Formatting.appendRussian(money, currency: context.currency, to: &output)
+            case .en: EnglishFormatting.appendAmount(money, currency: context.currency, to: &output)
             }
         case (.money(let money), .csv(let dialect)):
             Formatting.appendExact(money, decimalMark: dialect == .standard ? UInt8(ascii: ".") : UInt8(ascii: ","), to: &output)
         case (.instant(let instant), .html):
-            switch display.language {
+            switch context.language {
             case .ru: Formatting.appendRussianDateTime(instant, to: &output)
             case .en: EnglishFormatting.appendDateTime(instant, to: &output)
             }
         case (.instant(let instant), .csv): Formatting.appendISO(instant, to: &output)
         case (.date(let date), .html):
-            switch display.language {
+            switch context.language {
             case .ru: Formatting.appendRussianDate(date, to: &output)
             case .en: Formatting.appendISODate(date, to: &output)
             }
@@ -235,7 +234,7 @@ public struct Template: Sendable {
     }
 
     private func run(_ range: Range<Int>, _ literals: UnsafeBufferPointer<UInt8>, _ stack: inout [any TemplateScope],
-                     _ display: RenderContext, _ output: inout [UInt8], _ binding: RowBinding) throws(TemplateError) {
+                     _ context: RenderContext, _ output: inout [UInt8], _ binding: RowBinding) throws(TemplateError) {
         var pc = range.lowerBound
         while pc < range.upperBound {
             let op = ops[pc]
@@ -246,7 +245,7 @@ public struct Template: Sendable {
             case .variable:
                 let path = Int(op.operand)..<Int(op.operand + op.extent)
                 if case let field = binding.field(at: pc), field >= 0 {
-                    guard write(binding.table.value(row: binding.row, field: field), display, &output) else {
+                    guard write(binding.table.value(row: binding.row, field: field), context, &output) else {
                         throw TemplateError(template: name, line: Int(op.line), message: "'\(pathText(path))' is a section, not a value")
                     }
                     pc += 1
@@ -255,7 +254,7 @@ public struct Template: Sendable {
                 guard let value = lookup(path, stack) else {
                     throw TemplateError(template: name, line: Int(op.line), message: "unknown name '\(pathText(path))'")
                 }
-                guard write(value, display, &output) else {
+                guard write(value, context, &output) else {
                     throw TemplateError(template: name, line: Int(op.line), message: "'\(pathText(path))' is a section, not a value")
                 }
                 pc += 1
@@ -274,37 +273,37 @@ public struct Template: Sendable {
                 // own runs without them, since its names may mean something else in there.
                 switch value {
                 case .flag(let on):
-                    if on != inverted { try run(body, literals, &stack, display, &output, binding) }
+                    if on != inverted { try run(body, literals, &stack, context, &output, binding) }
                 case .text(let text):
-                    if text.isEmpty == inverted { try run(body, literals, &stack, display, &output, binding) }
+                    if text.isEmpty == inverted { try run(body, literals, &stack, context, &output, binding) }
                 case .money, .instant, .date:
-                    if !inverted { try run(body, literals, &stack, display, &output, binding) }
+                    if !inverted { try run(body, literals, &stack, context, &output, binding) }
                 case .rows(let count, let row):
                     if inverted {
-                        if count == 0 { try run(body, literals, &stack, display, &output, binding) }
+                        if count == 0 { try run(body, literals, &stack, context, &output, binding) }
                     } else {
                         for index in 0..<count {
                             stack.append(row(index))
-                            try run(body, literals, &stack, display, &output, display.outsideTables)
+                            try run(body, literals, &stack, context, &output, context.outsideTables)
                             stack.removeLast()
                         }
                     }
                 case .table(let table):
                     if inverted {
-                        if table.count == 0 { try run(body, literals, &stack, display, &output, binding) }
+                        if table.count == 0 { try run(body, literals, &stack, context, &output, binding) }
                     } else if table.count > 0 {
                         let rows = RowBinding(table: table, fields: bindFields(body, table), first: body.lowerBound)
                         stack.append(rows)
                         for row in 0..<table.count {
                             rows.row = row
-                            try run(body, literals, &stack, display, &output, rows)
+                            try run(body, literals, &stack, context, &output, rows)
                         }
                         stack.removeLast()
                     }
                 case .scope(let scope):
                     if !inverted {
                         stack.append(scope)
-                        try run(body, literals, &stack, display, &output, display.outsideTables)
+                        try run(body, literals, &stack, context, &output, context.outsideTables)
                         stack.removeLast()
                     }
                 }

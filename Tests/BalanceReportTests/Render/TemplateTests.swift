@@ -90,4 +90,59 @@ func render(_ source: String, _ values: [String: TemplateValue], _ type: Content
             #expect(!text.contains("{{{") && !text.contains("{{&"), "\(name)")
         }
     }
+
+    // MARK: tables (names resolved once per section)
+
+    /// Rows of text fields; `note` is a nested scope and `on` a flag, to exercise both kinds.
+    final class TextTable: TemplateTable {
+        let columns: [String]
+        let cells: [[String]]
+        let nested: DictionaryScope?
+        init(_ columns: [String], _ cells: [[String]], nested: DictionaryScope? = nil) {
+            self.columns = columns
+            self.cells = cells
+            self.nested = nested
+        }
+        var count: Int { cells.count }
+        func field(_ name: String) -> Int? {
+            if name == "on" { return columns.count }
+            if name == "note", nested != nil { return columns.count + 1 }
+            return columns.firstIndex(of: name)
+        }
+        func value(row: Int, field: Int) -> TemplateValue {
+            if field == columns.count { return .flag(row % 2 == 0) }
+            if field == columns.count + 1 { return .scope(nested!) }
+            return .text(cells[row][field])
+        }
+    }
+
+    @Test func tableRowsMixTheirFieldsWithEnclosingNamesAndConditions() throws {
+        let table = TextTable(["a"], [["1"], ["<2>"], ["3"]])
+        #expect(try render("{{#t}}{{a}}{{outer}}{{#on}}!{{/on}}{{^on}}?{{/on}};{{/t}}",
+                           ["t": .table(table), "outer": .text("o")]) == "1o!;&lt;2&gt;o?;3o!;")
+    }
+
+    @Test func aScopeOpenedInsideARowShadowsTheRowsFields() throws {
+        // `a` inside {{#note}} is the nested scope's, not the row's; `b` falls through to the row.
+        let table = TextTable(["a", "b"], [["row-a", "row-b"]], nested: DictionaryScope(values: ["a": .text("note-a")]))
+        #expect(try render("{{#t}}{{a}}|{{#note}}{{a}},{{b}}{{/note}}|{{note.a}}{{/t}}", ["t": .table(table)])
+                == "row-a|note-a,row-b|note-a")
+    }
+
+    @Test func anEmptyTableRendersItsInvertedSectionAndAnUnknownNameInARowIsAnError() throws {
+        #expect(try render("{{#t}}x{{/t}}{{^t}}none{{/t}}", ["t": .table(TextTable(["a"], []))]) == "none")
+        #expect(throws: TemplateError(template: "t", line: 2, message: "unknown name 'b'")) {
+            try render("{{#t}}\n{{b}}\n{{/t}}", ["t": .table(TextTable(["a"], [["1"]]))])
+        }
+    }
+
+    @Test func aTableAndTheGenericRowsGiveTheSameBytes() throws {
+        let source = "{{#t}}<td>{{a}}</td><td>{{b}}</td>{{#on}}<b>{{a}}</b>{{/on}}{{outer}}\n{{/t}}"
+        let cells = (0..<50).map { ["a\($0)", "b&\($0)"] }
+        let table = TextTable(["a", "b"], cells)
+        let generic: TemplateValue = .rows(count: cells.count) { row in
+            DictionaryScope(values: ["a": .text(cells[row][0]), "b": .text(cells[row][1]), "on": .flag(row % 2 == 0)])
+        }
+        #expect(try render(source, ["t": .table(table), "outer": .text("o")]) == render(source, ["t": generic, "outer": .text("o")]))
+    }
 }
