@@ -147,6 +147,23 @@ struct FaultTests {
         #expect(ReportWriter.lockFolder(writer.staging) == -1)
     }
 
+    @Test("a symlink named like a staging folder is neither followed nor removed")
+    func stagingSymlinkNotFollowed() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let victim = temp.url.appendingPathComponent("victim")
+        try FileManager.default.createDirectory(at: victim.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try Data("precious".utf8).write(to: victim.appendingPathComponent("sub/keep.txt"))
+        let past = timeval(tv_sec: time(nil) - 600, tv_usec: 0)
+        var times = [past, past]
+        #expect(utimes(victim.path, &times) == 0)
+        let link = temp.url.appendingPathComponent(".balance-report-staging-evil01")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: victim)
+        #expect(ReportWriter.removeAbandonedStaging(in: temp.url.path).isEmpty)
+        #expect(try String(contentsOf: victim.appendingPathComponent("sub/keep.txt"), encoding: .utf8) == "precious")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == victim.path)
+    }
+
     /// Mounts a tmpfs (root only); `nil` when this machine does not allow it.
     static func mountTmpfs(_ folder: URL, options: String) -> Bool {
         let process = Process()

@@ -36,6 +36,7 @@ struct CalendarTests: ModelBuilders {
             // Next day, without the product's help.
             let leap = (date.year % 4 == 0 && date.year % 100 != 0) || date.year % 400 == 0
             let monthLength = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][date.month - 1]
+            if date.day == 1 { #expect(!CivilDate(year: date.year, month: date.month, day: monthLength + 1).isValid, "\(date.year)-\(date.month)-\(monthLength + 1)") }
             if date.day < monthLength {
                 date.day += 1
             } else if date.month < 12 {

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import Synchronization
+import Dispatch
 @testable import BalanceReport
 
 @Suite struct ReportWriterTests {
@@ -13,6 +15,39 @@ import Testing
         try writer.publish()
         #expect(try String(contentsOfFile: out + "/p/clients/c.csv", encoding: .utf8) == "x")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temp.url.path) == ["out"])
+    }
+
+    /// Watched from another thread while `publish` replaces a large old output: at every moment
+    /// the destination holds all of the old output or the new one, never neither.
+    @Test func replacingAnOutputIsOneStepForAConcurrentReader() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = temp.url.appendingPathComponent("out").path
+        let old = try ReportWriter(destination: out)
+        for index in 0..<3_000 { try old.write("old/f\(index).csv", [1]) }
+        try old.publish()
+        let new = try ReportWriter(destination: out)
+        try new.write("new-marker", [2])
+        final class Watch: Sendable { let state = Mutex((stop: false, polls: 0, neither: 0)) }
+        let watch = Watch()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while !watch.state.withLock({ $0.stop }) {
+                // Old files first: once one is missing the swap has happened, so the new marker must be there.
+                let allOld = (0..<3_000).allSatisfy { access(out + "/old/f\($0).csv", F_OK) == 0 }
+                let newThere = access(out + "/new-marker", F_OK) == 0
+                watch.state.withLock { $0.polls += 1; if !allOld && !newThere { $0.neither += 1 } }
+            }
+            done.signal()
+        }
+        while watch.state.withLock({ $0.polls }) < 2 { usleep(100) }
+        try new.publish()
+        let after = watch.state.withLock { $0.polls }
+        while watch.state.withLock({ $0.polls }) < after + 2 { usleep(100) }
+        watch.state.withLock { $0.stop = true }
+        done.wait()
+        #expect(watch.state.withLock { $0.neither } == 0, "a reader saw neither the old nor the new output")
+        #expect(access(out + "/new-marker", F_OK) == 0)
     }
 
     @Test func anUnpublishedWriterLeavesNoTrace() throws {

@@ -195,6 +195,13 @@ struct RunSummaryTests: ModelBuilders {
         #expect(!daily.controlFailures.isEmpty)
     }
 
+    @Test("a report that is consistent in itself but lost accepted money fails the controls")
+    func consistentButIncomplete() throws {
+        let summary = try tampered { partners in partners.removeAll() }
+        #expect(summary.controlFailures.count == 1)
+        #expect(summary.controlFailures.first?.hasPrefix("the reports show") == true, "\(summary.controlFailures)")
+    }
+
     @Test("a record read but never accounted for fails the controls")
     func unaccountedRecord() throws {
         var e = mixedExport()
