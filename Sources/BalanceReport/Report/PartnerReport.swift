@@ -178,15 +178,18 @@ public enum ReportBuilder {
         movement.opening = balance(at: visible.first!.start)
         movement.closing = balance(at: visible.last!.end)
         var detail: [DetailLine] = []
-        var services: [String: ServiceSpend] = [:]
+        var services = FewKeys<ServiceSpend>()
         var daily: [DailySpend] = []
-        // Detail lines come in time order, so one Moscow day's spend is one run of lines.
-        var day: (date: CivilDate, end: Instant, spend: [String: Money])? = nil
+        // Detail lines come in time order, so one Moscow day's spend is one run of lines; one
+        // table of the day's spend, emptied for the next day, keeps its room.
+        var day: (date: CivilDate, end: Instant)? = nil
+        var daySpend = FewKeys<Money>()
         func closeDay() {
             guard let finished = day else { return }
-            for service in finished.spend.keys.sorted(by: byteOrder) {
-                daily.append(DailySpend(date: finished.date, service: service, net: finished.spend[service]!))
+            for slot in daySpend.keys.indices.sorted(by: { byteOrder(daySpend.keys[$0], daySpend.keys[$1]) }) {
+                daily.append(DailySpend(date: finished.date, service: daySpend.keys[slot], net: daySpend.values[slot]))
             }
+            daySpend.removeAll()
             day = nil
         }
         for interval in visible {
@@ -203,17 +206,17 @@ public enum ReportBuilder {
                     continue
                 case .charge:
                     movement.charges += transaction.amount
-                    services[transaction.service, default: ServiceSpend(service: transaction.service)].charged += transaction.amount
+                    services.values[services.slot(transaction.service) { ServiceSpend(service: $0) }].charged += transaction.amount
                 case .refund:
                     movement.refunds += transaction.amount
-                    services[transaction.service, default: ServiceSpend(service: transaction.service)].refunded += transaction.amount
+                    services.values[services.slot(transaction.service) { ServiceSpend(service: $0) }].refunded += transaction.amount
                 }
                 if let current = day, transaction.instant >= current.end { closeDay() }
                 if day == nil {
                     let date = MoscowTime.date(of: transaction.instant)
-                    day = (date, MoscowTime.midnight(date.adding(days: 1)), [:])
+                    day = (date, MoscowTime.midnight(date.adding(days: 1)))
                 }
-                day!.spend[transaction.service, default: .zero] -= transaction.net
+                daySpend.values[daySpend.slot(transaction.service) { _ in .zero }] -= transaction.net
             }
         }
         closeDay()
@@ -242,6 +245,39 @@ public enum ReportBuilder {
             if transactions[mid].instant < t { low = mid + 1 } else { high = mid }
         }
         return low
+    }
+}
+
+/// Values under a few string keys (a client's services): found by comparing the keys while they
+/// are few, which is cheaper than hashing, and through a dictionary once they are many, so that
+/// an export with thousands of services per client stays linear.
+struct FewKeys<Value> {
+    private(set) var keys: [String] = []
+    var values: [Value] = []
+    private var slots: [String: Int]? = nil
+    private static var searchLimit: Int { 16 }
+
+    /// The slot of `key`, made with `make(key)` when it is new.
+    mutating func slot(_ key: String, _ make: (String) -> Value) -> Int {
+        if let slots {
+            if let slot = slots[key] { return slot }
+        } else if let slot = keys.firstIndex(of: key) {
+            return slot
+        }
+        keys.append(key)
+        values.append(make(key))
+        if slots != nil {
+            slots![key] = keys.count - 1
+        } else if keys.count > FewKeys.searchLimit {
+            slots = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+        }
+        return keys.count - 1
+    }
+
+    mutating func removeAll() {
+        keys.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        slots = nil
     }
 }
 

@@ -8,6 +8,29 @@ struct ReportBuilderTests: ModelBuilders {
 
     // MARK: period and day boundaries
 
+    @Test("a client with more services than the short list holds: every service and day summed and sorted")
+    func manyServices() throws {
+        // 40 services (the per-client table switches from a list to a dictionary after 16), in
+        // reverse byte order, charged on two days with a refund each.
+        let names = (0..<40).map { "svc-\(String(format: "%02d", 39 - $0))" }
+        var transactions: [Transaction] = []
+        for (index, name) in names.enumerated() {
+            transactions.append(tx("a\(index)", "2024-03-05 10:00:00", client: "c1", .charge, service: name, "\(index + 1).50"))
+            transactions.append(tx("b\(index)", "2024-03-06 10:00:00", client: "c1", .charge, service: name, "1.000001"))
+            transactions.append(tx("r\(index)", "2024-03-06 11:00:00", client: "c1", .refund, service: name, "0.25"))
+        }
+        let c1 = try clientReport(try runReport(export(transactions, clients: [clientRecord("c1")])), "c1")
+        let sorted = names.sorted(by: byteOrder)
+        #expect(c1.services.map(\.service) == sorted)
+        for spend in c1.services {
+            let index = names.firstIndex(of: spend.service)!
+            #expect(spend.charged == money("\(index + 1).50") + money("1.000001") && spend.refunded == money("0.25"))
+        }
+        #expect(c1.daily.map(\.service) == sorted + sorted)
+        #expect(c1.daily.prefix(40).allSatisfy { $0.date == CivilDate(year: 2024, month: 3, day: 5) })
+        #expect(c1.daily.dropFirst(40).allSatisfy { $0.date == CivilDate(year: 2024, month: 3, day: 6) && $0.net == money("0.750001") })
+    }
+
     @Test("the period runs from Moscow midnight to Moscow midnight")
     func periodBoundaries() throws {
         let report = try runReport(export([
