@@ -155,7 +155,7 @@ public enum Ingestor {
         let split = input.readsFileDirectly ? near.flatMap { lineStart(in: path, after: $0) } : nil
         var secondHalf: CSVPart.Pending? = nil
         var sink: CSVRecordSink? = nil
-        var headerFailed = false
+        var fileFailed = false
         var records = 0
         let stop = CSVReader.StopPoint()
         reader.stop = stop
@@ -166,7 +166,7 @@ public enum Ingestor {
                     sink.take(row, into: &export)
                     return
                 }
-                if headerFailed { return }
+                if fileFailed { return }
                 do throws(CSVRecordSink.HeaderError) {
                     let header = try CSVRecordSink(header: row, fileIndex: fileIndex, options: options)
                     sink = header
@@ -177,14 +177,14 @@ public enum Ingestor {
                     }
                 } catch {
                     reject(row.line, error.kind, error.reason)
-                    headerFailed = true
+                    fileFailed = true
                 }
             }, onMalformed: { error in
                 guard let sink else {
                     // A header that cannot be read: the file cannot be read either (a data row must
                     // not be taken for the header).
-                    if !headerFailed { reject(error.line, nil, "the header is malformed: \(error.reason)") }
-                    headerFailed = true
+                    if !fileFailed { reject(error.line, nil, "the header is malformed: \(error.reason)") }
+                    fileFailed = true
                     return
                 }
                 records += 1
@@ -198,18 +198,18 @@ public enum Ingestor {
             }
         } catch let error as CSVError {
             reject(error.line, sink?.kind, error.reason)
-            headerFailed = true
+            fileFailed = true
         } catch {
             reject(0, sink?.kind, "\(error)")
-            headerFailed = true
+            fileFailed = true
         }
         _ = secondHalf?.finish()
-        if let failure = input.finish(), !headerFailed {
+        if let failure = input.finish(), !fileFailed {
             // The transcoder could not read the whole file: what was parsed may be cut short.
             reject(0, sink?.kind, failure)
-            headerFailed = true
+            fileFailed = true
         }
-        if sink == nil && !headerFailed {
+        if sink == nil && !fileFailed {
             reject(1, nil, "the file is empty (no header)")
         }
         export.files[fileIndex].records = records
@@ -220,9 +220,7 @@ public enum Ingestor {
     /// (Decoding on a second core while libxml2 reads was measured and did not pay: the reading
     /// itself is the slower half.)
     static func readXML(path: String, fileIndex: Int, options: IngestOptions, into export: inout IngestedExport) {
-        var decoder = RecordDecoder(options: DecodingOptions(naiveOffsetSeconds: options.naiveOffsetSeconds))
-        decoder.options.timestampFormat = options.timestampFormat
-        decoder.options.decimalMark = options.decimalMark ?? .point
+        let decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? .point)
         let valueMaps = options.values.byField
         let before = (transactions: export.transactions.count, clients: export.clients.count,
                       events: export.events.count, rejections: export.rejections.count)
@@ -317,14 +315,11 @@ struct CSVRecordSink: Sendable {
         if !missing.isEmpty {
             throw HeaderError(kind: detected, reason: "missing column \(missing.joined(separator: ", "))")
         }
-        var decoder = RecordDecoder(options: DecodingOptions(naiveOffsetSeconds: options.naiveOffsetSeconds))
-        decoder.options.timestampFormat = options.timestampFormat
-        decoder.options.decimalMark = options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point)
         self.fileIndex = fileIndex
         self.kind = detected
         self.columns = detected.fields.map { names.firstIndex(of: $0) ?? -1 }
         self.headerCount = row.count
-        self.decoder = decoder
+        self.decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point))
         self.valueMaps = options.values.isEmpty ? nil : options.values.byField[detected]
     }
 

@@ -22,6 +22,14 @@ public struct DecodingOptions: Sendable {
 struct RecordDecoder {
     var options: DecodingOptions
 
+    init(options: DecodingOptions) { self.options = options }
+
+    /// The decoder for a file read with `ingest` options; the decimal mark depends on the file.
+    init(_ ingest: IngestOptions, decimalMark: DecimalMark) {
+        options = DecodingOptions(naiveOffsetSeconds: ingest.naiveOffsetSeconds, decimalMark: decimalMark)
+        options.timestampFormat = ingest.timestampFormat
+    }
+
     func text<F: SourceFields>(_ fields: F, _ index: Int, _ name: String) throws(FieldError) -> String {
         let value: String? = fields.withField(index) { bytes in validUTF8String(bytes) }
         guard let value else { throw FieldError("\(name) is not valid UTF-8") }

@@ -70,23 +70,24 @@ public enum XMLRecordReader {
             guard let raw = xmlTextReaderConstValue(reader) else { return "" }
             return String(cString: raw)
         }
-        // Field positions by name, per record kind. The reader hands out names interned in its
-        // dictionary, so the same name is the same pointer: a record's eight attribute names cost
-        // eight small lookups, not eight strings normalised and renamed.
-        var fieldIndexes = [[UnsafePointer<xmlChar>: Int]](repeating: [:], count: RecordKind.allCases.count)
-        func fieldIndex(_ kind: RecordKind, _ interned: UnsafePointer<xmlChar>?) -> Int {
-            guard let interned else { return -1 }
-            let slot = RecordKind.allCases.firstIndex(of: kind)!
-            if let known = fieldIndexes[slot][interned] { return known }
+        // Schema positions of field names (attributes and child elements alike), per record kind;
+        // -1 for a name outside the schema, which is ignored as extra CSV columns are. The reader
+        // hands out names interned in its dictionary, so the same name is the same pointer: a
+        // record's eight names cost eight small lookups, not eight strings normalised and renamed.
+        var fieldIndexes: [RecordKind: [UnsafePointer<xmlChar>: Int]] = [:]
+        func fieldIndex(_ kind: RecordKind) -> Int {
+            guard let interned = xmlTextReaderConstLocalName(reader) else { return -1 }
+            if let known = fieldIndexes[kind]?[interned] { return known }
             let index = kind.fields.firstIndex(of: mapping.canonicalName(String(cString: interned))) ?? -1
-            fieldIndexes[slot][interned] = index
+            fieldIndexes[kind, default: [:]][interned] = index
             return index
         }
 
         var sawRoot = false
         var section: RecordKind? = nil
         var record: XMLRecord? = nil
-        var fieldName: String? = nil
+        /// The child element being read: its schema position (-1: outside the schema).
+        var field: Int? = nil
         var fieldText = ""
 
         while true {
@@ -120,33 +121,34 @@ public enum XMLRecordReader {
                     var current = XMLRecord(kind: kind, line: currentLine(),
                                             values: Array(repeating: nil, count: kind.fields.count))
                     while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-                        let index = fieldIndex(kind, xmlTextReaderConstLocalName(reader))
+                        let index = fieldIndex(kind)
                         if index >= 0 { current.values[index] = value() }
                     }
                     _ = xmlTextReaderMoveToElement(reader)
                     if empty { try onRecord(current) } else { record = current }
                 case 3:
-                    guard record != nil else { throw fail("unexpected element <\(element)>") }
+                    guard let kind = record?.kind else { throw fail("unexpected element <\(element)>") }
+                    let index = fieldIndex(kind)
                     if empty {
-                        assign(&record!, name: mapping.canonicalName(element), value: "")
+                        if index >= 0 { record!.values[index] = "" }
                     } else {
-                        fieldName = mapping.canonicalName(element)
+                        field = index
                         fieldText = ""
                     }
                 default:
                     throw fail("element <\(element)> is nested too deep (a field holds text only)")
                 }
             case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue):
-                guard fieldName != nil, depth == 4 else {
+                guard field != nil, depth == 4 else {
                     if isXMLWhitespace(xmlTextReaderConstValue(reader)) { continue }
                     throw fail("unexpected text outside a field")
                 }
                 fieldText += value()
                 if fieldText.utf8.count > maxFieldBytes { throw fail("a field is longer than 1 MiB") }
             case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
-                if depth == 3, let field = fieldName {
-                    assign(&record!, name: field, value: fieldText.trimmingWhitespace())
-                    fieldName = nil
+                if depth == 3, let index = field {
+                    if index >= 0 { record!.values[index] = fieldText.trimmingWhitespace() }
+                    field = nil
                 } else if depth == 2, let finished = record {
                     try onRecord(finished)
                     record = nil
@@ -169,12 +171,6 @@ public enum XMLRecordReader {
             byte += 1
         }
         return true
-    }
-
-    private static func assign(_ record: inout XMLRecord, name: String, value: String) {
-        if let index = record.kind.fields.firstIndex(of: name) {
-            record.values[index] = value
-        }
     }
 }
 

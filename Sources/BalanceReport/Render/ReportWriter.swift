@@ -103,8 +103,8 @@ public final class ReportWriter: Sendable {
                 throw OutputError("cannot replace \(destination): \(String(cString: strerror(errno)))")
             }
             state.withLock { $0.published = true }
-            // The staging path now holds the previous output: thousands of files, deleted on both cores.
-            ReportWriter.removeTree(staging, workers: 2)
+            // The staging path now holds the previous output: thousands of files, deleted on every core.
+            ReportWriter.removeTree(staging, workers: processorCount)
         } else {
             guard rename(staging, destination) == 0 else {
                 throw OutputError("cannot create \(destination): \(String(cString: strerror(errno)))")
