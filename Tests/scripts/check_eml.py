@@ -12,13 +12,14 @@ Checks: the raw bytes (CRLF line ends, ASCII-only headers, lines within the RFC 
 lines of 76 characters); no parser defects in any part; the structure multipart/mixed =
 [multipart/alternative = [text/plain, text/html], text/csv attachments]; the HTML part equals
 index.html and every attachment equals its CSV file byte for byte; the text part is plain text about
-this partner; the headers decode to what was expected; the boundaries occur nowhere in the content.
+this partner; the headers decode to what was expected; the Message-ID is the hash of the rest; the boundaries occur nowhere in the content.
 """
 import argparse
 import email
 import email.header
 import email.policy
 import email.utils
+import hashlib
 import os
 import re
 import sys
@@ -97,7 +98,16 @@ def main():
     else:
         check(message["Date"] is None, f"a Date: header without --date: {message['Date']!r}")
         check(message["X-Unsent"] == "1", "a draft without Date: should carry X-Unsent: 1")
-    check(message["Message-ID"] is None, "a Message-ID the mail system should make")
+    # Message-ID: <first-last day of the period . 20 hex of SHA-256(partner id, NUL, the message
+    # without that header line) @ the From: domain, else balance-report.invalid>.
+    found = re.search(rb"\r\nMessage-ID:(?:\r\n)? <(\d{8})-(\d{8})\.([0-9a-f]{20})@([^>\s]+)>\r\n", raw)
+    if check(found is not None and raw.count(b"Message-ID:") == 1, f"no single well-formed Message-ID: {message['Message-ID']!r}"):
+        rest = raw[:found.start() + 2] + raw[found.end():]
+        check(hashlib.sha256(partner.encode() + b"\0" + rest).hexdigest()[:20] == found.group(3).decode(),
+              "the Message-ID is not the hash of the rest of the message")
+        domain = email.utils.parseaddr(args.sender)[1].rsplit("@", 1)[1].lower() if args.sender else "balance-report.invalid"
+        check(found.group(4).decode() == domain, f"the Message-ID domain is {found.group(4)!r}, expected {domain}")
+        check(found.group(1) <= found.group(2), "the Message-ID period ends before it starts")
 
     # Structure.
     check(message.get_content_type() == "multipart/mixed", f"top level is {message.get_content_type()}")

@@ -5,7 +5,11 @@
 /// CSV files as base64 attachments. Non-ASCII header text is RFC 2047 encoded. Nothing depends on
 /// the clock or the machine: boundaries are made from a hash of the content, and `Date:` is
 /// written only when a date is given. Without `Date:` the file is a draft (`X-Unsent: 1`): the
-/// mail program or submission server adds `Date:` and `Message-ID:` when it is sent.
+/// mail program or submission server adds `Date:` when it is sent.
+///
+/// `Message-ID:` is always written, and made from the content too (see `MIME.messageID`): the
+/// same report rendered twice has the same id, a changed one a new id, and `send` records it in
+/// its sent log.
 
 /// A mailbox: `name <email>`.
 public struct MailAddress: Sendable, Equatable {
@@ -168,13 +172,13 @@ extension ReportRenderer {
         headers.append(MIME.unstructuredHeader("Subject", subject))
         if let date = options.date { headers.append("Date: " + MIME.date(date)) }
         else { headers.append("X-Unsent: 1") }
+        let idAt = headers.count
         headers.append("MIME-Version: 1.0")
         headers.append("Content-Language: " + templates.language.rawValue)
         headers.append("Content-Type: multipart/mixed; boundary=\"\(mixed)\"")
 
         var out: [UInt8] = []
         func line(_ text: String) { out.append(contentsOf: text.utf8); out.append(contentsOf: [0x0D, 0x0A]) }
-        for header in headers { line(header) }
         line("")
         line("This is a multi-part message in MIME format.")
         line("--" + mixed)
@@ -202,7 +206,16 @@ extension ReportRenderer {
             out.append(contentsOf: encoded)
         }
         line("--" + mixed + "--")
-        return out
+        // The id hashes everything else of the message (headers and body), so it is written last.
+        var headerBytes: [UInt8] = []
+        for header in headers { headerBytes.append(contentsOf: header.utf8); headerBytes.append(contentsOf: MIME.crlf) }
+        let id = MIME.messageID(period: report.period, partnerID: partner.partnerID, content: headerBytes + out, from: options.from)
+        headers.insert(MIME.fold("Message-ID", [id]), at: idAt)
+        var message: [UInt8] = []
+        message.reserveCapacity(out.count + headerBytes.count + 80)
+        for header in headers { message.append(contentsOf: header.utf8); message.append(contentsOf: MIME.crlf) }
+        message.append(contentsOf: out)
+        return message
     }
 }
 
@@ -361,6 +374,35 @@ enum MIME {
             }
         }
         return fold(name, tokens)
+    }
+
+    /// The domain of a `Message-ID` when `--eml-from` gives none that fits: `.invalid` is reserved
+    /// (RFC 2606), so the id can never be taken for another site's.
+    static let fallbackIDDomain = "balance-report.invalid"
+
+    /// `<20240301-20240331.HASH@domain>`: the period the report covers, then 20 hex digits (80 bits) of the
+    /// SHA-256 of the partner id and the rest of the message; the domain is that of `From:`
+    /// (a dot-atom), else `balance-report.invalid`. Short enough that the
+    /// header fits in 78 characters with that domain (a longer domain folds it after the colon). The period is what tells `send` that a
+    /// re-rendered message is the same report changed rather than next month's.
+    static func messageID(period: ReportPeriod, partnerID: String, content: [UInt8], from: MailAddress?) -> String {
+        func day(_ date: CivilDate) -> String { date.isoText.replacingOccurrences(of: "-", with: "") }
+        let hash = SHA256.hex(Array(partnerID.utf8) + [0] + content).prefix(20)
+        var domain = fallbackIDDomain
+        if let email = from?.email, let at = email.lastIndex(of: "@") {
+            let candidate = String(email[email.index(after: at)...])
+            if isDotAtom(candidate) { domain = candidate.lowercased() }
+        }
+        return "<\(day(period.firstDay))-\(day(period.lastDay)).\(hash)@\(domain)>"
+    }
+
+    /// RFC 5322 `dot-atom-text`: atoms of letters, digits and ``!#$%&'*+-/=?^_`{|}~``, joined by single dots.
+    static func isDotAtom(_ text: String) -> Bool {
+        let atext = Array("!#$%&'*+-/=?^_`{|}~".utf8)
+        let atoms = text.split(separator: ".", omittingEmptySubsequences: false)
+        return !atoms.isEmpty && atoms.allSatisfy { atom in
+            !atom.isEmpty && atom.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || atext.contains($0) }
+        }
     }
 
     /// `Mon, 01 Apr 2024 09:00:00 +0300`, in Moscow time like everything else.
