@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include "CSystemShims.h"
 
 int br_exchange_paths(const char *from, const char *to) {
@@ -11,4 +12,8 @@ int br_exchange_paths(const char *from, const char *to) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+int br_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
 }

@@ -4,7 +4,7 @@ import Synchronization
 
 /// The progress line on stderr: once a run has taken about a second (`BALANCE_REPORT_PROGRESS_AFTER`
 /// seconds, for tests), the current stage — `reading transactions.csv 45 MB / 77 MB`, `ledger`,
-/// `reports`, `writing 3,200 / 8,010 files` — rewritten in place with `\r` and cleared with
+/// `reports`, `writing 3,200 / 8,010 files` (for `send`: `sending 12 / 200 messages`) — rewritten in place with `\r` and cleared with
 /// `\r\e[K` before any other line is printed. Only when stderr is a terminal and the run is not
 /// `--quiet` (nor with `TERM=dumb`): logs, pipes and tests never see it.
 ///
@@ -19,6 +19,8 @@ final class ProgressLine: Sendable {
         /// `total`: the files the run is expected to write (shown while the count stays within it).
         case writing(total: Int)
         case publishing
+        /// `send`: `total` messages to deliver (counted by `fileWritten`).
+        case sending(total: Int)
     }
 
     /// An input file, for the byte progress of the reading stage.
@@ -48,7 +50,7 @@ final class ProgressLine: Sendable {
     private let written = Atomic<Int>(0)
 
     /// Turns the line on when stderr is a terminal and `quiet` is not set, and starts timing the run.
-    func begin(quiet: Bool, inputs paths: [String]) {
+    func begin(quiet: Bool, inputs paths: [String], stage first: Stage = .reading) {
         let environment = ProcessInfo.processInfo.environment
         // A `dumb` terminal (Emacs' shell) cannot clear a line.
         let enabled = !quiet && isatty(2) == 1 && environment["TERM"] != "dumb"
@@ -58,7 +60,7 @@ final class ProgressLine: Sendable {
             state.enabled = true
             state.after = .milliseconds(Int64(max(0, after) * 1000))
             state.inputs = paths.map(ProgressLine.input)
-            state.stage = .reading
+            state.stage = first
             draw(&state)
             let start = !state.tickerRunning
             state.tickerRunning = true
@@ -166,6 +168,8 @@ final class ProgressLine: Sendable {
             return count <= total ? "writing \(ProgressLine.grouped(count)) / \(ProgressLine.grouped(total)) files"
                                   : "writing \(ProgressLine.grouped(count)) files"
         case .publishing: return "publishing"
+        case .sending(let total):
+            return "sending \(ProgressLine.grouped(min(written.load(ordering: .relaxed) + 1, total))) / \(ProgressLine.grouped(total)) messages"
         }
     }
 

@@ -19,7 +19,7 @@ struct BalanceReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balance-report",
         abstract: "Balance reports of the partner programme from billing exports, in Moscow time (UTC+03:00).",
-        subcommands: [Render.self, Validate.self],
+        subcommands: [Render.self, Validate.self, Send.self],
         defaultSubcommand: nil
     )
 
