@@ -281,6 +281,19 @@ struct SendDeliveryTests {
         #expect(killed.stderr.contains("p02: uncertain: cat was killed by signal 9 while delivering"), "\(killed.stderr)")
         let log = SendFixture.log(rig.out).split(separator: "\n")
         #expect(log.last?.hasPrefix("start p02 ") == true, "\(log)")
+        // The command runs with SIGPIPE at its default although send ignores it, and with no signal
+        // blocked although send was started with SIGTERM blocked (as a test runner's children are).
+        let script = "grep -E '^Sig(Blk|Ign)' /proc/$PPID/status | sed 's/^/send /'; grep -E '^Sig(Blk|Ign)' /proc/self/status | sed 's/^/child /'; exit 1"
+        let masks = try BalanceReportBinary.runBlockingSIGTERM(["send", rig.out.path, "--only", "p01", "--sendmail", script]).stderr
+        func mask(_ who: String, _ name: String) -> UInt64? {
+            (try? Regex("\(who) \(name): ([0-9a-f]{16})")).flatMap { masks.firstMatch(of: $0) }
+                .flatMap { $0.output[1].substring }.flatMap { UInt64($0, radix: 16) }
+        }
+        let pipeBit: UInt64 = 1 << (UInt64(SIGPIPE) - 1)
+        #expect(mask("send", "SigBlk") == 1 << (UInt64(SIGTERM) - 1), "\(masks)")
+        #expect(mask("send", "SigIgn").map { $0 & pipeBit != 0 } == true, "\(masks)")
+        #expect(mask("child", "SigIgn").map { $0 & pipeBit == 0 } == true, "\(masks)")
+        #expect(mask("child", "SigBlk") == 0, "\(masks)")
         // Next time p01 (failed) is sent, p02 (uncertain) is not.
         let next = try rig.send()
         #expect(next.stderr.contains("sent p01 to") && next.stderr.contains("p02: uncertain"), "\(next.stderr)")
@@ -337,6 +350,23 @@ func sha256sum(_ path: String) throws -> String {
     let data = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return String(String(decoding: data, as: UTF8.self).prefix(64))
+}
+
+extension BalanceReportBinary {
+    /// The binary started with SIGTERM blocked (through Python, which blocks it and execs it).
+    static func runBlockingSIGTERM(_ arguments: [String]) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, [signal.SIGTERM]); os.execv(sys.argv[1], sys.argv[1:])",
+                             url.path] + arguments
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus, stdout: "", stderr: String(decoding: data, as: UTF8.self))
+    }
 }
 
 extension String {
