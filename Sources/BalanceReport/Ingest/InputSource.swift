@@ -108,9 +108,11 @@ final class InputSource {
         return bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "<")
     }
 
-    /// A CSV reader over the content from its start.
+    /// A CSV reader over the content from its start. It reads sequentially, so the descriptor's
+    /// offset shows how far it has come (the progress line reads it from /proc); everything else
+    /// that reads a plain file reads it with `pread` and leaves that offset alone.
     func csvReader() -> CSVReader {
-        CSVReader(descriptor: contentFD, prefix: consumed, positional: isPlainFile)
+        CSVReader(descriptor: contentFD, prefix: consumed, positional: false)
     }
 
     /// A CSV reader over the plain file's bytes from `offset` (a line start) to the end.
@@ -131,7 +133,7 @@ final class InputSource {
 
     /// The content as a byte feed (for libxml2's I/O callbacks).
     func feed() -> ByteFeed {
-        ByteFeed(fd: contentFD, prefix: consumed, positional: isPlainFile)
+        ByteFeed(fd: contentFD, prefix: consumed)
     }
 
     /// Stops every pump and returns the first failure one of them had (a broken gzip stream, a
@@ -180,18 +182,14 @@ final class ByteFeed {
     let fd: Int32
     private var prefix: [UInt8]
     private var prefixOffset = 0
-    /// Read with `pread` from `offset` (a plain file shared with nobody else's offset).
-    private let positional: Bool
-    private var offset = 0
     /// An I/O error, for the message; libxml2 only hears that reading failed.
     private(set) var failure: String? = nil
     /// Looks at the bytes before libxml2 does (see `XMLAttributeGuard`).
     var inspector: ((UnsafeBufferPointer<UInt8>) -> String?)? = nil
 
-    init(fd: Int32, prefix: [UInt8], positional: Bool) {
+    init(fd: Int32, prefix: [UInt8]) {
         self.fd = fd
         self.prefix = prefix
-        self.positional = positional
     }
 
     /// Fills up to `count` bytes; 0 at the end, -1 on failure.
@@ -204,7 +202,7 @@ final class ByteFeed {
             prefixOffset += got
         } else {
             while true {
-                got = positional ? pread(fd, buffer, count, off_t(offset)) : Glibc.read(fd, buffer, count)
+                got = Glibc.read(fd, buffer, count)
                 if got < 0 {
                     if errno == EINTR { continue }
                     failure = "read failed: \(FileSystem.lastError)"
@@ -212,7 +210,6 @@ final class ByteFeed {
                 }
                 break
             }
-            offset += got
         }
         if let inspector, got > 0, let problem = inspector(UnsafeBufferPointer(start: buffer, count: got)) {
             failure = problem
