@@ -45,7 +45,7 @@ struct Send: ParsableCommand {
 
     func run() throws {
         let output: RenderedOutput
-        do { output = try RenderedOutput(folder: folder) } catch {
+        do { output = try RenderedOutput(folder: folder, locking: !dryRun) } catch {
             Diagnostics.error(error.message)
             throw Reported(code: ExitStatus.dataError)
         }

@@ -110,7 +110,17 @@ public final class ReportWriter: Sendable {
                 throw OutputError("cannot create \(destination): \(String(cString: strerror(errno)))")
             }
             state.withLock { $0.published = true }
+            releaseStagingLock()
         case .folder:
+            // Not while `send` delivers from this output: held until the swap (see `OutputLock`).
+            let lock: OutputLock
+            do { lock = try OutputLock(destination) } catch {
+                switch error {
+                case .busy: throw OutputError("\(destination) is in use by another balance-report run (`send` delivering from it, or a render); render again when it has finished")
+                case .failed(let why): throw OutputError(why)
+                }
+            }
+            defer { withExtendedLifetime(lock) {} }
             try OutputFolder.checkReplaceable(destination)
             let previous = OutputFolder.Marker.read(folder: destination)
             let sentLog = FileSystem.joined(destination, OutputFolder.sentLogName)
@@ -118,12 +128,21 @@ public final class ReportWriter: Sendable {
                 guard let log = readSmallFile(sentLog, limit: 256 << 20) else {
                     throw OutputError("cannot read \(sentLog) to keep it: \(FileSystem.lastError)")
                 }
-                try writeFile(FileSystem.joined(staging, OutputFolder.sentLogName), log, shownAs: OutputFolder.sentLogName)
+                let kept = FileSystem.joined(staging, OutputFolder.sentLogName)
+                try writeFile(kept, log, shownAs: OutputFolder.sentLogName)
+                // On disk before the old one goes: a lost log would send every message again.
+                let fd = open(kept, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0, fsync(fd) == 0 else {
+                    if fd >= 0 { close(fd) }
+                    throw OutputError("cannot sync \(OutputFolder.sentLogName) to disk: \(FileSystem.lastError)")
+                }
+                close(fd)
             }
             guard br_exchange_paths(staging, destination) == 0 else {
                 throw OutputError("cannot replace \(destination): \(String(cString: strerror(errno)))")
             }
             state.withLock { $0.published = true }
+            releaseStagingLock()
             // The staging path now holds the previous output: an empty folder, or what its marker lists.
             if let previous {
                 ReportWriter.removeListed(staging, marker: previous, workers: processorCount)
@@ -133,6 +152,12 @@ public final class ReportWriter: Sendable {
         default:
             throw OutputError("\(destination) exists and is not a folder")
         }
+    }
+
+    /// The staging lock's folder is now the published output: no longer this run's to guard, and
+    /// `OutputLock` (a `send`, the next render) must be able to take the folder's lock.
+    private func releaseStagingLock() {
+        if stagingLock >= 0 { flock(stagingLock, LOCK_UN) }
     }
 
     private func writeFile(_ path: String, _ bytes: [UInt8], shownAs name: String) throws(OutputError) {

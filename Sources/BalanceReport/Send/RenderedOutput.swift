@@ -4,10 +4,10 @@ import Glibc
 /// says so) and listing the `P/report.eml` files that render wrote. Nothing is sent from a
 /// folder without the marker: a folder half-written by hand or by a killed run is not a render.
 public struct RenderedOutput: Sendable {
-    /// Written last into every finished output folder by `render` (see `ReportWriter`).
-    public static let markerName = ".balance-report-output"
+    /// Written last into every finished output folder by `render` (see `OutputFolder`).
+    public static let markerName = OutputFolder.markerName
     /// The marker's first line; a later format would change the number.
-    public static let markerFirstLine = "balance-report output 1"
+    public static let markerFirstLine = OutputFolder.markerHeader
 
     public let folder: String
     /// `YYYY-MM-DD YYYY-MM-DD` from the marker's `period` line, when there is one.
@@ -19,17 +19,30 @@ public struct RenderedOutput: Sendable {
     public let strayMessages: [String]
     private let markerDevice: UInt64
     private let markerInode: UInt64
+    /// With `locking`: held as long as this value lives.
+    private let lock: OutputLock?
 
     public static let messageName = "report.eml"
 
-    /// Reads and checks the marker of `folder`.
-    public init(folder: String) throws(SendError) {
+    /// Reads and checks the marker of `folder`; with `locking`, first takes the folder's
+    /// `OutputLock`, so that no render replaces it and no other send works on it meanwhile.
+    public init(folder: String, locking: Bool = false) throws(SendError) {
         var trimmed = folder
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.folder = trimmed
         var info = stat()
         guard stat(trimmed, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw SendError("\(trimmed) is not a folder")
+        }
+        if locking {
+            do { lock = try OutputLock(trimmed) } catch {
+                switch error {
+                case .busy: throw SendError("another `balance-report send`, or a render replacing it, is working on \(trimmed); wait for it to end")
+                case .failed(let why): throw SendError(why)
+                }
+            }
+        } else {
+            lock = nil
         }
         let path = trimmed + "/" + RenderedOutput.markerName
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
@@ -59,18 +72,18 @@ public struct RenderedOutput: Sendable {
         strayMessages = stray
     }
 
-    /// The marker's period line and file list; an error unless its first line is exactly `markerFirstLine`.
+    /// The marker's period line and file list; an error unless its first line is exactly
+    /// `markerFirstLine` and the rest is what `OutputFolder.Marker` reads.
     public static func parseMarker(_ bytes: [UInt8], path: String = markerName) throws(SendError) -> (period: String?, files: [String]) {
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard lines.first == markerFirstLine else {
+        let first = bytes.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first.map { String(decoding: $0, as: UTF8.self) }
+        guard first == markerFirstLine else {
             throw SendError("\(path) does not start with '\(markerFirstLine)': not an output this version of balance-report made; nothing is sent")
         }
-        var period: String? = nil
-        var files: [String] = []
-        for line in lines.dropFirst() where !line.isEmpty {
-            if line.hasPrefix("period ") { period = String(line.dropFirst(7)) } else { files.append(line) }
+        guard let marker = OutputFolder.Marker.parse(bytes) else {
+            throw SendError("\(path) is damaged (not a list of the files render wrote); nothing is sent")
         }
-        return (period, files)
+        let period = marker.firstDay.flatMap { first in marker.lastDay.map { "\(first) \($0)" } }
+        return (period, marker.files)
     }
 
     /// `P/report.eml` read whole: a regular file, reached without following a symbolic link.

@@ -18,7 +18,7 @@ import Glibc
 /// was in flight: whether it arrived is unknown, and it is never sent again without `--resend P`.
 /// A line cut short by a crash is never a complete line, and is reported and ignored.
 public enum SentLog {
-    public static let fileName = ".balance-report-sent.log"
+    public static let fileName = OutputFolder.sentLogName
 
     public enum Step: String, Sendable, Equatable {
         case start, sent, failed

@@ -73,7 +73,7 @@ struct ReadmeSendExampleTests {
 
         let rendered = try Self.bash(render, in: temp.url)
         #expect(rendered.status == 0, "\(rendered.stderr)")
-        try SendFixture.ensureMarker(temp.url.appendingPathComponent("out"))
+        try SendFixture.requireMarker(temp.url.appendingPathComponent("out"))
 
         let run = try Self.bash(script.replacingOccurrences(of: "8025", with: port), in: temp.url)
         #expect(run.status == 0, "\(run.stderr)")

@@ -143,39 +143,35 @@ struct SendDeliveryTests {
         let rig = try Rig(partners: 2)
         defer { rig.cleanup() }
         #expect(try rig.send().status == 0)
-        // Rendered again with another date: other bytes, another Message-ID, the same report. The
-        // log goes with the folder (render carries it over when it replaces an output).
-        let again = rig.temp.url.appendingPathComponent("again")
-        try SendFixture.render(again, files: rig.export.files, contacts: rig.export.contacts,
+        let first = try rig.message("p01")
+        // Rendered again into the same folder with another date: other bytes, another Message-ID,
+        // the same report. render keeps the sent log.
+        try SendFixture.render(rig.out, files: rig.export.files, contacts: rig.export.contacts,
                                extra: ["--eml-from", SendFixture.from, "--eml-date", "2024-04-02T09:00:00+03:00"])
-        try FileManager.default.copyItem(at: rig.out.appendingPathComponent(".balance-report-sent.log"),
-                                         to: again.appendingPathComponent(".balance-report-sent.log"))
-        #expect(try rig.message("p01", in: again) != (try rig.message("p01")))
-        let blocked = try rig.send(folder: again)
+        #expect(try rig.message("p01") != first)
+        #expect(SendFixture.log(rig.out).split(separator: "\n").filter { $0.hasPrefix("sent ") }.count == 2)
+        let blocked = try rig.send()
         #expect(blocked.status == 1)
         #expect(blocked.stderr.contains("p01: skipped: report.eml changed after <20240301-20240331."), "\(blocked.stderr)")
         #expect(blocked.stderr.contains("--resend p01 sends the new one"), "\(blocked.stderr)")
         #expect(try rig.server.received().count == 2)
 
-        let resent = try rig.send(["--resend", "p01"], folder: again)
+        let resent = try rig.send(["--resend", "p01"])
         #expect(resent.stderr.contains("sent p01 again to p01@partners.example"), "\(resent.stderr)")
         #expect(resent.stderr.contains("p02: skipped: report.eml changed"), "\(resent.stderr)")
         let received = try rig.server.received()
         #expect(received.count == 3)
-        #expect(received.last?.bytes == (try rig.message("p01", in: again)))
+        #expect(received.last?.bytes == (try rig.message("p01")))
 
         // The next month in the same folder is a new report, not a changed one.
-        let april = rig.temp.url.appendingPathComponent("april")
-        let result = try BalanceReportBinary.run(["render", "--period", "2024-04", "--quiet", "--out", april.path, "--eml", "--contacts", rig.export.contacts,
+        let result = try BalanceReportBinary.run(["render", "--period", "2024-04", "--quiet", "--out", rig.out.path, "--eml", "--contacts", rig.export.contacts,
                                                   "--eml-from", SendFixture.from, "--eml-date", "2024-05-01T09:00:00+03:00"] + rig.export.files)
         try #require(result.status == 0, "\(result.stderr)")
-        try SendFixture.ensureMarker(april)
-        try FileManager.default.copyItem(at: again.appendingPathComponent(".balance-report-sent.log"),
-                                         to: april.appendingPathComponent(".balance-report-sent.log"))
-        let next = try rig.send(folder: april)
+        let next = try rig.send()
         #expect(next.status == 0, "\(next.stderr)")
         #expect(next.stderr.contains("send: 2 sent, 0 already sent"), "\(next.stderr)")
         #expect(try rig.server.received().count == 5)
+        #expect(try rig.send().stderr.contains("send: 0 sent, 2 already sent"))
     }
 
     @Test func aMessageInFlightWhenARunDiedIsUncertainAndOnlyResentWhenAsked() throws {
@@ -254,7 +250,7 @@ struct SendDeliveryTests {
         #expect(try rig.server.received().map(\.recipients) == [[SendFixture.address("p02")]])
     }
 
-    @Test func aSecondSendOnTheSameFolderIsRefusedWhileTheFirstRuns() throws {
+    @Test func noSecondSendNorARenderReplacingTheFolderWhileASendRuns() throws {
         let rig = try Rig(partners: 2)
         defer { rig.cleanup() }
         let slow = try SpawnedProcess(["send", rig.out.path, "--sendmail", "sleep 1.5; " + rig.sendmail])
@@ -262,10 +258,20 @@ struct SendDeliveryTests {
         while !SendFixture.log(rig.out).contains("start ") && Date() < deadline { usleep(20_000) }
         let second = try rig.send()
         #expect(second.status == 1)
-        #expect(second.stderr.contains("another `balance-report send` is running on"), "\(second.stderr)")
+        #expect(second.stderr.contains("another `balance-report send`, or a render replacing it, is working on"), "\(second.stderr)")
+        // A render would carry over a log that is still being written, and lose its last records.
+        let render = try BalanceReportBinary.run(["render", "--period", "2024-03", "--quiet", "--out", rig.out.path, "--eml", "--contacts", rig.export.contacts,
+                                                  "--eml-from", SendFixture.from, "--eml-date", "2024-04-03T09:00:00+03:00"] + rig.export.files)
+        #expect(render.status == 1)
+        #expect(render.stderr.contains("is in use by another balance-report run (`send` delivering from it, or a render); render again when it has finished"), "\(render.stderr)")
         let first = slow.wait()
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try rig.server.received().count == 2)
+        // Once it is done, the render replaces the folder and keeps the whole log.
+        let log = SendFixture.log(rig.out)
+        try SendFixture.render(rig.out, files: rig.export.files, contacts: rig.export.contacts)
+        #expect(SendFixture.log(rig.out) == log)
+        #expect(try rig.send().stderr.contains("send: 0 sent, 2 already sent"))
     }
 
     @Test func aCommandThatCannotRunFailsAndOneKilledMidwayIsUncertain() throws {

@@ -225,3 +225,33 @@ struct SendPlannerTests {
         #expect(OutgoingMessage(bytes: Array((header + "\r\n\r\n").utf8)).messageID == long)
     }
 }
+
+/// The folder lock that `send` holds and `render` needs to replace an output.
+@Suite("send: the output folder lock")
+struct OutputLockTests {
+    @Test func renderCannotReplaceAFolderASendHoldsAndKeepsItsLogAfterwards() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = temp.url.appendingPathComponent("out").path
+        let first = try ReportWriter(destination: out)
+        try first.write("p/report.eml", [1])
+        try first.publish()
+        try Data("start p <a@b> \(String(repeating: "0", count: 64))\n".utf8).write(to: URL(fileURLWithPath: out + "/" + SentLog.fileName))
+
+        var lock: OutputLock? = try OutputLock(out)
+        #expect(throws: OutputLock.Failure.busy) { try OutputLock(out) }
+        let second = try ReportWriter(destination: out)
+        try second.write("p/report.eml", [2])
+        #expect(throws: OutputError.self) { try second.publish() }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/p/report.eml")) == Data([1]), "replaced under a send")
+        lock = nil
+        _ = lock
+        let third = try ReportWriter(destination: out)
+        try third.write("p/report.eml", [2])
+        try third.publish()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/p/report.eml")) == Data([2]))
+        #expect(try String(contentsOfFile: out + "/" + SentLog.fileName, encoding: .utf8).hasPrefix("start p <a@b> "))
+        // The writer that published no longer holds the folder.
+        #expect(throws: Never.self) { _ = try OutputLock(out) }
+    }
+}
