@@ -16,19 +16,19 @@ struct Send: ParsableCommand {
         discussion: "Every step is recorded in DIR/\(SentLog.fileName): a message already sent is not sent again, one whose delivery was cut short is reported uncertain and sent again only with --resend."
     )
 
-    @Argument(help: "The output folder of `render --eml` (it must hold the marker of a complete render).")
+    @Argument(help: ArgumentHelp("The output folder of `render --eml` (it must hold the marker of a complete render).", valueName: "DIR"))
     var folder: String
 
-    @Option(help: "The sendmail-compatible command the messages are piped to, run by /bin/sh (default '\(Sendmail.defaultCommand)').")
+    @Option(help: ArgumentHelp("The sendmail-compatible command the messages are piped to, run by /bin/sh.", valueName: "CMD"))
     var sendmail: String = Sendmail.defaultCommand
 
     @Flag(name: .customLong("dry-run"), help: "List what would be sent to whom (recipients, subject, size, attachments); send nothing.")
     var dryRun = false
 
-    @Option(help: "Only these partners (folder names; repeat or separate with commas).")
+    @Option(help: ArgumentHelp("Only these partners (folder names; repeat or separate with commas).", valueName: "P"))
     var only: [String] = []
 
-    @Option(help: "Send these partners' messages even when the log says they were sent, changed or in flight (repeat or separate with commas).")
+    @Option(help: ArgumentHelp("Send these partners' messages even when the log says they were sent, changed or in flight (repeat or separate with commas).", valueName: "P"))
     var resend: [String] = []
 
     @Flag(help: "Print nothing but the partners not sent and errors (and no progress line).")
@@ -92,6 +92,15 @@ struct Send: ParsableCommand {
             Diagnostics.line("note: \(record.partner): \(record.messageID), of an earlier report, was in flight when a run ended; whether it arrived is unknown")
         }
 
+        let mailer = Sendmail(command: sendmail)
+        if let missing = mailer.missingDefaultProgram, !plan.toSend.isEmpty {
+            let hint = "install a mail transfer agent that provides it (Debian: msmtp-mta, or postfix), or name a command with --sendmail"
+            if !dryRun {
+                Diagnostics.error("there is no \(missing) on this machine: \(hint); nothing was sent")
+                throw Reported(code: ExitStatus.dataError)
+            }
+            Diagnostics.line("note: there is no \(missing) on this machine: \(hint)")
+        }
         if dryRun {
             printDryRun(plan)
             if !plan.refusal.isEmpty { refuse(plan) }
@@ -101,7 +110,6 @@ struct Send: ParsableCommand {
 
         let progress = ProgressLine.shared
         progress.begin(quiet: quiet, inputs: [], stage: .sending(total: plan.toSend.count))
-        let mailer = Sendmail(command: sendmail)
         let results = SendRun.execute(plan, log: log!, output: output, deliver: { mailer.deliver($0) }, done: { result in
             if plan.toSend.contains(where: { $0.partner == result.partner }) { progress.fileWritten() }
             report(result)

@@ -4,8 +4,8 @@ import Glibc
 /// Delivery through the sendmail interface: the Unix convention that msmtp, Postfix and Exim all
 /// provide, `CMD -t -oi` with the message on standard input, recipients taken from its headers,
 /// exit status 0 when the mail system has taken the message. SMTP, TLS, authentication, retries
-/// and queueing stay in the tool made for them, configured once for the machine; this tool speaks
-/// no SMTP itself (no Swift SMTP library is both well kept and free of a SwiftNIO stack).
+/// and queueing stay in the tools made for them, configured once for the machine; this tool
+/// speaks no SMTP itself.
 public struct Sendmail: Sendable {
     public static let defaultCommand = "/usr/sbin/sendmail -t -oi"
 
@@ -14,6 +14,12 @@ public struct Sendmail: Sendable {
 
     public init(command: String = Sendmail.defaultCommand) {
         self.command = command
+    }
+
+    /// The default command's program is missing (no MTA installed): said once, before anything
+    /// is tried, rather than as a failure of every partner.
+    public var missingDefaultProgram: String? {
+        command == Sendmail.defaultCommand && access("/usr/sbin/sendmail", X_OK) != 0 ? "/usr/sbin/sendmail" : nil
     }
 
     public enum Outcome: Sendable, Equatable {

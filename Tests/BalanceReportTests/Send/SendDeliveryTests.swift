@@ -320,6 +320,19 @@ struct SendDeliveryTests {
         #expect(try rig.send().stderr.contains("send: 2 sent, 1 already sent"))
     }
 
+    @Test func withoutAnyMailTransferAgentTheDefaultCommandIsRefusedOnce() throws {
+        let rig = try Rig(partners: 2)
+        defer { rig.cleanup() }
+        guard access("/usr/sbin/sendmail", X_OK) != 0 else { return }   // this machine has one
+        let run = try BalanceReportBinary.run(["send", rig.out.path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("there is no /usr/sbin/sendmail on this machine: install a mail transfer agent"), "\(run.stderr)")
+        #expect(!run.stderr.contains("p01"), "\(run.stderr)")
+        #expect(!SendFixture.log(rig.out).contains("start"))
+        let dry = try BalanceReportBinary.run(["send", rig.out.path, "--dry-run"])
+        #expect(dry.status == 0 && dry.stderr.contains("note: there is no /usr/sbin/sendmail"), "\(dry.stderr)")
+    }
+
     @Test func partnerNamesOutsideTheOutputAreAUsageError() throws {
         let rig = try Rig(partners: 2)
         defer { rig.cleanup() }
