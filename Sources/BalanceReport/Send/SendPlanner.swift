@@ -60,10 +60,13 @@ public enum SendPlanner {
         let ordered = candidates
             .filter { selected?.contains(Array($0.partner.utf8)) ?? true }
             .sorted { $0.partner.utf8.lexicographicallyPrecedes($1.partner.utf8) }
+        // The log by partner, names as bytes (never `String` keys: see SPEC on ids).
+        var byPartner: [[UInt8]: [SentLog.Record]] = [:]
+        for record in log { byPartner[Array(record.partner.utf8), default: []].append(record) }
         var entries: [Entry] = []
         var earlierUncertain: [SentLog.Record] = []
         for candidate in ordered {
-            let own = log.filter { Array($0.partner.utf8) == Array(candidate.partner.utf8) }
+            let own = byPartner[Array(candidate.partner.utf8)] ?? []
             switch candidate.message {
             case .failure(let error):
                 entries.append(Entry(partner: candidate.partner, message: nil, decision: .unreadable(error.message)))
