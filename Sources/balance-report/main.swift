@@ -19,7 +19,7 @@ struct BalanceReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balance-report",
         abstract: "Balance reports of the partner programme from billing exports, in Moscow time (UTC+03:00).",
-        subcommands: [Render.self, Validate.self],
+        subcommands: [Render.self, Validate.self, Profiles.self],
         defaultSubcommand: nil
     )
 
@@ -66,7 +66,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("input-offset"), help: "UTC offset of timestamps written without one (default +03:00, or the profile's input_offset).")
     var inputOffset: String?
 
-    @Option(help: "Import profile (YAML) of an export layout: header and value renames, timestamp format, delimiter, decimal mark, encoding.")
+    @Option(help: "Import profile of an export layout: a built-in one by name (focus, yandex-cloud-partner; see 'balance-report profiles') or a YAML file.")
     var profile: String?
 
     @Option(help: "Encoding of CSV inputs: utf-8 (default) or cp1251 (Windows-1251, told apart from UTF-8 per file).")
@@ -118,7 +118,7 @@ struct InputOptions: ParsableArguments {
         }
         var importProfile: ImportProfile? = nil
         if let profile {
-            do { importProfile = try ImportProfile.load(path: profile) } catch {
+            do { importProfile = try ImportProfile.resolve(profile) } catch {
                 throw ValidationError("--profile: \(error.message)")
             }
         }
@@ -402,6 +402,29 @@ struct Validate: ParsableCommand {
             throw Reported(code: ExitStatus.dataError)
         }
         Foundation.exit(0)
+    }
+}
+
+/// `balance-report profiles`: the built-in import profiles, one line each; `--show NAME` prints one.
+struct Profiles: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the built-in import profiles (--profile NAME), or print one.")
+
+    @Option(help: "Print the YAML of this built-in profile (a starting point for your own).")
+    var show: String?
+
+    func run() throws {
+        if let show {
+            guard let entry = BuiltInProfiles.named(show) else {
+                Diagnostics.error("no built-in profile \(show) (built in: \(BuiltInProfiles.names.joined(separator: ", ")))")
+                throw Reported(code: ExitStatus.usage)
+            }
+            print(entry.yaml)
+            return
+        }
+        for entry in BuiltInProfiles.all {
+            let summary = (try? ImportProfile.parse(entry.yaml, path: entry.name))?.summary ?? ""
+            print(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0) + summary)
+        }
     }
 }
 
