@@ -4,7 +4,7 @@
 Computes, with exact decimals and nothing of the tool, the net spend per client and service in
 the period (Moscow time, UTC+03:00) straight from the export rows, and compares it with every
 `services.csv` under the output folder. FOCUS: net = sum of BilledCost (ChargePeriodStart in
-UTC). Yandex: net = sum of cost + credit over the rows of each day's latest export (exported_at),
+UTC; a row repeated, by Id or, without an Id column, byte for byte, counted once). Yandex: net = sum of cost + credit over the rows of each day's latest export (exported_at),
 the day being in UTC+3.
 
     scripts/check_net.py focus|yandex-cloud-partner FIRST_DAY LAST_DAY OUT FILE...
@@ -34,9 +34,15 @@ def value(text):
 
 
 def focus(files, start, end):
+    # The same row twice (overlapping exports; without an Id column, the same content) is one charge.
     net = defaultdict(Decimal)
+    seen = set()
     for path in files:
         for row in rows(path):
+            key = row["Id"] if "Id" in row else tuple(row.items())
+            if key in seen:
+                continue
+            seen.add(key)
             when = dt.datetime.fromisoformat(row["ChargePeriodStart"].replace("Z", "")).replace(tzinfo=dt.timezone.utc)
             if start <= when < end:
                 net[(row["SubAccountId"], row["ServiceName"])] += Decimal(row["BilledCost"])
