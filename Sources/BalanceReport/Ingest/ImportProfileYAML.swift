@@ -9,7 +9,7 @@ extension ImportProfile {
 
     public static func load(path: String) throws(ProfileError) -> ImportProfile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ProfileError("cannot read the profile \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ProfileError("\(path): cannot open: \(String(cString: strerror(errno)))", unreadable: true) }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
@@ -17,7 +17,7 @@ extension ImportProfile {
             let got = read(fd, &chunk, chunk.count)
             if got < 0 {
                 if errno == EINTR { continue }
-                throw ProfileError("cannot read the profile \(path): \(String(cString: strerror(errno)))")
+                throw ProfileError("\(path): cannot read: \(String(cString: strerror(errno)))", unreadable: true)
             }
             if got == 0 { break }
             bytes.append(contentsOf: chunk[..<got])
