@@ -27,10 +27,10 @@ struct TemplatesCommand: ParsableCommand {
                 """
         )
 
-        @Argument(help: "Folder to write the templates into (created when missing; its parent must exist).")
+        @Argument(help: "Folder to write the templates into (created when missing; its parent must exist).", completion: .directory)
         var folder: String
 
-        @Option(help: "ru (default) or en.")
+        @Option(help: "ru (default) or en.", completion: .list(["ru", "en"]))
         var lang: String = "ru"
 
         func validate() throws {

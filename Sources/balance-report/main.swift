@@ -74,7 +74,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Import profile (YAML) of an export layout: header and value renames, timestamp format, delimiter, decimal mark, encoding.")
     var profile: String?
 
-    @Option(help: "Encoding of CSV inputs: utf-8 (default) or cp1251 (Windows-1251, told apart from UTF-8 per file).")
+    @Option(help: "Encoding of CSV inputs: utf-8 (default) or cp1251 (Windows-1251, told apart from UTF-8 per file).", completion: .list(["utf-8", "cp1251"]))
     var encoding: String?
 
     @Option(name: .customLong("map"), help: "Rename an input column or XML field: --map 'Сумма=amount' (repeatable).")
@@ -89,7 +89,7 @@ struct InputOptions: ParsableArguments {
     /// `--jobs`, or every active processor.
     var workers: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
-    @Argument(help: "Export files (CSV or XML), all of a run at once.")
+    @Argument(help: "Export files (CSV or XML), all of a run at once.", completion: .file(extensions: ["csv", "xml"]))
     var files: [String] = []
 
     func resolvePeriod(required: Bool) throws -> ReportPeriod? {
@@ -215,16 +215,18 @@ struct Render: ParsableCommand {
     @Option(help: "Folder the reports are written to (replaced as a whole when the run succeeds).")
     var out: String
 
-    @Option(help: "Folder of edited templates, as 'balance-report templates export DIR' writes them (default: the templates built into the binary for --lang).")
+    @Option(help: "Folder of edited templates, as 'balance-report templates export DIR' writes them (default: the templates built into the binary for --lang).",
+            completion: .directory)
     var templates: String?
 
-    @Option(name: .customLong("csv-dialect"), help: "standard (',', '.', LF) or excel-ru (BOM, ';', decimal comma, CRLF).")
+    @Option(name: .customLong("csv-dialect"), help: "standard (',', '.', LF) or excel-ru (BOM, ';', decimal comma, CRLF).",
+            completion: .list(["standard", "excel-ru"]))
     var csvDialect: String = "standard"
 
     @Flag(name: .customLong("allow-rejects"), help: "Render the valid records and write rejects.csv instead of failing on rejected ones.")
     var allowRejects = false
 
-    @Option(help: "Language of the pages and the e-mail: ru (default) or en (and of the built-in templates).")
+    @Option(help: "Language of the pages and the e-mail: ru (default) or en (and of the built-in templates).", completion: .list(["ru", "en"]))
     var lang: String = "ru"
 
     @Flag(help: "Also write P/report.eml per partner: the summary as a MIME message with the partner's CSV files attached.")
