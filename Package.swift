@@ -24,11 +24,18 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
         ),
+        // zlib for `.gz` exports, read as they stream. Every gzip reader is built on it, Debian ships it,
+        // and it needs no SwiftNIO (compress-nio, the Swift package, wraps the same library through NIO buffers).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
         // renameat2(RENAME_EXCHANGE): the one-step swap that publishes a finished report directory.
         .target(name: "CSystemShims"),
         .target(
             name: "BalanceReport",
-            dependencies: ["CLibXML2", "CSystemShims", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CLibXML2", "CZlib", "CSystemShims", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "balance-report",

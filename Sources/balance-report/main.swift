@@ -27,7 +27,8 @@ struct BalanceReportCommand: ParsableCommand {
 
     /// Without a command there is nothing to run: the usage goes to stderr and the exit code says so.
     func run() throws {
-        Diagnostics.line(BalanceReportCommand.helpMessage())
+        // The usage is the tool's own text (several lines), not data: printed as it is.
+        FileHandle.standardError.write(Data((BalanceReportCommand.helpMessage() + "\n").utf8))
         throw Reported(code: ExitStatus.usage)
     }
 
@@ -145,10 +146,12 @@ struct InputOptions: ParsableArguments {
         if let jobs, jobs < 1 { throw ValidationError("--jobs is a number of threads, 1 or more") }
     }
 
-    func analyse(periodRequired: Bool) throws -> Pipeline.Analysis {
+    /// `beforeReading` runs once the command line is known to be right, before any input is read.
+    func analyse(periodRequired: Bool, beforeReading: () throws -> Void = {}) throws -> Pipeline.Analysis {
         try validateFiles()
         let period = try resolvePeriod(required: periodRequired)
         let options = try ingestOptions()
+        try beforeReading()
         let progress = ProgressLine.shared
         progress.begin(quiet: quiet, inputs: files)
         do {
@@ -158,8 +161,11 @@ struct InputOptions: ParsableArguments {
             }
         } catch {
             switch error {
-            case .mixedCurrencies(let found):
-                Diagnostics.error("one run has one currency, found " + found.map { "\($0.currency) (first in \(files[Int($0.source.file)]):\($0.source.line))" }.joined(separator: " and "))
+            case .unreadableFiles(let failures):
+                for failure in failures { Diagnostics.error(failure) }
+                Diagnostics.error("\(failures.count) input file(s) cannot be read, so the run stops: a file is read whole or not at all, also with --allow-rejects")
+            case .mixedCurrencies:
+                Diagnostics.error(error.description)
             }
             throw Reported(code: ExitStatus.dataError)
         }
@@ -260,6 +266,7 @@ struct Render: ParsableCommand {
     func run() throws {
         let dialect = CSVDialect(rawValue: csvDialect)!
         let language = ReportLanguage(rawValue: lang)!
+
         // Templates first: a broken template should not cost a full read of the exports.
         let set: TemplateSet
         var mail: EmailOptions? = nil
@@ -285,7 +292,13 @@ struct Render: ParsableCommand {
             Diagnostics.error("template \(files.location(of: error.template)):\(error.line): \(error.message)")
             throw Reported(code: ExitStatus.dataError)
         }
-        let analysis = try input.analyse(periodRequired: true)
+        let analysis = try input.analyse(periodRequired: true) {
+            // A folder the tool must not replace is refused before anything is read.
+            do { try OutputFolder.check(out, inputs: input.files) } catch let error as OutputError {
+                Diagnostics.error(error.message)
+                throw Reported(code: ExitStatus.dataError)
+            }
+        }
         let report = analysis.report
         let summary = report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(report) }
@@ -302,8 +315,9 @@ struct Render: ParsableCommand {
             let progress = ProgressLine.shared
             // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
             // pages; then summary.json, rejects.csv and the messages.
-            let expected = report.partners.reduce(0) { $0 + 5 + 2 * $1.clients.count }
-                + 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
+            let pages: Int = report.partners.reduce(0) { $0 + 5 + 2 * $1.clients.count }
+            let extras: Int = 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
+            let expected = pages + extras
             progress.set(.writing(total: expected))
             try ReportRenderer(templates: set, dialect: dialect).render(
                 report, includeRejects: allowRejects, workers: input.workers
@@ -318,14 +332,14 @@ struct Render: ParsableCommand {
                     progress.fileWritten()
                 }
                 if contacts != nil && !input.quiet {
-                    for partner in report.partners where mail.contacts[partner.partnerID] == nil {
+                    for partner in report.partners where mail.contacts[ByteKey(partner.partnerID)] == nil {
                         Diagnostics.line("note: partner \(partner.partnerID) is not in \(contacts!): its report.eml has no To:")
                     }
                 }
             }
             Timings.stage("render")
             progress.set(.publishing)
-            try writer.publish()
+            try writer.publish(period: report.period)
             Timings.stage("publish")
             progress.finish()
             if !input.quiet { Diagnostics.line("wrote \(writer.writtenFiles) files to \(out)") }

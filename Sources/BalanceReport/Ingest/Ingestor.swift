@@ -33,6 +33,8 @@ public struct InputFile: Sendable, Equatable {
     public var kinds: [RecordKind]
     /// Records read, whatever became of them.
     public var records: Int
+    /// Rows with nothing in them (`,,,,`, a trailing Ctrl-Z): not records, but counted.
+    public var blankRows: Int = 0
 }
 
 /// Everything read from a run's files: the boundary between Ingest and Model.
@@ -42,12 +44,30 @@ public struct IngestedExport: Sendable {
     public var clients: [ClientRecord] = []
     public var events: [ClientEvent] = []
     public var rejections: [Rejection] = []
+    /// Files that could not be read as a whole: the run stops (SPEC §3), whatever the flags.
+    public var fileFailures: [FileFailure] = []
 
     public init() {}
 
     public func location(_ source: SourceLocation) -> String {
-        let path = Int(source.file) < files.count ? files[Int(source.file)].path : "?"
-        return "\(path):\(source.line)"
+        "\(path(of: Int(source.file))):\(source.line)"
+    }
+
+    public func path(of file: Int) -> String {
+        file >= 0 && file < files.count ? files[file].path : "?"
+    }
+
+    /// `file:line: reason`, or `file: reason` where no line means anything.
+    public func describe(_ failure: FileFailure) -> String {
+        let path = path(of: failure.file)
+        guard let line = failure.line, line > 0 else { return "\(path): \(failure.reason)" }
+        return "\(path):\(line): \(failure.reason)"
+    }
+
+    /// A file of this kind was in the run, even one without rows (SPEC §3: a clients file with a
+    /// header and no rows still means the run has clients records).
+    public func hasFile(of kind: RecordKind) -> Bool {
+        files.contains { $0.kinds.contains(kind) }
     }
 }
 
@@ -76,35 +96,41 @@ public struct IngestOptions: Sendable {
 
 /// Reads every input file, detects its kind and decodes its records.
 public enum Ingestor {
-    /// Reads every file in order; a large CSV file is parsed on two cores when `workers` > 1.
+    /// Opens every file (each exactly once), then reads them in order; a large CSV file is parsed
+    /// on two cores when `workers` > 1. A file that cannot be read as a whole stops the reading:
+    /// every file that cannot be opened is named at once, and a file refused while it is read
+    /// (its header, its encoding, a DOCTYPE) is the last one read.
     public static func ingest(paths: [String], options: IngestOptions, workers: Int = 1) -> IngestedExport {
         var export = IngestedExport()
+        var sources: [InputSource?] = []
         for (index, path) in paths.enumerated() {
-            let format: InputFile.Format = looksLikeXML(path) ? .xml : .csv
-            export.files.append(InputFile(path: path, format: format, kinds: [], records: 0))
-            switch format {
-            case .csv: readCSV(path: path, fileIndex: index, options: options.forFile(path), workers: workers, into: &export)
-            case .xml: readXML(path: path, fileIndex: index, options: options.forFile(path), into: &export)
+            do {
+                let source = try InputSource.open(path)
+                sources.append(source)
+                export.files.append(InputFile(path: path, format: source.looksLikeXML ? .xml : .csv, kinds: [], records: 0))
+            } catch {
+                sources.append(nil)
+                export.files.append(InputFile(path: path, format: .csv, kinds: [], records: 0))
+                export.fileFailures.append(FileFailure(file: index, line: nil, reason: error.reason))
             }
+        }
+        guard export.fileFailures.isEmpty else { return export }
+        for index in paths.indices {
+            guard let source = sources[index] else { continue }
+            sources[index] = nil
+            let fileOptions = options.forFile(source.path)
+            switch export.files[index].format {
+            case .csv: readCSV(source: source, fileIndex: index, options: fileOptions, workers: workers, into: &export)
+            case .xml: readXML(source: source, fileIndex: index, options: fileOptions, into: &export)
+            }
+            if !export.fileFailures.isEmpty { break }
         }
         return export
     }
 
-    /// `.xml` files, and any regular file whose first non-blank byte (after a BOM) is `<`.
-    /// A pipe (`<(…)`, `/dev/stdin`) is never sniffed: the bytes read here would be lost to the reader.
+    /// `.xml` files, and any file whose first non-blank byte (after a BOM) is `<`.
     static func looksLikeXML(_ path: String) -> Bool {
-        if path.lowercased().hasSuffix(".xml") { return true }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
-        var head = [UInt8](repeating: 0, count: 512)
-        let got = read(fd, &head, head.count)
-        guard got > 0 else { return false }
-        var bytes = head[0..<got]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        return bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "<")
+        (try? InputSource.open(path))?.looksLikeXML ?? path.lowercased().hasSuffix(".xml")
     }
 
     /// Files at least this large are parsed on two cores (when there are two).
@@ -112,114 +138,125 @@ public enum Ingestor {
 
     /// The offset just past the first line feed at or after `offset`, or `nil` when the next
     /// MiB holds none (then the file is read in one go).
-    static func lineStart(in path: String, after offset: Int) -> Int? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+    static func lineStart(in source: InputSource, after offset: Int) -> Int? {
         var window = [UInt8](repeating: 0, count: 1 << 20)
-        let got = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        let got = window.withUnsafeMutableBytes { pread(source.fd, $0.baseAddress, $0.count, off_t(offset)) }
         guard got > 0, let newline = window[0..<got].firstIndex(of: 0x0A), newline + 1 < got else { return nil }
         return offset + newline + 1
     }
 
-    /// `splitNear` (for tests) splits the file at the first line start from that offset, whatever its size.
+    /// Thrown from a reader's callback to stop reading a file that has been refused.
+    struct StopReading: Error {}
+
+    /// Reads one CSV file by path (tests).
     static func readCSV(path: String, fileIndex: Int, options: IngestOptions, workers: Int = 1, splitNear: Int? = nil,
                         into export: inout IngestedExport) {
-        func reject(_ line: Int, _ kind: RecordKind?, _ reason: String, isRecord: Bool = false) {
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: line), kind: kind, reason: reason, isRecord: isRecord))
+        while export.files.count <= fileIndex { export.files.append(InputFile(path: path, format: .csv, kinds: [], records: 0)) }
+        do {
+            readCSV(source: try InputSource.open(path), fileIndex: fileIndex, options: options, workers: workers,
+                    splitNear: splitNear, into: &export)
+        } catch {
+            export.fileFailures.append(FileFailure(file: fileIndex, line: nil, reason: error.reason))
+        }
+    }
+
+    /// `splitNear` (for tests) splits the file at the first line start from that offset, whatever its size.
+    static func readCSV(source: InputSource, fileIndex: Int, options: IngestOptions, workers: Int = 1, splitNear: Int? = nil,
+                        into export: inout IngestedExport) {
+        func fail(_ line: Int?, _ reason: String) {
+            if export.fileFailures.contains(where: { $0.file == fileIndex }) { return }
+            export.fileFailures.append(FileFailure(file: fileIndex, line: line, reason: reason))
         }
         var reader: CSVReader
         let input: EncodedCSVInput
         do {
-            input = try EncodedCSVInput.open(path: path, declared: options.encoding)
+            input = try EncodedCSVInput.open(source, declared: options.encoding)
             reader = input.reader
         } catch {
-            reject(error.line, nil, error.reason)
+            fail(error.line, error.reason)
             return
         }
         // Room for the records up front (a transaction line is rarely under 64 bytes): growing a
         // million-element array step by step copies it again and again.
-        var status = stat()
-        var size = 0
-        if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG {
-            size = Int(status.st_size)
-            export.transactions.reserveCapacity(export.transactions.count + size / 64)
-        }
-        defer { _ = input.finish() }
+        let size = source.isRegular ? source.size : 0
+        export.transactions.reserveCapacity(export.transactions.count + size / 64)
         reader.declaredDelimiter = options.delimiter
         // A large file is read in two halves on two cores: the second from the first line start
         // after the middle. The first half stops where the second began; if that was not a record
         // start (the middle fell inside a quoted field with line breaks) the second half is thrown
         // away and the rest read again in order, so the records are the same either way.
         let near = splitNear ?? (workers > 1 && size >= splitThreshold ? size / 2 : nil)
-        let split = input.readsFileDirectly ? near.flatMap { lineStart(in: path, after: $0) } : nil
+        let split = input.readsFileDirectly ? near.flatMap { lineStart(in: source, after: $0) } : nil
         var secondHalf: CSVPart.Pending? = nil
         var sink: CSVRecordSink? = nil
-        var fileFailed = false
         var records = 0
+        var blankRows = 0
         let stop = CSVReader.StopPoint()
         reader.stop = stop
         do {
             try reader.read(onRow: { row in
                 if let sink {
+                    if CSVRecordSink.isBlank(row) { blankRows += 1; return }
                     records += 1
                     sink.take(row, into: &export)
                     return
                 }
-                if fileFailed { return }
                 do throws(CSVRecordSink.HeaderError) {
                     let header = try CSVRecordSink(header: row, fileIndex: fileIndex, options: options)
                     sink = header
                     export.files[fileIndex].kinds = [header.kind]
                     if let split {
                         stop.offset = split
-                        secondHalf = CSVPart.start(path: path, from: split, sink: header, delimiter: row.delimiter)
+                        secondHalf = CSVPart.start(source: source, from: split, sink: header, delimiter: row.delimiter)
                     }
                 } catch {
-                    reject(row.line, error.kind, error.reason)
-                    fileFailed = true
+                    // A refused header refuses the file; nothing after it is read.
+                    fail(row.line, error.reason)
+                    throw StopReading()
                 }
             }, onMalformed: { error in
                 guard let sink else {
                     // A header that cannot be read: the file cannot be read either (a data row must
                     // not be taken for the header).
-                    if !fileFailed { reject(error.line, nil, "the header is malformed: \(error.reason)") }
-                    fileFailed = true
-                    return
+                    fail(error.line, "the header is malformed: \(error.reason)")
+                    throw StopReading()
                 }
                 records += 1
                 sink.malformed(error, into: &export)
             })
             if let stopped = reader.stoppedAt, let sink, let part = secondHalf {
                 let rest = stopped.offset == part.offset ? part.finish()
-                    : CSVPart.read(path: path, from: stopped.offset, sink: sink, delimiter: reader.delimiter)
+                    : CSVPart.read(source: source, from: stopped.offset, sink: sink, delimiter: reader.delimiter)
                 records += rest.records
+                blankRows += rest.blankRows
                 try rest.append(to: &export, lineOffset: stopped.line - 1)
             }
+        } catch is StopReading {
         } catch let error as CSVError {
-            reject(error.line, sink?.kind, error.reason)
-            fileFailed = true
+            // What ends a file early (an unterminated quote, an endless record, a read error)
+            // leaves the rest of it unread: the file is refused, not read in part.
+            fail(error.line > 0 ? error.line : nil, error.reason + (sink == nil ? "" : " (the rest of the file cannot be read)"))
         } catch {
-            reject(0, sink?.kind, "\(error)")
-            fileFailed = true
+            fail(nil, "\(error)")
         }
         _ = secondHalf?.finish()
-        if let failure = input.finish(), !fileFailed {
-            // The transcoder could not read the whole file: what was parsed may be cut short.
-            reject(0, sink?.kind, failure)
-            fileFailed = true
+        if let failure = input.finish() {
+            // A pump (gzip, transcoding) could not read the whole file: what was parsed may be cut short.
+            fail(nil, failure)
         }
-        if sink == nil && !fileFailed {
-            reject(1, nil, "the file is empty (no header)")
+        if sink == nil {
+            fail(nil, "the file is empty: no header, so it is not an export")
         }
         export.files[fileIndex].records = records
+        export.files[fileIndex].blankRows = blankRows
     }
 
-    /// Records are decoded as they are read; a document that turns out not to be well-formed is
-    /// rejected whole: what it added is taken back and each of its records becomes a rejection.
-    /// (Decoding on a second core while libxml2 reads was measured and did not pay: the reading
-    /// itself is the slower half.)
-    static func readXML(path: String, fileIndex: Int, options: IngestOptions, into export: inout IngestedExport) {
+    /// Records are decoded as they are read. A document refused before its first record (a
+    /// DOCTYPE, not well-formed, not an export) refuses the file; one that turns out not to be
+    /// well-formed later is rejected whole: what it added is taken back and each of its records
+    /// becomes a rejection. (Decoding on a second core while libxml2 reads was measured and did
+    /// not pay: the reading itself is the slower half.)
+    static func readXML(source: InputSource, fileIndex: Int, options: IngestOptions, into export: inout IngestedExport) {
         let decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? .point)
         let valueMaps = options.values.byField
         let before = (transactions: export.transactions.count, clients: export.clients.count,
@@ -228,11 +265,16 @@ public enum Ingestor {
         var read: [(kind: RecordKind, line: Int, id: String)] = []
         var kinds = Set<RecordKind>()
         do {
-            try XMLRecordReader.read(path: path, mapping: options.mapping) { record in
+            try XMLRecordReader.read(feed: source.feed(), mapping: options.mapping, onSection: { kinds.insert($0) }) { record in
                 read.append((record.kind, record.line, record.values[0] ?? ""))
-                kinds.insert(record.kind)
-                decode(record, kind: record.kind, source: SourceLocation(file: fileIndex, line: record.line), decoder: decoder,
-                       valueMaps: valueMaps, into: &export)
+                let location = SourceLocation(file: fileIndex, line: record.line)
+                if let field = record.twice {
+                    export.rejections.append(Rejection(source: location, kind: record.kind,
+                                                       reason: "field \(field) is given twice (an attribute and a child element, or two child elements)",
+                                                       recordID: record.values[0] ?? ""))
+                    return
+                }
+                decode(record, kind: record.kind, source: location, decoder: decoder, valueMaps: valueMaps, into: &export)
             }
         } catch {
             export.transactions.removeSubrange(before.transactions...)
@@ -240,24 +282,34 @@ public enum Ingestor {
             export.events.removeSubrange(before.events...)
             export.rejections.removeSubrange(before.rejections...)
             export.files[fileIndex].records = read.count
-            guard let error = error as? XMLReadError else {
-                export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: 0), kind: nil, reason: "\(error)", isRecord: false))
+            let problem = error as? XMLReadError ?? XMLReadError(line: 0, reason: "\(error)")
+            if let failure = source.finish() {
+                export.fileFailures.append(FileFailure(file: fileIndex, line: nil, reason: failure))
                 return
             }
-            // A document that is not well-formed is rejected whole: every record it held, and the error.
+            guard !read.isEmpty else {
+                export.fileFailures.append(FileFailure(file: fileIndex, line: problem.line > 0 ? problem.line : nil, reason: problem.reason))
+                return
+            }
+            // A document that is not well-formed after its first record is rejected whole: every
+            // record it held, and the error.
             for record in read {
                 export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: record.line), kind: record.kind,
-                                                   reason: "in a document that is rejected (line \(error.line): \(error.reason))",
+                                                   reason: "in a document that is rejected (line \(problem.line): \(problem.reason))",
                                                    recordID: record.id))
             }
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: error.line), kind: nil, reason: error.reason, isRecord: false))
+            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: problem.line), kind: nil, reason: problem.reason, isRecord: false))
+            export.files[fileIndex].kinds = RecordKind.allCases.filter { kinds.contains($0) }
             return
+        }
+        if let failure = source.finish() {
+            export.fileFailures.append(FileFailure(file: fileIndex, line: nil, reason: failure))
         }
         export.files[fileIndex].records = read.count
         export.files[fileIndex].kinds = RecordKind.allCases.filter { kinds.contains($0) }
-        if read.isEmpty {
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: 1), kind: nil,
-                                               reason: "the document holds no clients, events or transactions", isRecord: false))
+        if kinds.isEmpty {
+            export.fileFailures.append(FileFailure(file: fileIndex, line: nil,
+                                                   reason: "the document holds no clients, events or transactions, so it is not an export"))
         }
     }
 
@@ -300,6 +352,7 @@ struct CSVRecordSink: Sendable {
 
     init(header row: CSVRow, fileIndex: Int, options: IngestOptions) throws(HeaderError) {
         var names: [String] = []
+        var written: [String] = []
         for index in 0..<row.count {
             guard let name = row.string(index) else {
                 throw HeaderError(kind: nil, reason: options.encoding == .utf8
@@ -307,9 +360,18 @@ struct CSVRecordSink: Sendable {
                     : "the header is not valid UTF-8")
             }
             names.append(options.mapping.canonicalName(name))
+            written.append(name)
         }
         guard let detected = RecordKind.detect(fromHeader: Set(names)) else {
             throw HeaderError(kind: nil, reason: "cannot tell the kind of export from the header (\(names.joined(separator: ",")))")
+        }
+        // Two columns for one field have no one value: an error naming both, never "the first wins".
+        for field in detected.fields {
+            let columns = names.indices.filter { names[$0] == field }
+            if columns.count > 1 {
+                let both = columns.prefix(2).map { "\($0 + 1) (\(written[$0]))" }.joined(separator: " and ")
+                throw HeaderError(kind: detected, reason: "columns \(both) both give the field \(field)")
+            }
         }
         let missing = detected.requiredFields.filter { !names.contains($0) }
         if !missing.isEmpty {
@@ -321,6 +383,14 @@ struct CSVRecordSink: Sendable {
         self.headerCount = row.count
         self.decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point))
         self.valueMaps = options.values.isEmpty ? nil : options.values.byField[detected]
+    }
+
+    /// A row with nothing in it: every field empty (`,,,,` from a spreadsheet), or the Ctrl-Z
+    /// (0x1A) some Windows tools end a text file with. Not a record; counted as a blank row.
+    static func isBlank(_ row: CSVRow) -> Bool {
+        if row.count == 1 && row.withField(0, { $0.count == 1 && $0[0] == 0x1A }) { return true }
+        for index in 0..<row.count where row.withField(index, { !$0.isEmpty }) { return false }
+        return true
     }
 
     func take(_ row: CSVRow, into export: inout IngestedExport) {
@@ -350,22 +420,21 @@ struct CSVRecordSink: Sendable {
 struct CSVPart: Sendable {
     var export = IngestedExport()
     var records = 0
+    var blankRows = 0
     /// What ended reading early (an unterminated quote, a read failure), thrown again by `append`
     /// after the records before it, as reading the file in one go would have.
     var failure: CSVError? = nil
 
-    static func read(path: String, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> CSVPart {
+    static func read(source: InputSource, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> CSVPart {
         var part = CSVPart()
-        var status = stat()
-        if stat(path, &status) == 0, sink.kind == .transaction {
-            part.export.transactions.reserveCapacity(max(0, Int(status.st_size) - offset) / 64)
+        if sink.kind == .transaction {
+            part.export.transactions.reserveCapacity(max(0, source.size - offset) / 64)
         }
         do {
-            var reader = try CSVReader(path: path)
-            defer { reader.close() }
-            reader.startOffset = offset
+            var reader = source.csvReader(from: offset)
             reader.declaredDelimiter = delimiter
             try reader.read(onRow: { row in
+                if CSVRecordSink.isBlank(row) { part.blankRows += 1; return }
                 part.records += 1
                 sink.take(row, into: &part.export)
             }, onMalformed: { error in
@@ -381,11 +450,12 @@ struct CSVPart: Sendable {
     }
 
     /// Starts reading on another thread; `finish` waits for it.
-    static func start(path: String, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> Pending {
+    static func start(source: InputSource, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> Pending {
         let pending = Pending(offset: offset)
         pending.group.enter()
+        nonisolated(unsafe) let source = source
         DispatchQueue.global().async {
-            pending.result = read(path: path, from: offset, sink: sink, delimiter: delimiter)
+            pending.result = read(source: source, from: offset, sink: sink, delimiter: delimiter)
             pending.group.leave()
         }
         return pending

@@ -118,6 +118,8 @@ public struct RunSummary: Sendable {
         public var kinds: [RecordKind]
         /// Records the reader delivered (the header not counted).
         public var records: Int
+        /// Rows with nothing in them (`,,,,`, a trailing Ctrl-Z): no record, but not passed over silently.
+        public var blankRows: Int = 0
         public var outcomes: [Outcome: Tally]
         /// Problems with the file as a whole, as `line: reason`.
         public var problems: [String]
@@ -159,7 +161,8 @@ public struct RunSummary: Sendable {
     static func build(ledger: Ledger, export: IngestedExport, period: Interval, partners: [PartnerReport],
                       workers: Int = processorCount) -> RunSummary {
         var files = export.files.map {
-            FileSummary(path: $0.path, format: $0.format, kinds: $0.kinds, records: $0.records, outcomes: [:], problems: [])
+            FileSummary(path: $0.path, format: $0.format, kinds: $0.kinds, records: $0.records, blankRows: $0.blankRows,
+                        outcomes: [:], problems: [])
         }
         // Counted in flat arrays (kind × outcome, file × outcome): these loops see every record,
         // the clients' transactions on every core.
