@@ -7,12 +7,12 @@
 #
 # Installs:
 #   PREFIX/bin/balance-report                                   the binary: templates built in, the Swift runtime linked in
-#                                                               statically, so it runs copied anywhere that has libxml2
+#                                                               statically: it runs copied anywhere that has libxml2 and zlib
 #   PREFIX/share/man/man1/balance-report.1                      the man page (swift-argument-parser's GenerateManual plugin)
 #   PREFIX/share/bash-completion/completions/balance-report     bash completion
 #   PREFIX/share/zsh/site-functions/_balance-report             zsh completion
 #   PREFIX/share/fish/vendor_completions.d/balance-report.fish  fish completion
-# Needs Swift 6 and libxml2-dev + pkg-config (as `swift build` does).
+# Needs Swift 6, libxml2-dev, zlib1g-dev and pkg-config (as `swift build` does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${PREFIX:-/usr/local}

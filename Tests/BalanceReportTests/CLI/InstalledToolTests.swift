@@ -216,10 +216,17 @@ struct InstalledToolTests {
     func validateNothingReadable() throws {
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
-        let result = try BalanceReportBinary.run(["validate", temp.url.appendingPathComponent("nope.csv").path])
-        #expect(result.status == 1)
-        #expect(!result.stderr.contains("1970"), "\(result.stderr)")
-        #expect(result.stderr.contains("period: none (no transaction was read)"))
+        let missing = try BalanceReportBinary.run(["validate", temp.url.appendingPathComponent("nope.csv").path])
+        #expect(missing.status == 1)
+        #expect(!missing.stderr.contains("1970"), "\(missing.stderr)")
+        // Every transaction rejected, or no transactions file at all: the summary names no period.
+        let rejected = try temp.file("t.csv", CommandLineTests.transactionsHeader + "t1,garbage,c1,topup,,10,,\n")
+        let clients = try temp.file("clients.csv", "client_id,name,email\nc1,One,one@example.com\n")
+        for files in [[rejected], [clients]] {
+            let result = try BalanceReportBinary.run(["validate"] + files)
+            #expect(!result.stderr.contains("1970"), "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("period: none (no transaction was read)\n"), "\(result.stderr)")
+        }
     }
 
     @Test("a timestamp without seconds is refused with the accepted forms")
