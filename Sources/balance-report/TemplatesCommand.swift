@@ -13,7 +13,8 @@ struct TemplatesCommand: ParsableCommand {
 
     /// Without a subcommand there is nothing to do: the usage, and exit 2, as for the root command.
     func run() throws {
-        Diagnostics.line(BalanceReportCommand.helpMessage(for: TemplatesCommand.self))
+        // The usage is the tool's own text (several lines), not data: printed as it is.
+        FileHandle.standardError.write(Data((BalanceReportCommand.helpMessage(for: TemplatesCommand.self) + "\n").utf8))
         throw Reported(code: ExitStatus.usage)
     }
 

@@ -38,7 +38,7 @@ struct BalanceReportCommand: ParsableCommand {
         // Whatever way the run ends, a progress line is not left on the terminal.
         atexit { ProgressLine.shared.finish() }
         if let message = CommandHelp.unknownSubcommand(Array(CommandLine.arguments.dropFirst())) {
-            FileHandle.standardError.write(Data(("balance-report: error: " + message + "\n").utf8))
+            Diagnostics.error(message)
             Foundation.exit(ExitStatus.usage)
         }
         do {

@@ -180,6 +180,14 @@ struct InstalledToolTests {
         #expect(!result.stderr.contains("Unknown option"))
     }
 
+    @Test("a mistyped subcommand's control characters are escaped, never sent to the terminal")
+    func mistypedSubcommandIsEscaped() throws {
+        let result = try BalanceReportBinary.run(["ren\u{1B}[2Jder"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("unknown subcommand 'ren\\u{1B}[2Jder'"), "\(result.stderr)")
+        #expect(!result.stderr.contains("\u{1B}"))
+    }
+
     @Test("help still works, and render's help says a period is required")
     func help() throws {
         let render = try BalanceReportBinary.run(["render", "--help"])
@@ -189,7 +197,7 @@ struct InstalledToolTests {
         #expect(try BalanceReportBinary.run(["help", "render"]).stdout.contains("A period is required"))
         let templates = try BalanceReportBinary.run(["templates"])
         #expect(templates.status == 2)
-        #expect(templates.stderr.contains("USAGE: balance-report templates <subcommand>"))
+        #expect(templates.stderr.contains("\nUSAGE: balance-report templates <subcommand>\n"), "\(templates.stderr)")
     }
 
     @Test("every kind of missing file exits 1 naming the file, and nothing is written", arguments: [
