@@ -87,6 +87,10 @@ public struct IngestOptions: Sendable {
     public var values = ValueMaps()
     /// An import profile and the options of the files it is for (`forFile`).
     public var profiled: ProfiledOptions? = nil
+    /// A profile's `signed_amounts` (see `DecodingOptions.signedAmounts`).
+    public var signedAmounts = false
+    /// A profile's `null_tokens`: field values that mean "no value" (`NULL`, `\N`), read as empty.
+    public var nullTokens: [[UInt8]] = []
 
     public init(naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds, mapping: HeaderMapping = HeaderMapping()) {
         self.naiveOffsetSeconds = naiveOffsetSeconds
@@ -265,7 +269,13 @@ public enum Ingestor {
         var read: [(kind: RecordKind, line: Int, id: String)] = []
         var kinds = Set<RecordKind>()
         do {
-            try XMLRecordReader.read(feed: source.feed(), mapping: options.mapping, onSection: { kinds.insert($0) }) { record in
+            try XMLRecordReader.read(feed: source.feed(), mapping: options.mapping, onSection: { kinds.insert($0) }) { read1 in
+                var record = read1
+                if !options.nullTokens.isEmpty {
+                    for index in record.values.indices where record.values[index].map({ value in options.nullTokens.contains { $0.elementsEqual(value.utf8) } }) == true {
+                        record.values[index] = ""
+                    }
+                }
                 read.append((record.kind, record.line, record.values[0] ?? ""))
                 let location = SourceLocation(file: fileIndex, line: record.line)
                 if let field = record.twice {
@@ -349,6 +359,7 @@ struct CSVRecordSink: Sendable {
     let decoder: RecordDecoder
     /// Most runs have no value maps: then no lookup at all per record.
     let valueMaps: [Int: [[UInt8]: [UInt8]]]?
+    let nullTokens: [[UInt8]]
 
     init(header row: CSVRow, fileIndex: Int, options: IngestOptions) throws(HeaderError) {
         var names: [String] = []
@@ -383,6 +394,7 @@ struct CSVRecordSink: Sendable {
         self.headerCount = row.count
         self.decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point))
         self.valueMaps = options.values.isEmpty ? nil : options.values.byField[detected]
+        self.nullTokens = options.nullTokens
     }
 
     /// A row with nothing in it: every field empty (`,,,,` from a spreadsheet), or the Ctrl-Z
@@ -395,7 +407,7 @@ struct CSVRecordSink: Sendable {
 
     func take(_ row: CSVRow, into export: inout IngestedExport) {
         let source = SourceLocation(file: fileIndex, line: row.line)
-        let fields = CSVFields(row: row, columns: columns)
+        let fields = CSVFields(row: row, columns: columns, nullTokens: nullTokens)
         guard row.count == headerCount else {
             export.rejections.append(Rejection(
                 source: source, kind: kind, reason: "expected \(headerCount) fields, found \(row.count)",
@@ -495,12 +507,17 @@ struct CSVPart: Sendable {
     }
 }
 
-/// A CSV row seen through the schema's field order.
+/// A CSV row seen through the schema's field order; a profile's null tokens read as empty.
 struct CSVFields: SourceFields {
     let row: CSVRow
     let columns: [Int]
+    var nullTokens: [[UInt8]] = []
 
     func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try row.withField(columns[index], body)
+        if nullTokens.isEmpty { return try row.withField(columns[index], body) }
+        return try row.withField(columns[index]) { bytes in
+            if nullTokens.contains(where: { $0.elementsEqual(bytes) }) { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return try body(bytes)
+        }
     }
 }

@@ -40,7 +40,7 @@ struct HostileCorpusTests {
             "ambiguous-amounts.csv:3: amount has a second decimal mark or a '.'/',' digit group (only spaces group digits)",
             "ambiguous-amounts.csv:4: amount is not a number (no exponents: write the digits out)",
             "ambiguous-amounts.csv:5: amount is not a number",
-            "ambiguous-amounts.csv:6: amount has more than 6 fractional digits",
+            "ambiguous-amounts.csv:6: amount has more than 12 fractional digits",
             "ambiguous-amounts.csv:7: amount must be positive",
             "ambiguous-amounts.csv:8: amount has a decimal comma, but the decimal mark here is '.'",
         ]),
