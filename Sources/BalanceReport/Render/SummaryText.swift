@@ -2,7 +2,7 @@
 ///
 /// It reads like a report: the outcomes and the control totals are tables with the amounts
 /// grouped (`310 807 415,37`) and right-aligned in their columns, rounded to kopecks (the exact
-/// figures, to the millionth, are in `summary.json`, and the control check itself is exact).
+/// figures are in `summary.json`, and the control check itself is exact).
 public enum SummaryText {
     public static func lines(_ report: RunReport, maxRejections: Int = 50) -> [String] {
         let summary = report.summary
@@ -59,7 +59,7 @@ public enum SummaryText {
         }
         lines += table(totals)
         lines.append(summary.controlFailures.isEmpty
-                     ? "  the reports show exactly these (checked to the millionth; shown here rounded to kopecks)"
+                     ? "  the reports show exactly these (amounts here rounded to kopecks)"
                      : "  MISMATCH: the reports do not show what was accepted")
         for failure in summary.controlFailures { lines.append("  control failure: \(failure)") }
         for partner in report.partners {

@@ -42,7 +42,7 @@ struct SummaryTextTests: ModelBuilders {
         #expect(totals == [
             "control totals, RUB             top-ups  charges  refunds",
             "  accepted transactions  310 807 415,37    12,50     0,00",
-            "  the reports show exactly these (checked to the millionth; shown here rounded to kopecks)",
+            "  the reports show exactly these (amounts here rounded to kopecks)",
         ], "\(lines.joined(separator: "\n"))")
         #expect(!lines.joined().contains("310807415"), "no ungrouped amount is left")
     }
