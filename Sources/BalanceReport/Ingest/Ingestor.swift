@@ -46,6 +46,14 @@ public struct IngestedExport: Sendable {
     public var rejections: [Rejection] = []
     /// Files that could not be read as a whole: the run stops (SPEC §3), whatever the flags.
     public var fileFailures: [FileFailure] = []
+    /// Clients named by the rows of a layout without a clients file (`clients_from_rows`), each
+    /// from its first row; used only when the run has no clients records.
+    public var derivedClients: [ClientRecord] = []
+    var derivedClientIDs = Set<ByteKey>()
+    /// Where each transaction of a superseding layout stands (see `Supersession`).
+    var supersedeEntries: [SupersedeEntry] = []
+    /// Transactions of a day that a later export of the same day replaces: counted, never summed.
+    public var superseded: [Transaction] = []
 
     public init() {}
 
@@ -91,6 +99,8 @@ public struct IngestOptions: Sendable {
     public var signedAmounts = false
     /// A profile's `null_tokens`: field values that mean "no value" (`NULL`, `\N`), read as empty.
     public var nullTokens: [[UInt8]] = []
+    /// A profile's row layout (derived ids, amount columns, clients from rows, superseding days).
+    public var rowLayout = RowLayout()
 
     public init(naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds, mapping: HeaderMapping = HeaderMapping()) {
         self.naiveOffsetSeconds = naiveOffsetSeconds
@@ -129,6 +139,7 @@ public enum Ingestor {
             }
             if !export.fileFailures.isEmpty { break }
         }
+        Supersession.apply(&export)
         return export
     }
 
@@ -201,8 +212,7 @@ public enum Ingestor {
             try reader.read(onRow: { row in
                 if let sink {
                     if CSVRecordSink.isBlank(row) { blankRows += 1; return }
-                    records += 1
-                    sink.take(row, into: &export)
+                    records += sink.take(row, into: &export)
                     return
                 }
                 do throws(CSVRecordSink.HeaderError) {
@@ -360,6 +370,9 @@ struct CSVRecordSink: Sendable {
     /// Most runs have no value maps: then no lookup at all per record.
     let valueMaps: [Int: [[UInt8]: [UInt8]]]?
     let nullTokens: [[UInt8]]
+    /// The profile's row layout resolved against this header, when it has one.
+    let shape: RowShape?
+    let naiveOffsetSeconds: Int64
 
     init(header row: CSVRow, fileIndex: Int, options: IngestOptions) throws(HeaderError) {
         var names: [String] = []
@@ -373,7 +386,12 @@ struct CSVRecordSink: Sendable {
             names.append(options.mapping.canonicalName(name))
             written.append(name)
         }
-        guard let detected = RecordKind.detect(fromHeader: Set(names)) else {
+        // A layout's amount columns stand for `amount` and `type`, content ids for `id`.
+        var present = Set(names)
+        let layout = options.rowLayout
+        if layout.idsFromContent { present.insert("id") }
+        if !layout.amountColumns.isEmpty { present.formUnion(["amount", "type"]) }
+        guard let detected = RecordKind.detect(fromHeader: present) else {
             throw HeaderError(kind: nil, reason: "cannot tell the kind of export from the header (\(names.joined(separator: ",")))")
         }
         // Two columns for one field have no one value: an error naming both, never "the first wins".
@@ -384,7 +402,7 @@ struct CSVRecordSink: Sendable {
                 throw HeaderError(kind: detected, reason: "columns \(both) both give the field \(field)")
             }
         }
-        let missing = detected.requiredFields.filter { !names.contains($0) }
+        let missing = detected.requiredFields.filter { !present.contains($0) }
         if !missing.isEmpty {
             throw HeaderError(kind: detected, reason: "missing column \(missing.joined(separator: ", "))")
         }
@@ -395,6 +413,8 @@ struct CSVRecordSink: Sendable {
         self.decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point))
         self.valueMaps = options.values.isEmpty ? nil : options.values.byField[detected]
         self.nullTokens = options.nullTokens
+        self.shape = detected == .transaction && !layout.isEmpty ? try RowShape(layout, header: written) : nil
+        self.naiveOffsetSeconds = options.naiveOffsetSeconds
     }
 
     /// A row with nothing in it: every field empty (`,,,,` from a spreadsheet), or the Ctrl-Z
@@ -405,20 +425,88 @@ struct CSVRecordSink: Sendable {
         return true
     }
 
-    func take(_ row: CSVRow, into export: inout IngestedExport) {
+    /// Decodes one row; returns how many records it was (a layout with several amount columns
+    /// makes several of one row).
+    func take(_ row: CSVRow, into export: inout IngestedExport) -> Int {
         let source = SourceLocation(file: fileIndex, line: row.line)
         let fields = CSVFields(row: row, columns: columns, nullTokens: nullTokens)
         guard row.count == headerCount else {
             export.rejections.append(Rejection(
                 source: source, kind: kind, reason: "expected \(headerCount) fields, found \(row.count)",
                 recordID: Ingestor.fieldText(fields, kind), amount: nil))
-            return
+            return 1
         }
+        if let shape { return takeShaped(row, fields, shape, source, into: &export) }
+        decode(fields, source, into: &export)
+        return 1
+    }
+
+    private func decode<F: SourceFields>(_ fields: F, _ source: SourceLocation, into export: inout IngestedExport) {
         if let valueMaps {
             Ingestor.decode(ValueMappedFields(base: fields, maps: valueMaps), kind: kind, source: source, decoder: decoder, into: &export)
         } else {
             Ingestor.decode(fields, kind: kind, source: source, decoder: decoder, into: &export)
         }
+    }
+
+    private func isZeroOrEmpty(_ row: CSVRow, _ column: Int) -> Bool {
+        row.withField(column) { bytes in
+            if bytes.isEmpty || nullTokens.contains(where: { $0.elementsEqual(bytes) }) { return true }
+            return (try? AmountParser.parse(bytes, mark: decoder.options.decimalMark, allowNegative: true))?.isZero == true
+        }
+    }
+
+    private func text(_ row: CSVRow, _ column: Int?) -> String {
+        guard let column else { return "" }
+        return row.withField(column) { bytes in
+            nullTokens.contains(where: { $0.elementsEqual(bytes) }) ? "" : validUTF8String(bytes) ?? ""
+        }
+    }
+
+    /// A row of a profile's own layout: its amount columns one record each, its id from the
+    /// content where the file has none, its client and its day noted.
+    private func takeShaped(_ row: CSVRow, _ fields: CSVFields, _ shape: RowShape, _ source: SourceLocation,
+                            into export: inout IngestedExport) -> Int {
+        let baseID: String? = columns[0] < 0 ? RowShape.contentID(row) : nil
+        let amounts: [(index: Int, name: String, kind: TransactionKind)?] = shape.amountColumns.isEmpty ? [nil] : shape.amountColumns
+        var produced = 0
+        for (position, column) in amounts.enumerated() {
+            if position > 0, let column, isZeroOrEmpty(row, column.index) { continue }
+            var id: [UInt8]? = baseID.map { Array($0.utf8) }
+            if amounts.count > 1, let column {
+                id = (id ?? fields.withField(0) { Array($0) }) + Array("-\(column.name)".utf8)
+            }
+            let derived = DerivedFields(base: fields, row: row, id: id, type: column.map { Array($0.kind.rawValue.utf8) },
+                                        amountColumn: column?.index, nullTokens: nullTokens)
+            let before = export.transactions.count
+            decode(derived, source, into: &export)
+            produced += 1
+            guard export.transactions.count > before else { continue }
+            if let dayColumn = shape.dayColumn, let versionColumn = shape.versionColumn {
+                let version = row.withField(versionColumn) { bytes in
+                    try? TimestampParser.parse(bytes, naiveOffsetSeconds: naiveOffsetSeconds, format: nil)
+                }
+                guard let version else {
+                    let transaction = export.transactions.removeLast()
+                    export.rejections.append(Rejection(source: source, kind: .transaction,
+                                                       reason: "\(text(row, versionColumn).isEmpty ? "the export time is empty" : "the export time is not a timestamp") (the profile's supersede version)",
+                                                       recordID: transaction.id, amount: transaction.amount))
+                    continue
+                }
+                export.supersedeEntries.append(SupersedeEntry(transaction: export.transactions.count - 1,
+                                                              day: ByteKey(text(row, dayColumn)), version: version))
+            }
+            if shape.derivesClients {
+                let transaction = export.transactions[export.transactions.count - 1]
+                if export.derivedClientIDs.insert(ByteKey(transaction.clientID)).inserted {
+                    let partner = text(row, shape.partnerColumn)
+                    export.derivedClients.append(ClientRecord(id: transaction.clientID, name: text(row, shape.nameColumn), email: "",
+                                                              phone: "", partnerID: partner.isEmpty ? "default" : partner,
+                                                              checkpoint: nil, source: source))
+                }
+            }
+        }
+        return produced
     }
 
     func malformed(_ error: CSVError, into export: inout IngestedExport) {
@@ -447,8 +535,7 @@ struct CSVPart: Sendable {
             reader.declaredDelimiter = delimiter
             try reader.read(onRow: { row in
                 if CSVRecordSink.isBlank(row) { part.blankRows += 1; return }
-                part.records += 1
-                sink.take(row, into: &part.export)
+                part.records += sink.take(row, into: &part.export)
             }, onMalformed: { error in
                 part.records += 1
                 sink.malformed(error, into: &part.export)
@@ -496,6 +583,15 @@ struct CSVPart: Sendable {
         for index in export.clients.indices { export.clients[index].source.line += shift }
         for index in export.events.indices { export.events[index].source.line += shift }
         for index in export.rejections.indices { export.rejections[index].source.line += shift }
+        for index in export.derivedClients.indices { export.derivedClients[index].source.line += shift }
+        for entry in export.supersedeEntries {
+            var moved = entry
+            moved.transaction += target.transactions.count
+            target.supersedeEntries.append(moved)
+        }
+        for client in export.derivedClients where target.derivedClientIDs.insert(ByteKey(client.id)).inserted {
+            target.derivedClients.append(client)
+        }
         target.transactions.append(contentsOf: export.transactions)
         target.clients.append(contentsOf: export.clients)
         target.events.append(contentsOf: export.events)

@@ -92,10 +92,14 @@ public struct Ledger: Sendable {
         // So does a clients file without rows.
         let noClientRecords = export.clients.isEmpty && !export.hasFile(of: .client)
             && !export.rejections.contains { $0.isRecord && $0.kind == .client }
+        // A layout that names its clients in the rows (`clients_from_rows`) gives their names and partners.
         if noClientRecords {
+            var derived: [ByteKey: ClientRecord] = [:]
+            for client in export.derivedClients where derived[ByteKey(client.id)] == nil { derived[ByteKey(client.id)] = client }
             for index in all.indices where fates[index] == .keep && records[ByteKey(all[index].clientID)] == nil {
-                records[ByteKey(all[index].clientID)] = ClientRecord(id: all[index].clientID, name: "", email: "", phone: "",
-                                                            partnerID: "default", checkpoint: nil, source: all[index].source)
+                let id = ByteKey(all[index].clientID)
+                records[id] = derived[id] ?? ClientRecord(id: all[index].clientID, name: "", email: "", phone: "",
+                                                          partnerID: "default", checkpoint: nil, source: all[index].source)
             }
         }
 

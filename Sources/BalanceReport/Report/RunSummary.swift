@@ -12,6 +12,9 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
     case outsideAttachment = "outside_attachment"
     /// A transaction or event of a client no clients record names.
     case unknownClient = "unknown_client"
+    /// A row of a day that a later export of the same day replaces (the Yandex Cloud partner
+    /// report re-exports a day): counted with its amount, never summed twice.
+    case superseded
 }
 
 /// Tallies by kind × outcome and file × outcome in flat arrays, and the accepted totals.
@@ -50,6 +53,7 @@ extension Outcome {
         case .outsidePeriod: return 3
         case .outsideAttachment: return 4
         case .unknownClient: return 5
+        case .superseded: return 6
         }
     }
 }
@@ -212,6 +216,9 @@ public struct RunSummary: Sendable {
         }
         for event in ledger.unknownClientEvents {
             counts.count(.event, .unknownClient, event.source, nil)
+        }
+        for transaction in export.superseded {
+            counts.count(.transaction, .superseded, transaction.source, transaction.amount)
         }
         let outcomeCount = Outcome.allCases.count
         let byKind = counts.byKind
