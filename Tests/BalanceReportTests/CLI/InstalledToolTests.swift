@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// The tool as it is installed: a lone binary that works from any folder, its templates to export
@@ -13,9 +14,26 @@ struct InstalledToolTests {
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let binary = bin.appendingPathComponent("balance-report")
-        try FileManager.default.copyItem(at: BalanceReportBinary.url, to: binary)
+        try copyExecutable(BalanceReportBinary.url, to: binary)
         try FileManager.default.copyItem(at: Repository.sampleData, to: work.appendingPathComponent("sample-data"))
         return (temp, binary, work)
+    }
+
+    /// Copies a program through a descriptor opened with O_CLOEXEC: a child that another test
+    /// spawns meanwhile must not inherit it open for writing, or running the copy fails with
+    /// ETXTBSY ("Text file busy") for as long as that child lives.
+    static func copyExecutable(_ source: URL, to target: URL) throws {
+        let bytes = [UInt8](try Data(contentsOf: source))
+        let fd = open(target.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let done = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if done < 0 && errno == EINTR { continue }
+            guard done > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            offset += done
+        }
     }
 
     static func run(_ binary: URL, _ arguments: [String], in directory: URL) throws -> CommandResult {
