@@ -185,6 +185,28 @@ struct HTMLStructureTests: ModelBuilders {
         }
     }
 
+    /// Display amounts are rounded, balances exact: every page that shows money says so once, and
+    /// no page shows a non-zero charge as a bare zero (an amount under half a kopeck is written exactly).
+    @Test func everyGoldenPageWithMoneySaysHowItRoundsOnce() throws {
+        var pagesWithMoney = 0
+        for page in HTMLStructureTests.goldenPages() {
+            let text = EmailHTMLChecker(try String(contentsOf: page, encoding: .utf8)).text
+            let english = page.path.contains("-en/")
+            let marker = english ? "Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts"
+                                 : "Суммы округлены до копеек, а балансы посчитаны по точным суммам"
+            let hasMoney = text.contains(english ? "RUB\u{00A0}" : "\u{00A0}₽")
+            if hasMoney { pagesWithMoney += 1 }
+            #expect(text.components(separatedBy: marker).count == (hasMoney ? 2 : 1), "\(page.lastPathComponent): the rounding note should appear \(hasMoney ? "once" : "not at all")")
+            let negativeZero = english ? text.contains(/\x{2212}RUB\x{00A0}0\.00(?![0-9])/) : text.contains("\u{2212}0,00\u{00A0}₽")
+            #expect(!negativeZero, "\(page.lastPathComponent): a negative zero")
+        }
+        #expect(pagesWithMoney >= 30)
+        // The sample's charge of 0.004167 on cl-1001 is shown as it is, with its minus.
+        let client = EmailHTMLChecker(try String(contentsOf: GoldenTests.goldenRoot.appendingPathComponent("sample-2024-03/alfa-cloud/clients/cl-1001.html"),
+                                                 encoding: .utf8)).text
+        #expect(client.contains("\u{2212}0,004167\u{00A0}₽"))
+    }
+
     /// The checker itself: each of these must be caught.
     @Test(arguments: [
         "<p><b>unbalanced</p></b>",
