@@ -214,7 +214,10 @@ struct Render: ParsableCommand {
     @Option(help: "Language of the pages and the e-mail: ru (default) or en (default templates Templates/<lang>).")
     var lang: String = "ru"
 
-    @Flag(help: "Also write P/report.eml per partner: the summary as a MIME message with the partner's CSV files attached.")
+    @Flag(help: "Also write P/snapshot.xlsx, P/services.xlsx and P/daily.xlsx per partner: the CSV tables as Excel workbooks (amounts as numbers rounded to kopecks, dates as dates).")
+    var xlsx = false
+
+    @Flag(help: "Also write P/report.eml per partner: the summary as a MIME message with the partner's tables attached (XLSX with --lang ru, CSV with --lang en).")
     var eml = false
 
     @Option(help: "With --eml: CSV file partner_id,email,name giving each partner's To: (partners not in it get none).")
@@ -289,11 +292,11 @@ struct Render: ParsableCommand {
             let progress = ProgressLine.shared
             // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
             // pages; then summary.json, rejects.csv and the messages.
-            let expected = report.partners.reduce(0) { $0 + 5 + 2 * $1.clients.count }
+            let expected = report.partners.reduce(0) { $0 + 5 + (xlsx ? 3 : 0) + 2 * $1.clients.count }
                 + 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
             progress.set(.writing(total: expected))
             try ReportRenderer(templates: set, dialect: dialect).render(
-                report, includeRejects: allowRejects, workers: input.workers
+                report, includeRejects: allowRejects, xlsx: xlsx, workers: input.workers
             ) { path, bytes in
                 try writer.write(path, bytes)
                 progress.fileWritten()
@@ -322,6 +325,9 @@ struct Render: ParsableCommand {
             Diagnostics.error("template \(error)")
             throw Reported(code: ExitStatus.dataError)
         } catch let error as OutputError {
+            Diagnostics.error(error.message)
+            throw Reported(code: ExitStatus.dataError)
+        } catch let error as WorkbookError {
             Diagnostics.error(error.message)
             throw Reported(code: ExitStatus.dataError)
         } catch let error as Reported {

@@ -103,10 +103,11 @@ public struct ReportRenderer: Sendable {
     /// comes in there as text). English messages keep the exact CSV files.
     public var attachesXLSX: Bool { templates.language == .ru }
 
-    /// Renders every report of every partner (SPEC §4), the rejects list when asked for, and
-    /// `summary.json`, handing each file to `emit`. Pages are rendered on `workers` threads;
-    /// every file's bytes are the same whatever the number of workers.
-    public func render(_ report: RunReport, includeRejects: Bool, workers: Int = 1,
+    /// Renders every report of every partner (SPEC §4), with `xlsx` its workbooks too
+    /// (`Workbook.swift`), the rejects list when asked for, and `summary.json`, handing each file
+    /// to `emit`. Pages are rendered on `workers` threads; every file's bytes are the same whatever
+    /// the number of workers.
+    public func render(_ report: RunReport, includeRejects: Bool, xlsx: Bool = false, workers: Int = 1,
                        emit: @Sendable (String, [UInt8]) throws -> Void) throws {
         try ReportRenderer.checkFileNames(report)
         enum Job { case partnerPages(Int), client(Int, Int) }
@@ -132,6 +133,9 @@ public struct ReportRenderer: Sendable {
                                                  ("snapshot.csv", templates.snapshotCSV)] {
                             try page(template, partner, report, into: &buffer)
                             try emit("\(folder)/\(file)", buffer)
+                        }
+                        if xlsx {
+                            for (file, bytes) in try workbooks(partner, report) { try emit("\(folder)/\(file)", bytes) }
                         }
                     case .client(let p, let c):
                         let partner = report.partners[p]
