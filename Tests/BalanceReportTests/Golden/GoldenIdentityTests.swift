@@ -110,3 +110,42 @@ struct GoldenIdentityTests {
         #expect(client.contains("Изменение вне подключения"))
     }
 }
+
+/// `scripts/sample_oracle.py`, an independent Python reading of the rules, agrees with the goldens:
+/// `sample-data/EXPECTED.md` is what it prints today, and its snapshot tables hold the golden
+/// snapshot.csv's money, unattached change included.
+@Suite("The sample oracle agrees with the goldens")
+struct SampleOracleTests {
+    @Test func expectedMarkdownIsCurrentAndMatchesTheGoldenSnapshots() throws {
+        let oracle = try PythonScript.run("../../scripts/sample_oracle.py", ["sample-data"], in: Repository.root)
+        #expect(oracle.status == 0, "\(oracle.stderr)")
+        let expected = try String(contentsOf: Repository.sampleData.appendingPathComponent("EXPECTED.md"), encoding: .utf8)
+        #expect(oracle.stdout == expected, "sample-data/EXPECTED.md is stale: run python3 scripts/sample_oracle.py --write sample-data/EXPECTED.md sample-data")
+        var compared = 0
+        for partner in ["alfa-cloud", "vega-it"] {
+            // The snapshot table after "## Partner `P`".
+            let section = try #require(expected.range(of: "## Partner `\(partner)`"))
+            let rows = expected[section.upperBound...].split(separator: "\n").drop { !$0.hasPrefix("| client_id") }.dropFirst(2)
+                .prefix { $0.hasPrefix("|") }
+            let golden = GoldenIdentityTests.table(GoldenIdentityTests.file("sample-2024-03", partner + "/snapshot.csv"))
+            #expect(rows.count == golden.count)
+            for (row, csv) in zip(rows, golden) {
+                let cells = row.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                    .dropFirst().dropLast()
+                let values = Array(cells)
+                #expect(values[0] == "`\(csv["client_id"]!)`")
+                for (index, column) in ["opening_balance", "topups", "charges", "refunds", "unattached_change", "closing_balance"].enumerated() {
+                    let oracleValue = values[6 + index]
+                    if oracleValue.isEmpty {
+                        #expect(csv[column] == "", "\(partner) \(values[0]) \(column)")
+                    } else {
+                        #expect(try GoldenIdentityTests.amount(oracleValue, comma: false) == GoldenIdentityTests.amount(csv[column], comma: false),
+                                "\(partner) \(values[0]) \(column): oracle \(oracleValue), golden \(csv[column] ?? "")")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared == 54)
+    }
+}

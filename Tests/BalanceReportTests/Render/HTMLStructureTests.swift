@@ -207,6 +207,35 @@ struct HTMLStructureTests: ModelBuilders {
         #expect(client.contains("\u{2212}0,004167\u{00A0}₽"))
     }
 
+    /// At 375 px the snapshot used to hide its opening, top-ups and refunds columns. Now a narrow
+    /// screen hides only the column header row, and every amount cell carries its own label, so
+    /// every column stays readable; the page ends with the partner's totals.
+    @Test func theSnapshotKeepsEveryColumnOnANarrowScreen() throws {
+        let pages = HTMLStructureTests.goldenPages().filter { $0.lastPathComponent == "snapshot.html" }
+        #expect(pages.count >= 2)
+        for page in pages {
+            let html = try String(contentsOf: page, encoding: .utf8)
+            let name = String(page.path.dropFirst(GoldenTests.goldenRoot.path.count))
+            // The classes a narrow screen hides.
+            let media = try #require(html.range(of: "@media (max-width: 480px)"), "\(name): no narrow-screen rules")
+            let rules = html[media.upperBound...].prefix(while: { $0 != "<" })
+            let hidden = rules.matches(of: /\.([a-z]+) \{ display: none/).map { String($0.output.1) }
+            #expect(hidden == ["wide"], "\(name): a narrow screen hides \(hidden)")
+            let checker = EmailHTMLChecker(html)
+            func classes(_ element: EmailHTMLChecker.Element) -> [String] {
+                (element.attributes.first { $0.name == "class" }?.value ?? "").split(separator: " ").map(String.init)
+            }
+            for element in checker.elements where classes(element).contains("wide") {
+                #expect(element.name == "tr", "\(name): a <\(element.name)> is hidden on a narrow screen")
+            }
+            let cells = checker.elements.filter { $0.name == "td" && classes($0).contains("cell") }.count
+            let labels = checker.elements.filter { $0.name == "span" && classes($0).contains("lbl") }.count
+            #expect(cells > 0 && cells == labels, "\(name): \(cells) amount cells, \(labels) labels")
+            let english = page.path.contains("-en/")
+            #expect(checker.text.contains(english ? "Totals" : "Итого"), "\(name): no totals row")
+        }
+    }
+
     /// The checker itself: each of these must be caught.
     @Test(arguments: [
         "<p><b>unbalanced</p></b>",

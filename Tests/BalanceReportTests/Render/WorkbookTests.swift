@@ -4,10 +4,11 @@ import Testing
 
 /// Runs a Python script of `Tests/scripts` and returns its result.
 enum PythonScript {
-    static func run(_ script: String, _ arguments: [String]) throws -> CommandResult {
+    static func run(_ script: String, _ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Repository.root.appendingPathComponent("Tests/scripts/\(script)").path] + arguments
+        process.arguments = ["python3", Repository.root.appendingPathComponent("Tests/scripts/\(script)").standardizedFileURL.path] + arguments
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
