@@ -24,6 +24,13 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
         ),
+        // zlib for `.gz` exports, read as they stream. Every gzip reader is built on it, Debian ships it,
+        // and it needs no SwiftNIO (compress-nio, the Swift package, wraps the same library through NIO buffers).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
         // libxlsxwriter: the XLSX workbooks (`--xlsx`, and the Russian e-mail's attachments). A C library
         // made for exactly this, with numbers, dates and text cells, column widths and frozen panes,
         // and byte-identical output once the creation time is fixed.
@@ -36,7 +43,7 @@ let package = Package(
         .target(name: "CSystemShims"),
         .target(
             name: "BalanceReport",
-            dependencies: ["CLibXML2", "CLibXLSXWriter", "CSystemShims", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CLibXML2", "CZlib", "CLibXLSXWriter", "CSystemShims", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "balance-report",

@@ -34,7 +34,7 @@ func scratchFile(_ bytes: UnsafeBufferPointer<UInt8>, suffix: String) -> String 
 /// What must hold of any ingest, whatever the bytes.
 func checkIngest(_ export: IngestedExport) {
     for transaction in export.transactions {
-        precondition(transaction.amount.micros > 0 && transaction.amount.micros <= AmountParser.maxMicros)
+        precondition(transaction.amount.picos >= 0 && transaction.amount.picos <= AmountParser.maxPicos)
         precondition(!transaction.id.isEmpty && !transaction.clientID.isEmpty)
     }
     for rejection in export.rejections { precondition(rejection.source.line >= 0) }
@@ -82,8 +82,8 @@ func fuzzAmount(_ data: UnsafeBufferPointer<UInt8>) {
     for mark in [DecimalMark.point, .pointOrComma, .comma] {
         for negative in [false, true] {
             guard let money = try? AmountParser.parse(data, mark: mark, allowNegative: negative) else { continue }
-            precondition(negative || money.micros >= 0)
-            precondition(money.micros <= AmountParser.maxMicros && money.micros >= -AmountParser.maxMicros)
+            precondition(negative || money.picos >= 0)
+            precondition(money.picos <= AmountParser.maxPicos && money.picos >= -AmountParser.maxPicos)
             // Exact: the CSV form reads back to the same amount.
             precondition((try? AmountParser.parse(money.description, mark: .point, allowNegative: true)) == money)
             precondition((try? AmountParser.parse(money.exactText(decimalMark: ","), mark: .comma, allowNegative: true)) == money)

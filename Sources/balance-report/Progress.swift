@@ -1,3 +1,4 @@
+import BalanceReport
 import Foundation
 import Glibc
 import Synchronization
@@ -107,7 +108,7 @@ final class ProgressLine: Sendable {
     func printLine(_ text: String) {
         state.withLock { state in
             clear(&state)
-            ProgressLine.write(text + "\n")
+            ProgressLine.write(Escaping.terminal(text) + "\n")
         }
     }
 
@@ -128,7 +129,7 @@ final class ProgressLine: Sendable {
     private func draw(_ state: inout State) {
         guard state.enabled, !state.finished, let stage = state.stage,
               ContinuousClock.now - state.started >= state.after else { return }
-        let text = ProgressLine.fit(describe(stage, &state), columns: ProgressLine.terminalColumns())
+        let text = ProgressLine.fit(Escaping.terminal(describe(stage, &state)), columns: ProgressLine.terminalColumns())
         guard text != state.shown else { return }
         ProgressLine.write("\r" + text + "\u{1B}[K")
         state.shown = text

@@ -19,13 +19,14 @@ struct BalanceReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balance-report",
         abstract: "Balance reports of the partner programme from billing exports, in Moscow time (UTC+03:00).",
-        subcommands: [Render.self, Validate.self],
+        subcommands: [Render.self, Validate.self, Profiles.self],
         defaultSubcommand: nil
     )
 
     /// Without a command there is nothing to run: the usage goes to stderr and the exit code says so.
     func run() throws {
-        Diagnostics.line(BalanceReportCommand.helpMessage())
+        // The usage is the tool's own text (several lines), not data: printed as it is.
+        FileHandle.standardError.write(Data((BalanceReportCommand.helpMessage() + "\n").utf8))
         throw Reported(code: ExitStatus.usage)
     }
 
@@ -65,7 +66,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("input-offset"), help: "UTC offset of timestamps written without one (default +03:00, or the profile's input_offset).")
     var inputOffset: String?
 
-    @Option(help: "Import profile (YAML) of an export layout: header and value renames, timestamp format, delimiter, decimal mark, encoding.")
+    @Option(help: "Import profile of an export layout: a built-in one by name (focus, yandex-cloud-partner; see 'balance-report profiles') or a YAML file.")
     var profile: String?
 
     @Option(help: "Encoding of CSV inputs: utf-8 (default) or cp1251 (Windows-1251, told apart from UTF-8 per file).")
@@ -117,7 +118,7 @@ struct InputOptions: ParsableArguments {
         }
         var importProfile: ImportProfile? = nil
         if let profile {
-            do { importProfile = try ImportProfile.load(path: profile) } catch {
+            do { importProfile = try ImportProfile.resolve(profile) } catch {
                 throw ValidationError("--profile: \(error.message)")
             }
         }
@@ -136,10 +137,12 @@ struct InputOptions: ParsableArguments {
         if let jobs, jobs < 1 { throw ValidationError("--jobs is a number of threads, 1 or more") }
     }
 
-    func analyse(periodRequired: Bool) throws -> Pipeline.Analysis {
+    /// `beforeReading` runs once the command line is known to be right, before any input is read.
+    func analyse(periodRequired: Bool, beforeReading: () throws -> Void = {}) throws -> Pipeline.Analysis {
         try validateFiles()
         let period = try resolvePeriod(required: periodRequired)
         let options = try ingestOptions()
+        try beforeReading()
         let progress = ProgressLine.shared
         progress.begin(quiet: quiet, inputs: files)
         do {
@@ -149,8 +152,11 @@ struct InputOptions: ParsableArguments {
             }
         } catch {
             switch error {
-            case .mixedCurrencies(let found):
-                Diagnostics.error("one run has one currency, found " + found.map { "\($0.currency) (first in \(files[Int($0.source.file)]):\($0.source.line))" }.joined(separator: " and "))
+            case .unreadableFiles(let failures):
+                for failure in failures { Diagnostics.error(failure) }
+                Diagnostics.error("\(failures.count) input file(s) cannot be read, so the run stops: a file is read whole or not at all, also with --allow-rejects")
+            case .mixedCurrencies:
+                Diagnostics.error(error.description)
             }
             throw Reported(code: ExitStatus.dataError)
         }
@@ -248,6 +254,7 @@ struct Render: ParsableCommand {
     func run() throws {
         let dialect = CSVDialect(rawValue: csvDialect)!
         let language = ReportLanguage(rawValue: lang)!
+
         // Templates first: a broken template should not cost a full read of the exports.
         let set: TemplateSet
         var mail: EmailOptions? = nil
@@ -275,7 +282,13 @@ struct Render: ParsableCommand {
             Diagnostics.error("cannot read template \(error.userInfo[NSFilePathErrorKey] ?? "?")")
             throw Reported(code: ExitStatus.dataError)
         }
-        let analysis = try input.analyse(periodRequired: true)
+        let analysis = try input.analyse(periodRequired: true) {
+            // A folder the tool must not replace is refused before anything is read.
+            do { try OutputFolder.check(out, inputs: input.files) } catch let error as OutputError {
+                Diagnostics.error(error.message)
+                throw Reported(code: ExitStatus.dataError)
+            }
+        }
         let report = analysis.report
         let summary = report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(report) }
@@ -292,8 +305,9 @@ struct Render: ParsableCommand {
             let progress = ProgressLine.shared
             // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
             // pages; then summary.json, rejects.csv and the messages.
-            let expected = report.partners.reduce(0) { $0 + 5 + (xlsx ? 3 : 0) + 2 * $1.clients.count }
-                + 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
+            let pages: Int = report.partners.reduce(0) { $0 + 5 + (xlsx ? 3 : 0) + 2 * $1.clients.count }
+            let extras: Int = 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
+            let expected = pages + extras
             progress.set(.writing(total: expected))
             try ReportRenderer(templates: set, dialect: dialect).render(
                 report, includeRejects: allowRejects, xlsx: xlsx, workers: input.workers
@@ -308,14 +322,14 @@ struct Render: ParsableCommand {
                     progress.fileWritten()
                 }
                 if contacts != nil && !input.quiet {
-                    for partner in report.partners where mail.contacts[partner.partnerID] == nil {
+                    for partner in report.partners where mail.contacts[ByteKey(partner.partnerID)] == nil {
                         Diagnostics.line("note: partner \(partner.partnerID) is not in \(contacts!): its report.eml has no To:")
                     }
                 }
             }
             Timings.stage("render")
             progress.set(.publishing)
-            try writer.publish()
+            try writer.publish(period: report.period)
             Timings.stage("publish")
             progress.finish()
             if !input.quiet { Diagnostics.line("wrote \(writer.writtenFiles) files to \(out)") }
@@ -394,6 +408,29 @@ struct Validate: ParsableCommand {
             throw Reported(code: ExitStatus.dataError)
         }
         Foundation.exit(0)
+    }
+}
+
+/// `balance-report profiles`: the built-in import profiles, one line each; `--show NAME` prints one.
+struct Profiles: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the built-in import profiles (--profile NAME), or print one.")
+
+    @Option(help: "Print the YAML of this built-in profile (a starting point for your own).")
+    var show: String?
+
+    func run() throws {
+        if let show {
+            guard let entry = BuiltInProfiles.named(show) else {
+                Diagnostics.error("no built-in profile \(show) (built in: \(BuiltInProfiles.names.joined(separator: ", ")))")
+                throw Reported(code: ExitStatus.usage)
+            }
+            print(entry.yaml)
+            return
+        }
+        for entry in BuiltInProfiles.all {
+            let summary = (try? ImportProfile.parse(entry.yaml, path: entry.name))?.summary ?? ""
+            print(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0) + summary)
+        }
     }
 }
 

@@ -31,7 +31,7 @@ let benchmarks: @Sendable () -> Void = {
             var failures = 0
             column.forEach { bytes in
                 do {
-                    sum &+= try AmountParser.parse(bytes, mark: .point, allowNegative: false).micros
+                    sum &+= try AmountParser.parse(bytes, mark: .point, allowNegative: false).picos
                 } catch {
                     failures += 1
                 }

@@ -71,9 +71,9 @@ let source = """
 
 func makeRows(_ count: Int) -> [Row] {
     let services = ["Compute Cloud", "Object Storage", "Managed Kafka", "Cloud CDN", "Kubernetes"]
-    var balance = Money(micros: 0)
+    var balance = Money.zero
     return (0..<count).map { index in
-        let amount = Money(micros: Int128(index % 977) * 1_234_567 + 10_000)
+        let amount = Money(picos: (Int128(index % 977) * 1_234_567 + 10_000) * 1_000_000)
         let kind = index % 10 == 0 ? "topup" : "charge"
         balance = kind == "topup" ? balance + amount : balance - amount
         return Row(id: "t-\(index)", instant: Instant(seconds: 1_709_240_400 + Int64(index) * 37),

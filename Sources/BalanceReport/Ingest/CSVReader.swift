@@ -84,20 +84,35 @@ public struct CSVReader {
     public private(set) var stoppedAt: (offset: Int, line: Int)? = nil
     private let fd: Int32
     private let ownsDescriptor: Bool
+    /// Bytes already taken from the stream (to tell its kind), read before the descriptor.
+    private let prefix: [UInt8]
+    /// Read with `pread` at the reader's own offset: several readers can share one descriptor
+    /// of a regular file (the two halves of a split read) without moving each other's position.
+    private let positional: Bool
 
     public init(path: String) throws(CSVError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw CSVError(line: 0, reason: "cannot open: \(String(cString: strerror(errno)))")
         }
+        var status = stat()
+        if fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+            Glibc.close(fd)
+            throw CSVError(line: 0, reason: "is a folder, not a CSV file")
+        }
         self.fd = fd
         self.ownsDescriptor = true
+        self.prefix = []
+        self.positional = false
     }
 
-    /// Reads from an open descriptor it does not close (for tests over pipes).
-    public init(descriptor: Int32) {
+    /// Reads from an open descriptor it does not close: `prefix` first, then the descriptor
+    /// (sequentially, or with `pread` from `startOffset` when `positional`).
+    public init(descriptor: Int32, prefix: [UInt8] = [], positional: Bool = false) {
         self.fd = descriptor
         self.ownsDescriptor = false
+        self.prefix = prefix
+        self.positional = positional
     }
 
     public func close() {
@@ -121,8 +136,10 @@ public struct CSVReader {
         var atEOF = false
         var first = startOffset == 0
         var consumed = startOffset   // file offset of buffer[0]
+        var readOffset = startOffset // file offset of the next positional read
+        var prefixOffset = 0
         if startOffset > 0 {
-            guard let declared = declaredDelimiter, lseek(fd, off_t(startOffset), SEEK_SET) == off_t(startOffset) else {
+            guard let declared = declaredDelimiter, positional || lseek(fd, off_t(startOffset), SEEK_SET) == off_t(startOffset) else {
                 throw CSVError(line: 0, reason: "cannot start reading in the middle of the file")
             }
             delimiter = declared
@@ -144,8 +161,16 @@ public struct CSVReader {
                 buffer = grown
                 capacity = newCapacity
             }
+            if prefixOffset < prefix.count {
+                let count = min(capacity - end, prefix.count - prefixOffset)
+                prefix.withUnsafeBufferPointer { (buffer + end).update(from: $0.baseAddress! + prefixOffset, count: count) }
+                prefixOffset += count
+                end += count
+                return
+            }
             while true {
-                let got = Glibc.read(fd, buffer + end, capacity - end)
+                let got = positional ? pread(fd, buffer + end, capacity - end, off_t(readOffset)) : Glibc.read(fd, buffer + end, capacity - end)
+                if got > 0 { readOffset += got }
                 if got < 0 {
                     if errno == EINTR { continue }
                     throw CSVError(line: line, reason: "read failed: \(String(cString: strerror(errno)))")
@@ -182,7 +207,11 @@ public struct CSVReader {
         try fill()
         // A pipe may deliver fewer than the three bytes a BOM needs in its first read.
         while end < 3 && !atEOF { try fill() }
-        if first && end >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { position = 3 }
+        // A BOM, or several (a file saved again by a tool that adds one each time).
+        while first && end - position >= 3 && buffer[position] == 0xEF && buffer[position + 1] == 0xBB && buffer[position + 2] == 0xBF {
+            position += 3
+            while end - position < 3 && !atEOF { try fill() }
+        }
 
         outer: while true {
             if position >= end {

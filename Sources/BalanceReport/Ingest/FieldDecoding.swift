@@ -19,9 +19,10 @@ public enum DecimalMark: Sendable {
 /// Exact decimal parsing of amounts, byte by byte (`Decimal(string:)` silently accepts `12,50` as 12).
 public enum AmountParser {
     /// Largest accepted magnitude: one trillion units, far below what the sums can hold.
-    public static let maxMicros: Int128 = 1_000_000_000_000 * Money.scale
+    public static let maxPicos: Int128 = 1_000_000_000_000 * Money.scale
 
-    /// Parses `[-]digits[(.|,)digits]` with up to six fractional digits.
+    /// Parses `[-]digits[(.|,)digits]` with up to twelve fractional digits; a thirteenth is
+    /// refused, never rounded.
     /// Groups of three digits separated by a space or a no-break space are accepted (`1 234,56`).
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, mark: DecimalMark, allowNegative: Bool) throws(FieldError) -> Money {
         var index = 0
@@ -46,13 +47,13 @@ public enum AmountParser {
                 let digit = Int128(byte - 0x30)
                 if seenMark {
                     fractionDigits += 1
-                    if fractionDigits > 6 { throw FieldError("amount has more than 6 fractional digits") }
+                    if fractionDigits > Money.fractionDigits { throw FieldError("amount has more than \(Money.fractionDigits) fractional digits") }
                     fraction = fraction * 10 + digit
                 } else {
                     whole = whole * 10 + digit
                     wholeDigits += 1
                     digitsSinceGroup += 1
-                    if whole > maxMicros { throw FieldError("amount is too large") }
+                    if whole > maxPicos { throw FieldError("amount is too large") }
                 }
                 index += 1
             } else if !seenMark && ((byte == UInt8(ascii: ".") && mark != .comma) || (byte == UInt8(ascii: ",") && mark != .point)) {
@@ -80,10 +81,10 @@ public enum AmountParser {
         if wholeDigits == 0 { throw FieldError("amount is not a number") }
         if grouped && digitsSinceGroup != 3 && !seenMark { throw FieldError("amount has a misplaced digit group") }
         if seenMark && fractionDigits == 0 { throw FieldError("amount has no digits after the decimal mark") }
-        for _ in fractionDigits..<6 { fraction *= 10 }
-        let micros = whole * Money.scale + fraction
-        if micros > maxMicros { throw FieldError("amount is too large") }
-        return Money(micros: negative ? -micros : micros)
+        for _ in fractionDigits..<Money.fractionDigits { fraction *= 10 }
+        let picos = whole * Money.scale + fraction
+        if picos > maxPicos { throw FieldError("amount is too large") }
+        return Money(picos: negative ? -picos : picos)
     }
 
     /// Why a byte cannot stand where it does: marks that would make the amount ambiguous are named.

@@ -86,6 +86,14 @@ public struct ImportProfile: Sendable, Equatable {
     /// Which CSV and XML files of a run the profile is for: shell patterns (`bank-*.csv`) matched
     /// against each file's name, or against its whole path when the pattern has a `/`. Empty: every file.
     public var files: [String] = []
+    /// `signed_amounts`: amounts may be negative; a negative charge is a refund of its absolute value.
+    public var signedAmounts = false
+    /// `null_tokens`: values that mean an empty field (`NULL`, `\N`).
+    public var nullTokens: [String] = []
+    /// `row_ids`, `amount_columns`, `clients_from_rows`, `supersede`.
+    public var rowLayout = RowLayout()
+    /// The profile's `description`: one line for `balance-report profiles`.
+    public var summary = ""
 
     /// Whether the profile is for the input file at `path`.
     public func applies(to path: String) -> Bool {
@@ -99,7 +107,8 @@ public struct ImportProfile: Sendable, Equatable {
     public init(path: String = "") { self.path = path }
 
     public static let keys = ["description", "files", "encoding", "delimiter", "decimal_mark", "input_offset", "timestamp_format",
-                              "columns", "transaction_types", "event_types", "currencies"]
+                              "columns", "transaction_types", "event_types", "currencies", "signed_amounts", "null_tokens",
+                              "row_ids", "amount_columns", "clients_from_rows", "supersede"]
 }
 
 /// The options for the files an import profile is for.
@@ -134,6 +143,9 @@ extension IngestOptions {
         profiled.decimalMark = profile.decimalMark
         profiled.timestampFormat = profile.timestampFormat
         profiled.values = profile.values
+        profiled.signedAmounts = profile.signedAmounts
+        profiled.nullTokens = profile.nullTokens.map { Array($0.utf8) }
+        profiled.rowLayout = profile.rowLayout
         self.profiled = ProfiledOptions(profile: profile, options: profiled)
     }
 

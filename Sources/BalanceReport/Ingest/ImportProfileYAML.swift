@@ -9,7 +9,10 @@ extension ImportProfile {
 
     public static func load(path: String) throws(ProfileError) -> ImportProfile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ProfileError("cannot read the profile \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw ProfileError("cannot read the profile \(path): \(reason) (a file, or a built-in profile: \(BuiltInProfiles.names.joined(separator: ", ")))")
+        }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
@@ -70,7 +73,7 @@ extension ImportProfile {
             guard seen.insert(key).inserted else { throw fail(keyNode, "\(key) is given twice") }
             switch key {
             case "description":
-                _ = try scalar(value, key)
+                profile.summary = try scalar(value, key).trimmingWhitespace()
             case "files":
                 switch value {
                 case .scalar(let pattern): profile.files = [pattern.string]
@@ -137,6 +140,56 @@ extension ImportProfile {
                         throw fail(pair.node, "currencies: '\(pair.value)' is not a three-letter code such as RUB")
                     }
                     profile.values.currencies[pair.key] = pair.value
+                }
+            case "signed_amounts":
+                let text = try scalar(value, key).trimmingWhitespace().lowercased()
+                switch text {
+                case "yes", "true": profile.signedAmounts = true
+                case "no", "false": profile.signedAmounts = false
+                default: throw fail(value, "signed_amounts is yes or no, got '\(text)'")
+                }
+            case "null_tokens":
+                switch value {
+                case .scalar(let token): profile.nullTokens = [token.string]
+                case .sequence(let tokens):
+                    for token in tokens { profile.nullTokens.append(try scalar(token, key)) }
+                default: throw fail(value, "null_tokens takes a value or a list of values")
+                }
+                if profile.nullTokens.contains(where: \.isEmpty) { throw fail(value, "null_tokens: a token is empty") }
+            case "row_ids":
+                let text = try scalar(value, key).trimmingWhitespace()
+                switch text {
+                case "content": profile.rowLayout.idsFromContent = true
+                case "column": profile.rowLayout.idsFromContent = false
+                default: throw fail(value, "row_ids is content (an id made from each row) or column (the id column), got '\(text)'")
+                }
+            case "amount_columns":
+                for pair in try table(value, key) {
+                    guard let kind = TransactionKind(rawValue: pair.value) else {
+                        throw fail(pair.node, "amount_columns: '\(pair.value)' is not topup, charge or refund")
+                    }
+                    profile.rowLayout.amountColumns.append(RowLayout.AmountColumn(column: pair.key, kind: kind))
+                }
+            case "clients_from_rows":
+                profile.rowLayout.clientsFromRows = true
+                if case .mapping(let mapping) = value, mapping.count == 0 { break }
+                for pair in try table(value, key) {
+                    switch pair.key {
+                    case "name": profile.rowLayout.clientName = pair.value
+                    case "partner": profile.rowLayout.clientPartner = pair.value
+                    default: throw fail(pair.node, "clients_from_rows takes name: and partner: (the columns that give them)")
+                    }
+                }
+            case "supersede":
+                for pair in try table(value, key) {
+                    switch pair.key {
+                    case "day": profile.rowLayout.supersedeDay = pair.value
+                    case "version": profile.rowLayout.supersedeVersion = pair.value
+                    default: throw fail(pair.node, "supersede takes day: and version: (the columns of the day and of its export time)")
+                    }
+                }
+                if profile.rowLayout.supersedeDay == nil || profile.rowLayout.supersedeVersion == nil {
+                    throw fail(value, "supersede needs both day: and version:")
                 }
             default:
                 break

@@ -33,6 +33,8 @@ public struct InputFile: Sendable, Equatable {
     public var kinds: [RecordKind]
     /// Records read, whatever became of them.
     public var records: Int
+    /// Rows with nothing in them (`,,,,`, a trailing Ctrl-Z): not records, but counted.
+    public var blankRows: Int = 0
 }
 
 /// Everything read from a run's files: the boundary between Ingest and Model.
@@ -42,12 +44,38 @@ public struct IngestedExport: Sendable {
     public var clients: [ClientRecord] = []
     public var events: [ClientEvent] = []
     public var rejections: [Rejection] = []
+    /// Files that could not be read as a whole: the run stops (SPEC §3), whatever the flags.
+    public var fileFailures: [FileFailure] = []
+    /// Clients named by the rows of a layout without a clients file (`clients_from_rows`), each
+    /// from its first row; used only when the run has no clients records.
+    public var derivedClients: [ClientRecord] = []
+    var derivedClientIDs = Set<ByteKey>()
+    /// Where each transaction of a superseding layout stands (see `Supersession`).
+    var supersedeEntries: [SupersedeEntry] = []
+    /// Transactions of a day that a later export of the same day replaces: counted, never summed.
+    public var superseded: [Transaction] = []
 
     public init() {}
 
     public func location(_ source: SourceLocation) -> String {
-        let path = Int(source.file) < files.count ? files[Int(source.file)].path : "?"
-        return "\(path):\(source.line)"
+        "\(path(of: Int(source.file))):\(source.line)"
+    }
+
+    public func path(of file: Int) -> String {
+        file >= 0 && file < files.count ? files[file].path : "?"
+    }
+
+    /// `file:line: reason`, or `file: reason` where no line means anything.
+    public func describe(_ failure: FileFailure) -> String {
+        let path = path(of: failure.file)
+        guard let line = failure.line, line > 0 else { return "\(path): \(failure.reason)" }
+        return "\(path):\(line): \(failure.reason)"
+    }
+
+    /// A file of this kind was in the run, even one without rows (SPEC §3: a clients file with a
+    /// header and no rows still means the run has clients records).
+    public func hasFile(of kind: RecordKind) -> Bool {
+        files.contains { $0.kinds.contains(kind) }
     }
 }
 
@@ -67,6 +95,12 @@ public struct IngestOptions: Sendable {
     public var values = ValueMaps()
     /// An import profile and the options of the files it is for (`forFile`).
     public var profiled: ProfiledOptions? = nil
+    /// A profile's `signed_amounts` (see `DecodingOptions.signedAmounts`).
+    public var signedAmounts = false
+    /// A profile's `null_tokens`: field values that mean "no value" (`NULL`, `\N`), read as empty.
+    public var nullTokens: [[UInt8]] = []
+    /// A profile's row layout (derived ids, amount columns, clients from rows, superseding days).
+    public var rowLayout = RowLayout()
 
     public init(naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds, mapping: HeaderMapping = HeaderMapping()) {
         self.naiveOffsetSeconds = naiveOffsetSeconds
@@ -76,35 +110,42 @@ public struct IngestOptions: Sendable {
 
 /// Reads every input file, detects its kind and decodes its records.
 public enum Ingestor {
-    /// Reads every file in order; a large CSV file is parsed on two cores when `workers` > 1.
+    /// Opens every file (each exactly once), then reads them in order; a large CSV file is parsed
+    /// on two cores when `workers` > 1. A file that cannot be read as a whole stops the reading:
+    /// every file that cannot be opened is named at once, and a file refused while it is read
+    /// (its header, its encoding, a DOCTYPE) is the last one read.
     public static func ingest(paths: [String], options: IngestOptions, workers: Int = 1) -> IngestedExport {
         var export = IngestedExport()
+        var sources: [InputSource?] = []
         for (index, path) in paths.enumerated() {
-            let format: InputFile.Format = looksLikeXML(path) ? .xml : .csv
-            export.files.append(InputFile(path: path, format: format, kinds: [], records: 0))
-            switch format {
-            case .csv: readCSV(path: path, fileIndex: index, options: options.forFile(path), workers: workers, into: &export)
-            case .xml: readXML(path: path, fileIndex: index, options: options.forFile(path), into: &export)
+            do {
+                let source = try InputSource.open(path)
+                sources.append(source)
+                export.files.append(InputFile(path: path, format: source.looksLikeXML ? .xml : .csv, kinds: [], records: 0))
+            } catch {
+                sources.append(nil)
+                export.files.append(InputFile(path: path, format: .csv, kinds: [], records: 0))
+                export.fileFailures.append(FileFailure(file: index, line: nil, reason: error.reason))
             }
         }
+        guard export.fileFailures.isEmpty else { return export }
+        for index in paths.indices {
+            guard let source = sources[index] else { continue }
+            sources[index] = nil
+            let fileOptions = options.forFile(source.path)
+            switch export.files[index].format {
+            case .csv: readCSV(source: source, fileIndex: index, options: fileOptions, workers: workers, into: &export)
+            case .xml: readXML(source: source, fileIndex: index, options: fileOptions, into: &export)
+            }
+            if !export.fileFailures.isEmpty { break }
+        }
+        Supersession.apply(&export)
         return export
     }
 
-    /// `.xml` files, and any regular file whose first non-blank byte (after a BOM) is `<`.
-    /// A pipe (`<(…)`, `/dev/stdin`) is never sniffed: the bytes read here would be lost to the reader.
+    /// `.xml` files, and any file whose first non-blank byte (after a BOM) is `<`.
     static func looksLikeXML(_ path: String) -> Bool {
-        if path.lowercased().hasSuffix(".xml") { return true }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
-        var head = [UInt8](repeating: 0, count: 512)
-        let got = read(fd, &head, head.count)
-        guard got > 0 else { return false }
-        var bytes = head[0..<got]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        return bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "<")
+        (try? InputSource.open(path))?.looksLikeXML ?? path.lowercased().hasSuffix(".xml")
     }
 
     /// Files at least this large are parsed on two cores (when there are two).
@@ -112,114 +153,124 @@ public enum Ingestor {
 
     /// The offset just past the first line feed at or after `offset`, or `nil` when the next
     /// MiB holds none (then the file is read in one go).
-    static func lineStart(in path: String, after offset: Int) -> Int? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+    static func lineStart(in source: InputSource, after offset: Int) -> Int? {
         var window = [UInt8](repeating: 0, count: 1 << 20)
-        let got = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        let got = window.withUnsafeMutableBytes { pread(source.fd, $0.baseAddress, $0.count, off_t(offset)) }
         guard got > 0, let newline = window[0..<got].firstIndex(of: 0x0A), newline + 1 < got else { return nil }
         return offset + newline + 1
     }
 
-    /// `splitNear` (for tests) splits the file at the first line start from that offset, whatever its size.
+    /// Thrown from a reader's callback to stop reading a file that has been refused.
+    struct StopReading: Error {}
+
+    /// Reads one CSV file by path (tests).
     static func readCSV(path: String, fileIndex: Int, options: IngestOptions, workers: Int = 1, splitNear: Int? = nil,
                         into export: inout IngestedExport) {
-        func reject(_ line: Int, _ kind: RecordKind?, _ reason: String, isRecord: Bool = false) {
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: line), kind: kind, reason: reason, isRecord: isRecord))
+        while export.files.count <= fileIndex { export.files.append(InputFile(path: path, format: .csv, kinds: [], records: 0)) }
+        do {
+            readCSV(source: try InputSource.open(path), fileIndex: fileIndex, options: options, workers: workers,
+                    splitNear: splitNear, into: &export)
+        } catch {
+            export.fileFailures.append(FileFailure(file: fileIndex, line: nil, reason: error.reason))
+        }
+    }
+
+    /// `splitNear` (for tests) splits the file at the first line start from that offset, whatever its size.
+    static func readCSV(source: InputSource, fileIndex: Int, options: IngestOptions, workers: Int = 1, splitNear: Int? = nil,
+                        into export: inout IngestedExport) {
+        func fail(_ line: Int?, _ reason: String) {
+            if export.fileFailures.contains(where: { $0.file == fileIndex }) { return }
+            export.fileFailures.append(FileFailure(file: fileIndex, line: line, reason: reason))
         }
         var reader: CSVReader
         let input: EncodedCSVInput
         do {
-            input = try EncodedCSVInput.open(path: path, declared: options.encoding)
+            input = try EncodedCSVInput.open(source, declared: options.encoding)
             reader = input.reader
         } catch {
-            reject(error.line, nil, error.reason)
+            fail(error.line, error.reason)
             return
         }
         // Room for the records up front (a transaction line is rarely under 64 bytes): growing a
         // million-element array step by step copies it again and again.
-        var status = stat()
-        var size = 0
-        if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG {
-            size = Int(status.st_size)
-            export.transactions.reserveCapacity(export.transactions.count + size / 64)
-        }
-        defer { _ = input.finish() }
+        let size = source.isRegular ? source.size : 0
+        export.transactions.reserveCapacity(export.transactions.count + size / 64)
         reader.declaredDelimiter = options.delimiter
         // A large file is read in two halves on two cores: the second from the first line start
         // after the middle. The first half stops where the second began; if that was not a record
         // start (the middle fell inside a quoted field with line breaks) the second half is thrown
         // away and the rest read again in order, so the records are the same either way.
         let near = splitNear ?? (workers > 1 && size >= splitThreshold ? size / 2 : nil)
-        let split = input.readsFileDirectly ? near.flatMap { lineStart(in: path, after: $0) } : nil
+        let split = input.readsFileDirectly ? near.flatMap { lineStart(in: source, after: $0) } : nil
         var secondHalf: CSVPart.Pending? = nil
         var sink: CSVRecordSink? = nil
-        var fileFailed = false
         var records = 0
+        var blankRows = 0
         let stop = CSVReader.StopPoint()
         reader.stop = stop
         do {
             try reader.read(onRow: { row in
                 if let sink {
-                    records += 1
-                    sink.take(row, into: &export)
+                    if CSVRecordSink.isBlank(row) { blankRows += 1; return }
+                    records += sink.take(row, into: &export)
                     return
                 }
-                if fileFailed { return }
                 do throws(CSVRecordSink.HeaderError) {
                     let header = try CSVRecordSink(header: row, fileIndex: fileIndex, options: options)
                     sink = header
                     export.files[fileIndex].kinds = [header.kind]
                     if let split {
                         stop.offset = split
-                        secondHalf = CSVPart.start(path: path, from: split, sink: header, delimiter: row.delimiter)
+                        secondHalf = CSVPart.start(source: source, from: split, sink: header, delimiter: row.delimiter)
                     }
                 } catch {
-                    reject(row.line, error.kind, error.reason)
-                    fileFailed = true
+                    // A refused header refuses the file; nothing after it is read.
+                    fail(row.line, error.reason)
+                    throw StopReading()
                 }
             }, onMalformed: { error in
                 guard let sink else {
                     // A header that cannot be read: the file cannot be read either (a data row must
                     // not be taken for the header).
-                    if !fileFailed { reject(error.line, nil, "the header is malformed: \(error.reason)") }
-                    fileFailed = true
-                    return
+                    fail(error.line, "the header is malformed: \(error.reason)")
+                    throw StopReading()
                 }
                 records += 1
                 sink.malformed(error, into: &export)
             })
             if let stopped = reader.stoppedAt, let sink, let part = secondHalf {
                 let rest = stopped.offset == part.offset ? part.finish()
-                    : CSVPart.read(path: path, from: stopped.offset, sink: sink, delimiter: reader.delimiter)
+                    : CSVPart.read(source: source, from: stopped.offset, sink: sink, delimiter: reader.delimiter)
                 records += rest.records
+                blankRows += rest.blankRows
                 try rest.append(to: &export, lineOffset: stopped.line - 1)
             }
+        } catch is StopReading {
         } catch let error as CSVError {
-            reject(error.line, sink?.kind, error.reason)
-            fileFailed = true
+            // What ends a file early (an unterminated quote, an endless record, a read error)
+            // leaves the rest of it unread: the file is refused, not read in part.
+            fail(error.line > 0 ? error.line : nil, error.reason + (sink == nil ? "" : " (the rest of the file cannot be read)"))
         } catch {
-            reject(0, sink?.kind, "\(error)")
-            fileFailed = true
+            fail(nil, "\(error)")
         }
         _ = secondHalf?.finish()
-        if let failure = input.finish(), !fileFailed {
-            // The transcoder could not read the whole file: what was parsed may be cut short.
-            reject(0, sink?.kind, failure)
-            fileFailed = true
+        if let failure = input.finish() {
+            // A pump (gzip, transcoding) could not read the whole file: what was parsed may be cut short.
+            fail(nil, failure)
         }
-        if sink == nil && !fileFailed {
-            reject(1, nil, "the file is empty (no header)")
+        if sink == nil {
+            fail(nil, "the file is empty: no header, so it is not an export")
         }
         export.files[fileIndex].records = records
+        export.files[fileIndex].blankRows = blankRows
     }
 
-    /// Records are decoded as they are read; a document that turns out not to be well-formed is
-    /// rejected whole: what it added is taken back and each of its records becomes a rejection.
-    /// (Decoding on a second core while libxml2 reads was measured and did not pay: the reading
-    /// itself is the slower half.)
-    static func readXML(path: String, fileIndex: Int, options: IngestOptions, into export: inout IngestedExport) {
+    /// Records are decoded as they are read. A document refused before its first record (a
+    /// DOCTYPE, not well-formed, not an export) refuses the file; one that turns out not to be
+    /// well-formed later is rejected whole: what it added is taken back and each of its records
+    /// becomes a rejection. (Decoding on a second core while libxml2 reads was measured and did
+    /// not pay: the reading itself is the slower half.)
+    static func readXML(source: InputSource, fileIndex: Int, options: IngestOptions, into export: inout IngestedExport) {
         let decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? .point)
         let valueMaps = options.values.byField
         let before = (transactions: export.transactions.count, clients: export.clients.count,
@@ -228,11 +279,22 @@ public enum Ingestor {
         var read: [(kind: RecordKind, line: Int, id: String)] = []
         var kinds = Set<RecordKind>()
         do {
-            try XMLRecordReader.read(path: path, mapping: options.mapping) { record in
+            try XMLRecordReader.read(feed: source.feed(), mapping: options.mapping, onSection: { kinds.insert($0) }) { read1 in
+                var record = read1
+                if !options.nullTokens.isEmpty {
+                    for index in record.values.indices where record.values[index].map({ value in options.nullTokens.contains { $0.elementsEqual(value.utf8) } }) == true {
+                        record.values[index] = ""
+                    }
+                }
                 read.append((record.kind, record.line, record.values[0] ?? ""))
-                kinds.insert(record.kind)
-                decode(record, kind: record.kind, source: SourceLocation(file: fileIndex, line: record.line), decoder: decoder,
-                       valueMaps: valueMaps, into: &export)
+                let location = SourceLocation(file: fileIndex, line: record.line)
+                if let field = record.twice {
+                    export.rejections.append(Rejection(source: location, kind: record.kind,
+                                                       reason: "field \(field) is given twice (an attribute and a child element, or two child elements)",
+                                                       recordID: record.values[0] ?? ""))
+                    return
+                }
+                decode(record, kind: record.kind, source: location, decoder: decoder, valueMaps: valueMaps, into: &export)
             }
         } catch {
             export.transactions.removeSubrange(before.transactions...)
@@ -240,24 +302,34 @@ public enum Ingestor {
             export.events.removeSubrange(before.events...)
             export.rejections.removeSubrange(before.rejections...)
             export.files[fileIndex].records = read.count
-            guard let error = error as? XMLReadError else {
-                export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: 0), kind: nil, reason: "\(error)", isRecord: false))
+            let problem = error as? XMLReadError ?? XMLReadError(line: 0, reason: "\(error)")
+            if let failure = source.finish() {
+                export.fileFailures.append(FileFailure(file: fileIndex, line: nil, reason: failure))
                 return
             }
-            // A document that is not well-formed is rejected whole: every record it held, and the error.
+            guard !read.isEmpty else {
+                export.fileFailures.append(FileFailure(file: fileIndex, line: problem.line > 0 ? problem.line : nil, reason: problem.reason))
+                return
+            }
+            // A document that is not well-formed after its first record is rejected whole: every
+            // record it held, and the error.
             for record in read {
                 export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: record.line), kind: record.kind,
-                                                   reason: "in a document that is rejected (line \(error.line): \(error.reason))",
+                                                   reason: "in a document that is rejected (line \(problem.line): \(problem.reason))",
                                                    recordID: record.id))
             }
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: error.line), kind: nil, reason: error.reason, isRecord: false))
+            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: problem.line), kind: nil, reason: problem.reason, isRecord: false))
+            export.files[fileIndex].kinds = RecordKind.allCases.filter { kinds.contains($0) }
             return
+        }
+        if let failure = source.finish() {
+            export.fileFailures.append(FileFailure(file: fileIndex, line: nil, reason: failure))
         }
         export.files[fileIndex].records = read.count
         export.files[fileIndex].kinds = RecordKind.allCases.filter { kinds.contains($0) }
-        if read.isEmpty {
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: 1), kind: nil,
-                                               reason: "the document holds no clients, events or transactions", isRecord: false))
+        if kinds.isEmpty {
+            export.fileFailures.append(FileFailure(file: fileIndex, line: nil,
+                                                   reason: "the document holds no clients, events or transactions, so it is not an export"))
         }
     }
 
@@ -297,9 +369,14 @@ struct CSVRecordSink: Sendable {
     let decoder: RecordDecoder
     /// Most runs have no value maps: then no lookup at all per record.
     let valueMaps: [Int: [[UInt8]: [UInt8]]]?
+    let nullTokens: [[UInt8]]
+    /// The profile's row layout resolved against this header, when it has one.
+    let shape: RowShape?
+    let naiveOffsetSeconds: Int64
 
     init(header row: CSVRow, fileIndex: Int, options: IngestOptions) throws(HeaderError) {
         var names: [String] = []
+        var written: [String] = []
         for index in 0..<row.count {
             guard let name = row.string(index) else {
                 throw HeaderError(kind: nil, reason: options.encoding == .utf8
@@ -307,11 +384,25 @@ struct CSVRecordSink: Sendable {
                     : "the header is not valid UTF-8")
             }
             names.append(options.mapping.canonicalName(name))
+            written.append(name)
         }
-        guard let detected = RecordKind.detect(fromHeader: Set(names)) else {
+        // A layout's amount columns stand for `amount` and `type`, content ids for `id`.
+        var present = Set(names)
+        let layout = options.rowLayout
+        if layout.idsFromContent { present.insert("id") }
+        if !layout.amountColumns.isEmpty { present.formUnion(["amount", "type"]) }
+        guard let detected = RecordKind.detect(fromHeader: present) else {
             throw HeaderError(kind: nil, reason: "cannot tell the kind of export from the header (\(names.joined(separator: ",")))")
         }
-        let missing = detected.requiredFields.filter { !names.contains($0) }
+        // Two columns for one field have no one value: an error naming both, never "the first wins".
+        for field in detected.fields {
+            let columns = names.indices.filter { names[$0] == field }
+            if columns.count > 1 {
+                let both = columns.prefix(2).map { "\($0 + 1) (\(written[$0]))" }.joined(separator: " and ")
+                throw HeaderError(kind: detected, reason: "columns \(both) both give the field \(field)")
+            }
+        }
+        let missing = detected.requiredFields.filter { !present.contains($0) }
         if !missing.isEmpty {
             throw HeaderError(kind: detected, reason: "missing column \(missing.joined(separator: ", "))")
         }
@@ -321,22 +412,101 @@ struct CSVRecordSink: Sendable {
         self.headerCount = row.count
         self.decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? (row.delimiter == UInt8(ascii: ";") ? .pointOrComma : .point))
         self.valueMaps = options.values.isEmpty ? nil : options.values.byField[detected]
+        self.nullTokens = options.nullTokens
+        self.shape = detected == .transaction && !layout.isEmpty ? try RowShape(layout, header: written) : nil
+        self.naiveOffsetSeconds = options.naiveOffsetSeconds
     }
 
-    func take(_ row: CSVRow, into export: inout IngestedExport) {
+    /// A row with nothing in it: every field empty (`,,,,` from a spreadsheet), or the Ctrl-Z
+    /// (0x1A) some Windows tools end a text file with. Not a record; counted as a blank row.
+    static func isBlank(_ row: CSVRow) -> Bool {
+        if row.count == 1 && row.withField(0, { $0.count == 1 && $0[0] == 0x1A }) { return true }
+        for index in 0..<row.count where row.withField(index, { !$0.isEmpty }) { return false }
+        return true
+    }
+
+    /// Decodes one row; returns how many records it was (a layout with several amount columns
+    /// makes several of one row).
+    func take(_ row: CSVRow, into export: inout IngestedExport) -> Int {
         let source = SourceLocation(file: fileIndex, line: row.line)
-        let fields = CSVFields(row: row, columns: columns)
+        let fields = CSVFields(row: row, columns: columns, nullTokens: nullTokens)
         guard row.count == headerCount else {
             export.rejections.append(Rejection(
                 source: source, kind: kind, reason: "expected \(headerCount) fields, found \(row.count)",
                 recordID: Ingestor.fieldText(fields, kind), amount: nil))
-            return
+            return 1
         }
+        if let shape { return takeShaped(row, fields, shape, source, into: &export) }
+        decode(fields, source, into: &export)
+        return 1
+    }
+
+    private func decode<F: SourceFields>(_ fields: F, _ source: SourceLocation, into export: inout IngestedExport) {
         if let valueMaps {
             Ingestor.decode(ValueMappedFields(base: fields, maps: valueMaps), kind: kind, source: source, decoder: decoder, into: &export)
         } else {
             Ingestor.decode(fields, kind: kind, source: source, decoder: decoder, into: &export)
         }
+    }
+
+    private func isZeroOrEmpty(_ row: CSVRow, _ column: Int) -> Bool {
+        row.withField(column) { bytes in
+            if bytes.isEmpty || nullTokens.contains(where: { $0.elementsEqual(bytes) }) { return true }
+            return (try? AmountParser.parse(bytes, mark: decoder.options.decimalMark, allowNegative: true))?.isZero == true
+        }
+    }
+
+    private func text(_ row: CSVRow, _ column: Int?) -> String {
+        guard let column else { return "" }
+        return row.withField(column) { bytes in
+            nullTokens.contains(where: { $0.elementsEqual(bytes) }) ? "" : validUTF8String(bytes) ?? ""
+        }
+    }
+
+    /// A row of a profile's own layout: its amount columns one record each, its id from the
+    /// content where the file has none, its client and its day noted.
+    private func takeShaped(_ row: CSVRow, _ fields: CSVFields, _ shape: RowShape, _ source: SourceLocation,
+                            into export: inout IngestedExport) -> Int {
+        let baseID: String? = columns[0] < 0 ? RowShape.contentID(row) : nil
+        let amounts: [(index: Int, name: String, kind: TransactionKind)?] = shape.amountColumns.isEmpty ? [nil] : shape.amountColumns
+        var produced = 0
+        for (position, column) in amounts.enumerated() {
+            if position > 0, let column, isZeroOrEmpty(row, column.index) { continue }
+            var id: [UInt8]? = baseID.map { Array($0.utf8) }
+            if amounts.count > 1, let column {
+                id = (id ?? fields.withField(0) { Array($0) }) + Array("-\(column.name)".utf8)
+            }
+            let derived = DerivedFields(base: fields, row: row, id: id, type: column.map { Array($0.kind.rawValue.utf8) },
+                                        amountColumn: column?.index, nullTokens: nullTokens)
+            let before = export.transactions.count
+            decode(derived, source, into: &export)
+            produced += 1
+            guard export.transactions.count > before else { continue }
+            if let dayColumn = shape.dayColumn, let versionColumn = shape.versionColumn {
+                let version = row.withField(versionColumn) { bytes in
+                    try? TimestampParser.parse(bytes, naiveOffsetSeconds: naiveOffsetSeconds, format: nil)
+                }
+                guard let version else {
+                    let transaction = export.transactions.removeLast()
+                    export.rejections.append(Rejection(source: source, kind: .transaction,
+                                                       reason: "\(text(row, versionColumn).isEmpty ? "the export time is empty" : "the export time is not a timestamp") (the profile's supersede version)",
+                                                       recordID: transaction.id, amount: transaction.amount))
+                    continue
+                }
+                export.supersedeEntries.append(SupersedeEntry(transaction: export.transactions.count - 1,
+                                                              day: ByteKey(text(row, dayColumn)), version: version))
+            }
+            if shape.derivesClients {
+                let transaction = export.transactions[export.transactions.count - 1]
+                if export.derivedClientIDs.insert(ByteKey(transaction.clientID)).inserted {
+                    let partner = text(row, shape.partnerColumn)
+                    export.derivedClients.append(ClientRecord(id: transaction.clientID, name: text(row, shape.nameColumn), email: "",
+                                                              phone: "", partnerID: partner.isEmpty ? "default" : partner,
+                                                              checkpoint: nil, source: source))
+                }
+            }
+        }
+        return produced
     }
 
     func malformed(_ error: CSVError, into export: inout IngestedExport) {
@@ -350,24 +520,22 @@ struct CSVRecordSink: Sendable {
 struct CSVPart: Sendable {
     var export = IngestedExport()
     var records = 0
+    var blankRows = 0
     /// What ended reading early (an unterminated quote, a read failure), thrown again by `append`
     /// after the records before it, as reading the file in one go would have.
     var failure: CSVError? = nil
 
-    static func read(path: String, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> CSVPart {
+    static func read(source: InputSource, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> CSVPart {
         var part = CSVPart()
-        var status = stat()
-        if stat(path, &status) == 0, sink.kind == .transaction {
-            part.export.transactions.reserveCapacity(max(0, Int(status.st_size) - offset) / 64)
+        if sink.kind == .transaction {
+            part.export.transactions.reserveCapacity(max(0, source.size - offset) / 64)
         }
         do {
-            var reader = try CSVReader(path: path)
-            defer { reader.close() }
-            reader.startOffset = offset
+            var reader = source.csvReader(from: offset)
             reader.declaredDelimiter = delimiter
             try reader.read(onRow: { row in
-                part.records += 1
-                sink.take(row, into: &part.export)
+                if CSVRecordSink.isBlank(row) { part.blankRows += 1; return }
+                part.records += sink.take(row, into: &part.export)
             }, onMalformed: { error in
                 part.records += 1
                 sink.malformed(error, into: &part.export)
@@ -381,11 +549,12 @@ struct CSVPart: Sendable {
     }
 
     /// Starts reading on another thread; `finish` waits for it.
-    static func start(path: String, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> Pending {
+    static func start(source: InputSource, from offset: Int, sink: CSVRecordSink, delimiter: UInt8) -> Pending {
         let pending = Pending(offset: offset)
         pending.group.enter()
+        nonisolated(unsafe) let source = source
         DispatchQueue.global().async {
-            pending.result = read(path: path, from: offset, sink: sink, delimiter: delimiter)
+            pending.result = read(source: source, from: offset, sink: sink, delimiter: delimiter)
             pending.group.leave()
         }
         return pending
@@ -414,6 +583,15 @@ struct CSVPart: Sendable {
         for index in export.clients.indices { export.clients[index].source.line += shift }
         for index in export.events.indices { export.events[index].source.line += shift }
         for index in export.rejections.indices { export.rejections[index].source.line += shift }
+        for index in export.derivedClients.indices { export.derivedClients[index].source.line += shift }
+        for entry in export.supersedeEntries {
+            var moved = entry
+            moved.transaction += target.transactions.count
+            target.supersedeEntries.append(moved)
+        }
+        for client in export.derivedClients where target.derivedClientIDs.insert(ByteKey(client.id)).inserted {
+            target.derivedClients.append(client)
+        }
         target.transactions.append(contentsOf: export.transactions)
         target.clients.append(contentsOf: export.clients)
         target.events.append(contentsOf: export.events)
@@ -425,12 +603,17 @@ struct CSVPart: Sendable {
     }
 }
 
-/// A CSV row seen through the schema's field order.
+/// A CSV row seen through the schema's field order; a profile's null tokens read as empty.
 struct CSVFields: SourceFields {
     let row: CSVRow
     let columns: [Int]
+    var nullTokens: [[UInt8]] = []
 
     func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try row.withField(columns[index], body)
+        if nullTokens.isEmpty { return try row.withField(columns[index], body) }
+        return try row.withField(columns[index]) { bytes in
+            if nullTokens.contains(where: { $0.elementsEqual(bytes) }) { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return try body(bytes)
+        }
     }
 }

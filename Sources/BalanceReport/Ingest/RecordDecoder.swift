@@ -11,6 +11,10 @@ public struct DecodingOptions: Sendable {
     public var decimalMark: DecimalMark
     /// An import profile's timestamp layout (`nil`: the built-in forms of SPEC §2.4 only).
     public var timestampFormat: TimestampFormat? = nil
+    /// An import profile's `signed_amounts`: a negative charge is a refund (a credit) of its
+    /// absolute value, a negative refund a charge (FOCUS writes credits as negative `BilledCost`).
+    /// The native layout keeps amounts ≥ 0, the type giving the sign.
+    public var signedAmounts = false
 
     public init(naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds, decimalMark: DecimalMark = .point) {
         self.naiveOffsetSeconds = naiveOffsetSeconds
@@ -28,6 +32,7 @@ struct RecordDecoder {
     init(_ ingest: IngestOptions, decimalMark: DecimalMark) {
         options = DecodingOptions(naiveOffsetSeconds: ingest.naiveOffsetSeconds, decimalMark: decimalMark)
         options.timestampFormat = ingest.timestampFormat
+        options.signedAmounts = ingest.signedAmounts
     }
 
     func text<F: SourceFields>(_ fields: F, _ index: Int, _ name: String) throws(FieldError) -> String {
@@ -69,14 +74,22 @@ struct RecordDecoder {
         let instant = try self.instant(fields, 1, "timestamp")
         let clientID = try required(fields, 2, "client_id")
         let typeText = try required(fields, 3, "type")
-        guard let kind = TransactionKind(rawValue: typeText) else {
+        guard var kind = TransactionKind(rawValue: typeText) else {
             throw FieldError("unknown type '\(typeText)' (expected topup, charge or refund)")
         }
         let service = try text(fields, 4, "service")
         if kind == .topup && !service.isEmpty { throw FieldError("a topup must have an empty service") }
         if kind != .topup && service.isEmpty { throw FieldError("a \(kind.rawValue) needs a service") }
-        let amount = try money(fields, 5, "amount", allowNegative: false)
-        guard amount.micros > 0 else { throw FieldError("amount must be positive") }
+        // Zero is a real line (free usage): accepted, counted, shown.
+        var amount = try money(fields, 5, "amount", allowNegative: options.signedAmounts)
+        if amount.isNegative {
+            switch kind {
+            case .topup: throw FieldError("a topup cannot be negative")
+            case .charge: kind = .refund
+            case .refund: kind = .charge
+            }
+            amount = amount.magnitude
+        }
         var currency = try text(fields, 6, "currency")
         if currency.isEmpty { currency = "RUB" }
         guard currency.utf8.count == 3, currency.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
@@ -117,9 +130,10 @@ struct RecordDecoder {
         return ClientEvent(clientID: id, instant: instant, kind: kind, source: source)
     }
 
-    /// The amount of a record that is being rejected, when it can still be read (for the control totals).
+    /// The amount of a record that is being rejected, when it can still be read (for the control
+    /// totals, which add amounts as written, unsigned).
     func salvageAmount<F: SourceFields>(_ fields: F) -> Money? {
-        try? money(fields, 5, "amount", allowNegative: false)
+        (try? money(fields, 5, "amount", allowNegative: options.signedAmounts))?.magnitude
     }
 }
 

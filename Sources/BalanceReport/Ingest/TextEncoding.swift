@@ -1,6 +1,4 @@
-import Dispatch
 import Glibc
-import Synchronization
 
 /// The text encodings a CSV export may come in. XML documents declare their own encoding in their
 /// `<?xml … encoding="…"?>` line, which libxml2 reads; this setting is for CSV only.
@@ -32,8 +30,9 @@ struct EncodingProbe: Equatable {
     /// The 1-based line of the first byte Windows-1251 leaves undefined (0x98), if any.
     var undefined1251Line: Int? = nil
 
-    /// Reads `fd` to its end. Lines are counted as the CSV reader counts them (LF, CR, CRLF).
-    static func scan(_ fd: Int32) throws(CSVError) -> EncodingProbe {
+    /// Reads `fd` to its end (with `pread` from offset 0 when `positional`, leaving its offset
+    /// alone). Lines are counted as the CSV reader counts them (LF, CR, CRLF).
+    static func scan(_ fd: Int32, positional: Bool = false) throws(CSVError) -> EncodingProbe {
         var probe = EncodingProbe()
         let capacity = 1 << 20
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
@@ -44,13 +43,15 @@ struct EncodingProbe: Equatable {
         var low: UInt8 = 0x80
         var high: UInt8 = 0xBF
         var head: [UInt8] = []
+        var offset = 0
         while true {
-            let got = read(fd, buffer, capacity)
+            let got = positional ? pread(fd, buffer, capacity, off_t(offset)) : read(fd, buffer, capacity)
             if got < 0 {
                 if errno == EINTR { continue }
                 throw CSVError(line: line, reason: "read failed: \(String(cString: strerror(errno)))")
             }
             if got == 0 { break }
+            offset += got
             if head.count < 3 { head.append(contentsOf: UnsafeBufferPointer(start: buffer, count: min(got, 3 - head.count))) }
             for index in 0..<got {
                 let byte = buffer[index]
@@ -156,148 +157,56 @@ enum Windows1251 {
     }
 }
 
-/// Feeds a Windows-1251 file to the CSV reader as UTF-8 through a pipe: a writer thread
-/// transcodes 1 MiB at a time while the reader parses, so memory stays bounded whatever the size.
-final class TranscodingPipe: Sendable {
-    let readFD: Int32
-    private let cancelled = Atomic<Bool>(false)
-    private let failure = Mutex<String?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
-
-    /// Takes over `source` (positioned at the start of the file) and closes it when done.
-    init(source: Int32) throws(CSVError) {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
-            close(source)
-            throw CSVError(line: 0, reason: "cannot create a pipe: \(String(cString: strerror(errno)))")
-        }
-        readFD = fds[0]
-        let writeFD = fds[1]
-        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
-        // A larger pipe means fewer context switches; the default (64 KiB) still works.
-        // F_SETPIPE_SZ (Linux, 1024 + 7) is hidden behind _GNU_SOURCE in Glibc's module.
-        _ = fcntl(writeFD, 1031, Int32(1 << 20))
-        DispatchQueue.global(qos: .userInitiated).async { [self] in
-            pump(from: source, to: writeFD)
-            close(source)
-            close(writeFD)
-            finished.signal()
-        }
-    }
-
-    private func pump(from source: Int32, to writeFD: Int32) {
-        let chunk = 1 << 20
-        let input = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
-        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk * 3)
-        defer {
-            input.deallocate()
-            output.deallocate()
-        }
-        while !cancelled.load(ordering: .relaxed) {
-            let got = read(source, input, chunk)
-            if got < 0 {
-                if errno == EINTR { continue }
-                let reason = "read failed: \(String(cString: strerror(errno)))"
-                failure.withLock { $0 = reason }
-                return
-            }
-            if got == 0 { return }
-            let count = Windows1251.transcode(input, count: got, into: output)
-            var offset = 0
-            while offset < count {
-                if cancelled.load(ordering: .relaxed) { return }
-                let wrote = write(writeFD, output + offset, count - offset)
-                if wrote < 0 {
-                    if errno == EINTR { continue }
-                    failure.withLock { $0 = "transcoding failed: \(String(cString: strerror(errno)))" }
-                    return
-                }
-                offset += wrote
-            }
-        }
-    }
-
-    /// Stops the writer (the reader may have stopped early), waits for it and closes the pipe.
-    /// Returns the writer's read failure, if it had one: the reader then saw a truncated file.
-    func finish() -> String? {
-        cancelled.store(true, ordering: .relaxed)
-        // Drain what is in flight so a writer blocked on a full pipe can see the flag.
-        let sink = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
-        defer { sink.deallocate() }
-        while true {
-            let got = read(readFD, sink, 1 << 16)
-            if got > 0 { continue }
-            if got < 0 && errno == EINTR { continue }
-            break
-        }
-        finished.wait()
-        close(readFD)
-        return failure.withLock { $0 }
-    }
-}
-
-/// A CSV file opened in the encoding declared for it.
+/// A CSV input opened in the encoding declared for it.
 final class EncodedCSVInput {
     var reader: CSVReader
     /// What the file turned out to be.
     let encoding: TextEncoding
-    private let pipe: TranscodingPipe?
-    private var closed = false
-    /// The reader reads the file itself (no transcoding), so a part of it can be read on its own.
-    var readsFileDirectly: Bool { pipe == nil }
+    let source: InputSource
+    /// The reader reads the plain file itself (no transcoding, no inflating), so a part of it can
+    /// be read on its own.
+    let readsFileDirectly: Bool
 
-    private init(reader: CSVReader, encoding: TextEncoding, pipe: TranscodingPipe?) {
+    private init(reader: CSVReader, encoding: TextEncoding, source: InputSource, direct: Bool) {
         self.reader = reader
         self.encoding = encoding
-        self.pipe = pipe
+        self.source = source
+        self.readsFileDirectly = direct
     }
 
+    /// Opens a file by path (tests; the Ingestor opens its inputs itself).
     static func open(path: String, declared: TextEncoding) throws(CSVError) -> EncodedCSVInput {
-        if declared == .utf8 {
-            return EncodedCSVInput(reader: try CSVReader(path: path), encoding: .utf8, pipe: nil)
-        }
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw CSVError(line: 0, reason: "cannot open: \(String(cString: strerror(errno)))")
-        }
-        var status = stat()
-        guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            // A pipe cannot be read twice (once to tell the encoding, once to parse).
-            close(fd)
-            throw CSVError(line: 0, reason: "Windows-1251 detection needs a regular file, not a pipe or device")
-        }
-        let probe: EncodingProbe
         do {
-            probe = try EncodingProbe.scan(fd)
-        } catch {
-            close(fd)
+            return try open(try InputSource.open(path), declared: declared)
+        } catch let failure as FileFailure {
+            throw CSVError(line: failure.line ?? 0, reason: failure.reason)
+        } catch let error as CSVError {
             throw error
+        } catch {
+            throw CSVError(line: 0, reason: "\(error)")
         }
+    }
+
+    static func open(_ source: InputSource, declared: TextEncoding) throws(CSVError) -> EncodedCSVInput {
+        if declared == .utf8 {
+            return EncodedCSVInput(reader: source.csvReader(), encoding: .utf8, source: source, direct: source.isPlainFile)
+        }
+        guard source.isPlainFile else {
+            // The file must be read twice (once to tell the encoding, once to parse).
+            throw CSVError(line: 0, reason: "Windows-1251 detection needs a regular, uncompressed file, not a pipe, device or .gz")
+        }
+        let probe = try EncodingProbe.scan(source.fd, positional: true)
         if probe.hasUTF8BOM || probe.isValidUTF8 {
-            close(fd)
-            return EncodedCSVInput(reader: try CSVReader(path: path), encoding: .utf8, pipe: nil)
+            return EncodedCSVInput(reader: source.csvReader(), encoding: .utf8, source: source, direct: true)
         }
         if let line = probe.undefined1251Line {
-            close(fd)
             throw CSVError(line: line, reason: "the file is neither UTF-8 nor Windows-1251: byte 0x98 is not a Windows-1251 character")
         }
-        guard lseek(fd, 0, SEEK_SET) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw CSVError(line: 0, reason: "cannot read the file again: \(reason)")
-        }
-        let pipe = try TranscodingPipe(source: fd)
-        return EncodedCSVInput(reader: CSVReader(descriptor: pipe.readFD), encoding: .windows1251, pipe: pipe)
+        return EncodedCSVInput(reader: source.transcodingCSVReader(), encoding: .windows1251, source: source, direct: false)
     }
 
-    /// Ends reading; returns a failure that happened behind the reader's back (a truncated read).
+    /// Ends reading; returns a failure that happened behind the reader's back (a cut-short stream).
     func finish() -> String? {
-        guard !closed else { return nil }
-        closed = true
-        reader.close()
-        return pipe?.finish()
+        source.finish()
     }
-
-    deinit { _ = finish() }
 }

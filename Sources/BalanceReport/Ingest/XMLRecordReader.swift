@@ -13,6 +13,74 @@ public struct XMLRecord: Sendable {
     /// Values by schema position; `nil` where the record does not have the field.
     /// Fields outside the schema are ignored, as extra CSV columns are.
     public var values: [String?]
+    /// A field the record gives more than once (as an attribute and as a child element): the
+    /// record is rejected naming it, never "the first wins".
+    public var twice: String? = nil
+}
+
+/// Looks at an XML document's bytes before libxml2 does: counts the attributes of each start
+/// tag (refusing more than `maxAttributes`), and notes the line of a DOCTYPE. It only needs to
+/// tell markup from text, quoted values, comments, CDATA and processing instructions.
+struct XMLMarkupGuard {
+    let maxAttributes: Int
+    private(set) var line = 1
+    private(set) var doctypeLine: Int? = nil
+    private enum State { case text, open, tag, quoted(UInt8), bang(Int), comment, cdata, instruction, declaration }
+    private var state = State.text
+    private var attributes = 0
+    /// The last bytes seen, for the ends of comments (`-->`), CDATA (`]]>`) and instructions (`?>`).
+    private var last: (UInt8, UInt8) = (0, 0)
+    private var bang: [UInt8] = []
+
+    init(maxAttributes: Int) { self.maxAttributes = maxAttributes }
+
+    /// Scans the next bytes; returns the reason to refuse the document, if any.
+    mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        for byte in bytes {
+            if byte == 0x0A { line += 1 }
+            switch state {
+            case .text:
+                if byte == UInt8(ascii: "<") { state = .open }
+            case .open:
+                switch byte {
+                case UInt8(ascii: "!"): state = .bang(0); bang = []
+                case UInt8(ascii: "?"): state = .instruction
+                default:
+                    attributes = 0
+                    state = byte == UInt8(ascii: ">") ? .text : .tag
+                }
+            case .tag:
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "'"): state = .quoted(byte)
+                case UInt8(ascii: "="):
+                    attributes += 1
+                    if attributes > maxAttributes { return "an element has more than \(maxAttributes) attributes" }
+                case UInt8(ascii: ">"): state = .text
+                default: break
+                }
+            case .quoted(let quote):
+                if byte == quote { state = .tag }
+            case .bang(let count):
+                bang.append(byte)
+                if bang == Array("--".utf8) { state = .comment; last = (0, 0) }
+                else if bang == Array("[CDATA[".utf8) { state = .cdata; last = (0, 0) }
+                else if !Array("[CDATA[".utf8).starts(with: bang) && !Array("--".utf8).starts(with: bang) {
+                    if bang.first == UInt8(ascii: "D") && doctypeLine == nil { doctypeLine = line }
+                    state = byte == UInt8(ascii: ">") ? .text : .declaration
+                } else { state = .bang(count + 1) }
+            case .comment:
+                if byte == UInt8(ascii: ">") && last == (UInt8(ascii: "-"), UInt8(ascii: "-")) { state = .text }
+            case .cdata:
+                if byte == UInt8(ascii: ">") && last == (UInt8(ascii: "]"), UInt8(ascii: "]")) { state = .text }
+            case .instruction:
+                if byte == UInt8(ascii: ">") && last.1 == UInt8(ascii: "?") { state = .text }
+            case .declaration:
+                if byte == UInt8(ascii: ">") { state = .text }
+            }
+            last = (last.1, byte)
+        }
+        return nil
+    }
 }
 
 /// Reads `<root><clients|events|transactions><record …/>…</…></root>` exports with libxml2's
@@ -26,16 +94,37 @@ public enum XMLRecordReader {
 
     /// Largest text a single field may hold; a longer one is an error, so memory stays bounded.
     public static let maxFieldBytes = 1 << 20
+    /// Most attributes one element may have. libxml2 2.9 checks a start tag's attributes for
+    /// duplicates pair by pair (60,000 attributes: 8 s), so the bytes are counted before it sees them.
+    public static let maxAttributes = 256
 
     private final class ErrorSink {
         var first: XMLReadError?
     }
 
-    /// Reads every record of the file. Throws at the first problem: a document that is not
-    /// well-formed is rejected whole, never read in part.
-    public static func read(path: String, mapping: HeaderMapping, onRecord: (XMLRecord) throws -> Void) throws {
-        guard let reader = xmlReaderForFile(path, nil, parserOptions) else {
-            throw XMLReadError(line: 0, reason: "cannot open as XML")
+    /// Reads every record of the file at `path` (tests; the Ingestor reads the inputs it opened).
+    public static func read(path: String, mapping: HeaderMapping, onSection: (RecordKind) -> Void = { _ in },
+                            onRecord: (XMLRecord) throws -> Void) throws {
+        let source: InputSource
+        do { source = try InputSource.open(path) } catch { throw XMLReadError(line: 0, reason: error.reason) }
+        try read(feed: source.feed(), mapping: mapping, onSection: onSection, onRecord: onRecord)
+        if let failure = source.finish() { throw XMLReadError(line: 0, reason: failure) }
+    }
+
+    /// Reads every record of the content `feed` serves. Throws at the first problem: a document
+    /// that is not well-formed is rejected whole, never read in part. `onSection` hears each
+    /// `<clients>`, `<events>` or `<transactions>` element, also an empty one.
+    static func read(feed: ByteFeed, mapping: HeaderMapping, onSection: (RecordKind) -> Void = { _ in },
+                     onRecord: (XMLRecord) throws -> Void) throws {
+        var markup = XMLMarkupGuard(maxAttributes: maxAttributes)
+        feed.inspector = { bytes in markup.scan(bytes) }
+        let feedPointer = Unmanaged.passUnretained(feed).toOpaque()
+        guard let reader = xmlReaderForIO({ context, buffer, length in
+            guard let context, let buffer, length > 0 else { return -1 }
+            let feed = Unmanaged<ByteFeed>.fromOpaque(context).takeUnretainedValue()
+            return Int32(feed.read(into: UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: Int(length)))
+        }, nil, feedPointer, nil, nil, parserOptions) else {
+            throw XMLReadError(line: 0, reason: feed.failure ?? "cannot read as XML")
         }
         defer { xmlFreeTextReader(reader) }
         let sink = ErrorSink()
@@ -94,13 +183,15 @@ public enum XMLRecordReader {
             let status = xmlTextReaderRead(reader)
             if status == 0 { break }
             if status < 0 {
+                // The bytes were refused before libxml2 saw them (too many attributes, a read error).
+                if let refused = feed.failure { throw XMLReadError(line: markup.line, reason: refused) }
                 throw sink.first ?? fail("not well-formed XML")
             }
             let type = xmlTextReaderNodeType(reader)
             let depth = Int(xmlTextReaderDepth(reader))
             switch type {
             case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
-                throw fail("a DOCTYPE is not allowed in an export")
+                throw XMLReadError(line: markup.doctypeLine ?? currentLine(), reason: "a DOCTYPE is not allowed in an export")
             case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue), Int32(XML_READER_TYPE_ENTITY.rawValue):
                 throw fail("entity references are not allowed in an export")
             case Int32(XML_READER_TYPE_ELEMENT.rawValue):
@@ -113,6 +204,7 @@ public enum XMLRecordReader {
                     guard let kind = RecordKind.allCases.first(where: { $0.xmlSection == element }) else {
                         throw fail("unexpected element <\(element)> (expected clients, events or transactions)")
                     }
+                    onSection(kind)
                     section = empty ? nil : kind
                 case 2:
                     guard let kind = section, element == kind.xmlRecord else {
@@ -122,13 +214,17 @@ public enum XMLRecordReader {
                                             values: Array(repeating: nil, count: kind.fields.count))
                     while xmlTextReaderMoveToNextAttribute(reader) == 1 {
                         let index = fieldIndex(kind)
-                        if index >= 0 { current.values[index] = value() }
+                        guard index >= 0 else { continue }
+                        if current.values[index] != nil { current.twice = current.twice ?? kind.fields[index] }
+                        current.values[index] = value()
                     }
                     _ = xmlTextReaderMoveToElement(reader)
                     if empty { try onRecord(current) } else { record = current }
                 case 3:
                     guard let kind = record?.kind else { throw fail("unexpected element <\(element)>") }
                     let index = fieldIndex(kind)
+                    // A field given twice (an attribute and a child, or two children) has no one value.
+                    if index >= 0, record!.values[index] != nil { record!.twice = record!.twice ?? kind.fields[index] }
                     if empty {
                         if index >= 0 { record!.values[index] = "" }
                     } else {

@@ -33,7 +33,7 @@ public enum LedgerError: Error, Equatable, Sendable {
 public struct Ledger: Sendable {
     public var currency: String
     /// Clients by id, each with its timeline and transactions.
-    public var clients: [String: LedgerClient]
+    public var clients: [ByteKey: LedgerClient]
     /// Transactions whose client no clients record names: nobody's report shows them.
     public var unknownClientTransactions: [Transaction]
     /// Events whose client no clients record names.
@@ -64,59 +64,67 @@ public struct Ledger: Sendable {
         let currency = try singleCurrency(all, fates)
 
         // Clients: identical repeats count once; conflicting records reject both.
-        var records: [String: ClientRecord] = [:]
-        var conflictedClients: [String: [SourceLocation]] = [:]
+        var records: [ByteKey: ClientRecord] = [:]
+        var conflictedClients: [ByteKey: [SourceLocation]] = [:]
         for client in export.clients {
-            if let original = records[client.id] {
+            if let original = records[ByteKey(client.id)] {
                 if original.sameFacts(as: client) {
                     duplicates.append(Duplicate(kind: .client, source: client.source, original: original.source, amount: nil))
                 } else {
-                    conflictedClients[client.id, default: []].append(client.source)
+                    conflictedClients[ByteKey(client.id), default: []].append(client.source)
                     rejections.append(Rejection(source: client.source, kind: .client,
                                                 reason: "client \(client.id) conflicts with \(location(original.source))",
                                                 recordID: client.id))
                 }
             } else {
-                records[client.id] = client
+                records[ByteKey(client.id)] = client
             }
         }
         for id in conflictedClients.keys.sorted() {
             let original = records.removeValue(forKey: id)!
             rejections.append(Rejection(source: original.source, kind: .client,
-                                        reason: "client \(id) conflicts with \(conflictedClients[id]!.map(location).joined(separator: ", "))",
-                                        recordID: id))
+                                        reason: "client \(id) conflicts with \(Ledger.listed(conflictedClients[id]!, location))",
+                                        recordID: id.text))
         }
 
         // Without any clients record, every client found in the transactions is the default partner's.
         // A clients record Ingest rejected still counts: its clients must not fall to `default`.
-        let noClientRecords = export.clients.isEmpty && !export.rejections.contains { $0.isRecord && $0.kind == .client }
+        // So does a clients file without rows.
+        let noClientRecords = export.clients.isEmpty && !export.hasFile(of: .client)
+            && !export.rejections.contains { $0.isRecord && $0.kind == .client }
+        // A layout that names its clients in the rows (`clients_from_rows`) gives their names and partners.
         if noClientRecords {
-            for index in all.indices where fates[index] == .keep && records[all[index].clientID] == nil {
-                records[all[index].clientID] = ClientRecord(id: all[index].clientID, name: "", email: "", phone: "",
-                                                            partnerID: "default", checkpoint: nil, source: all[index].source)
+            var derived: [ByteKey: ClientRecord] = [:]
+            for client in export.derivedClients where derived[ByteKey(client.id)] == nil { derived[ByteKey(client.id)] = client }
+            for index in all.indices where fates[index] == .keep && records[ByteKey(all[index].clientID)] == nil {
+                let id = ByteKey(all[index].clientID)
+                records[id] = derived[id] ?? ClientRecord(id: all[index].clientID, name: "", email: "", phone: "",
+                                                          partnerID: "default", checkpoint: nil, source: all[index].source)
             }
         }
 
         // Events: identical repeats count once; then each client's history through the state machine.
-        var eventsByClient: [String: [ClientEvent]] = [:]
+        var eventsByClient: [ByteKey: [ClientEvent]] = [:]
         var unknownEvents: [ClientEvent] = []
-        var seenEvents: [String: [ClientEvent]] = [:]
+        // One hash lookup per event: a client with 90,000 block/unblock events stays linear.
+        var seenEvents: [EventFacts: SourceLocation] = [:]
         for event in export.events {
-            if let original = seenEvents[event.clientID]?.first(where: { $0.sameFacts(as: event) }) {
-                duplicates.append(Duplicate(kind: .event, source: event.source, original: original.source, amount: nil))
+            let facts = EventFacts(client: ByteKey(event.clientID), instant: event.instant, kind: event.kind)
+            if let original = seenEvents[facts] {
+                duplicates.append(Duplicate(kind: .event, source: event.source, original: original, amount: nil))
                 continue
             }
-            seenEvents[event.clientID, default: []].append(event)
-            if records[event.clientID] == nil || noClientRecords {
+            seenEvents[facts] = event.source
+            if records[facts.client] == nil || noClientRecords {
                 unknownEvents.append(event)
             } else {
-                eventsByClient[event.clientID, default: []].append(event)
+                eventsByClient[facts.client, default: []].append(event)
             }
         }
         // An event record Ingest rejected still makes a run with events: nobody is attached by default then.
-        let runHasEvents = (!export.events.isEmpty || export.rejections.contains { $0.isRecord && $0.kind == .event })
+        let runHasEvents = (!export.events.isEmpty || export.hasFile(of: .event) || export.rejections.contains { $0.isRecord && $0.kind == .event })
             && !noClientRecords
-        var clients: [String: LedgerClient] = [:]
+        var clients: [ByteKey: LedgerClient] = [:]
         clients.reserveCapacity(records.count)
         for (id, record) in records {
             var timeline = ClientTimeline.alwaysAttached
@@ -137,7 +145,7 @@ public struct Ledger: Sendable {
                 }
                 for (event, problem) in illegal {
                     rejections.append(Rejection(source: event.source, kind: .event,
-                                                reason: "\(problem) (client \(id))", recordID: id))
+                                                reason: "\(problem) (client \(id))", recordID: id.text))
                 }
             }
             clients[id] = LedgerClient(record: record, timeline: timeline, transactions: [], events: accepted)
@@ -147,7 +155,7 @@ public struct Ledger: Sendable {
         // nothing is copied; each client's list comes out reversed and is turned round after.
         // Buckets by client number: one hash lookup per transaction, and no copy-on-write checks
         // through the dictionary of clients.
-        var bucketOf: [String: Int] = [:]
+        var bucketOf: [ByteKey: Int] = [:]
         bucketOf.reserveCapacity(clients.count)
         for id in clients.keys { bucketOf[id] = bucketOf.count }
         var buckets = [[Transaction]](repeating: [], count: bucketOf.count)
@@ -156,7 +164,7 @@ public struct Ledger: Sendable {
         var bucketIndex = [Int32](repeating: -1, count: all.count)
         var counts = [Int](repeating: 0, count: bucketOf.count)
         for index in all.indices where fates[index] == .keep {
-            guard let bucket = bucketOf[all[index].clientID] else { continue }
+            guard let bucket = bucketOf[ByteKey(all[index].clientID)] else { continue }
             bucketIndex[index] = Int32(bucket)
             counts[bucket] += 1
         }
@@ -175,8 +183,8 @@ public struct Ledger: Sendable {
                 duplicates.append(Duplicate(kind: .transaction, source: transaction.source,
                                             original: all[first].source, amount: transaction.amount))
             case .conflict:
-                let (first, sources) = conflicted[transaction.id]!
-                let others = sources.filter { $0 != transaction.source }.map(location).joined(separator: ", ")
+                let (first, sources) = conflicted[ByteKey(transaction.id)]!
+                let others = Ledger.listed(sources.filter { $0 != transaction.source }, location)
                 // A later record also says how it differs from the first; that one is still in `all`.
                 let difference = first < all.count ? " (\(differences(all[first], transaction)))" : ""
                 rejections.append(Rejection(
@@ -200,6 +208,22 @@ public struct Ledger: Sendable {
                       duplicates: duplicates, rejections: rejections)
     }
 
+    /// The first few places, and how many more: a reason names where to look without growing
+    /// with the square of the records (3,000 records of one id would each list 2,999 others).
+    static func listed(_ sources: [SourceLocation], _ location: (SourceLocation) -> String) -> String {
+        let shown = sources.prefix(listedPlaces).map(location).joined(separator: ", ")
+        return sources.count > listedPlaces ? shown + " and \(sources.count - listedPlaces) more" : shown
+    }
+
+    static let listedPlaces = 5
+
+    /// Everything an event record states: two records with the same facts are one event.
+    struct EventFacts: Hashable {
+        var client: ByteKey
+        var instant: Instant
+        var kind: ClientEventKind
+    }
+
     /// What becomes of a transaction record.
     enum Fate: Equatable {
         case keep
@@ -211,21 +235,21 @@ public struct Ledger: Sendable {
 
     /// Decides each record's fate, and where the records of each conflicting id are.
     /// Duplicates of a conflicting id stay duplicates: rejecting them too would count an amount twice.
-    static func transactionFates(_ all: [Transaction]) -> ([Fate], [String: (first: Int, sources: [SourceLocation])]) {
+    static func transactionFates(_ all: [Transaction]) -> ([Fate], [ByteKey: (first: Int, sources: [SourceLocation])]) {
         var fates = [Fate](repeating: .keep, count: all.count)
         var firstByID = IDTable(capacity: all.count)
-        var conflicted: [String: (first: Int, sources: [SourceLocation])] = [:]
+        var conflicted: [ByteKey: (first: Int, sources: [SourceLocation])] = [:]
         for index in all.indices {
             guard let first = firstByID.insertOrFind(index, in: all) else { continue }
             if all[first].sameFacts(as: all[index]) {
                 fates[index] = .duplicate(of: first)
             } else {
                 fates[index] = .conflict
-                if conflicted[all[index].id] == nil {
-                    conflicted[all[index].id] = (first, [all[first].source])
+                if conflicted[ByteKey(all[index].id)] == nil {
+                    conflicted[ByteKey(all[index].id)] = (first, [all[first].source])
                     fates[first] = .conflict
                 }
-                conflicted[all[index].id]!.sources.append(all[index].source)
+                conflicted[ByteKey(all[index].id)]!.sources.append(all[index].source)
             }
         }
         return (fates, conflicted)
@@ -263,7 +287,7 @@ public struct Ledger: Sendable {
                 }
                 if entry & 0xFFFF_FFFF == fingerprint {
                     let existing = Int(entry >> 32) - 1
-                    if all[existing].id == all[index].id { return existing }
+                    if all[existing].id.bytesEqual(all[index].id) { return existing }
                 }
                 slot = (slot + 1) & mask
             }
@@ -273,7 +297,7 @@ public struct Ledger: Sendable {
     /// SPEC §2.1: one run has one currency.
     static func singleCurrency(_ all: [Transaction], _ fates: [Fate]) throws(LedgerError) -> String {
         var currencies: [(currency: String, source: SourceLocation)] = []
-        for index in all.indices where fates[index] == .keep && !currencies.contains(where: { $0.currency == all[index].currency }) {
+        for index in all.indices where fates[index] == .keep && !currencies.contains(where: { $0.currency.bytesEqual(all[index].currency) }) {
             currencies.append((all[index].currency, all[index].source))
         }
         if currencies.count > 1 { throw .mixedCurrencies(currencies) }

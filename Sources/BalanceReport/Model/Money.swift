@@ -1,26 +1,30 @@
-/// An exact amount of money in millionths of the currency unit.
+/// An exact amount of money in 10⁻¹² of the currency unit.
 ///
-/// Billing exports carry up to six fractional digits (per-second billing produces fractions
-/// of a kopeck), so amounts are counted in micro-units. The count is an `Int128`: a single
-/// input amount is capped far below `Int64.max` by the parser, so no sum over any realistic
-/// number of records can overflow, and there is no `Double` anywhere on the money path.
+/// Billing exports carry many fractional digits: per-second billing gives fractions of a kopeck,
+/// and FinOps FOCUS exports write 10–11 digits. Amounts are counted in pico-units, so twelve
+/// digits are exact. The count is an `Int128`: the parser caps one amount at a trillion units
+/// (10²⁴ pico-units), so a billion such lines still sum to far below `Int128.max` (1.7 × 10³⁸),
+/// and there is no `Double` anywhere on the money path.
 public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// Micro-units per whole unit (six fractional digits).
-    public static let scale: Int128 = 1_000_000
-    public static let zero = Money(micros: 0)
+    /// Pico-units per whole unit (twelve fractional digits).
+    public static let scale: Int128 = 1_000_000_000_000
+    public static let fractionDigits = 12
+    public static let zero = Money(picos: 0)
 
-    public var micros: Int128
+    public var picos: Int128
 
-    public init(micros: Int128) { self.micros = micros }
+    public init(picos: Int128) { self.picos = picos }
 
-    public static func + (a: Money, b: Money) -> Money { Money(micros: a.micros + b.micros) }
-    public static func - (a: Money, b: Money) -> Money { Money(micros: a.micros - b.micros) }
-    public static prefix func - (a: Money) -> Money { Money(micros: -a.micros) }
-    public static func += (a: inout Money, b: Money) { a.micros += b.micros }
-    public static func -= (a: inout Money, b: Money) { a.micros -= b.micros }
-    public static func < (a: Money, b: Money) -> Bool { a.micros < b.micros }
+    public static func + (a: Money, b: Money) -> Money { Money(picos: a.picos + b.picos) }
+    public static func - (a: Money, b: Money) -> Money { Money(picos: a.picos - b.picos) }
+    public static prefix func - (a: Money) -> Money { Money(picos: -a.picos) }
+    public static func += (a: inout Money, b: Money) { a.picos += b.picos }
+    public static func -= (a: inout Money, b: Money) { a.picos -= b.picos }
+    public static func < (a: Money, b: Money) -> Bool { a.picos < b.picos }
 
-    public var isNegative: Bool { micros < 0 }
+    public var isNegative: Bool { picos < 0 }
+    public var isZero: Bool { picos == 0 }
+    public var magnitude: Money { Money(picos: picos < 0 ? -picos : picos) }
 
     /// The exact value with `.` as decimal mark, trailing zeros trimmed to at least two digits
     /// (`12.5` → `12.50`, `0.004167` stays), no grouping: the CSV form.
@@ -34,8 +38,8 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Appends the exact text as UTF-8 bytes: every fractional digit the value has, at least two.
     public func appendExact(decimalMark: UInt8, to out: inout [UInt8]) {
-        let negative = micros < 0
-        let magnitude = negative ? -micros : micros
+        let negative = picos < 0
+        let magnitude = negative ? -picos : picos
         if negative { out.append(UInt8(ascii: "-")) }
         // Int64 arithmetic where it fits (always, for parsed amounts): Int128 division is slow.
         let whole: Int128 = magnitude / Money.scale
@@ -46,7 +50,7 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
         out.append(decimalMark)
         var fraction = Int64(magnitude % Money.scale)
-        var digits = 6
+        var digits = Money.fractionDigits
         while digits > 2 && fraction % 10 == 0 {
             fraction /= 10
             digits -= 1
@@ -57,14 +61,11 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Whole kopecks (hundredths), rounded half away from zero: the one rounding the product does,
     /// for display only.
     public var roundedKopecks: Int128 {
-        if let small = Int64(exactly: micros), small != .min {
-            let magnitude = small < 0 ? -small : small
-            let kopecks = Int128((magnitude + 5_000) / 10_000)
-            return small < 0 ? -kopecks : kopecks
-        }
-        let magnitude = micros < 0 ? -micros : micros
-        let kopecks = (magnitude + 5_000) / 10_000
-        return micros < 0 ? -kopecks : kopecks
+        let half: Int128 = Money.scale / 200
+        let perKopeck: Int128 = Money.scale / 100
+        let magnitude = picos < 0 ? -picos : picos
+        let kopecks = (magnitude + half) / perKopeck
+        return picos < 0 ? -kopecks : kopecks
     }
 }
 

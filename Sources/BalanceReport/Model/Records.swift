@@ -60,9 +60,9 @@ public struct Transaction: Sendable, Equatable {
 
     /// Equal in every field that the export states (overlapping exports repeat a record this way).
     public func sameFacts(as other: Transaction) -> Bool {
-        id == other.id && instant == other.instant && clientID == other.clientID && kind == other.kind
-            && service == other.service && amount == other.amount && currency == other.currency
-            && description == other.description
+        id.bytesEqual(other.id) && instant == other.instant && clientID.bytesEqual(other.clientID) && kind == other.kind
+            && service.bytesEqual(other.service) && amount == other.amount && currency.bytesEqual(other.currency)
+            && description.bytesEqual(other.description)
     }
 }
 
@@ -99,8 +99,8 @@ public struct ClientRecord: Sendable, Equatable {
     }
 
     public func sameFacts(as other: ClientRecord) -> Bool {
-        id == other.id && name == other.name && email == other.email && phone == other.phone
-            && partnerID == other.partnerID && checkpoint == other.checkpoint
+        id.bytesEqual(other.id) && name.bytesEqual(other.name) && email.bytesEqual(other.email) && phone.bytesEqual(other.phone)
+            && partnerID.bytesEqual(other.partnerID) && checkpoint == other.checkpoint
     }
 }
 
@@ -134,6 +134,6 @@ public struct ClientEvent: Sendable, Equatable {
     }
 
     public func sameFacts(as other: ClientEvent) -> Bool {
-        clientID == other.clientID && instant == other.instant && kind == other.kind
+        clientID.bytesEqual(other.clientID) && instant == other.instant && kind == other.kind
     }
 }

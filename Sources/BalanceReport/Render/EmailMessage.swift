@@ -52,8 +52,11 @@ public struct MailError: Error, Equatable, Sendable, CustomStringConvertible {
 /// The partner contacts file of `--contacts`: a CSV with the header `partner_id,email,name`
 /// (`name` optional; more rows of one partner add recipients), read like the exports (BOM, `,` or `;`).
 public enum PartnerContacts {
-    public static func read(path: String) throws(MailError) -> [String: [MailAddress]] {
-        var contacts: [String: [MailAddress]] = [:]
+    /// Keyed by partner id as bytes. Reading stops at the first problem (a file that is not a
+    /// contacts file, `/dev/urandom`, is refused at its header, not read to its end).
+    public static func read(path: String) throws(MailError) -> [ByteKey: [MailAddress]] {
+        struct Stop: Error {}
+        var contacts: [ByteKey: [MailAddress]] = [:]
         var columns: (partner: Int, email: Int, name: Int?)? = nil
         var problem: String? = nil
         do {
@@ -66,7 +69,7 @@ public enum PartnerContacts {
                     let names = fields.map { $0.trimmingCharacters(in: " \t").lowercased() }
                     guard let partner = names.firstIndex(of: "partner_id"), let email = names.firstIndex(of: "email") else {
                         problem = "\(path):\(row.line): the header must name partner_id and email (and optionally name)"
-                        return
+                        throw Stop()
                     }
                     columns = (partner, email, names.firstIndex(of: "name"))
                     return
@@ -75,20 +78,23 @@ public enum PartnerContacts {
                 let partner = known.partner < fields.count ? fields[known.partner] : ""
                 guard !partner.isEmpty else {
                     problem = "\(path):\(row.line): partner_id is empty"
-                    return
+                    throw Stop()
                 }
                 do {
                     let email = try MailAddress.validEmail(known.email < fields.count ? fields[known.email] : "")
                     let name = known.name.flatMap { $0 < fields.count ? fields[$0] : nil } ?? ""
-                    contacts[partner, default: []].append(MailAddress(email: email, name: name))
+                    contacts[ByteKey(partner), default: []].append(MailAddress(email: email, name: name))
                 } catch let error as MailError {
                     problem = "\(path):\(row.line): \(error.message)"
+                    throw Stop()
                 }
             }, onMalformed: { error in
-                if problem == nil { problem = "\(path):\(error.line): \(error.reason)" }
+                problem = "\(path):\(error.line): \(error.reason)"
+                throw Stop()
             })
+        } catch is Stop {
         } catch let error as CSVError {
-            throw MailError("\(path):\(error.line == 0 ? "" : "\(error.line):") \(error.reason)")
+            throw MailError(error.line == 0 ? "\(path): \(error.reason)" : "\(path):\(error.line): \(error.reason)")
         } catch {
             throw MailError("\(path): \(error)")
         }
@@ -103,14 +109,14 @@ public struct EmailOptions: Sendable {
     /// `email.txt.mustache`, compiled as HTML (its output is unescaped): `Subject: …`, a blank line, the text.
     public var textTemplate: Template
     /// Recipients by partner id; a partner without any gets no `To:`.
-    public var contacts: [String: [MailAddress]]
+    public var contacts: [ByteKey: [MailAddress]]
     public var from: MailAddress?
     /// `Date:`; `nil` writes none (no wall clock unless asked for).
     public var date: Instant?
 
     public static let textTemplateName = "email.txt.mustache"
 
-    public init(textTemplate: Template, contacts: [String: [MailAddress]] = [:], from: MailAddress? = nil, date: Instant? = nil) {
+    public init(textTemplate: Template, contacts: [ByteKey: [MailAddress]] = [:], from: MailAddress? = nil, date: Instant? = nil) {
         self.textTemplate = textTemplate
         self.contacts = contacts
         self.from = from
@@ -173,7 +179,7 @@ extension ReportRenderer {
 
         var headers: [String] = []
         if let from = options.from { headers.append(MIME.addressHeader("From", [from])) }
-        if let to = options.contacts[partner.partnerID], !to.isEmpty { headers.append(MIME.addressHeader("To", to)) }
+        if let to = options.contacts[ByteKey(partner.partnerID)], !to.isEmpty { headers.append(MIME.addressHeader("To", to)) }
         headers.append(MIME.unstructuredHeader("Subject", subject))
         if let date = options.date { headers.append("Date: " + MIME.date(date)) }
         else { headers.append("X-Unsent: 1") }

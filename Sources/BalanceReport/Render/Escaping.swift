@@ -29,11 +29,25 @@ public enum Escaping {
         text.utf8.withContiguousStorageIfAvailable { $0.contains(where: test) } ?? text.utf8.contains(where: test)
     }
 
-    /// `& < > " '` as entities: safe in element content and in quoted attributes alike.
+    /// `& < > " '` as entities: safe in element content and in quoted attributes alike. A bidi
+    /// control (U+202E and its kin) is written as visible text, `[U+202E]`: as a character (or an
+    /// entity, which the browser turns back into one) it would reorder the page around the name.
     public static func appendHTML(_ text: String, to output: inout [UInt8]) {
         let utf8 = text.utf8
-        if !anyByte(text, { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) {
+        if !anyByte(text, { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 == 0xE2 || $0 == 0xD8 }) {
             output.append(contentsOf: utf8)
+            return
+        }
+        if anyByte(text, { $0 == 0xE2 || $0 == 0xD8 }), text.unicodeScalars.contains(where: { isBidiControl($0.value) }) {
+            var visible = ""
+            for scalar in text.unicodeScalars {
+                if isBidiControl(scalar.value) {
+                    visible += "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
+                } else {
+                    visible.unicodeScalars.append(scalar)
+                }
+            }
+            appendHTML(visible, to: &output)
             return
         }
         for byte in utf8 {
@@ -79,6 +93,30 @@ public enum Escaping {
         var output: [UInt8] = []
         appendCSVCell(text, separator: dialect.separatorByte, to: &output)
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Text for a terminal: control characters (C0 with line breaks, DEL, C1) and the bidi
+    /// controls that reorder a line (U+200E/F, U+202A–U+202E, U+2066–U+2069) written as
+    /// `\u{1B}`, so data in a message (an id `t1\e[2J\e]0;PWNED\a`) can neither move the cursor,
+    /// retitle the window nor disguise the line around it.
+    public static func terminal(_ text: String) -> String {
+        if !anyByte(text, { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x20 || (0x7F...0x9F).contains(value) || isBidiControl(value) {
+                out += "\\u{" + String(value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// The characters that change the direction of the text after them.
+    static func isBidiControl(_ value: UInt32) -> Bool {
+        value == 0x200E || value == 0x200F || value == 0x061C || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
     }
 
     /// `-?digits([.,]digits)?`

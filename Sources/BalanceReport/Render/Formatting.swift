@@ -39,7 +39,7 @@ public enum Formatting {
 
     public static func appendRussian(_ money: Money, currency: String, to out: inout [UInt8]) {
         let kopecks = money.roundedKopecks
-        if kopecks == 0 && money.micros != 0 {
+        if kopecks == 0 && !money.isZero {
             // Under half a kopeck: `0,00 ₽` would hide a charge that moves the balance, so the exact amount.
             appendUnderHalfKopeck(money, decimalMark: UInt8(ascii: ","), to: &out)
             out.append(contentsOf: [0xC2, 0xA0])

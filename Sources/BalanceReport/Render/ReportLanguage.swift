@@ -42,7 +42,7 @@ public enum EnglishFormatting {
 
     public static func appendAmount(_ money: Money, currency: String, to out: inout [UInt8]) {
         let kopecks = money.roundedKopecks
-        if kopecks == 0 && money.micros != 0 {
+        if kopecks == 0 && !money.isZero {
             // Under half a cent: the exact amount (`−RUB 0.004167`), never a silent `0.00`.
             if money.isNegative { out.append(contentsOf: [0xE2, 0x88, 0x92]) }
             out.append(contentsOf: currencyPrefix(currency).utf8)

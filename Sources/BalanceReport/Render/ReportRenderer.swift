@@ -328,8 +328,8 @@ public struct ReportRenderer: Sendable {
         case .refunded: return .money(spend.refunded)
         case .net: return .money(spend.net)
         case .barPercent:
-            guard maxSpend.micros > 0, spend.net.micros > 0 else { return .text("0") }
-            return .text(String(max(1, Int(spend.net.micros * 100 / maxSpend.micros))))
+            guard maxSpend.picos > 0, spend.net.picos > 0 else { return .text("0") }
+            return .text(String(max(1, Int(spend.net.picos * 100 / maxSpend.picos))))
         }
     }
 

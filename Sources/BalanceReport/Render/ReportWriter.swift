@@ -20,23 +20,23 @@ public final class ReportWriter: Sendable {
     private let stagingLock: Int32
     private struct State {
         var published = false
-        var createdFolders = Set<String>()
-        var writtenFiles = 0
+        var createdFolders = Set<ByteKey>()
+        /// Relative paths of the files written, for the output's marker.
+        var written: [String] = []
     }
     /// `write` may be called from several threads at once.
     private let state = Mutex(State())
 
     /// Number of files written so far.
-    public var writtenFiles: Int { state.withLock { $0.writtenFiles } }
+    public var writtenFiles: Int { state.withLock { $0.written.count } }
 
     public init(destination: String) throws(OutputError) {
         var trimmed = destination
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         guard !trimmed.isEmpty else { throw OutputError("--out is empty") }
         self.destination = trimmed
-        let parent = ReportWriter.parent(of: trimmed)
-        var status = stat()
-        guard stat(parent, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+        let parent = FileSystem.parent(of: trimmed)
+        guard FileSystem.resolved(parent).map({ FileSystem.kind(of: $0) == .folder }) == true else {
             throw OutputError("the folder \(parent) that would hold \(trimmed) does not exist")
         }
         ReportWriter.removeAbandonedStaging(in: parent)
@@ -45,6 +45,9 @@ public final class ReportWriter: Sendable {
             throw OutputError("cannot create a staging folder in \(parent): \(String(cString: strerror(errno)))")
         }
         staging = String(cString: made)
+        // mkdtemp makes the folder 0700; the published output gets the umask's permissions, as
+        // any folder the user makes would.
+        _ = chmod(staging, 0o777 & ~FileSystem.umaskBits)
         stagingLock = ReportWriter.lockFolder(staging)
     }
 
@@ -56,7 +59,8 @@ public final class ReportWriter: Sendable {
     /// Writes one file; `relativePath` is built from safe names only ("a/b/c.csv").
     public func write(_ relativePath: String, _ bytes: [UInt8]) throws(OutputError) {
         let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
-        guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }) else {
+        guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") && !$0.contains("\n") }),
+              relativePath != OutputFolder.markerName, relativePath != OutputFolder.sentLogName else {
             throw OutputError("refusing to write the unsafe path \(relativePath)")
         }
         var folder = staging
@@ -64,15 +68,15 @@ public final class ReportWriter: Sendable {
             folder += "/" + component
             let path = folder
             try state.withLock { (state) throws(OutputError) in
-                guard !state.createdFolders.contains(path) else { return }
-                if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                guard !state.createdFolders.contains(ByteKey(path)) else { return }
+                if mkdir(path, 0o777) != 0 && errno != EEXIST {
                     throw OutputError("cannot create \(path): \(String(cString: strerror(errno)))")
                 }
-                state.createdFolders.insert(path)
+                state.createdFolders.insert(ByteKey(path))
             }
         }
         let path = staging + "/" + relativePath
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
         guard fd >= 0 else {
             if errno == EEXIST { throw OutputError("two reports would share the file \(relativePath)") }
             throw OutputError("cannot create \(relativePath): \(String(cString: strerror(errno)))")
@@ -89,33 +93,72 @@ public final class ReportWriter: Sendable {
             }
             offset += written
         }
-        state.withLock { $0.writtenFiles += 1 }
+        state.withLock { $0.written.append(relativePath) }
     }
 
-    /// Makes the staged output the destination's content in one atomic step.
-    public func publish() throws(OutputError) {
-        var status = stat()
-        if lstat(destination, &status) == 0 {
-            guard (status.st_mode & S_IFMT) == S_IFDIR else {
-                throw OutputError("\(destination) exists and is not a folder")
+    /// Makes the staged output the destination's content in one atomic step. The marker, which
+    /// lists every file written, goes in last; `period` is recorded in it. An earlier output is
+    /// checked again (it may have changed while the inputs were read), its sent log carried over,
+    /// and after the swap only the files it lists are deleted.
+    public func publish(period: ReportPeriod? = nil) throws(OutputError) {
+        let marker = OutputFolder.Marker(firstDay: period?.firstDay, lastDay: period?.lastDay,
+                                         files: state.withLock { $0.written })
+        try writeFile(FileSystem.joined(staging, OutputFolder.markerName), marker.bytes, shownAs: OutputFolder.markerName)
+        switch FileSystem.kind(of: destination) {
+        case .missing:
+            guard rename(staging, destination) == 0 else {
+                throw OutputError("cannot create \(destination): \(String(cString: strerror(errno)))")
+            }
+            state.withLock { $0.published = true }
+        case .folder:
+            try OutputFolder.checkReplaceable(destination)
+            let previous = OutputFolder.Marker.read(folder: destination)
+            let sentLog = FileSystem.joined(destination, OutputFolder.sentLogName)
+            if previous != nil, FileSystem.kind(of: sentLog) == .file {
+                guard let log = readSmallFile(sentLog, limit: 256 << 20) else {
+                    throw OutputError("cannot read \(sentLog) to keep it: \(FileSystem.lastError)")
+                }
+                try writeFile(FileSystem.joined(staging, OutputFolder.sentLogName), log, shownAs: OutputFolder.sentLogName)
             }
             guard br_exchange_paths(staging, destination) == 0 else {
                 throw OutputError("cannot replace \(destination): \(String(cString: strerror(errno)))")
             }
             state.withLock { $0.published = true }
-            // The staging path now holds the previous output: thousands of files, deleted on every core.
-            ReportWriter.removeTree(staging, workers: processorCount)
-        } else {
-            guard rename(staging, destination) == 0 else {
-                throw OutputError("cannot create \(destination): \(String(cString: strerror(errno)))")
+            // The staging path now holds the previous output: an empty folder, or what its marker lists.
+            if let previous {
+                ReportWriter.removeListed(staging, marker: previous, workers: processorCount)
+            } else {
+                rmdir(staging)
             }
-            state.withLock { $0.published = true }
+        default:
+            throw OutputError("\(destination) exists and is not a folder")
         }
     }
 
-    static func parent(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
+    private func writeFile(_ path: String, _ bytes: [UInt8], shownAs name: String) throws(OutputError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw OutputError("cannot create \(name): \(FileSystem.lastError)") }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw OutputError("cannot write \(name): \(FileSystem.lastError)")
+            }
+            offset += written
+        }
+    }
+
+    /// Deletes an earlier output's listed files on `workers` threads, then what
+    /// `OutputFolder.removeOutput` removes; anything it does not list stays.
+    static func removeListed(_ path: String, marker: OutputFolder.Marker, workers: Int) {
+        let files = marker.files
+        let lanes = max(1, min(workers, files.count))
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            for index in stride(from: lane, to: files.count, by: lanes) { unlink(FileSystem.joined(path, files[index])) }
+        }
+        OutputFolder.removeOutput(path, marker: marker)
     }
 
     /// Deletes a folder tree without following symbolic links: its files on `workers` threads,
@@ -127,17 +170,7 @@ public final class ReportWriter: Sendable {
             var status = stat()
             guard lstat(path, &status) == 0 else { return }
             guard (status.st_mode & S_IFMT) == S_IFDIR else { files.append(path); return }
-            if let dir = opendir(path) {
-                var names: [String] = []
-                while let entry = readdir(dir) {
-                    let name = withUnsafePointer(to: entry.pointee.d_name) {
-                        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                    }
-                    if name != "." && name != ".." { names.append(name) }
-                }
-                closedir(dir)
-                for name in names { walk(path + "/" + name) }
-            }
+            for name in FileSystem.entries(of: path) ?? [] { walk(path + "/" + name) }
             folders.append(path)
         }
         walk(path)

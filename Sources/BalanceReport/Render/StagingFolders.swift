@@ -8,7 +8,8 @@ import Glibc
 /// dies. A folder is removed only when its lock can be taken and it is older than
 /// `abandonedAfterSeconds`, which closes the short window between `mkdtemp` and `flock` of a run
 /// that is just starting. After a publish the staging path holds the previous output, unlocked:
-/// a run killed before it deleted that is cleaned up the same way.
+/// a run killed before it deleted that is cleaned up the same way, deleting only what its
+/// marker lists.
 extension ReportWriter {
     static let stagingPrefix = ".balance-report-staging-"
     static let abandonedAfterSeconds = 5
@@ -29,15 +30,7 @@ extension ReportWriter {
     /// Removes the abandoned staging folders in `parent`; returns their names.
     @discardableResult
     static func removeAbandonedStaging(in parent: String, now: Int = time(nil)) -> [String] {
-        guard let dir = opendir(parent) else { return [] }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name.hasPrefix(stagingPrefix) { names.append(name) }
-        }
-        closedir(dir)
+        let names = (FileSystem.entries(of: parent) ?? []).filter { $0.hasPrefix(stagingPrefix) }
         var removed: [String] = []
         for name in names.sorted() {
             let path = (parent == "/" ? "" : parent) + "/" + name
@@ -46,7 +39,13 @@ extension ReportWriter {
             guard now - Int(status.st_mtim.tv_sec) >= abandonedAfterSeconds else { continue }
             let fd = lockFolder(path)
             guard fd >= 0 else { continue }
-            removeTree(path)
+            // A run's own staging folder holds only what it wrote; the previous output that a
+            // publish swapped there holds what its marker lists, and only that is deleted.
+            if let marker = OutputFolder.Marker.read(folder: path) {
+                removeListed(path, marker: marker, workers: 1)
+            } else {
+                removeTree(path)
+            }
             close(fd)
             removed.append(name)
         }

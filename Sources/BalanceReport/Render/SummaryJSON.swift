@@ -53,6 +53,7 @@ enum SummaryJSON {
                         out.field("format", file.format.rawValue)
                         out.key("kinds") { out.array(file.kinds) { out.value($0.rawValue) } }
                         out.field("records", file.records)
+                        out.field("blank_rows", file.blankRows)
                         out.key("outcomes") { outcomes(out, file.outcomes) }
                         out.key("problems") { out.array(file.problems) { out.value($0) } }
                     }

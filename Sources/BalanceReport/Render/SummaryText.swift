@@ -11,6 +11,7 @@ public enum SummaryText {
             }
             let kinds = file.kinds.map(\.rawValue).joined(separator: "+")
             lines.append("  \(file.path) [\(file.format.rawValue)\(kinds.isEmpty ? "" : " " + kinds)]: \(file.records) records" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", ")))
+            if file.blankRows > 0 { lines.append("    \(file.blankRows) blank row(s) (no record in them) passed over") }
             for problem in file.problems { lines.append("    problem at line \(problem)") }
         }
         for kind in RecordKind.allCases {

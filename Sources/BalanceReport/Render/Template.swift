@@ -438,7 +438,13 @@ public struct Template: Sendable {
         }
     }
 
-    static func parse(_ tokens: [Token], _ index: inout Int, closing: (name: String, line: Int)?, name: String) throws(TemplateError) -> [Node] {
+    /// Deepest nesting of sections a template may have. Parsing, flattening and rendering
+    /// recurse once per level, so an unbounded depth (60,000 unclosed sections) would exhaust
+    /// the stack instead of giving an error; real templates nest three or four deep.
+    static let maxNesting = 64
+
+    static func parse(_ tokens: [Token], _ index: inout Int, closing: (name: String, line: Int)?, name: String,
+                      depth: Int = 0) throws(TemplateError) -> [Node] {
         var nodes: [Node] = []
         while index < tokens.count {
             let token = tokens[index]
@@ -451,7 +457,10 @@ public struct Template: Sendable {
             case .variable(let path):
                 nodes.append(.variable(path: path.split(separator: ".").map(String.init), line: token.line))
             case .open(let sectionName, let inverted):
-                let body = try parse(tokens, &index, closing: (sectionName, token.line), name: name)
+                guard depth < maxNesting else {
+                    throw TemplateError(template: name, line: token.line, message: "sections are nested more than \(maxNesting) deep")
+                }
+                let body = try parse(tokens, &index, closing: (sectionName, token.line), name: name, depth: depth + 1)
                 nodes.append(.section(name: sectionName, inverted: inverted, body: body, line: token.line))
             case .close(let closed):
                 guard let closing, closing.name == closed else {

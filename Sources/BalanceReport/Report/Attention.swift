@@ -45,10 +45,10 @@ public struct Attention: Sendable, Equatable {
             if movement.closing.isNegative { reasons.insert(.inDebt) }
             let attachedAtEnd = client.visibleIntervals.last?.end == period.end
             let spend = client.recentSpend
-            if attachedAtEnd, !movement.closing.isNegative, spend.micros > 0, movement.closing < spend {
+            if attachedAtEnd, !movement.closing.isNegative, spend.picos > 0, movement.closing < spend {
                 reasons.insert(.runningOut)
                 // closing / (spend / rateDays), in whole days.
-                daysLeft = Int64(movement.closing.micros * Int128(Attention.rateDays) / spend.micros)
+                daysLeft = Int64(movement.closing.picos * Int128(Attention.rateDays) / spend.picos)
             }
         }
         if let block = client.blocksInPeriod.last {
@@ -83,8 +83,8 @@ public struct Attention: Sendable, Equatable {
                 if p != q { return p < q }
             case 1:
                 // closing_a / spend_a < closing_b / spend_b, exactly: no division, no overflow.
-                let p = clients[a].movement!.closing.micros.multipliedFullWidth(by: clients[b].recentSpend.micros)
-                let q = clients[b].movement!.closing.micros.multipliedFullWidth(by: clients[a].recentSpend.micros)
+                let p = clients[a].movement!.closing.picos.multipliedFullWidth(by: clients[b].recentSpend.picos)
+                let q = clients[b].movement!.closing.picos.multipliedFullWidth(by: clients[a].recentSpend.picos)
                 if p != q { return p < q }
             default:
                 break

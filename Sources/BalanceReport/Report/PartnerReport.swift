@@ -201,13 +201,13 @@ public enum ReportBuilder {
         // Clients are independent of each other: their reports are built on every core.
         let clients = Array(ledger.clients.values)
         let reports = concurrentMap(clients, workers: workers) { clientReport($0, period: range) }
-        var byPartner: [String: [ClientReport]] = [:]
+        var byPartner: [ByteKey: [ClientReport]] = [:]
         for report in reports.compactMap({ $0 }) {
-            byPartner[report.client.partnerID, default: []].append(report)
+            byPartner[ByteKey(report.client.partnerID), default: []].append(report)
         }
-        let partners = byPartner.keys.sorted(by: byteOrder).map { id -> PartnerReport in
+        let partners = byPartner.keys.sorted().map { id -> PartnerReport in
             let clients = byPartner[id]!.sorted { byteOrder($0.client.id, $1.client.id) }
-            return PartnerReport(partnerID: id, clients: clients,
+            return PartnerReport(partnerID: id.text, clients: clients,
                                  totals: clients.compactMap(\.movement).reduce(BalanceMovement(), +),
                                  services: mergeServices(clients.flatMap(\.services)))
         }
@@ -318,10 +318,10 @@ public enum ReportBuilder {
     }
 
     static func mergeServices(_ spends: [ServiceSpend]) -> [ServiceSpend] {
-        var merged: [String: ServiceSpend] = [:]
+        var merged: [ByteKey: ServiceSpend] = [:]
         for spend in spends {
-            merged[spend.service, default: ServiceSpend(service: spend.service)].charged += spend.charged
-            merged[spend.service, default: ServiceSpend(service: spend.service)].refunded += spend.refunded
+            merged[ByteKey(spend.service), default: ServiceSpend(service: spend.service)].charged += spend.charged
+            merged[ByteKey(spend.service), default: ServiceSpend(service: spend.service)].refunded += spend.refunded
         }
         return merged.values.sorted { byteOrder($0.service, $1.service) }
     }
@@ -344,22 +344,22 @@ public enum ReportBuilder {
 struct FewKeys<Value> {
     private(set) var keys: [String] = []
     var values: [Value] = []
-    private var slots: [String: Int]? = nil
+    private var slots: [ByteKey: Int]? = nil
     private static var searchLimit: Int { 16 }
 
     /// The slot of `key`, made with `make(key)` when it is new.
     mutating func slot(_ key: String, _ make: (String) -> Value) -> Int {
         if let slots {
-            if let slot = slots[key] { return slot }
-        } else if let slot = keys.firstIndex(of: key) {
+            if let slot = slots[ByteKey(key)] { return slot }
+        } else if let slot = keys.firstIndex(where: { $0.bytesEqual(key) }) {
             return slot
         }
         keys.append(key)
         values.append(make(key))
         if slots != nil {
-            slots![key] = keys.count - 1
+            slots![ByteKey(key)] = keys.count - 1
         } else if keys.count > FewKeys.searchLimit {
-            slots = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+            slots = Dictionary(uniqueKeysWithValues: keys.enumerated().map { (ByteKey($1), $0) })
         }
         return keys.count - 1
     }
@@ -390,7 +390,3 @@ func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], workers: Int = proces
     return results.withLock { parts in (0..<lanes).flatMap { parts[$0]! } }
 }
 
-/// Byte-wise (UTF-8) order: the same on every machine and locale.
-public func byteOrder(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
-}

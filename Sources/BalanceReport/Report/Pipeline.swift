@@ -15,14 +15,25 @@ public enum Pipeline {
     /// whatever the number.
     public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?,
                                workers: Int = processorCount,
-                               stageDone: (String) -> Void = { _ in }) throws(LedgerError) -> Analysis {
+                               stageDone: (String) -> Void = { _ in }) throws(RunError) -> Analysis {
         var export = Ingestor.ingest(paths: paths, options: options, workers: workers)
         stageDone("ingest")
+        if !export.fileFailures.isEmpty {
+            throw .unreadableFiles(export.fileFailures.map(export.describe))
+        }
         let chosen = period ?? spanningPeriod(export.transactions)
         // The ledger takes the transactions over: one copy of a million of them is enough.
         var transactions: [Transaction] = []
         swap(&transactions, &export.transactions)
-        let ledger = try Ledger.build(from: export, transactions: consume transactions)
+        let ledger: Ledger
+        do {
+            ledger = try Ledger.build(from: export, transactions: consume transactions)
+        } catch {
+            switch error {
+            case .mixedCurrencies(let found):
+                throw .mixedCurrencies(found.map(\.currency), locations: found.map { export.location($0.source) })
+            }
+        }
         stageDone("ledger")
         let report = ReportBuilder.build(ledger: ledger, export: export, period: chosen, workers: workers)
         stageDone("report")

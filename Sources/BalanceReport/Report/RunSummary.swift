@@ -12,6 +12,9 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
     case outsideAttachment = "outside_attachment"
     /// A transaction or event of a client no clients record names.
     case unknownClient = "unknown_client"
+    /// A row of a day that a later export of the same day replaces (the Yandex Cloud partner
+    /// report re-exports a day): counted with its amount, never summed twice.
+    case superseded
 }
 
 /// Tallies by kind × outcome and file × outcome in flat arrays, and the accepted totals.
@@ -50,6 +53,7 @@ extension Outcome {
         case .outsidePeriod: return 3
         case .outsideAttachment: return 4
         case .unknownClient: return 5
+        case .superseded: return 6
         }
     }
 }
@@ -118,6 +122,8 @@ public struct RunSummary: Sendable {
         public var kinds: [RecordKind]
         /// Records the reader delivered (the header not counted).
         public var records: Int
+        /// Rows with nothing in them (`,,,,`, a trailing Ctrl-Z): no record, but not passed over silently.
+        public var blankRows: Int = 0
         public var outcomes: [Outcome: Tally]
         /// Problems with the file as a whole, as `line: reason`.
         public var problems: [String]
@@ -159,7 +165,8 @@ public struct RunSummary: Sendable {
     static func build(ledger: Ledger, export: IngestedExport, period: Interval, partners: [PartnerReport],
                       workers: Int = processorCount) -> RunSummary {
         var files = export.files.map {
-            FileSummary(path: $0.path, format: $0.format, kinds: $0.kinds, records: $0.records, outcomes: [:], problems: [])
+            FileSummary(path: $0.path, format: $0.format, kinds: $0.kinds, records: $0.records, blankRows: $0.blankRows,
+                        outcomes: [:], problems: [])
         }
         // Counted in flat arrays (kind × outcome, file × outcome): these loops see every record,
         // the clients' transactions on every core.
@@ -209,6 +216,9 @@ public struct RunSummary: Sendable {
         }
         for event in ledger.unknownClientEvents {
             counts.count(.event, .unknownClient, event.source, nil)
+        }
+        for transaction in export.superseded {
+            counts.count(.transaction, .superseded, transaction.source, transaction.amount)
         }
         let outcomeCount = Outcome.allCases.count
         let byKind = counts.byKind

@@ -45,7 +45,7 @@ struct FuzzRegressionTests {
 
     static func check(_ export: IngestedExport) {
         for transaction in export.transactions {
-            #expect(transaction.amount.micros > 0 && transaction.amount.micros <= AmountParser.maxMicros)
+            #expect(transaction.amount.picos >= 0 && transaction.amount.picos <= AmountParser.maxPicos)
             #expect(!transaction.id.isEmpty && !transaction.clientID.isEmpty)
         }
         #expect(export.rejections.allSatisfy { $0.source.line >= 0 })
@@ -82,8 +82,8 @@ struct FuzzRegressionTests {
         for mark in [DecimalMark.point, .pointOrComma, .comma] {
             for negative in [false, true] {
                 guard let money = try? AmountParser.parse(data, mark: mark, allowNegative: negative) else { continue }
-                #expect(negative || money.micros >= 0)
-                #expect(money.micros <= AmountParser.maxMicros && money.micros >= -AmountParser.maxMicros)
+                #expect(negative || money.picos >= 0)
+                #expect(money.picos <= AmountParser.maxPicos && money.picos >= -AmountParser.maxPicos)
                 #expect((try? AmountParser.parse(money.description, mark: .point, allowNegative: true)) == money)
                 #expect((try? AmountParser.parse(money.exactText(decimalMark: ","), mark: .comma, allowNegative: true)) == money)
             }

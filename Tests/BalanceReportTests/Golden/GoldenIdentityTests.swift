@@ -15,12 +15,12 @@ struct GoldenIdentityTests {
         return GoldenTests.goldenRoot.appendingPathComponent(GoldenTests.cases[0].name).appendingPathComponent(path)
     }
 
-    /// Every file a golden case's run produced.
+    /// Every file a golden case's run produced: its `FILES` list when it keeps only its differences.
     static func files(_ caseName: String) throws -> [String] {
-        if caseName == GoldenTests.cases[0].name { return fileTree(GoldenTests.goldenRoot.appendingPathComponent(caseName)) }
-        let list = try String(contentsOf: GoldenTests.goldenRoot.appendingPathComponent(caseName).appendingPathComponent(GoldenTests.manifest),
-                              encoding: .utf8)
-        return list.split(separator: "\n").map(String.init)
+        let folder = GoldenTests.goldenRoot.appendingPathComponent(caseName)
+        let manifest = folder.appendingPathComponent(GoldenTests.manifest)
+        guard FileManager.default.fileExists(atPath: manifest.path) else { return fileTree(folder) }
+        return try String(contentsOf: manifest, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
     /// Rows of a CSV file (either dialect), the header first, as a dictionary per row.
@@ -39,7 +39,7 @@ struct GoldenIdentityTests {
         let files = try GoldenIdentityTests.files(caseName)
         let comma = caseName.contains("excel-ru")
         let partners = files.filter { $0.hasSuffix("/snapshot.csv") }.map { String($0.dropLast("/snapshot.csv".count)) }
-        #expect(partners.count == 2)
+        #expect(!partners.isEmpty)
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: GoldenIdentityTests.file(caseName, "summary.json"))) as! [String: Any]
         let totalsByPartner = Dictionary(uniqueKeysWithValues: (summary["partners"] as! [[String: Any]]).map {
             ($0["partner_id"] as! String, $0["totals"] as! [String: String])
@@ -66,7 +66,9 @@ struct GoldenIdentityTests {
                 // The detail CSV: the balance column chains from the opening balance to the closing one.
                 var balance = m.opening
                 var unattached = Money.zero
-                for line in GoldenIdentityTests.table(GoldenIdentityTests.file(caseName, partner + "/clients/\(id).csv")) {
+                let detailFile = GoldenIdentityTests.file(caseName, partner + "/clients/\(FileNames.safeName(for: id)).csv")
+                #expect(FileManager.default.fileExists(atPath: detailFile.path), "\(caseName) \(partner) \(id): no detail CSV")
+                for line in GoldenIdentityTests.table(detailFile) {
                     let amount = try GoldenIdentityTests.amount(line["amount"], comma: comma)
                     switch line["type"] {
                     case "topup", "refund": balance += amount
@@ -92,7 +94,7 @@ struct GoldenIdentityTests {
             #expect(t.addsUp, "\(caseName) \(partner) totals: \(RunSummary.identity(t))")
         }
         // The sample has one client removed and added again in March (cl-1008): the month shows its gap.
-        if !caseName.contains("first-half") { #expect(gapRows == 1, "\(caseName): \(gapRows) gap rows") }
+        if caseName.hasPrefix("sample-") && !caseName.contains("first-half") { #expect(gapRows == 1, "\(caseName): \(gapRows) gap rows") }
     }
 
     /// The sample's figures of issue 10: vega-it adds up to 53 754,27 with the −250 that moved cl-1008's

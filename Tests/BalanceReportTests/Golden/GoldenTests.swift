@@ -18,7 +18,20 @@ struct GoldenTests {
         ("sample-2024-03-en", ["--lang", "en", "--eml"]),
         // report.eml ready to send: To: from the contacts file (alfa-cloud only), From:, a given Date:.
         ("sample-2024-03-eml", EmailFixture.sendArguments),
+        // The built-in profiles over fixtures written from each layout's specification (issue 9):
+        // every file of their own, in full.
+        ("focus-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
+        ("yandex-2024-03", ["--profile", "yandex-cloud-partner"]),
     ]
+
+    /// The inputs of a case: a profile case reads its fixtures, every other case sample-data.
+    static func inputs(_ name: String) -> [String] {
+        let folder = name.hasPrefix("focus") ? "focus" : name.hasPrefix("yandex") ? "yandex" : nil
+        guard let folder else { return Repository.sampleFiles }
+        let path = "Tests/BalanceReportTests/Fixtures/profiles/" + folder
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: Repository.root.appendingPathComponent(path).path)) ?? []
+        return names.filter { $0.hasSuffix(".csv") }.sorted().map { path + "/" + $0 }
+    }
 
     // One case at a time, the full one first: re-recording rewrites it while the others compare with it.
     @Test("sample-data renders exactly as the goldens", .serialized, arguments: 0..<GoldenTests.cases.count)
@@ -27,15 +40,16 @@ struct GoldenTests {
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
         let out = temp.url.appendingPathComponent("out")
-        let period = extra.contains("--from") ? [] : ["--period", "2024-03"]
-        let result = try BalanceReportBinary.run(["render"] + period + extra + ["--out", out.path, "--quiet"] + Repository.sampleFiles)
+        let period = extra.contains("--from") || extra.contains("--period") ? [] : ["--period", "2024-03"]
+        let inputs = GoldenTests.inputs(name)
+        let result = try BalanceReportBinary.run(["render"] + period + extra + ["--out", out.path, "--quiet"] + inputs)
         #expect(result.status == 0, "render failed: \(result.stderr)")
         try #require(result.status == 0)
 
         let golden = GoldenTests.goldenRoot.appendingPathComponent(name)
         // The first case keeps every file; the others keep only the files that differ from it,
         // and a FILES list of everything the run must produce.
-        let base = caseIndex == 0 ? nil : GoldenTests.goldenRoot.appendingPathComponent(GoldenTests.cases[0].name)
+        let base = caseIndex == 0 || inputs != Repository.sampleFiles ? nil : GoldenTests.goldenRoot.appendingPathComponent(GoldenTests.cases[0].name)
         let produced = fileTree(out)
         if ProcessInfo.processInfo.environment["BALANCE_REPORT_RECORD"] == "1" {
             try? FileManager.default.removeItem(at: golden)

@@ -150,7 +150,7 @@ struct OutputSafetyTests {
         #expect(ReportRenderer.quoted(String(repeating: "x", count: 200)).hasSuffix("… (200 bytes)'"))
     }
 
-    @Test("symlinks planted in and as the output folder are never followed")
+    @Test("symlinks planted in an earlier output, or as the output folder, are refused and never followed")
     func plantedSymlinks() throws {
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
@@ -158,27 +158,28 @@ struct OutputSafetyTests {
         try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
         _ = try temp.file("victim/keep.txt", "precious")
         let out = temp.url.appendingPathComponent("out")
-        // Inside an existing output: a partner folder, a client folder and summary.json are links.
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let first = try SpawnedProcess.run(["render", "--period", "2024-03", "--quiet", "--out", out.path] + Repository.sampleFiles)
+        #expect(first.status == 0, "\(first.stderr)")
+        // Inside the earlier output: a partner folder and summary.json are replaced by links.
+        try FileManager.default.removeItem(at: out.appendingPathComponent("alfa-cloud"))
+        try FileManager.default.removeItem(at: out.appendingPathComponent("summary.json"))
         try FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent("alfa-cloud").path, withDestinationPath: victim.path)
         try FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent("summary.json").path, withDestinationPath: victim.appendingPathComponent("keep.txt").path)
         let victimBefore = allEntries(victim)
-        let good = try SpawnedProcess.run(["render", "--period", "2024-03", "--quiet", "--out", out.path] + Repository.sampleFiles)
-        #expect(good.status == 0, "\(good.stderr)")
+        let outBefore = allEntries(out)
+        let planted = try SpawnedProcess.run(["render", "--period", "2024-03", "--quiet", "--out", out.path] + Repository.sampleFiles)
+        #expect(planted.status == 1)
+        #expect(planted.stderr.contains("holds alfa-cloud, which balance-report did not write"), "\(planted.stderr)")
         #expect(allEntries(victim) == victimBefore)
+        #expect(allEntries(out) == outBefore)
         #expect(try String(contentsOf: victim.appendingPathComponent("keep.txt"), encoding: .utf8) == "precious")
-        #expect(allEntries(out).allSatisfy { entry in
-            var info = stat()
-            return lstat(out.appendingPathComponent(entry).path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFLNK
-        })
-        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("alfa-cloud/index.html").path))
 
         // The output folder itself is a link: refused, the link and its target untouched.
         let linked = temp.url.appendingPathComponent("linked-out")
         try FileManager.default.createSymbolicLink(atPath: linked.path, withDestinationPath: victim.path)
         let refused = try SpawnedProcess.run(["render", "--period", "2024-03", "--quiet", "--out", linked.path] + Repository.sampleFiles)
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains("exists and is not a folder"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("is a symbolic link"), "\(refused.stderr)")
         #expect(allEntries(victim) == victimBefore)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: linked.path) == victim.path)
         #expect(try FileManager.default.contentsOfDirectory(atPath: temp.url.path).sorted() == ["linked-out", "out", "victim"])

@@ -66,8 +66,8 @@ struct IngestAmountParserTests {
         Rejected(text: "NaN", mark: .point),
         Rejected(text: "inf", mark: .point),
         Rejected(text: "0x10", mark: .point),
-        Rejected(text: "1.1234567", mark: .point, reason: "more than 6 fractional digits"),
-        Rejected(text: "1,1234567", mark: .pointOrComma, reason: "more than 6 fractional digits"),
+        Rejected(text: "1.1234567890123", mark: .point, reason: "more than 12 fractional digits"),
+        Rejected(text: "1,1234567890123", mark: .pointOrComma, reason: "more than 12 fractional digits"),
         Rejected(text: "1,5", mark: .point),
         Rejected(text: "1234,50", mark: .point),
         Rejected(text: "1.234,56", mark: .point),
@@ -125,16 +125,17 @@ struct IngestAmountParserTests {
     func roundTripThroughMoneyDescription() throws {
         var random = IngestRandom(seed: 0xA11CE)
         for _ in 0..<5_000 {
-            let micros = Int128(random.next() % 1_000_000_000_000_000_000) + 1
-            let money = Money(micros: micros)
+            // Up to a trillion units with all twelve fractional digits.
+            let picos = Int128(random.next() % 1_000_000_000_000) * 1_000_000_000_000 + Int128(random.next() % 1_000_000_000_000) + 1
+            let money = Money(picos: picos)
             // `description` is the exact CSV form: `.` mark, at least two fraction digits.
-            #expect(try AmountParser.parse(money.description, mark: .point).micros == micros)
+            #expect(try AmountParser.parse(money.description, mark: .point).picos == picos)
             let comma = money.exactText(decimalMark: ",")
-            #expect(try AmountParser.parse(comma, mark: .pointOrComma).micros == micros)
+            #expect(try AmountParser.parse(comma, mark: .pointOrComma).picos == picos)
             #expect(throws: FieldError.self) { try AmountParser.parse(comma, mark: .point) }
-            #expect(try AmountParser.parse("-" + money.description, mark: .point, allowNegative: true).micros == -micros)
+            #expect(try AmountParser.parse("-" + money.description, mark: .point, allowNegative: true).picos == -picos)
             // Grouped with spaces and with no-break spaces, as Russian spreadsheets write it.
-            let whole = String(micros / Money.scale)
+            let whole = String(picos / Money.scale)
             var groups: [String] = []
             var end = whole.endIndex
             while end > whole.startIndex {
@@ -145,7 +146,7 @@ struct IngestAmountParserTests {
             let fraction = comma[comma.index(after: comma.firstIndex(of: ",")!)...]
             for separator in [" ", "\u{00A0}"] {
                 let grouped = groups.joined(separator: separator) + "," + fraction
-                #expect(try AmountParser.parse(grouped, mark: .pointOrComma).micros == micros, "\(grouped)")
+                #expect(try AmountParser.parse(grouped, mark: .pointOrComma).picos == picos, "\(grouped)")
             }
         }
     }

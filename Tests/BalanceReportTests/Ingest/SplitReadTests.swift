@@ -31,6 +31,7 @@ struct SplitReadTests {
     static func expectSame(_ split: IngestedExport, _ whole: IngestedExport, at offset: Int) {
         #expect(split.transactions == whole.transactions, "split near byte \(offset)")
         #expect(split.rejections == whole.rejections, "split near byte \(offset)")
+        #expect(split.fileFailures == whole.fileFailures, "split near byte \(offset)")
         #expect(split.files == whole.files, "split near byte \(offset)")
     }
 
@@ -51,7 +52,7 @@ struct SplitReadTests {
         }
     }
 
-    @Test("an unterminated quote in the second half ends the file with the same error and line as one pass")
+    @Test("an unterminated quote in the second half refuses the file with the same error and line as one pass")
     func unterminatedQuoteInTheSecondHalf() throws {
         let scratch = try IngestScratch()
         defer { scratch.remove() }
@@ -59,8 +60,8 @@ struct SplitReadTests {
             .joined(separator: "\n") + "\n"
         let path = try scratch.write("transactions.csv", text)
         let whole = SplitReadTests.read(path, splitNear: nil)
-        #expect(whole.rejections.last?.reason == "unterminated quoted field")
-        #expect(whole.rejections.last?.source.line == 15)
+        #expect(whole.fileFailures.map(\.reason) == ["unterminated quoted field (the rest of the file cannot be read)"])
+        #expect(whole.fileFailures.map(\.line) == [15])
         for offset in stride(from: 0, to: text.utf8.count, by: 7) {
             SplitReadTests.expectSame(SplitReadTests.read(path, splitNear: offset), whole, at: offset)
         }

@@ -286,15 +286,15 @@ struct IngestXMLRecordReaderTests {
         #expect(export.clients.isEmpty)
         #expect(export.events.isEmpty)
         #expect(export.files.map(\.format) == [.xml])
-        let fileLevel = export.rejections.filter { !$0.isRecord }
-        try #require(fileLevel.count == 1, "\(export.rejections)")
-        #expect(sample.reasons.contains { fileLevel[0].reason.contains($0) }, "reason was: \(fileLevel[0].reason)")
-        #expect(fileLevel[0].kind == nil)
-        // Records read before the problem are rejected with the document, each one counted.
+        // Refused before its first record: the file stops the run. After it: every record it held
+        // is rejected with the document, each one counted, and the error is a rejection of its own.
         let recordLevel = export.rejections.filter(\.isRecord)
+        let reasons = export.fileFailures.map(\.reason) + export.rejections.filter { !$0.isRecord }.map(\.reason)
+        try #require(reasons.count == 1, "\(export.rejections) \(export.fileFailures)")
+        #expect(sample.reasons.contains { reasons[0].contains($0) }, "reason was: \(reasons[0])")
+        #expect(export.fileFailures.isEmpty == (export.files[0].records > 0))
         #expect(recordLevel.allSatisfy { $0.reason.contains("in a document that is rejected") })
         #expect(recordLevel.count == export.files[0].records)
-        #expect(export.files[0].kinds.isEmpty)
     }
 
     @Test("records read before a late error are rejected with the document, each one")

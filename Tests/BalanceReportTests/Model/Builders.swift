@@ -93,7 +93,10 @@ extension ModelBuilders {
         result.rejections = rejections
         for rejection in rejections where rejection.isRecord { records[rejection.source.file, default: 0] += 1 }
         result.files = ModelTestFile.paths.indices.map { index in
-            InputFile(path: ModelTestFile.paths[index], format: .csv, kinds: ModelTestFile.kinds[index],
+            // A file is in the run only when it holds a record (a clients file without rows would
+            // still make a run with clients records: SPEC §3).
+            InputFile(path: ModelTestFile.paths[index], format: .csv,
+                      kinds: records[Int32(index), default: 0] > 0 ? ModelTestFile.kinds[index] : [],
                       records: records[Int32(index), default: 0])
         }
         return result

@@ -195,7 +195,7 @@ struct LedgerTests: ModelBuilders {
         #expect(ledger.clients.keys.sorted() == ["c1", "c2"])
         #expect(ledger.unknownClientTransactions.isEmpty)
         for id in ["c1", "c2"] {
-            let client = try #require(ledger.clients[id])
+            let client = try #require(ledger.clients[ByteKey(id)])
             #expect(client.record.partnerID == "default")
             #expect(client.timeline.alwaysActive)
             #expect(client.timeline.isAttached(at: at("1970-01-01T00:00:00Z")))
@@ -212,7 +212,7 @@ struct LedgerTests: ModelBuilders {
         let ledger = try Ledger.build(from: e)
         #expect(ledger.clients.keys.sorted() == ["c1", "c2"])
         for id in ["c1", "c2"] {
-            let client = try #require(ledger.clients[id])
+            let client = try #require(ledger.clients[ByteKey(id)])
             #expect(client.timeline.alwaysActive)
             #expect(client.timeline.isAttached(at: at("2000-01-01T00:00:00Z")))
             #expect(client.events.isEmpty)

@@ -54,7 +54,7 @@ struct ImportProfileTests {
         // Without the profile the same file is refused, not misread.
         let plain = Ingestor.ingest(paths: [Self.sampleExport], options: IngestOptions())
         #expect(plain.transactions.isEmpty)
-        #expect(plain.rejections.map(\.reason) == ["the header is not valid UTF-8 (a Windows-1251 export? declare it: --encoding cp1251, or encoding: in the profile)"])
+        #expect(plain.fileFailures.map(\.reason) == ["the header is not valid UTF-8 (a Windows-1251 export? declare it: --encoding cp1251, or encoding: in the profile)"])
     }
 
     @Test("rendered with the sample data through the binary: the profile's files only, and its money in the reports")
@@ -168,7 +168,7 @@ struct ImportProfileTests {
         // Another file of the run is read without the profile.
         export = try Self.ingest(text, profile: yaml, name: "other.csv")
         #expect(export.transactions.isEmpty)
-        #expect(export.rejections.first?.reason.contains("cannot tell the kind of export") == true)
+        #expect(export.fileFailures.first?.reason.contains("cannot tell the kind of export") == true)
         // The command line wins.
         export = try Self.ingest(text.replacingOccurrences(of: "Время", with: "When"), profile: yaml, name: "bank-2.csv",
                                  renames: ["when": "timestamp"], offset: 3 * 3600)

@@ -88,9 +88,9 @@ struct TextEncodingTests {
         let bytes = Self.cp1251(Self.header + "t1;01.03.2024 10:00:00;c1;topup;;1;;\"a\r\nb\rc\"\r\n") + [0x98] + Array(";\r\n".utf8)
         let export = try Self.ingest(bytes, encoding: .windows1251)
         #expect(export.transactions.isEmpty)
-        #expect(export.rejections.map(\.reason) == ["the file is neither UTF-8 nor Windows-1251: byte 0x98 is not a Windows-1251 character"])
-        #expect(export.rejections.map(\.source.line) == [5])
-        #expect(export.rejections.map(\.isRecord) == [false])
+        #expect(export.fileFailures.map(\.reason) == ["the file is neither UTF-8 nor Windows-1251: byte 0x98 is not a Windows-1251 character"])
+        #expect(export.fileFailures.map(\.line) == [5])
+        #expect(export.rejections.isEmpty)
     }
 
     @Test("a large Windows-1251 file streams through the transcoder across many 1 MiB chunks")
@@ -114,7 +114,7 @@ struct TextEncodingTests {
         var text = Self.header + "t0;01.03.2024 10:00:00;c1;topup;;1;;\"never closed\r\n"
         for index in 0..<200_000 { text += "t\(index);01.03.2024 10:00:00;c1;topup;;1;;Пополнение\r\n" }
         let export = try Self.ingest(Self.cp1251(text), encoding: .windows1251)
-        #expect(export.rejections.map(\.reason) == ["record is longer than 8 MiB"])
+        #expect(export.fileFailures.map(\.reason) == ["record is longer than 8 MiB (the rest of the file cannot be read)"])
     }
 
     @Test("Windows-1251 detection needs a regular file; a pipe is refused clearly")
@@ -123,7 +123,7 @@ struct TextEncodingTests {
         var options = IngestOptions()
         options.encoding = .windows1251
         let export = Ingestor.ingest(paths: ["/dev/null"], options: options)
-        #expect(export.rejections.map(\.reason) == ["Windows-1251 detection needs a regular file, not a pipe or device"])
+        #expect(export.fileFailures.map(\.reason) == ["Windows-1251 detection needs a regular, uncompressed file, not a pipe, device or .gz"])
     }
 
     @Test("the encoding probe: BOM, UTF-8 validity (overlongs, surrogates, truncation), lines of 0x98", arguments: [

@@ -96,7 +96,7 @@ struct AttentionTests: ModelBuilders {
         var inDebt = 0
         var dippedOnly = 0
         for client in p.clients {
-            let ledger = try #require(analysis.ledger.clients[client.client.id])
+            let ledger = try #require(analysis.ledger.clients[ByteKey(client.client.id)])
             guard let movement = client.movement else { continue }
             let visible = ledger.timeline.visibleIntervals(in: period.interval)
             let recent = ledger.transactions.filter { t in t.instant >= weekStart && visible.contains { $0.contains(t.instant) } }

@@ -1,0 +1,177 @@
+import Glibc
+
+/// `--out` is the tool's own folder (SPEC §4): it replaces only a folder it made itself or an
+/// empty one, never one holding anything else, an input, the working folder, the home folder or
+/// `/`, and when it replaces an earlier output it deletes only the files that output lists.
+///
+/// Every finished output holds a marker, `.balance-report-output`, written last and published with
+/// the rest, so its presence means a complete render:
+///
+///     balance-report output 1
+///     period 2024-03-01 2024-03-31
+///     alfa-cloud/index.html
+///     …                          (every file the run wrote, byte order, the marker left out)
+public enum OutputFolder {
+    public static let markerName = ".balance-report-output"
+    /// The `send` subcommand's log of delivered messages: kept across re-renders, never deleted.
+    public static let sentLogName = ".balance-report-sent.log"
+    public static let markerHeader = "balance-report output 1"
+
+    /// What a marker says.
+    public struct Marker: Sendable, Equatable {
+        public var firstDay: CivilDate?
+        public var lastDay: CivilDate?
+        /// Relative paths of every file of the output, the marker excepted.
+        public var files: [String]
+
+        public init(firstDay: CivilDate?, lastDay: CivilDate?, files: [String]) {
+            self.firstDay = firstDay
+            self.lastDay = lastDay
+            self.files = files
+        }
+
+        public var bytes: [UInt8] {
+            var text = OutputFolder.markerHeader + "\n"
+            if let firstDay, let lastDay { text += "period \(firstDay) \(lastDay)\n" }
+            for file in files.sorted(by: byteOrder) { text += file + "\n" }
+            return Array(text.utf8)
+        }
+
+        /// Reads a marker's text; `nil` when it is not one.
+        public static func parse(_ bytes: [UInt8]) -> Marker? {
+            guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)[...]
+            guard lines.first == OutputFolder.markerHeader else { return nil }
+            lines.removeFirst()
+            var marker = Marker(firstDay: nil, lastDay: nil, files: [])
+            if let period = lines.first, period.hasPrefix("period ") {
+                let days = period.split(separator: " ").dropFirst().compactMap { CivilDate.parse(String($0)) }
+                guard days.count == 2 else { return nil }
+                marker.firstDay = days[0]
+                marker.lastDay = days[1]
+                lines.removeFirst()
+            }
+            // Paths are relative and made of the tool's own safe names.
+            for line in lines {
+                let parts = line.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { return nil }
+            }
+            marker.files = Array(lines)
+            return marker
+        }
+
+        /// The marker of the output folder at `path`, if it has a readable one.
+        public static func read(folder path: String) -> Marker? {
+            let file = FileSystem.joined(path, OutputFolder.markerName)
+            guard FileSystem.kind(of: file) == .file, let bytes = readSmallFile(file, limit: 64 << 20) else { return nil }
+            return parse(bytes)
+        }
+    }
+
+    /// Refuses an `--out` the tool must not replace, before any input is read.
+    public static func check(_ out: String, inputs: [String]) throws(OutputError) {
+        let target = try absoluteTarget(out)
+        var protected: [(path: String, what: String)] = [("/", "the root folder")]
+        if let cwd = FileSystem.resolved(".") { protected.append((cwd, "the working folder")) }
+        if let home = getenv("HOME").map({ String(cString: $0) }), !home.isEmpty, let resolved = FileSystem.resolved(home) {
+            protected.append((resolved, "the home folder"))
+        }
+        for input in inputs {
+            if let resolved = FileSystem.resolved(input) { protected.append((resolved, "the input file \(input)")) }
+        }
+        for (path, what) in protected where path == target || path.hasPrefix(target == "/" ? "/" : target + "/") {
+            let relation = path == target ? "is" : "contains"
+            throw OutputError("--out \(out) \(relation) \(what); it must be a folder of its own (a new or empty one, or an earlier output of balance-report)")
+        }
+        try checkReplaceable(out)
+    }
+
+    /// A folder may be replaced when it is missing, empty, or an earlier output holding only what it lists.
+    static func checkReplaceable(_ out: String) throws(OutputError) {
+        switch FileSystem.kind(of: out) {
+        case .missing: return
+        case .folder: break
+        case .symlink: throw OutputError("--out \(out) is a symbolic link; give the folder itself")
+        case .file, .other: throw OutputError("--out \(out) exists and is not a folder")
+        }
+        guard let names = FileSystem.entries(of: out) else {
+            throw OutputError("--out \(out) cannot be read: \(FileSystem.lastError)")
+        }
+        if names.isEmpty { return }
+        guard let marker = Marker.read(folder: out) else {
+            throw OutputError("--out \(out) is a folder balance-report did not make (it has no \(markerName)) and is not empty; "
+                + "it never replaces such a folder: give a new or empty one")
+        }
+        let known = Set((marker.files + [markerName, sentLogName]).map { ByteKey($0) })
+        if let stranger = firstUnlisted(in: out, relative: "", known: known) {
+            throw OutputError("--out \(out) holds \(stranger), which balance-report did not write; "
+                + "it replaces only what its own output holds: move \(stranger) away or give another folder")
+        }
+    }
+
+    /// The first entry below `folder` that is neither a listed file nor a folder on the way to one.
+    static func firstUnlisted(in folder: String, relative: String, known: Set<ByteKey>) -> String? {
+        for name in (FileSystem.entries(of: folder) ?? []).sorted(by: byteOrder) {
+            let path = relative.isEmpty ? name : relative + "/" + name
+            switch FileSystem.kind(of: FileSystem.joined(folder, name)) {
+            case .folder:
+                if let found = firstUnlisted(in: FileSystem.joined(folder, name), relative: path, known: known) { return found }
+            case .file:
+                if !known.contains(ByteKey(path)) { return path }
+            default:
+                return path
+            }
+        }
+        return nil
+    }
+
+    /// The path `out` will have once it exists, links in its parent resolved.
+    static func absoluteTarget(_ out: String) throws(OutputError) -> String {
+        if FileSystem.kind(of: out) == .folder, let resolved = FileSystem.resolved(out) { return resolved }
+        let parent = FileSystem.parent(of: out)
+        guard let resolvedParent = FileSystem.resolved(parent), FileSystem.kind(of: resolvedParent) == .folder else {
+            throw OutputError("the folder \(parent) that would hold \(out) does not exist")
+        }
+        let name = out.split(separator: "/").last.map(String.init) ?? out
+        if name == "." || name == ".." || name.isEmpty, let resolved = FileSystem.resolved(out) { return resolved }
+        return FileSystem.joined(resolvedParent, name)
+    }
+
+    /// Deletes an earlier output: the files its marker lists, the marker, then the folders left
+    /// empty. Anything else stays where it is; returns whether the folder is gone.
+    @discardableResult
+    static func removeOutput(_ path: String, marker: Marker, keepingSentLog: Bool = false) -> Bool {
+        var folders = Set<ByteKey>()
+        for file in marker.files {
+            unlink(FileSystem.joined(path, file))
+            var folder = FileSystem.parent(of: file)
+            while folder != "." && folder != "/" {
+                folders.insert(ByteKey(folder))
+                folder = FileSystem.parent(of: folder)
+            }
+        }
+        unlink(FileSystem.joined(path, markerName))
+        if !keepingSentLog { unlink(FileSystem.joined(path, sentLogName)) }
+        // Deepest first: a folder is removed only once it is empty.
+        for folder in folders.map(\.text).sorted(by: { $0.utf8.count > $1.utf8.count }) {
+            rmdir(FileSystem.joined(path, folder))
+        }
+        return rmdir(path) == 0
+    }
+}
+
+/// A small file's bytes, or `nil` when it cannot be read or is larger than `limit`.
+func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if got < 0 { if errno == EINTR { continue }; return nil }
+        if got == 0 { return bytes }
+        bytes.append(contentsOf: chunk[0..<got])
+        if bytes.count > limit { return nil }
+    }
+}
