@@ -19,7 +19,9 @@ struct BalanceReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balance-report",
         abstract: "Balance reports of the partner programme from billing exports, in Moscow time (UTC+03:00).",
-        subcommands: [Render.self, Validate.self, Profiles.self],
+        discussion: CommandHelp.rootDiscussion,
+        version: BalanceReportVersion.string,
+        subcommands: [Render.self, Validate.self, TemplatesCommand.self, Profiles.self],
         defaultSubcommand: nil
     )
 
@@ -35,6 +37,10 @@ struct BalanceReportCommand: ParsableCommand {
         if Timings.enabled { atexit { Timings.peakMemory() } }
         // Whatever way the run ends, a progress line is not left on the terminal.
         atexit { ProgressLine.shared.finish() }
+        if let message = CommandHelp.unknownSubcommand(Array(CommandLine.arguments.dropFirst())) {
+            Diagnostics.error(message)
+            Foundation.exit(ExitStatus.usage)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -54,7 +60,7 @@ struct BalanceReportCommand: ParsableCommand {
 
 /// Options shared by both commands: how inputs are read and which period they are sorted into.
 struct InputOptions: ParsableArguments {
-    @Option(help: "Month (2024-03), quarter (2024-Q1) or year (2024), in Moscow time.")
+    @Option(help: "Month (2024-03), quarter (2024-Q1) or year (2024), in Moscow time. render needs it, or --from and --to.")
     var period: String?
 
     @Option(help: "First day of the period (YYYY-MM-DD, inclusive; with --to).")
@@ -69,7 +75,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Import profile of an export layout: a built-in one by name (focus, yandex-cloud-partner; see 'balance-report profiles') or a YAML file.")
     var profile: String?
 
-    @Option(help: "Encoding of CSV inputs: utf-8 (default) or cp1251 (Windows-1251, told apart from UTF-8 per file).")
+    @Option(help: "Encoding of CSV inputs: utf-8 (default) or cp1251 (Windows-1251, told apart from UTF-8 per file).", completion: .list(["utf-8", "cp1251"]))
     var encoding: String?
 
     @Option(name: .customLong("map"), help: "Rename an input column or XML field: --map 'Сумма=amount' (repeatable).")
@@ -84,7 +90,7 @@ struct InputOptions: ParsableArguments {
     /// `--jobs`, or every active processor.
     var workers: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
-    @Argument(help: "Export files (CSV or XML), all of a run at once.")
+    @Argument(help: "Export files (CSV or XML), all of a run at once.", completion: .file(extensions: ["csv", "xml"]))
     var files: [String] = []
 
     func resolvePeriod(required: Bool) throws -> ReportPeriod? {
@@ -119,7 +125,10 @@ struct InputOptions: ParsableArguments {
         var importProfile: ImportProfile? = nil
         if let profile {
             do { importProfile = try ImportProfile.resolve(profile) } catch {
-                throw ValidationError("--profile: \(error.message)")
+                // A missing or unreadable file fails as every missing file does; a wrong profile is a usage error.
+                guard error.unreadable else { throw ValidationError("--profile: \(error.message)") }
+                Diagnostics.error("--profile: \(error.message)")
+                throw Reported(code: ExitStatus.dataError)
             }
         }
         var renames: [String: String] = [:]
@@ -201,23 +210,29 @@ enum Diagnostics {
 }
 
 struct Render: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write every partner's reports for a period.")
+    static let configuration = CommandConfiguration(
+        abstract: "Write every partner's reports for a period.",
+        usage: "balance-report render (--period <period> | --from <day> --to <day>) --out <out> [<options>] <files> ...",
+        discussion: "A period is required: --period, or --from and --to."
+    )
 
     @OptionGroup var input: InputOptions
 
     @Option(help: "Folder the reports are written to (replaced as a whole when the run succeeds).")
     var out: String
 
-    @Option(help: "Folder with the templates (default: Templates/<lang> beside the working folder or the installed binary).")
+    @Option(help: "Folder of edited templates, as 'balance-report templates export DIR' writes them (default: the templates built into the binary for --lang).",
+            completion: .directory)
     var templates: String?
 
-    @Option(name: .customLong("csv-dialect"), help: "standard (',', '.', LF) or excel-ru (BOM, ';', decimal comma, CRLF).")
+    @Option(name: .customLong("csv-dialect"), help: "standard (',', '.', LF) or excel-ru (BOM, ';', decimal comma, CRLF).",
+            completion: .list(["standard", "excel-ru"]))
     var csvDialect: String = "standard"
 
     @Flag(name: .customLong("allow-rejects"), help: "Render the valid records and write rejects.csv instead of failing on rejected ones.")
     var allowRejects = false
 
-    @Option(help: "Language of the pages and the e-mail: ru (default) or en (default templates Templates/<lang>).")
+    @Option(help: "Language of the pages and the e-mail: ru (default) or en (and of the built-in templates).", completion: .list(["ru", "en"]))
     var lang: String = "ru"
 
     @Flag(help: "Also write P/snapshot.xlsx, P/services.xlsx and P/daily.xlsx per partner: the CSV tables as Excel workbooks (amounts as numbers rounded to kopecks, dates as dates).")
@@ -258,13 +273,17 @@ struct Render: ParsableCommand {
         // Templates first: a broken template should not cost a full read of the exports.
         let set: TemplateSet
         var mail: EmailOptions? = nil
+        let files: TemplateFiles
         do {
-            let folder = try templatesFolder()
-            set = try TemplateSet(dialect: dialect, language: language) { name in
-                try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
-            }
+            files = try templates.map { try TemplateFiles.folder($0) } ?? TemplateFiles.builtIn(language)
+        } catch let error as TemplateFilesError {
+            for problem in error.problems { Diagnostics.error("--templates: " + problem) }
+            throw Reported(code: ExitStatus.dataError)
+        }
+        do {
+            set = try TemplateSet(dialect: dialect, language: language) { files.source($0) }
             if eml {
-                let source = try String(contentsOfFile: folder + "/" + EmailOptions.textTemplateName, encoding: .utf8)
+                let source = files.source(EmailOptions.textTemplateName)
                 mail = EmailOptions(textTemplate: try EmailOptions.compileTextTemplate(source),
                                     contacts: try contacts.map { try PartnerContacts.read(path: $0) } ?? [:],
                                     from: try mailFrom(), date: try mailDate())
@@ -273,13 +292,7 @@ struct Render: ParsableCommand {
             Diagnostics.error("--contacts: \(error.message)")
             throw Reported(code: ExitStatus.dataError)
         } catch let error as TemplateError {
-            Diagnostics.error("template \(error)")
-            throw Reported(code: ExitStatus.dataError)
-        } catch let error as OutputError {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
-        } catch let error as CocoaError {
-            Diagnostics.error("cannot read template \(error.userInfo[NSFilePathErrorKey] ?? "?")")
+            Diagnostics.error("template \(files.location(of: error.template)):\(error.line): \(error.message)")
             throw Reported(code: ExitStatus.dataError)
         }
         let analysis = try input.analyse(periodRequired: true) {
@@ -336,7 +349,7 @@ struct Render: ParsableCommand {
             // Done: the process ends here rather than free a million records one by one.
             Foundation.exit(0)
         } catch let error as TemplateError {
-            Diagnostics.error("template \(error)")
+            Diagnostics.error("template \(files.location(of: error.template)):\(error.line): \(error.message)")
             throw Reported(code: ExitStatus.dataError)
         } catch let error as OutputError {
             Diagnostics.error(error.message)
@@ -350,19 +363,6 @@ struct Render: ParsableCommand {
             Diagnostics.error("\(error)")
             throw Reported(code: ExitStatus.dataError)
         }
-    }
-
-    func templatesFolder() throws -> String {
-        if let templates { return templates }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidates = [
-            FileManager.default.currentDirectoryPath + "/Templates/\(lang)",
-            executable.deletingLastPathComponent().appendingPathComponent("../share/balance-report/Templates/\(lang)").path,
-        ]
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/index.html.mustache") }) else {
-            throw OutputError("no templates found in ./Templates/\(lang); pass --templates DIR")
-        }
-        return found
     }
 
     /// `--eml-from`, parsed.

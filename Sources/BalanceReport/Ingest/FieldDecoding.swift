@@ -139,7 +139,11 @@ public enum TimestampParser {
         let hour = try cursor.digits(2)
         try cursor.expect(":")
         let minute = try cursor.digits(2)
-        try cursor.expect(":")
+        guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: ":") else {
+            // `2024-03-05 10:00`: the commonest near miss (Excel drops the seconds), so say what is accepted.
+            throw FieldError("timestamp has no seconds (accepted: 2024-03-05T10:00:00+03:00, 2024-03-05 10:00:00, 05.03.2024 10:00:00, Unix seconds; another layout needs timestamp_format in an import profile)")
+        }
+        cursor.index += 1
         let second = try cursor.digits(2)
         guard hour <= 23, minute <= 59, second <= 59 else { throw FieldError("timestamp has an impossible time of day") }
         var nanoseconds: Int32 = 0

@@ -3,7 +3,13 @@ import Glibc
 /// A problem with an import profile file, with `file:line` where it can be told.
 public struct ProfileError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The file could not be opened or read (missing, a folder, no permission), as opposed to a
+    /// profile that was read and is wrong: a missing file fails like every other missing file (exit 1).
+    public var unreadable: Bool
+    public init(_ message: String, unreadable: Bool = false) {
+        self.message = message
+        self.unreadable = unreadable
+    }
     public var description: String { message }
 }
 

@@ -11,7 +11,7 @@ extension ImportProfile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw ProfileError("cannot read the profile \(path): \(reason) (a file, or a built-in profile: \(BuiltInProfiles.names.joined(separator: ", ")))")
+            throw ProfileError("\(path): cannot open: \(reason) (a profile is a file, or a built-in one: \(BuiltInProfiles.names.joined(separator: ", ")))", unreadable: true)
         }
         defer { close(fd) }
         var bytes: [UInt8] = []
@@ -20,7 +20,7 @@ extension ImportProfile {
             let got = read(fd, &chunk, chunk.count)
             if got < 0 {
                 if errno == EINTR { continue }
-                throw ProfileError("cannot read the profile \(path): \(String(cString: strerror(errno)))")
+                throw ProfileError("\(path): cannot read: \(String(cString: strerror(errno)))", unreadable: true)
             }
             if got == 0 { break }
             bytes.append(contentsOf: chunk[..<got])

@@ -75,24 +75,7 @@ public final class ReportWriter: Sendable {
                 state.createdFolders.insert(ByteKey(path))
             }
         }
-        let path = staging + "/" + relativePath
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
-        guard fd >= 0 else {
-            if errno == EEXIST { throw OutputError("two reports would share the file \(relativePath)") }
-            throw OutputError("cannot create \(relativePath): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress! + offset, bytes.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw OutputError("cannot write \(relativePath): \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
+        try writeFile(staging + "/" + relativePath, bytes, shownAs: relativePath)
         state.withLock { $0.written.append(relativePath) }
     }
 
@@ -135,9 +118,13 @@ public final class ReportWriter: Sendable {
         }
     }
 
+    /// Creates a new file (never through a link, never over one that exists) and writes it whole.
     private func writeFile(_ path: String, _ bytes: [UInt8], shownAs name: String) throws(OutputError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw OutputError("cannot create \(name): \(FileSystem.lastError)") }
+        guard fd >= 0 else {
+            if errno == EEXIST { throw OutputError("two reports would share the file \(name)") }
+            throw OutputError("cannot create \(name): \(FileSystem.lastError)")
+        }
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {

@@ -189,6 +189,17 @@ public struct RunReport: Sendable {
     public var currency: String
     public var partners: [PartnerReport]
     public var summary: RunSummary
+    /// Where `period` came from, so the summary never presents a stand-in as a real period.
+    public var periodOrigin: PeriodOrigin = .given
+
+    public enum PeriodOrigin: Sendable, Equatable {
+        /// `--period` or `--from`/`--to`.
+        case given
+        /// `validate` without a period: the Moscow days from the first to the last transaction.
+        case transactions
+        /// `validate` without a period and no transaction read: `period` is a placeholder.
+        case none
+    }
 }
 
 /// Builds partner reports from the ledger. Pure functions over values.

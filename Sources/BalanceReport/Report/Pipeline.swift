@@ -22,6 +22,7 @@ public enum Pipeline {
             throw .unreadableFiles(export.fileFailures.map(export.describe))
         }
         let chosen = period ?? spanningPeriod(export.transactions)
+        let origin: RunReport.PeriodOrigin = period != nil ? .given : export.transactions.isEmpty ? .none : .transactions
         // The ledger takes the transactions over: one copy of a million of them is enough.
         var transactions: [Transaction] = []
         swap(&transactions, &export.transactions)
@@ -35,12 +36,14 @@ public enum Pipeline {
             }
         }
         stageDone("ledger")
-        let report = ReportBuilder.build(ledger: ledger, export: export, period: chosen, workers: workers)
+        var report = ReportBuilder.build(ledger: ledger, export: export, period: chosen, workers: workers)
+        report.periodOrigin = origin
         stageDone("report")
         return Analysis(export: export, ledger: ledger, report: report)
     }
 
-    /// The Moscow days from the earliest to the latest transaction (today's epoch day when none).
+    /// The Moscow days from the earliest to the latest transaction (when there is none, a placeholder
+    /// day the run report marks as `PeriodOrigin.none`, never shown as a period).
     static func spanningPeriod(_ transactions: [Transaction]) -> ReportPeriod {
         let instants = transactions.map(\.instant)
         let first = instants.min().map(MoscowTime.date(of:)) ?? CivilDate(year: 1970, month: 1, day: 1)

@@ -107,10 +107,19 @@ struct CommandLineTests {
     @Test func validatePrintsTheSummaryAndWritesNothing() throws {
         let result = try BalanceReportBinary.run(["validate", "--period", "2024-03"] + Repository.sampleFiles)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("transactions: accepted 50"))
-        #expect(result.stderr.contains("duplicate 3"))
-        #expect(result.stderr.contains("unknown client 2"))
-        #expect(result.stderr.contains("the reports show exactly these"))
+        #expect(result.stderr.contains("""
+            records               transactions  amount, RUB  clients  events
+              accepted                      50    53 033,92       10      26
+              duplicate                      3     1 408,58        0       0
+              rejected                       0         0,00        0       0
+              outside period                15    55 580,71        0       0
+              outside attachment             7     9 531,25        0       0
+              unknown client                 2       742,42        0       0
+              superseded                     0         0,00        0       0
+            control totals, RUB        top-ups    charges   refunds
+              accepted transactions  40 000,00  11 943,62  1 090,30
+              the reports show exactly these
+            """), "\(result.stderr)")
 
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }

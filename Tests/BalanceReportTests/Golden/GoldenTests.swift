@@ -28,7 +28,7 @@ struct GoldenTests {
     static func inputs(_ name: String) -> [String] {
         let folder = name.hasPrefix("focus") ? "focus" : name.hasPrefix("yandex") ? "yandex" : nil
         guard let folder else { return Repository.sampleFiles }
-        let path = "Tests/BalanceReportTests/Fixtures/profiles/" + folder
+        let path = "sample-data/" + folder
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Repository.root.appendingPathComponent(path).path)) ?? []
         return names.filter { $0.hasSuffix(".csv") }.sorted().map { path + "/" + $0 }
     }

@@ -298,6 +298,18 @@ struct SafetyTests {
             #expect(result.stderr.replacingOccurrences(of: variant, with: transactions).split(separator: "\n").filter { !$0.hasPrefix("timing") }
                 == plain.stderr.split(separator: "\n").filter { !$0.hasPrefix("timing") })
         }
+        // Rendered, the reports are byte-identical (summary.json names the file it read).
+        let plainRender = try Self.render(["--out", "plain"] + inputs, in: temp.url)
+        let gzipRender = try Self.render(["--out", "gzip"] + inputs.map { $0 == transactions ? "t.csv.gz" : $0 }, in: temp.url)
+        #expect(plainRender.status == 0 && gzipRender.status == 0, "\(gzipRender.stderr)")
+        let plainFiles = fileTree(temp.url.appendingPathComponent("plain"))
+        #expect(plainFiles == fileTree(temp.url.appendingPathComponent("gzip")))
+        for file in plainFiles {
+            var a = try String(contentsOf: temp.url.appendingPathComponent("plain/" + file), encoding: .utf8)
+            let b = try String(contentsOf: temp.url.appendingPathComponent("gzip/" + file), encoding: .utf8)
+            if file == "summary.json" { a = a.replacingOccurrences(of: "\"" + transactions, with: "\"t.csv.gz") }
+            #expect(a == b, "\(file) differs between the plain and the gzipped export")
+        }
         // Cut short: the file is refused, not read in part.
         let cut = try SpawnedProcess(executable: "/bin/sh", ["-c", "head -c 300 t.csv.gz > cut.csv.gz"], in: temp.url)
         #expect(cut.wait().status == 0)

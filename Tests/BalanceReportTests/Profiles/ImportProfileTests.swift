@@ -241,7 +241,7 @@ struct ImportProfileTests {
         #expect(throws: FieldError.self) { try TimestampFormat(pattern) }
     }
 
-    @Test("--profile and --encoding on the command line: bad values are usage errors (exit 2)")
+    @Test("--profile and --encoding on the command line: bad values are usage errors (exit 2), a missing profile exit 1")
     func commandLine() throws {
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
@@ -249,9 +249,11 @@ struct ImportProfileTests {
         var result = try BalanceReportBinary.run(["validate", "--profile", bad, "sample-data/clients.csv"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("--profile: \(bad):1: unknown key 'encodng'"), "\(result.stderr)")
-        result = try BalanceReportBinary.run(["validate", "--profile", temp.url.appendingPathComponent("missing.yaml").path, "sample-data/clients.csv"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("cannot read the profile"), "\(result.stderr)")
+        // A missing profile fails like every missing file: exit 1, naming it.
+        let missing = temp.url.appendingPathComponent("missing.yaml").path
+        result = try BalanceReportBinary.run(["validate", "--profile", missing, "sample-data/clients.csv"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("--profile: \(missing): cannot open: No such file or directory"), "\(result.stderr)")
         result = try BalanceReportBinary.run(["validate", "--encoding", "koi8-r", "sample-data/clients.csv"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("--encoding is utf-8 or cp1251"), "\(result.stderr)")
