@@ -31,11 +31,19 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // libxlsxwriter: the XLSX workbooks (`--xlsx`, and the Russian e-mail's attachments). A C library
+        // made for exactly this, with numbers, dates and text cells, column widths and frozen panes,
+        // and byte-identical output once the creation time is fixed.
+        .systemLibrary(
+            name: "CLibXLSXWriter",
+            pkgConfig: "xlsxwriter",
+            providers: [.apt(["libxlsxwriter-dev"]), .brew(["libxlsxwriter"])]
+        ),
         // renameat2(RENAME_EXCHANGE): the one-step swap that publishes a finished report directory.
         .target(name: "CSystemShims"),
         .target(
             name: "BalanceReport",
-            dependencies: ["CLibXML2", "CZlib", "CSystemShims", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CLibXML2", "CZlib", "CLibXLSXWriter", "CSystemShims", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "balance-report",

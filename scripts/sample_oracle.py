@@ -6,10 +6,14 @@ describes them and computes, with decimal.Decimal and no rounding, what
 `balance-report render --period 2024-03` must show each partner:
 
 * per client: state, state_since, opening balance, top-ups, charges,
-  refunds, closing balance (snapshot.csv);
+  refunds, unattached change, closing balance (snapshot.csv), where the
+  unattached change is the net movement of the balance between two
+  visible intervals (removed, then added again) and
+  opening + top-ups - charges + refunds + unattached change = closing;
 * per client and service: charged, refunded, net (services.csv);
 * per client, Moscow day and service: net (daily.csv);
-* per client: the detail rows with the running balance (clients/<id>.csv);
+* per client: the detail rows with the running balance, and one
+  unattached_change row per gap between visible intervals (clients/<id>.csv);
 * the run summary: records per file and per outcome, with amounts.
 
 It shares no code with the Swift implementation, on purpose: it is a second
@@ -616,13 +620,26 @@ def run(paths, period):
                 row["closing"] = bal(vis[-1][1])
                 for k in TX_TYPES:
                     row[k] = sum((t.amount for t in inside if t.type == k), Decimal(0))
+                # the gaps between visible intervals: the balance moved without the
+                # partner seeing why; one row each, dated at the re-attachment
+                gaps = []
+                for (a0, b0), (a1, b1) in zip(vis, vis[1:]):
+                    if b0 < a1:
+                        gaps.append((b0, a1, bal(a1) - bal(b0), bal(a1)))
+                row["unattached"] = sum((g[2] for g in gaps), Decimal(0))
+                assert (row["opening"] + row["topup"] - row["charge"] + row["refund"]
+                        + row["unattached"] == row["closing"]), cid
                 det = []
                 running = B - base
                 inside_ids = {t.id for t in inside}
+                pending = list(gaps)
                 for t in ledger.get(cid, []):
                     running += t.net()
                     if t.id in inside_ids:
+                        while pending and pending[0][1] <= t.at.key:
+                            det.append((None, pending.pop(0)))
                         det.append((t, running))
+                det += [(None, g) for g in pending]
                 details[cid] = det
                 for t in inside:
                     if t.type == "topup":
@@ -631,9 +648,6 @@ def run(paths, period):
                     s[0 if t.type == "charge" else 1] += t.amount
                     key = (cid, t.at.msk_date(), t.service)
                     daily[key] = daily.get(key, Decimal(0)) + t.net() * -1
-                # consistency: opening + movements = closing when windows are contiguous
-                if len(vis) == 1:
-                    assert row["opening"] + row["topup"] + row["refund"] - row["charge"] == row["closing"]
             else:
                 details[cid] = []
             rows.append(row)
@@ -752,19 +766,20 @@ def render(rep, period, argv_files):
         w("### Snapshot (snapshot.csv)")
         w("")
         rows = []
-        tot = {k: Decimal(0) for k in TX_TYPES}
+        tot = {k: Decimal(0) for k in TX_TYPES + ("opening", "unattached", "closing")}
         for r in data["rows"]:
             c = r["client"]
-            money = ["", "", "", "", ""]
+            money = ["", "", "", "", "", ""]
             if r["intervals"]:
                 money = [fmt(r["opening"]), fmt(r["topup"]), fmt(r["charge"]),
-                         fmt(r["refund"]), fmt(r["closing"])]
-                for k in TX_TYPES:
+                         fmt(r["refund"]), fmt(r["unattached"]), fmt(r["closing"])]
+                for k in TX_TYPES + ("opening", "unattached", "closing"):
                     tot[k] += r[k]
             rows.append([code(c.id), code(c.name), code(c.email), code(c.phone), r["state"],
                          r["since"].msk() if r["since"] else ""] + money)
         w(table(["client_id", "name", "email", "phone", "state", "state_since",
-                 "opening_balance", "topups", "charges", "refunds", "closing_balance"], rows))
+                 "opening_balance", "topups", "charges", "refunds", "unattached_change",
+                 "closing_balance"], rows))
         w("")
         w("Visible intervals:")
         w("")
@@ -788,8 +803,14 @@ def render(rep, period, argv_files):
         w("### Partner totals (index.html)")
         w("")
         spend = sum((v[0] - v[1] for v in per_service.values()), Decimal(0))
-        w(table(["topups", "charges", "refunds", "spend (charges − refunds)"],
-                [[fmt(tot["topup"]), fmt(tot["charge"]), fmt(tot["refund"]), fmt(spend)]]))
+        w(table(["opening_balance", "topups", "charges", "refunds", "unattached_change",
+                 "closing_balance", "spend (charges − refunds)"],
+                [[fmt(tot["opening"]), fmt(tot["topup"]), fmt(tot["charge"]), fmt(tot["refund"]),
+                  fmt(tot["unattached"]), fmt(tot["closing"]), fmt(spend)]]))
+        w("")
+        assert tot["opening"] + tot["topup"] - tot["charge"] + tot["refund"] + tot["unattached"] == tot["closing"]
+        w("Identity: opening + topups − charges + refunds + unattached_change = closing_balance, "
+          "for every client above and for these totals.")
         w("")
         rows = [[code(s), fmt(v[0]), fmt(v[1]), fmt(v[0] - v[1])]
                 for s, v in sorted(per_service.items(), key=lambda kv: kv[0].encode())]
@@ -814,14 +835,21 @@ def render(rep, period, argv_files):
                 w("No visible interval: no rows, no balances shown.")
                 w("")
                 continue
-            w(f"Opening balance {fmt(r['opening'])}, closing balance {fmt(r['closing'])}.")
+            w(f"Opening balance {fmt(r['opening'])}, closing balance {fmt(r['closing'])}"
+              + (f", unattached change {fmt(r['unattached'])} (an `unattached_change` row per gap, "
+                 "dated at the re-attachment, its amount signed)." if len(r["intervals"]) > 1 else "."))
             w("")
             if not det:
                 w("No transaction in the visible window.")
                 w("")
                 continue
-            rows = [[code(t.id), t.at.msk(), t.type, code(t.service), fmt(t.amount), fmt(b)]
-                    for t, b in det]
+            rows = []
+            for t, b in det:
+                if t is None:  # a gap: (from, to, change, balance at re-attachment)
+                    frm, to, change, after = b
+                    rows.append(["", Instant(int(to)).msk(), "unattached_change", "", fmt(change), fmt(after)])
+                else:
+                    rows.append([code(t.id), t.at.msk(), t.type, code(t.service), fmt(t.amount), fmt(b)])
             w(table(["id", "timestamp", "type", "service", "amount", "balance_after"], rows))
             w("")
     return "\n".join(L).rstrip("\n") + "\n"

@@ -28,5 +28,7 @@ python3 scripts/screenshot.py \
     "$work/en/alfa-cloud/index.html" 600 light "$out/index-en-600.png" \
     "$work/ru/alfa-cloud/clients/cl-1001.html" 600 light "$out/client-600.png" \
     "$work/ru/alfa-cloud/clients/cl-1001.html" 375 dark "$out/client-375-dark.png" \
+    "$work/ru/vega-it/clients/cl-1008.html" 600 light "$out/client-unattached-600.png" \
+    "$work/ru/vega-it/clients/cl-1008.html" 375 light "$out/client-unattached-375.png" \
     "$work/ru/vega-it/snapshot.html" 600 light "$out/snapshot-600.png" \
     "$work/ru/vega-it/snapshot.html" 375 light "$out/snapshot-375.png"

@@ -235,7 +235,10 @@ struct Render: ParsableCommand {
     @Option(help: "Language of the pages and the e-mail: ru (default) or en (and of the built-in templates).", completion: .list(["ru", "en"]))
     var lang: String = "ru"
 
-    @Flag(help: "Also write P/report.eml per partner: the summary as a MIME message with the partner's CSV files attached.")
+    @Flag(help: "Also write P/snapshot.xlsx, P/services.xlsx and P/daily.xlsx per partner: the CSV tables as Excel workbooks (amounts as numbers rounded to kopecks, dates as dates).")
+    var xlsx = false
+
+    @Flag(help: "Also write P/report.eml per partner: the summary as a MIME message with the partner's tables attached (XLSX with --lang ru, CSV with --lang en).")
     var eml = false
 
     @Option(help: "With --eml: CSV file partner_id,email,name giving each partner's To: (partners not in it get none).")
@@ -315,12 +318,12 @@ struct Render: ParsableCommand {
             let progress = ProgressLine.shared
             // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
             // pages; then summary.json, rejects.csv and the messages.
-            let pages: Int = report.partners.reduce(0) { $0 + 5 + 2 * $1.clients.count }
+            let pages: Int = report.partners.reduce(0) { $0 + 5 + (xlsx ? 3 : 0) + 2 * $1.clients.count }
             let extras: Int = 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
             let expected = pages + extras
             progress.set(.writing(total: expected))
             try ReportRenderer(templates: set, dialect: dialect).render(
-                report, includeRejects: allowRejects, workers: input.workers
+                report, includeRejects: allowRejects, xlsx: xlsx, workers: input.workers
             ) { path, bytes in
                 try writer.write(path, bytes)
                 progress.fileWritten()
@@ -349,6 +352,9 @@ struct Render: ParsableCommand {
             Diagnostics.error("template \(files.location(of: error.template)):\(error.line): \(error.message)")
             throw Reported(code: ExitStatus.dataError)
         } catch let error as OutputError {
+            Diagnostics.error(error.message)
+            throw Reported(code: ExitStatus.dataError)
+        } catch let error as WorkbookError {
             Diagnostics.error(error.message)
             throw Reported(code: ExitStatus.dataError)
         } catch let error as Reported {

@@ -10,11 +10,16 @@ no To: header), `--from` the expected sender, `--date` the expected Date: (none 
 
 Checks: the raw bytes (CRLF line ends, ASCII-only headers, lines within the RFC 5322 limits, base64
 lines of 76 characters); no parser defects in any part; the structure multipart/mixed =
-[multipart/alternative = [text/plain, text/html], text/csv attachments]; the HTML part equals
-index.html and every attachment equals its CSV file byte for byte; the text part is plain text about
-this partner; the headers decode to what was expected; the Message-ID is the hash of the rest; the boundaries occur nowhere in the content.
+[multipart/alternative = [text/plain, text/html], 3 attachments]; the attachments are the XLSX
+workbooks in Russian and the CSV files in English, each equal byte for byte to the file of the same
+name beside report.eml (a workbook, when the run wrote none with --xlsx, is at least a zip holding
+xl/workbook.xml); the HTML part equals index.html; the text part is plain text about this partner and
+names the attachments' format; the headers decode to what was expected; the Message-ID is the hash
+of the rest; the boundaries occur nowhere in the content.
 """
 import argparse
+import io
+import zipfile
 import email
 import email.header
 import email.policy
@@ -112,7 +117,7 @@ def main():
     # Structure.
     check(message.get_content_type() == "multipart/mixed", f"top level is {message.get_content_type()}")
     parts = message.get_payload() if message.is_multipart() else []
-    if not check(len(parts) == 4, f"multipart/mixed holds {len(parts)} parts, expected 4 (alternative + 3 CSV)"):
+    if not check(len(parts) == 4, f"multipart/mixed holds {len(parts)} parts, expected 4 (alternative + 3 tables)"):
         report(); return
     alternative = parts[0]
     check(alternative.get_content_type() == "multipart/alternative", f"first part is {alternative.get_content_type()}")
@@ -138,15 +143,34 @@ def main():
     check(not re.search(r"&(amp|lt|gt|quot|#39);", body), "HTML entities in the text part")
     check(re.search(r"\d", body) is not None, "the text part shows no figures")
 
+    # Russian messages carry the XLSX workbooks (a Russian Excel reads a CSV's numbers as text); English the CSV.
+    xlsx = args.lang == "ru"
+    extension = "xlsx" if xlsx else "csv"
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if xlsx else "text/csv"
+    if xlsx:
+        check("XLSX" in body and "CSV" not in body, "the Russian text does not say the attachments are XLSX workbooks")
+    else:
+        check("CSV" in body and "XLSX" not in body, "the English text does not say the attachments are CSV files")
+    for folder_words in ("clients folder", "папке clients"):
+        check(folder_words not in body, "the text points at a folder the partner does not receive")
+        check(folder_words not in html.get_content(), "the HTML points at a folder the partner does not receive")
     expected_files = ["snapshot", "services", "daily"]
     for part, stem in zip(parts[1:], expected_files):
         name = part.get_filename() or ""
-        check(part.get_content_type() == "text/csv", f"{name}: content type {part.get_content_type()}")
+        check(part.get_content_type() == kind, f"{name}: content type {part.get_content_type()}")
         check(part.get_content_disposition() == "attachment", f"{name}: not an attachment")
         check(part["Content-Transfer-Encoding"] == "base64", f"{name}: not base64")
-        check(re.fullmatch(stem + r"_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv", name) is not None, f"attachment name {name!r}")
-        on_disk = open(os.path.join(folder, stem + ".csv"), "rb").read()
-        check(part.get_payload(decode=True) == on_disk, f"{name} differs from {stem}.csv")
+        check(re.fullmatch(stem + r"_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\." + extension, name) is not None, f"attachment name {name!r}")
+        data = part.get_payload(decode=True)
+        path = os.path.join(folder, f"{stem}.{extension}")
+        if os.path.exists(path):
+            check(data == open(path, "rb").read(), f"{name} differs from {stem}.{extension}")
+        else:
+            check(xlsx, f"{stem}.{extension} is missing beside report.eml")
+            try:
+                check("xl/workbook.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist(), f"{name}: not a workbook")
+            except zipfile.BadZipFile:
+                check(False, f"{name}: not a zip file")
         for line in part.get_payload().splitlines():
             check(len(line) <= 76, f"{name}: a base64 line over 76 characters")
 

@@ -5,7 +5,7 @@ extension BuiltinTemplates {
     /// Every file of Templates/<lang>/, byte for byte.
     static let all: [BuiltinTemplate] = [
         BuiltinTemplate(language: "en", file: "client.csv.mustache", source: #"""
-{{! A client's detail: one row per top-up, charge or refund. The program escapes every value. }}
+{{! A client's detail: one row per top-up, charge or refund, and where the client was removed and added again one unattached_change row (dated at the re-attachment, its amount the signed change of the balance meanwhile). The program escapes every value. }}
 id,timestamp,type,service,amount,balance_after
 {{#transactions}}
 {{id}},{{timestamp}},{{type}},{{service}},{{amount}},{{balance_after}}
@@ -64,6 +64,9 @@ id,timestamp,type,service,amount,balance_after
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Top-ups</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Charges</th><td align="right" style="padding:5px 0;">{{charges}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Refunds</th><td align="right" style="padding:5px 0;">{{refunds}}</td></tr>
+{{#has_unattached_change}}
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Change while not attached<br><small class="mu" style="color:#59636e;">while the client was detached from the partner</small></th><td align="right" valign="top" style="padding:5px 0;">{{unattached_change}}</td></tr>
+{{/has_unattached_change}}
 <tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Closing balance</th><td align="right"{{#closing_negative}} class="neg"{{/closing_negative}} style="padding:8px 0 0 0;font-size:18px;line-height:24px;font-weight:bold;{{#closing_negative}}color:#cf222e;{{/closing_negative}}">{{closing_balance}}</td></tr>
 </table>
 {{#went_negative}}
@@ -96,16 +99,19 @@ id,timestamp,type,service,amount,balance_after
 </table>
 </td></tr>
 {{/has_daily}}
-<tr><td class="pxt" style="padding:16px 20px 24px 20px;">
+<tr><td class="pxt" style="padding:16px 20px 12px 20px;">
 <h2 style="margin:0 0 6px 4px;font-size:16px;line-height:22px;">Transactions</h2>
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left">Time and transaction</th><th scope="col" align="right">Amount</th><th scope="col" align="right">Balance</th></tr>
 <tr style="border-top:1px solid #d1d9e0;"><td colspan="2" class="mu" style="color:#59636e;">Opening balance</td><td align="right">{{opening_balance}}</td></tr>
 {{#transactions}}
-<tr style="border-top:1px solid #d1d9e0"><td><small>{{timestamp}}</small><br>{{#is_topup}}Top-up{{/is_topup}}{{#is_charge}}Charge · {{service}}{{/is_charge}}{{#is_refund}}Refund · {{service}}{{/is_refund}}{{#description}}<br><small class="mu" style="color:#59636e">{{description}}</small>{{/description}}</td><td align="right">{{signed_amount}}</td><td align="right"{{#balance_negative}} class="neg" style="color:#cf222e"{{/balance_negative}}>{{balance_after}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0"><td>{{#is_unattached}}<small>{{unattached_from}} – {{unattached_to}}</small><br>Change while not attached<br><small class="mu" style="color:#59636e">the client was detached from the partner: its transactions of that time are not shown</small>{{/is_unattached}}{{^is_unattached}}<small>{{timestamp}}</small><br>{{/is_unattached}}{{#is_topup}}Top-up{{/is_topup}}{{#is_charge}}Charge · {{service}}{{/is_charge}}{{#is_refund}}Refund · {{service}}{{/is_refund}}{{#description}}<br><small class="mu" style="color:#59636e">{{description}}</small>{{/description}}</td><td align="right">{{signed_amount}}</td><td align="right"{{#balance_negative}} class="neg" style="color:#cf222e"{{/balance_negative}}>{{balance_after}}</td></tr>
 {{/transactions}}
 <tr style="border-top:2px solid #1f2328;"><td colspan="2"><strong>Closing balance</strong></td><td align="right"><strong>{{closing_balance}}</strong></td></tr>
 </table>
+</td></tr>
+<tr><td class="px" style="padding:0 24px 24px 24px;">
+<p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts, so a balance may differ by a kopeck from the sum of the rounded rows. An amount under half a kopeck is shown exactly.</p>
 </td></tr>
 {{/has_money}}
 </table>
@@ -137,6 +143,9 @@ Opening balance: {{opening_balance}}
 Top-ups: {{topups}}
 Charges: {{charges}}
 Refunds: {{refunds}}
+{{#any_unattached_change}}
+Change while not attached (while clients were detached): {{unattached_change}}
+{{/any_unattached_change}}
 Closing balance: {{closing_balance}}
 {{/totals}}
 
@@ -149,6 +158,9 @@ Need attention: {{attention_count}}
 {{#closing_negative}}
   below zero at the period end: {{closing_balance}}
 {{/closing_negative}}
+{{#running_out}}
+  the balance of {{closing_balance}} lasts {{#less_than_a_day}}less than a day{{/less_than_a_day}}{{^less_than_a_day}}about {{days_left}} days{{/less_than_a_day}}: spend in 7 days {{recent_spend}}
+{{/running_out}}
 {{#dipped_below_zero}}
   balance fell to {{lowest_balance}}
 {{/dipped_below_zero}}
@@ -160,7 +172,7 @@ Need attention: {{attention_count}}
 {{/removed_in_period}}
 {{/attention}}
 {{#has_more_attention}}
-- and {{more_attention_count}} more: see snapshot
+- and {{more_attention_count}} more: see the snapshot table
 {{/has_more_attention}}
 {{/has_attention}}
 {{#has_services}}
@@ -171,7 +183,12 @@ Spend per service (charges − refunds), {{total_spend}} in all:
 {{/services}}
 {{/has_services}}
 
-Attached are CSV files with the exact amounts: snapshot (every client's state and balances), services (spend per client and service), daily (spend per day). Amounts in this message are rounded to kopecks.
+{{#attachments_xlsx}}
+Attached are Excel workbooks (XLSX): snapshot (every client's state and balances), services (spend per client and service), daily (spend per day). Amounts in this message and in the workbooks are rounded to the kopeck; balances are computed from the exact amounts.
+{{/attachments_xlsx}}
+{{^attachments_xlsx}}
+Attached are CSV files with the exact amounts: snapshot (every client's state and balances), services (spend per client and service), daily (spend per day). Amounts in this message are rounded to the kopeck.
+{{/attachments_xlsx}}
 
 """#),
         BuiltinTemplate(language: "en", file: "index.html.mustache", source: #"""
@@ -221,6 +238,9 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Top-ups</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Charges</th><td align="right" style="padding:5px 0;">{{charges}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Refunds</th><td align="right" style="padding:5px 0;">{{refunds}}</td></tr>
+{{#any_unattached_change}}
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Change while not attached<br><small class="mu" style="color:#59636e;">while clients were detached from the partner</small></th><td align="right" valign="top" style="padding:5px 0;">{{unattached_change}}</td></tr>
+{{/any_unattached_change}}
 <tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Closing balance</th><td align="right" class="big{{#closing_negative}} neg{{/closing_negative}}" style="padding:8px 0 0 0;font-size:22px;line-height:28px;font-weight:bold;{{#closing_negative}}color:#cf222e;{{/closing_negative}}">{{closing_balance}}</td></tr>
 </table>
 </td></tr>
@@ -230,15 +250,15 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
 <tr><td style="padding:12px 12px 8px 12px;">
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Need attention: {{attention_count}}</h2>
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">The balance went below zero, or the client was blocked or removed in this period.</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Below zero at the period end, a balance that will not last 7 days at the spend of the last 7 days, or blocked or removed in this period.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and what happened</th><th scope="col" align="right" style="padding:4px 0;">Closing balance</th></tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>the balance lasts {{#less_than_a_day}}less than a day{{/less_than_a_day}}{{^less_than_a_day}}about {{days_left}} days{{/less_than_a_day}}: spend in 7 days <span style="white-space:nowrap;">{{recent_spend}}</span></div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
-<p style="margin:6px 0 0 0;font-size:13px;">And {{more_attention_count}} more: every client with its state and balances is in the snapshot file (CSV).</p>
+<p style="margin:6px 0 0 0;font-size:13px;">And {{more_attention_count}} more: every client with its state and balances is in the snapshot table.</p>
 {{/has_more_attention}}
 </td></tr>
 </table>
@@ -263,7 +283,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Clients: {{client_count}}</h2>
 {{#has_more_clients}}
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">The {{top_clients_count}} with the largest spend in the period; the others in one line at the end, every client in the snapshot file (CSV).</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">The {{top_clients_count}} with the largest spend in the period; the others in one line at the end, every client in the snapshot table.</p>
 {{/has_more_clients}}
 {{^has_more_clients}}
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">By spend in the period, largest first.</p>
@@ -281,7 +301,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 </table>
 </td></tr>
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
-<p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Amounts are rounded to kopecks. The exact amounts are in the CSV files: snapshot (every client's state and balances), services (spend per client and service), daily (spend per day). Each client's transactions are in the report's clients folder.</p>
+<p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts, so a total may differ by a kopeck from the sum of the rounded rows. An amount under half a kopeck is shown exactly. Every client's state and balances are in the snapshot table, spend per client and service in services, spend per day in daily.</p>
 </td></tr>
 </table>
 <!--[if mso]></td></tr></table><![endif]-->
@@ -308,15 +328,15 @@ client_id,service,charged,refunded,net
 
 """#),
         BuiltinTemplate(language: "en", file: "snapshot.csv.mustache", source: #"""
-{{! Client states at the period end. The money columns are empty when the partner does not see the client's money. }}
-client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,closing_balance
+{{! Client states at the period end. The money columns are empty when the partner does not see the client's money; unattached_change is the change of the balance while the client was detached from the partner. }}
+client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance
 {{#clients}}
-{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{closing_balance}}
+{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}}
 {{/clients}}
 
 """#),
         BuiltinTemplate(language: "en", file: "snapshot.html.mustache", source: #"""
-{{! Every client's state at the period end: the client as a header row, its five amounts below. Narrow screens hide the opening, top-ups and refunds columns (class ns). }}
+{{! Every client's state at the period end: the client as a header row, its amounts below; the totals last. On narrow screens (up to 480 px) the amounts stack, each with its own label (classes cell and lbl): no column is dropped. The "not attached" column only shows when some client was removed and added again. }}
 <!DOCTYPE html>
 <html lang="en">
 <head>
@@ -336,7 +356,9 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 }
 @media (max-width: 480px) {
   .px { padding-left: 14px !important; padding-right: 14px !important; }
-  .ns { display: none !important; }
+  .wide { display: none !important; }
+  .cell { display: block !important; text-align: right !important; padding: 2px 0 !important; }
+  .lbl { display: inline !important; float: left; }
 }
 </style>
 </head>
@@ -353,26 +375,45 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:12px;line-height:17px;">
 <thead>
-<tr><th scope="col" align="right" class="ns" style="padding-left:0;">Opening</th><th scope="col" align="right" class="ns">Top-ups</th><th scope="col" align="right">Charges</th><th scope="col" align="right" class="ns">Refunds</th><th scope="col" align="right" style="padding-right:0;">Closing</th></tr>
+<tr class="wide"><th scope="col" align="right" style="padding-left:0;">Opening</th><th scope="col" align="right">Top-ups</th><th scope="col" align="right">Charges</th><th scope="col" align="right">Refunds</th>{{#any_unattached_change}}<th scope="col" align="right">Not attached</th>{{/any_unattached_change}}<th scope="col" align="right" style="padding-right:0;">Closing</th></tr>
 </thead>
 {{#clients}}
 <tbody>
-<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="5" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;">{{name}}</strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">invited</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">active</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">blocked</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">removed</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">since {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;">{{name}}</strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">invited</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">active</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">blocked</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">removed</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">since {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
 <tr>
 {{#has_money}}
-<td align="right" class="ns" style="padding-left:0;">{{opening_balance}}</td>
-<td align="right" class="ns">{{topups}}</td>
-<td align="right">{{charges}}</td>
-<td align="right" class="ns">{{refunds}}</td>
-<td align="right"{{#closing_negative}} class="neg"{{/closing_negative}} style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><strong>{{closing_balance}}</strong></td>
+<td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">Opening</span>{{opening_balance}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Top-ups</span>{{topups}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Charges</span>{{charges}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Refunds</span>{{refunds}}</td>
+{{#any_unattached_change}}
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Not attached</span>{{unattached_change}}</td>
+{{/any_unattached_change}}
+<td align="right" class="cell{{#closing_negative}} neg{{/closing_negative}}" style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><span class="lbl mu" style="display:none;color:#59636e;">Closing</span><strong>{{closing_balance}}</strong></td>
 {{/has_money}}
 {{^has_money}}
-<td colspan="5" align="right" class="mu" style="padding-right:0;color:#59636e;">not attached in the period: money not shown</td>
+<td colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="right" class="mu" style="padding-right:0;color:#59636e;">not attached in the period: money not shown</td>
 {{/has_money}}
 </tr>
 </tbody>
 {{/clients}}
+{{#totals}}
+<tbody>
+<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Totals</strong> <span class="mu" style="color:#59636e;font-weight:normal;">over the clients whose money is visible in the period</span></th></tr>
+<tr>
+<td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">Opening</span>{{opening_balance}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Top-ups</span>{{topups}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Charges</span>{{charges}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Refunds</span>{{refunds}}</td>
+{{#any_unattached_change}}
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Not attached</span>{{unattached_change}}</td>
+{{/any_unattached_change}}
+<td align="right" class="cell{{#closing_negative}} neg{{/closing_negative}}" style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><span class="lbl mu" style="display:none;color:#59636e;">Closing</span><strong>{{closing_balance}}</strong></td>
+</tr>
+</tbody>
+{{/totals}}
 </table>
+<p class="mu" style="margin:12px 0 0 0;color:#59636e;font-size:12px;line-height:17px;">Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts, so a total may differ by a kopeck from the sum of the rounded rows. An amount under half a kopeck is shown exactly. "Not attached" is the change of the balance while the client was detached from the partner: its transactions of that time are not shown.</p>
 </td></tr>
 </table>
 <!--[if mso]></td></tr></table><![endif]-->
@@ -383,7 +424,7 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 
 """#),
         BuiltinTemplate(language: "ru", file: "client.csv.mustache", source: #"""
-{{! Детализация клиента: одна строка на пополнение, списание или возврат. Значения экранирует программа. }}
+{{! Детализация клиента: одна строка на пополнение, списание или возврат, а там, где клиента отключали и подключали снова, — строка unattached_change (дата — повторное подключение, сумма — изменение баланса за это время со знаком). Значения экранирует программа. }}
 id,timestamp,type,service,amount,balance_after
 {{#transactions}}
 {{id}},{{timestamp}},{{type}},{{service}},{{amount}},{{balance_after}}
@@ -442,6 +483,9 @@ id,timestamp,type,service,amount,balance_after
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Пополнения</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Списания</th><td align="right" style="padding:5px 0;">{{charges}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Возвраты</th><td align="right" style="padding:5px 0;">{{refunds}}</td></tr>
+{{#has_unattached_change}}
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Изменение вне подключения<br><small class="mu" style="color:#59636e;">пока клиент был отключён от партнёра</small></th><td align="right" valign="top" style="padding:5px 0;">{{unattached_change}}</td></tr>
+{{/has_unattached_change}}
 <tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Баланс на конец</th><td align="right"{{#closing_negative}} class="neg"{{/closing_negative}} style="padding:8px 0 0 0;font-size:18px;line-height:24px;font-weight:bold;{{#closing_negative}}color:#cf222e;{{/closing_negative}}">{{closing_balance}}</td></tr>
 </table>
 {{#went_negative}}
@@ -474,16 +518,19 @@ id,timestamp,type,service,amount,balance_after
 </table>
 </td></tr>
 {{/has_daily}}
-<tr><td class="pxt" style="padding:16px 20px 24px 20px;">
+<tr><td class="pxt" style="padding:16px 20px 12px 20px;">
 <h2 style="margin:0 0 6px 4px;font-size:16px;line-height:22px;">Операции</h2>
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left">Время и операция</th><th scope="col" align="right">Сумма</th><th scope="col" align="right">Баланс</th></tr>
 <tr style="border-top:1px solid #d1d9e0;"><td colspan="2" class="mu" style="color:#59636e;">Баланс на начало</td><td align="right">{{opening_balance}}</td></tr>
 {{#transactions}}
-<tr style="border-top:1px solid #d1d9e0"><td><small>{{timestamp}}</small><br>{{#is_topup}}Пополнение{{/is_topup}}{{#is_charge}}Списание · {{service}}{{/is_charge}}{{#is_refund}}Возврат · {{service}}{{/is_refund}}{{#description}}<br><small class="mu" style="color:#59636e">{{description}}</small>{{/description}}</td><td align="right">{{signed_amount}}</td><td align="right"{{#balance_negative}} class="neg" style="color:#cf222e"{{/balance_negative}}>{{balance_after}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0"><td>{{#is_unattached}}<small>{{unattached_from}} – {{unattached_to}}</small><br>Изменение вне подключения<br><small class="mu" style="color:#59636e">клиент был отключён от партнёра: операции за это время не показываются</small>{{/is_unattached}}{{^is_unattached}}<small>{{timestamp}}</small><br>{{/is_unattached}}{{#is_topup}}Пополнение{{/is_topup}}{{#is_charge}}Списание · {{service}}{{/is_charge}}{{#is_refund}}Возврат · {{service}}{{/is_refund}}{{#description}}<br><small class="mu" style="color:#59636e">{{description}}</small>{{/description}}</td><td align="right">{{signed_amount}}</td><td align="right"{{#balance_negative}} class="neg" style="color:#cf222e"{{/balance_negative}}>{{balance_after}}</td></tr>
 {{/transactions}}
 <tr style="border-top:2px solid #1f2328;"><td colspan="2"><strong>Баланс на конец</strong></td><td align="right"><strong>{{closing_balance}}</strong></td></tr>
 </table>
+</td></tr>
+<tr><td class="px" style="padding:0 24px 24px 24px;">
+<p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Суммы округлены до копеек, а балансы посчитаны по точным суммам, поэтому баланс может отличаться от суммы округлённых строк на копейку. Сумма меньше половины копейки показана точно.</p>
 </td></tr>
 {{/has_money}}
 </table>
@@ -515,6 +562,9 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 Пополнения: {{topups}}
 Списания: {{charges}}
 Возвраты: {{refunds}}
+{{#any_unattached_change}}
+Изменение вне подключения (пока клиенты были отключены): {{unattached_change}}
+{{/any_unattached_change}}
 Баланс на конец периода: {{closing_balance}}
 {{/totals}}
 
@@ -527,6 +577,9 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{#closing_negative}}
   в минусе на конец периода: {{closing_balance}}
 {{/closing_negative}}
+{{#running_out}}
+  баланса {{closing_balance}} хватит {{#less_than_a_day}}меньше чем на день{{/less_than_a_day}}{{^less_than_a_day}}примерно на {{days_left}} дн.{{/less_than_a_day}}: расход за 7 дней {{recent_spend}}
+{{/running_out}}
 {{#dipped_below_zero}}
   баланс опускался до {{lowest_balance}}
 {{/dipped_below_zero}}
@@ -538,7 +591,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{/removed_in_period}}
 {{/attention}}
 {{#has_more_attention}}
-- и ещё {{more_attention_count}}: см. snapshot
+- и ещё {{more_attention_count}}: см. таблицу snapshot
 {{/has_more_attention}}
 {{/has_attention}}
 {{#has_services}}
@@ -549,7 +602,12 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{/services}}
 {{/has_services}}
 
+{{#attachments_xlsx}}
+Во вложении — таблицы Excel (XLSX): snapshot (состояние и балансы всех клиентов), services (расходы по клиентам и сервисам), daily (расходы по дням). Суммы в письме и в таблицах округлены до копеек, балансы посчитаны по точным суммам.
+{{/attachments_xlsx}}
+{{^attachments_xlsx}}
 Во вложении — CSV с точными суммами: snapshot (состояние и балансы всех клиентов), services (расходы по клиентам и сервисам), daily (расходы по дням). Суммы в письме округлены до копеек.
+{{/attachments_xlsx}}
 
 """#),
         BuiltinTemplate(language: "ru", file: "index.html.mustache", source: #"""
@@ -599,6 +657,9 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Пополнения</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Списания</th><td align="right" style="padding:5px 0;">{{charges}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Возвраты</th><td align="right" style="padding:5px 0;">{{refunds}}</td></tr>
+{{#any_unattached_change}}
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Изменение вне подключения<br><small class="mu" style="color:#59636e;">пока клиенты были отключены от партнёра</small></th><td align="right" valign="top" style="padding:5px 0;">{{unattached_change}}</td></tr>
+{{/any_unattached_change}}
 <tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Баланс на конец периода</th><td align="right" class="big{{#closing_negative}} neg{{/closing_negative}}" style="padding:8px 0 0 0;font-size:22px;line-height:28px;font-weight:bold;{{#closing_negative}}color:#cf222e;{{/closing_negative}}">{{closing_balance}}</td></tr>
 </table>
 </td></tr>
@@ -608,15 +669,15 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
 <tr><td style="padding:12px 12px 8px 12px;">
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Требуют внимания: {{attention_count}}</h2>
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Баланс уходил в минус, клиента заблокировали или отключили в этом периоде.</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">В минусе на конец периода, баланса не хватит на 7 дней при расходе последних 7 дней, клиента заблокировали или отключили в этом периоде.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и что произошло</th><th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th></tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>баланса хватит {{#less_than_a_day}}меньше чем на день{{/less_than_a_day}}{{^less_than_a_day}}примерно на {{days_left}} дн.{{/less_than_a_day}}: расход за 7 дней <span style="white-space:nowrap;">{{recent_spend}}</span></div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
-<p style="margin:6px 0 0 0;font-size:13px;">И ещё {{more_attention_count}} — все клиенты с состоянием и балансами в файле snapshot (CSV).</p>
+<p style="margin:6px 0 0 0;font-size:13px;">И ещё {{more_attention_count}} — все клиенты с состоянием и балансами в таблице snapshot.</p>
 {{/has_more_attention}}
 </td></tr>
 </table>
@@ -641,7 +702,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Клиенты: {{client_count}}</h2>
 {{#has_more_clients}}
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">{{top_clients_count}} с наибольшим расходом за период; остальные — одной строкой в конце, все — в файле snapshot (CSV).</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">{{top_clients_count}} с наибольшим расходом за период; остальные — одной строкой в конце, все — в таблице snapshot.</p>
 {{/has_more_clients}}
 {{^has_more_clients}}
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">По убыванию расхода за период.</p>
@@ -659,7 +720,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 </table>
 </td></tr>
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
-<p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Суммы округлены до копеек. Точные суммы — в CSV-файлах: snapshot (состояние и балансы всех клиентов), services (расходы по клиентам и сервисам), daily (расходы по дням). Операции каждого клиента — в папке clients отчёта.</p>
+<p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Суммы округлены до копеек, а балансы посчитаны по точным суммам, поэтому итог может отличаться от суммы округлённых строк на копейку. Сумма меньше половины копейки показана точно. Состояние и балансы всех клиентов — в таблице snapshot, расходы по клиентам и сервисам — в services, расходы по дням — в daily.</p>
 </td></tr>
 </table>
 <!--[if mso]></td></tr></table><![endif]-->
@@ -686,15 +747,15 @@ client_id,service,charged,refunded,net
 
 """#),
         BuiltinTemplate(language: "ru", file: "snapshot.csv.mustache", source: #"""
-{{! Состояние клиентов на конец периода. Денежные колонки пусты, если партнёр не видит деньги клиента. }}
-client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,closing_balance
+{{! Состояние клиентов на конец периода. Денежные колонки пусты, если партнёр не видит деньги клиента; unattached_change — изменение баланса, пока клиент был отключён от партнёра. }}
+client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance
 {{#clients}}
-{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{closing_balance}}
+{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}}
 {{/clients}}
 
 """#),
         BuiltinTemplate(language: "ru", file: "snapshot.html.mustache", source: #"""
-{{! Состояние всех клиентов на конец периода: клиент — строка-заголовок, под ней пять сумм. На узком экране колонки «на начало», «пополнения», «возвраты» скрываются (класс ns). }}
+{{! Состояние всех клиентов на конец периода: клиент — строка-заголовок, под ней его суммы; в конце итог. На узком экране (до 480 px) суммы встают столбиком, каждая со своей подписью (классы cell и lbl): ни одна колонка не пропадает. Колонка «Вне подключения» — только если кого-то из клиентов отключали и подключали снова. }}
 <!DOCTYPE html>
 <html lang="ru">
 <head>
@@ -714,7 +775,9 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 }
 @media (max-width: 480px) {
   .px { padding-left: 14px !important; padding-right: 14px !important; }
-  .ns { display: none !important; }
+  .wide { display: none !important; }
+  .cell { display: block !important; text-align: right !important; padding: 2px 0 !important; }
+  .lbl { display: inline !important; float: left; }
 }
 </style>
 </head>
@@ -731,26 +794,45 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:12px;line-height:17px;">
 <thead>
-<tr><th scope="col" align="right" class="ns" style="padding-left:0;">На начало</th><th scope="col" align="right" class="ns">Пополнения</th><th scope="col" align="right">Списания</th><th scope="col" align="right" class="ns">Возвраты</th><th scope="col" align="right" style="padding-right:0;">На конец</th></tr>
+<tr class="wide"><th scope="col" align="right" style="padding-left:0;">На начало</th><th scope="col" align="right">Пополнения</th><th scope="col" align="right">Списания</th><th scope="col" align="right">Возвраты</th>{{#any_unattached_change}}<th scope="col" align="right">Вне подключения</th>{{/any_unattached_change}}<th scope="col" align="right" style="padding-right:0;">На конец</th></tr>
 </thead>
 {{#clients}}
 <tbody>
-<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="5" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;">{{name}}</strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">приглашён</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">активен</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">заблокирован</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">отключён</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">с {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;">{{name}}</strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">приглашён</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">активен</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">заблокирован</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">отключён</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">с {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
 <tr>
 {{#has_money}}
-<td align="right" class="ns" style="padding-left:0;">{{opening_balance}}</td>
-<td align="right" class="ns">{{topups}}</td>
-<td align="right">{{charges}}</td>
-<td align="right" class="ns">{{refunds}}</td>
-<td align="right"{{#closing_negative}} class="neg"{{/closing_negative}} style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><strong>{{closing_balance}}</strong></td>
+<td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">На начало</span>{{opening_balance}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Пополнения</span>{{topups}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Списания</span>{{charges}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Возвраты</span>{{refunds}}</td>
+{{#any_unattached_change}}
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Вне подключения</span>{{unattached_change}}</td>
+{{/any_unattached_change}}
+<td align="right" class="cell{{#closing_negative}} neg{{/closing_negative}}" style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><span class="lbl mu" style="display:none;color:#59636e;">На конец</span><strong>{{closing_balance}}</strong></td>
 {{/has_money}}
 {{^has_money}}
-<td colspan="5" align="right" class="mu" style="padding-right:0;color:#59636e;">не подключён в периоде: деньги не показываются</td>
+<td colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="right" class="mu" style="padding-right:0;color:#59636e;">не подключён в периоде: деньги не показываются</td>
 {{/has_money}}
 </tr>
 </tbody>
 {{/clients}}
+{{#totals}}
+<tbody>
+<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Итого</strong> <span class="mu" style="color:#59636e;font-weight:normal;">по клиентам, чьи деньги видны в периоде</span></th></tr>
+<tr>
+<td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">На начало</span>{{opening_balance}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Пополнения</span>{{topups}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Списания</span>{{charges}}</td>
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Возвраты</span>{{refunds}}</td>
+{{#any_unattached_change}}
+<td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Вне подключения</span>{{unattached_change}}</td>
+{{/any_unattached_change}}
+<td align="right" class="cell{{#closing_negative}} neg{{/closing_negative}}" style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><span class="lbl mu" style="display:none;color:#59636e;">На конец</span><strong>{{closing_balance}}</strong></td>
+</tr>
+</tbody>
+{{/totals}}
 </table>
+<p class="mu" style="margin:12px 0 0 0;color:#59636e;font-size:12px;line-height:17px;">Суммы округлены до копеек, а балансы посчитаны по точным суммам, поэтому итог может отличаться от суммы округлённых строк на копейку. Сумма меньше половины копейки показана точно. «Вне подключения» — изменение баланса, пока клиент был отключён от партнёра: операции за это время партнёру не показываются.</p>
 </td></tr>
 </table>
 <!--[if mso]></td></tr></table><![endif]-->

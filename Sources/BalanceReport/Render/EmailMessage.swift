@@ -2,7 +2,7 @@
 ///
 /// RFC 5322 / MIME (RFC 2045–2049): `multipart/mixed` holding a `multipart/alternative` of the
 /// plain-text summary (`email.txt.mustache`) and the HTML summary (`index.html`), then the partner's
-/// CSV files as base64 attachments. Non-ASCII header text is RFC 2047 encoded. Nothing depends on
+/// tables as base64 attachments: the XLSX workbooks in Russian, the CSV files in English. Non-ASCII header text is RFC 2047 encoded. Nothing depends on
 /// the clock or the machine: boundaries are made from a hash of the content, and `Date:` is
 /// written only when a date is given. Without `Date:` the file is a draft (`X-Unsent: 1`): the
 /// mail program or submission server adds `Date:` when it is sent.
@@ -141,13 +141,22 @@ extension ReportRenderer {
         }
     }
 
-    /// The CSV files a partner's message carries, with the names they are attached under.
-    func emailAttachments(_ partner: PartnerReport, _ report: RunReport) throws -> [(name: String, bytes: [UInt8])] {
+    /// The files a partner's message carries, with the names they are attached under and their
+    /// MIME type as the Content-Type header continues it (folded where a line would pass 78
+    /// characters): the XLSX workbooks in Russian (`attachesXLSX`), the CSV files in English.
+    func emailAttachments(_ partner: PartnerReport, _ report: RunReport) throws -> [(name: String, bytes: [UInt8], type: String)] {
         let span = report.period.firstDay.isoText + "_" + report.period.lastDay.isoText
+        if attachesXLSX {
+            return try workbooks(partner, report).map { workbook in
+                let stem = workbook.name.dropLast(".xlsx".count)
+                return ("\(stem)_\(span).xlsx", workbook.bytes, "\r\n application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;")
+            }
+        }
+        let csv = " text/csv; charset=utf-8; header=present;"
         return [
-            ("snapshot_\(span).csv", try page(templates.snapshotCSV, partner, report)),
-            ("services_\(span).csv", try page(templates.servicesCSV, partner, report)),
-            ("daily_\(span).csv", try page(templates.dailyCSV, partner, report)),
+            ("snapshot_\(span).csv", try page(templates.snapshotCSV, partner, report), csv),
+            ("services_\(span).csv", try page(templates.servicesCSV, partner, report), csv),
+            ("daily_\(span).csv", try page(templates.dailyCSV, partner, report), csv),
         ]
     }
 
@@ -203,7 +212,7 @@ extension ReportRenderer {
         line("--" + alternative + "--")
         for (attachment, encoded) in zip(attachments, attachmentParts) {
             line("--" + mixed)
-            line("Content-Type: text/csv; charset=utf-8; header=present;")
+            line("Content-Type:" + attachment.type)
             line(" name=\"\(attachment.name)\"")
             line("Content-Disposition: attachment;")
             line(" filename=\"\(attachment.name)\"")

@@ -7,7 +7,7 @@ public enum Formatting {
     }
 
     /// Russian display form: rounded half away from zero to kopecks, no-break-space grouping,
-    /// decimal comma, a real minus sign: `−1 234,56 ₽`.
+    /// decimal comma, a real minus sign: `−1 234,56 ₽`; an amount under half a kopeck exactly: `−0,004167 ₽`.
     public static func russianAmount(_ money: Money, currency: String) -> String {
         string { appendRussian(money, currency: currency, to: &$0) }
     }
@@ -39,6 +39,13 @@ public enum Formatting {
 
     public static func appendRussian(_ money: Money, currency: String, to out: inout [UInt8]) {
         let kopecks = money.roundedKopecks
+        if kopecks == 0 && !money.isZero {
+            // Under half a kopeck: `0,00 ₽` would hide a charge that moves the balance, so the exact amount.
+            appendUnderHalfKopeck(money, decimalMark: UInt8(ascii: ","), to: &out)
+            out.append(contentsOf: [0xC2, 0xA0])
+            out.append(contentsOf: currencySign(currency).utf8)
+            return
+        }
         let magnitude = kopecks < 0 ? -kopecks : kopecks
         if kopecks < 0 { out.append(contentsOf: [0xE2, 0x88, 0x92]) }  // U+2212 minus sign
         guard let small = Int64(exactly: magnitude) else {
@@ -67,6 +74,14 @@ public enum Formatting {
         } else {
             out.append(contentsOf: currencySign(currency).utf8)
         }
+    }
+
+    /// A non-zero amount that rounds to zero kopecks, written exactly with a real minus sign:
+    /// `−0,004167` (every fractional digit it has), so a display never shows a charge as nothing.
+    static func appendUnderHalfKopeck(_ money: Money, decimalMark: UInt8, to out: inout [UInt8]) {
+        if money.isNegative { out.append(contentsOf: [0xE2, 0x88, 0x92]) }  // U+2212 minus sign
+        let magnitude = money.isNegative ? -money : money
+        magnitude.appendExact(decimalMark: decimalMark, to: &out)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fff]+03:00`, with as many fractional digits as the input had.

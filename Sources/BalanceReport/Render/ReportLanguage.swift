@@ -10,7 +10,8 @@ public enum ReportLanguage: String, Sendable, CaseIterable {
     case en
 }
 
-/// English display forms. Like `Formatting`, amounts are rounded half away from zero to cents.
+/// English display forms. Like `Formatting`, amounts are rounded half away from zero to cents, and
+/// one under half a cent is written exactly.
 public enum EnglishFormatting {
     public static func amount(_ money: Money, currency: String) -> String {
         Formatting.string { appendAmount(money, currency: currency, to: &$0) }
@@ -41,6 +42,13 @@ public enum EnglishFormatting {
 
     public static func appendAmount(_ money: Money, currency: String, to out: inout [UInt8]) {
         let kopecks = money.roundedKopecks
+        if kopecks == 0 && !money.isZero {
+            // Under half a cent: the exact amount (`−RUB 0.004167`), never a silent `0.00`.
+            if money.isNegative { out.append(contentsOf: [0xE2, 0x88, 0x92]) }
+            out.append(contentsOf: currencyPrefix(currency).utf8)
+            (money.isNegative ? -money : money).appendExact(decimalMark: UInt8(ascii: "."), to: &out)
+            return
+        }
         let magnitude = kopecks < 0 ? -kopecks : kopecks
         if kopecks < 0 { out.append(contentsOf: [0xE2, 0x88, 0x92]) }  // U+2212 minus sign
         out.append(contentsOf: currencyPrefix(currency).utf8)

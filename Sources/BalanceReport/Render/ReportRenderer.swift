@@ -98,10 +98,16 @@ public struct ReportRenderer: Sendable {
         self.dialect = dialect
     }
 
-    /// Renders every report of every partner (SPEC §4), the rejects list when asked for, and
-    /// `summary.json`, handing each file to `emit`. Pages are rendered on `workers` threads;
-    /// every file's bytes are the same whatever the number of workers.
-    public func render(_ report: RunReport, includeRejects: Bool, workers: Int = 1,
+    /// Whether a partner's e-mail carries the XLSX workbooks instead of the CSV files: in Russian,
+    /// where a finance reader opens them in Excel or LibreOffice with a Russian locale (a standard CSV
+    /// comes in there as text). English messages keep the exact CSV files.
+    public var attachesXLSX: Bool { templates.language == .ru }
+
+    /// Renders every report of every partner (SPEC §4), with `xlsx` its workbooks too
+    /// (`Workbook.swift`), the rejects list when asked for, and `summary.json`, handing each file
+    /// to `emit`. Pages are rendered on `workers` threads; every file's bytes are the same whatever
+    /// the number of workers.
+    public func render(_ report: RunReport, includeRejects: Bool, xlsx: Bool = false, workers: Int = 1,
                        emit: @Sendable (String, [UInt8]) throws -> Void) throws {
         try ReportRenderer.checkFileNames(report)
         enum Job { case partnerPages(Int), client(Int, Int) }
@@ -127,6 +133,9 @@ public struct ReportRenderer: Sendable {
                                                  ("snapshot.csv", templates.snapshotCSV)] {
                             try page(template, partner, report, into: &buffer)
                             try emit("\(folder)/\(file)", buffer)
+                        }
+                        if xlsx {
+                            for (file, bytes) in try workbooks(partner, report) { try emit("\(folder)/\(file)", bytes) }
                         }
                     case .client(let p, let c):
                         let partner = report.partners[p]
@@ -189,8 +198,7 @@ public struct ReportRenderer: Sendable {
         func positions(_ count: (ClientReport) -> Int) -> [(client: Int32, item: Int32)] {
             partner.clients.indices.flatMap { c in (0..<count(partner.clients[c])).map { (Int32(c), Int32($0)) } }
         }
-        let period = report.period.interval
-        let highlights = Lazy { PartnerHighlights(partner, period: period) }
+        let highlights = Lazy { PartnerHighlights(partner) }
         let scope = Scope { name in
             switch name {
             case "partner_id": return .text(partner.partnerID)
@@ -201,6 +209,8 @@ public struct ReportRenderer: Sendable {
                     ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, field)
                 })
             case "has_services": return .flag(!partner.services.isEmpty)
+            case "any_unattached_change": return .flag(partner.hasGaps)
+            case "attachments_xlsx": return .flag(attachesXLSX)
             case "client_services":
                 let rows = positions { $0.services.count }
                 return .table(FieldTable(rows, count: rows.count) { rows, index, field in
@@ -216,7 +226,7 @@ public struct ReportRenderer: Sendable {
                 })
             case "clients":
                 return table(partner.clients, count: partner.clients.count) { clients, index, name in
-                    ReportRenderer.clientValue(clients[index], name) ?? ClientHighlights.value(clients[index], period: period, name)
+                    ReportRenderer.clientValue(clients[index], name) ?? ClientHighlights.value(clients[index], name)
                 }
             default: return ReportRenderer.summaryValue(partner, highlights, name) ?? ReportRenderer.runValue(report, name)
             }
@@ -229,10 +239,9 @@ public struct ReportRenderer: Sendable {
     /// The partner summary's selections: the largest clients, the rest summed up, the clients to call out.
     static func summaryValue(_ partner: PartnerReport, _ highlights: Lazy<PartnerHighlights>, _ name: String) -> TemplateValue? {
         func rows(_ indices: [Int]) -> TemplateValue {
-            let all = highlights.value.highlights
-            return table(indices, count: indices.count) { indices, index, name in
-                let client = indices[index]
-                return ReportRenderer.clientValue(partner.clients[client], name) ?? all[client].value(name)
+            table(indices, count: indices.count) { indices, index, name in
+                let client = partner.clients[indices[index]]
+                return ReportRenderer.clientValue(client, name) ?? ClientHighlights.value(client, name)
             }
         }
         switch name {
@@ -268,7 +277,8 @@ public struct ReportRenderer: Sendable {
             switch name {
             case "partner_id": return .text(partner.partnerID)
             case "transactions":
-                return .table(FieldTable(client.detail, count: client.detail.count, ReportRenderer.detailValue))
+                let rows = DetailRows(client)
+                return .table(FieldTable(rows, count: rows.count, ReportRenderer.detailValue))
             case "services":
                 return .table(FieldTable(client.services, count: client.services.count, fields: ServiceField.ofSpend) { services, index, field in
                     ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, field)
@@ -281,7 +291,7 @@ public struct ReportRenderer: Sendable {
             case "has_daily": return .flag(!client.daily.isEmpty)
             default:
                 return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name)
-                    ?? ClientHighlights.value(client, period: report.period.interval, name)
+                    ?? ClientHighlights.value(client, name)
             }
         }
         try finish(template, scope, currency: report.currency, rows: client.detail.count + client.daily.count, into: &bytes)
@@ -293,6 +303,7 @@ public struct ReportRenderer: Sendable {
         case "topups": return .money(m.topups)
         case "charges": return .money(m.charges)
         case "refunds": return .money(m.refunds)
+        case "unattached_change": return .money(m.unattachedChange)
         case "closing_balance": return .money(m.closing)
         case "closing_negative": return .flag(m.closing.isNegative)
         default: return nil
@@ -353,7 +364,7 @@ public struct ReportRenderer: Sendable {
         case "is_removed": return .flag(client.state == .removed)
         case "state_since": return client.stateSince.map { .instant($0) } ?? .text("")
         case "has_money": return .flag(client.movement != nil)
-        case "opening_balance", "topups", "charges", "refunds", "closing_balance", "closing_negative":
+        case "opening_balance", "topups", "charges", "refunds", "unattached_change", "closing_balance", "closing_negative":
             // A client whose money the partner does not see shows empty columns, not zeros.
             guard let movement = client.movement else { return name == "closing_negative" ? .flag(false) : .text("") }
             return movementValue(movement, name)
@@ -365,10 +376,46 @@ public struct ReportRenderer: Sendable {
         case id, timestamp, type, service, amount, description
         case isTopup = "is_topup", isCharge = "is_charge", isRefund = "is_refund"
         case signedAmount = "signed_amount", balanceAfter = "balance_after", balanceNegative = "balance_negative"
+        /// A gap row (`UnattachedGap`): the client detached and attached again; its two moments.
+        case isUnattached = "is_unattached", unattachedFrom = "unattached_from", unattachedTo = "unattached_to"
+    }
+
+    /// A client's detail rows: its visible transactions with, where the client was detached and
+    /// attached again, one gap row between them, in time order.
+    struct DetailRows {
+        let detail: [DetailLine]
+        let gaps: [UnattachedGap]
+        /// The row of each gap.
+        let gapRows: [Int]
+
+        init(_ client: ClientReport) {
+            detail = client.detail
+            gaps = client.gaps
+            gapRows = client.gaps.enumerated().map { $0.element.position + $0.offset }
+        }
+
+        var count: Int { detail.count + gaps.count }
+
+        /// What row `row` shows: `.line(i)` is `detail[i]`, `.gap(k)` is `gaps[k]`.
+        @inline(__always)
+        func locate(_ row: Int) -> (line: Int, gap: Int?) {
+            if gapRows.isEmpty { return (row, nil) }
+            var low = 0
+            var high = gapRows.count
+            while low < high {
+                let mid = (low + high) / 2
+                if gapRows[mid] < row { low = mid + 1 } else { high = mid }
+            }
+            if low < gapRows.count && gapRows[low] == row { return (0, low) }
+            return (row - low, nil)
+        }
     }
 
     /// Reads only the field asked for, so a million-row table never copies whole transactions.
-    static func detailValue(_ detail: [DetailLine], _ index: Int, _ field: DetailField) -> TemplateValue {
+    static func detailValue(_ rows: DetailRows, _ row: Int, _ field: DetailField) -> TemplateValue {
+        let (index, gapIndex) = rows.locate(row)
+        if let gapIndex { return gapValue(rows.gaps[gapIndex], field) }
+        let detail = rows.detail
         switch field {
         case .id: return .text(detail[index].transaction.id)
         case .timestamp: return .instant(detail[index].transaction.instant)
@@ -382,6 +429,26 @@ public struct ReportRenderer: Sendable {
         case .balanceAfter: return .money(detail[index].balanceAfter)
         case .balanceNegative: return .flag(detail[index].balanceAfter.isNegative)
         case .description: return .text(detail[index].transaction.description)
+        case .isUnattached: return .flag(false)
+        case .unattachedFrom, .unattachedTo: return .text("")
+        }
+    }
+
+    /// The type a gap row carries in `type` (and in the client CSV, where `amount` is then signed).
+    static let unattachedType = "unattached_change"
+
+    /// A gap row: dated at the re-attachment, its amount the signed net movement, its balance the one at re-attachment.
+    static func gapValue(_ gap: UnattachedGap, _ field: DetailField) -> TemplateValue {
+        switch field {
+        case .id, .service, .description: return .text("")
+        case .timestamp, .unattachedTo: return .instant(gap.to)
+        case .unattachedFrom: return .instant(gap.from)
+        case .type: return .text(unattachedType)
+        case .isTopup, .isCharge, .isRefund: return .flag(false)
+        case .isUnattached: return .flag(true)
+        case .amount, .signedAmount: return .money(gap.change)
+        case .balanceAfter: return .money(gap.after)
+        case .balanceNegative: return .flag(gap.after.isNegative)
         }
     }
 

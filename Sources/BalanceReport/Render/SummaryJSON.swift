@@ -39,6 +39,7 @@ enum SummaryJSON {
                                 out.field("topups", partner.totals.topups.description)
                                 out.field("charges", partner.totals.charges.description)
                                 out.field("refunds", partner.totals.refunds.description)
+                                out.field("unattached_change", partner.totals.unattachedChange.description)
                                 out.field("closing_balance", partner.totals.closing.description)
                             }
                         }

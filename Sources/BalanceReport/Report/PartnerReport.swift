@@ -3,14 +3,23 @@ import Glibc
 import Synchronization
 
 /// Opening and closing balance and the period's movements of one client (or a partner's sum).
+///
+/// `opening + topups − charges + refunds + unattachedChange = closing`, always (SPEC §3): the
+/// closing balance is the client's own, and whatever moved it while the client was detached from
+/// the partner is `unattachedChange`, one figure that reveals no hidden transaction.
 public struct BalanceMovement: Sendable, Equatable {
     public var opening = Money.zero
     public var topups = Money.zero
     public var charges = Money.zero
     public var refunds = Money.zero
+    /// The net movement between visible intervals (removed, then added again): zero with one interval.
+    public var unattachedChange = Money.zero
     public var closing = Money.zero
 
     public init() {}
+
+    /// Whether the movements lead from the opening to the closing balance.
+    public var addsUp: Bool { opening + topups - charges + refunds + unattachedChange == closing }
 
     public static func + (a: BalanceMovement, b: BalanceMovement) -> BalanceMovement {
         var sum = BalanceMovement()
@@ -18,9 +27,25 @@ public struct BalanceMovement: Sendable, Equatable {
         sum.topups = a.topups + b.topups
         sum.charges = a.charges + b.charges
         sum.refunds = a.refunds + b.refunds
+        sum.unattachedChange = a.unattachedChange + b.unattachedChange
         sum.closing = a.closing + b.closing
         return sum
     }
+}
+
+/// A stretch of the period in which the client was not attached to the partner, between two
+/// visible intervals: the partner sees the balance on both sides, not the transactions in between.
+public struct UnattachedGap: Sendable, Equatable {
+    /// The end of the earlier visible interval (the removal) and the start of the next (the confirmation).
+    public var from: Instant
+    public var to: Instant
+    /// The balance at `from` and at `to`.
+    public var before: Money
+    public var after: Money
+    /// How many detail lines come before it: the gap sits between `detail[position - 1]` and `detail[position]`.
+    public var position: Int
+
+    public var change: Money { after - before }
 }
 
 /// A line of a client's detail: a transaction and the balance right after it.
@@ -89,6 +114,17 @@ public struct ClientReport: Sendable {
     /// Blocks that began inside the period, in time order: a client blocked and unblocked again
     /// within the period is active at its end, yet the partner should still hear of it.
     public var blocksInPeriod: [Block] = []
+    /// The stretches between visible intervals, in time order (empty with one interval).
+    public var gaps: [UnattachedGap] = []
+    /// The lowest balance the partner sees (the opening one, after each visible transaction, on
+    /// each side of a gap); `nil` when the money is not the partner's.
+    public var lowestBalance: Money? = nil
+    /// The end of the first visible interval that ends inside the period: windows end only at a removal.
+    public var removedAt: Instant? = nil
+    /// Charges − refunds of the last `Attention.rateDays` days of the last visible interval.
+    public var recentSpend: Money = .zero
+    /// What the partner must act on, if anything (SPEC-level rule in `Attention`).
+    public var attention = Attention()
 
     /// A block: when it began, and when the client was unblocked (`nil`: not inside the period).
     public struct Block: Sendable, Equatable {
@@ -117,6 +153,34 @@ public struct PartnerReport: Sendable {
     public var totals: BalanceMovement
     /// Spend per service over all clients, by service name.
     public var services: [ServiceSpend]
+    /// Indices into `clients` of every client that needs attention, most urgent first (`Attention.rank`).
+    public var attention: [Int] = []
+    /// Indices into `clients` by spend in the period, largest first, then by closing balance
+    /// (largest first), then by client id; clients whose money is not visible come last.
+    public var bySpend: [Int] = []
+
+    /// Whether any client was detached and attached again inside the period.
+    public var hasGaps: Bool { clients.contains { !$0.gaps.isEmpty } }
+
+    public init(partnerID: String, clients: [ClientReport], totals: BalanceMovement, services: [ServiceSpend]) {
+        self.partnerID = partnerID
+        self.clients = clients
+        self.totals = totals
+        self.services = services
+        attention = Attention.rank(clients)
+        bySpend = PartnerReport.rankBySpend(clients)
+    }
+
+    static func rankBySpend(_ clients: [ClientReport]) -> [Int] {
+        func spend(_ m: BalanceMovement) -> Money { m.charges - m.refunds }
+        return clients.indices.sorted { a, b in
+            let (x, y) = (clients[a].movement, clients[b].movement)
+            guard let x, let y else { return x != nil && y == nil || (x == nil && y == nil && a < b) }
+            if spend(x) != spend(y) { return spend(y) < spend(x) }
+            if x.closing != y.closing { return y.closing < x.closing }
+            return a < b   // clients are in client-id order
+        }
+    }
 }
 
 /// What Report hands to Render: the partners' reports and the run summary.
@@ -170,9 +234,11 @@ public enum ReportBuilder {
         guard state != .removed || !visible.isEmpty else { return nil }
 
         guard !visible.isEmpty else {
-            return ClientReport(client: client.record, state: state, stateSince: since, visibleIntervals: [],
-                                movement: nil, detail: [], services: [], daily: [],
-                                blocksInPeriod: ClientReport.blocks(client.timeline, in: period))
+            var report = ClientReport(client: client.record, state: state, stateSince: since, visibleIntervals: [],
+                                      movement: nil, detail: [], services: [], daily: [],
+                                      blocksInPeriod: ClientReport.blocks(client.timeline, in: period))
+            report.attention = Attention(report, period: period)
+            return report
         }
         let transactions = client.transactions
         // Running net: prefix[i] = net of the first i transactions in balance order.
@@ -188,6 +254,11 @@ public enum ReportBuilder {
         var movement = BalanceMovement()
         movement.opening = balance(at: visible.first!.start)
         movement.closing = balance(at: visible.last!.end)
+        var lowest = movement.opening
+        var gaps: [UnattachedGap] = []
+        // The spend rate of the attention rule: the last days of the last visible interval.
+        let rateFrom = Instant(seconds: visible.last!.end.seconds &- Attention.rateDays * 86_400)
+        var recentSpend = Money.zero
         var detail: [DetailLine] = []
         var services = FewKeys<ServiceSpend>()
         var daily: [DailySpend] = []
@@ -203,13 +274,25 @@ public enum ReportBuilder {
             daySpend.removeAll()
             day = nil
         }
-        for interval in visible {
+        for (number, interval) in visible.enumerated() {
+            // Between two visible intervals the balance moves without the partner seeing why: one
+            // gap row carries that net movement, so the page still adds up.
+            if number > 0, visible[number - 1].end < interval.start {
+                let gap = UnattachedGap(from: visible[number - 1].end, to: interval.start,
+                                        before: balance(at: visible[number - 1].end), after: balance(at: interval.start),
+                                        position: detail.count)
+                movement.unattachedChange += gap.change
+                if gap.after < lowest { lowest = gap.after }
+                gaps.append(gap)
+            }
             var index = lowerBound(transactions, interval.start)
             let first = index
             while index < transactions.count && transactions[index].instant < interval.end { index += 1 }
             detail.reserveCapacity(detail.count + index - first)
             for position in first..<index {
-                detail.append(DetailLine(in: transactions, at: position, balanceAfter: base + prefix[position + 1]))
+                let after = base + prefix[position + 1]
+                if after < lowest { lowest = after }
+                detail.append(DetailLine(in: transactions, at: position, balanceAfter: after))
                 let transaction = transactions[position]
                 switch transaction.kind {
                 case .topup:
@@ -222,6 +305,7 @@ public enum ReportBuilder {
                     movement.refunds += transaction.amount
                     services.values[services.slot(transaction.service) { ServiceSpend(service: $0) }].refunded += transaction.amount
                 }
+                if number == visible.count - 1 && transaction.instant >= rateFrom { recentSpend -= transaction.net }
                 if let current = day, transaction.instant >= current.end { closeDay() }
                 if day == nil {
                     let date = MoscowTime.date(of: transaction.instant)
@@ -231,11 +315,17 @@ public enum ReportBuilder {
             }
         }
         closeDay()
-        return ClientReport(
+        var report = ClientReport(
             client: client.record, state: state, stateSince: since, visibleIntervals: visible, movement: movement,
             detail: detail,
             services: services.values.sorted { byteOrder($0.service, $1.service) },
             daily: daily, blocksInPeriod: ClientReport.blocks(client.timeline, in: period))
+        report.gaps = gaps
+        report.lowestBalance = lowest
+        report.removedAt = visible.first { $0.end < period.end }?.end
+        report.recentSpend = recentSpend
+        report.attention = Attention(report, period: period)
+        return report
     }
 
     static func mergeServices(_ spends: [ServiceSpend]) -> [ServiceSpend] {

@@ -257,7 +257,9 @@ public struct RunSummary: Sendable {
     }
 
     /// Every figure a partner reads must follow from the detail lines it is shown: client movements,
-    /// spend per service and per day, running balances, and the partner's totals and spend.
+    /// spend per service and per day, running balances, and the partner's totals and spend; and
+    /// every page, row and total must add up: `opening + topups − charges + refunds +
+    /// unattached_change = closing`, with the unattached change the sum of the client's gap rows.
     /// `shown[p][c]`: the totals of partner `p`'s client `c`'s detail lines (computed when `nil`).
     static func reconcile(_ partners: [PartnerReport], shown: [[KindTotals]]? = nil, workers: Int = processorCount) -> [String] {
         var failures: [String] = []
@@ -283,6 +285,14 @@ public struct RunSummary: Sendable {
                     failures.append("\(name): spend per day does not add up to the detail lines")
                 }
                 if let problem = balanceChainProblem(client) { failures.append("\(name): \(problem)") }
+                if let movement = client.movement {
+                    if !movement.addsUp { failures.append("\(name): \(identity(movement))") }
+                    if client.gaps.sum(\.change) != movement.unattachedChange {
+                        failures.append("\(name): the unattached change \(movement.unattachedChange) is not the sum of its gap rows \(client.gaps.sum(\.change))")
+                    }
+                } else if !client.gaps.isEmpty {
+                    failures.append("\(name): gap rows shown without a visible interval")
+                }
                 return failures
             }
             failures += clientFailures.joined()
@@ -296,6 +306,10 @@ public struct RunSummary: Sendable {
                 || partner.totals.closing != movements.closing {
                 failures.append("partner \(partner.partnerID): the totals show \(totals(KindTotals(partner.totals))) but the clients' detail lines \(totals(partnerShown))")
             }
+            if partner.totals.unattachedChange != movements.unattachedChange {
+                failures.append("partner \(partner.partnerID): the totals' unattached change \(partner.totals.unattachedChange) is not the clients' \(movements.unattachedChange)")
+            }
+            if !partner.totals.addsUp { failures.append("partner \(partner.partnerID) totals: \(identity(partner.totals))") }
             if partner.services.sum(\.charged) != partnerShown.charges || partner.services.sum(\.refunded) != partnerShown.refunds {
                 failures.append("partner \(partner.partnerID): spend per service does not add up to the detail lines")
             }
@@ -303,33 +317,54 @@ public struct RunSummary: Sendable {
         return failures
     }
 
-    /// Running balances must follow line by line inside each visible interval, from the opening
-    /// balance in the first and to the closing balance in the last. Between intervals the client's
-    /// hidden transactions move the balance, so the chain restarts there.
+    /// The identity a movement breaks, spelled out.
+    static func identity(_ m: BalanceMovement) -> String {
+        "opening \(m.opening) + top-ups \(m.topups) − charges \(m.charges) + refunds \(m.refunds) + unattached change \(m.unattachedChange) = \(m.opening + m.topups - m.charges + m.refunds + m.unattachedChange), not the closing \(m.closing)"
+    }
+
+    /// Running balances must follow row by row from the opening balance to the closing one: each
+    /// transaction moves the balance by its amount, and each gap row (between two visible
+    /// intervals) picks up from the balance before it and hands on the balance after it. Every
+    /// transaction lies in a visible interval, on its side of every gap.
     static func balanceChainProblem(_ client: ClientReport) -> String? {
         guard let movement = client.movement, !client.visibleIntervals.isEmpty else {
             return client.detail.isEmpty ? nil : "detail lines shown without a visible interval"
         }
-        var interval = 0
-        var balance: Money? = movement.opening
+        let intervals = client.visibleIntervals
+        let gaps = client.gaps
+        var balance = movement.opening
+        var nextGap = 0
+        func crossGaps(upTo position: Int) -> String? {
+            while nextGap < gaps.count && gaps[nextGap].position <= position {
+                let gap = gaps[nextGap]
+                if gap.position != position { return "a gap row is out of place" }
+                if gap.before != balance { return "the gap from \(MoscowTime.isoText(gap.from)) starts at \(gap.before), the rows before it end at \(balance)" }
+                balance = gap.after
+                nextGap += 1
+            }
+            return nil
+        }
         let detail = client.detail
         for index in detail.indices {
+            if let problem = crossGaps(upTo: index) { return problem }
             let instant = detail[index].transaction.instant
-            while interval < client.visibleIntervals.count && !client.visibleIntervals[interval].contains(instant) {
-                interval += 1
-                balance = nil
-            }
-            guard interval < client.visibleIntervals.count else {
+            guard intervals.contains(where: { $0.contains(instant) }) else {
                 return "transaction \(detail[index].transaction.id) lies outside the visible intervals"
             }
+            if nextGap > 0 && instant < gaps[nextGap - 1].to || nextGap < gaps.count && instant >= gaps[nextGap].from {
+                return "transaction \(detail[index].transaction.id) is on the wrong side of a gap row"
+            }
             let after = detail[index].balanceAfter
-            if let expected = balance.map({ $0 + detail[index].transaction.net }), expected != after {
+            let expected = balance + detail[index].transaction.net
+            if expected != after {
                 return "the balance after \(detail[index].transaction.id) is \(after), expected \(expected)"
             }
             balance = after
         }
-        if interval == client.visibleIntervals.count - 1, let balance, balance != movement.closing {
-            return "the closing balance is \(movement.closing) but the lines end at \(balance)"
+        if let problem = crossGaps(upTo: detail.count) { return problem }
+        if nextGap != gaps.count { return "a gap row is out of place" }
+        if balance != movement.closing {
+            return "the closing balance is \(movement.closing) but the rows end at \(balance)"
         }
         return nil
     }

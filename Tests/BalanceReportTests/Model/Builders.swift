@@ -121,14 +121,15 @@ extension ModelBuilders {
                             "partner \(id) does not list client \(client)", sourceLocation: sourceLocation)
     }
 
-    /// A movement from amounts written as text: opening, top-ups, charges, refunds, closing.
+    /// A movement from amounts written as text: opening, top-ups, charges, refunds, unattached change, closing.
     func movement(_ opening: String, topups: String = "0", charges: String = "0", refunds: String = "0",
-                  _ closing: String) -> BalanceMovement {
+                  unattached: String = "0", _ closing: String) -> BalanceMovement {
         var m = BalanceMovement()
         m.opening = money(opening)
         m.topups = money(topups)
         m.charges = money(charges)
         m.refunds = money(refunds)
+        m.unattachedChange = money(unattached)
         m.closing = money(closing)
         return m
     }

@@ -284,8 +284,9 @@ struct ExportPropertyTests {
         #expect(NSArray(array: a["partners"] as! [Any]) == NSArray(array: c["partners"] as! [Any]), "seed \(seed)")
     }
 
-    /// Per client: Σ services net = charges − refunds; one visible interval: opening + top-ups +
-    /// refunds − charges = closing.
+    /// Per client: Σ services net = charges − refunds; opening + top-ups + refunds − charges +
+    /// unattached change = closing, for every client (also removed and added again); and the
+    /// client CSV's balance column chains row by row from the opening to the closing balance.
     static func checkMoney(_ out: URL, export: Export, seed: UInt64) throws {
         for partner in fileTree(out).filter({ $0.hasSuffix("/snapshot.csv") }).map({ String($0.dropLast("/snapshot.csv".count)) }) {
             var net: [String: Int128] = [:]
@@ -299,12 +300,20 @@ struct ExportPropertyTests {
                     #expect(net[id] == nil, "seed \(seed): \(id) has no visible money but has services")
                     continue
                 }
-                let (opening, topups, charges, refunds, closing) = (micros(row[6]), micros(row[7]), micros(row[8]), micros(row[9]), micros(row[10]))
+                let (opening, topups, charges, refunds, unattached, closing) = (micros(row[6]), micros(row[7]), micros(row[8]), micros(row[9]), micros(row[10]), micros(row[11]))
                 #expect((net[id] ?? 0) == charges - refunds, "seed \(seed): client \(id) services net \(net[id] ?? 0) ≠ \(charges - refunds)")
-                let visible = (export.windows[id] ?? []).filter { $0.0 < periodEnd && $0.1 > periodStart }
-                if visible.count == 1 {
-                    #expect(opening + topups + refunds - charges == closing, "seed \(seed): client \(id) \(row)")
+                #expect(opening + topups + refunds - charges + unattached == closing, "seed \(seed): client \(id) \(row)")
+                var balance = opening
+                for line in rows(out.appendingPathComponent(partner + "/clients/\(id).csv")) {
+                    let amount = micros(line[4])
+                    switch line[2] {
+                    case "charge": balance -= amount
+                    case "unattached_change": balance += amount
+                    default: balance += amount
+                    }
+                    #expect(balance == micros(line[5]), "seed \(seed): client \(id) row \(line)")
                 }
+                #expect(balance == closing, "seed \(seed): client \(id) rows end at \(balance), closing \(closing)")
             }
         }
     }

@@ -185,6 +185,59 @@ struct HTMLStructureTests: ModelBuilders {
         }
     }
 
+    /// Display amounts are rounded, balances exact: every page that shows money says so once, and
+    /// no page shows a non-zero charge as a bare zero (an amount under half a kopeck is written exactly).
+    @Test func everyGoldenPageWithMoneySaysHowItRoundsOnce() throws {
+        var pagesWithMoney = 0
+        for page in HTMLStructureTests.goldenPages() {
+            let html = try String(contentsOf: page, encoding: .utf8)
+            let text = EmailHTMLChecker(html).text
+            let english = html.contains("<html lang=\"en\">")
+            let marker = english ? "Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts"
+                                 : "Суммы округлены до копеек, а балансы посчитаны по точным суммам"
+            // An amount in any currency the pages write: `1 234,56 ₽`, `RUB 1,234.56`, `$1,234.56`, `€12.50`.
+            let hasMoney = text.contains(/(\d,\d\d\x{00A0}(₽|\$|€|[A-Z]{3}))|((RUB\x{00A0}|\$|€)\d)/)
+            if hasMoney { pagesWithMoney += 1 }
+            #expect(text.components(separatedBy: marker).count == (hasMoney ? 2 : 1), "\(page.lastPathComponent): the rounding note should appear \(hasMoney ? "once" : "not at all")")
+            let negativeZero = english ? text.contains(/\x{2212}(RUB\x{00A0}|\$|€)0\.00(?![0-9])/) : text.contains("\u{2212}0,00\u{00A0}")
+            #expect(!negativeZero, "\(page.lastPathComponent): a negative zero")
+        }
+        #expect(pagesWithMoney >= 30)
+        // The sample's charge of 0.004167 on cl-1001 is shown as it is, with its minus.
+        let client = EmailHTMLChecker(try String(contentsOf: GoldenTests.goldenRoot.appendingPathComponent("sample-2024-03/alfa-cloud/clients/cl-1001.html"),
+                                                 encoding: .utf8)).text
+        #expect(client.contains("\u{2212}0,004167\u{00A0}₽"))
+    }
+
+    /// At 375 px the snapshot used to hide its opening, top-ups and refunds columns. Now a narrow
+    /// screen hides only the column header row, and every amount cell carries its own label, so
+    /// every column stays readable; the page ends with the partner's totals.
+    @Test func theSnapshotKeepsEveryColumnOnANarrowScreen() throws {
+        let pages = HTMLStructureTests.goldenPages().filter { $0.lastPathComponent == "snapshot.html" }
+        #expect(pages.count >= 2)
+        for page in pages {
+            let html = try String(contentsOf: page, encoding: .utf8)
+            let name = String(page.path.dropFirst(GoldenTests.goldenRoot.path.count))
+            // The classes a narrow screen hides.
+            let media = try #require(html.range(of: "@media (max-width: 480px)"), "\(name): no narrow-screen rules")
+            let rules = html[media.upperBound...].prefix(while: { $0 != "<" })
+            let hidden = rules.matches(of: /\.([a-z]+) \{ display: none/).map { String($0.output.1) }
+            #expect(hidden == ["wide"], "\(name): a narrow screen hides \(hidden)")
+            let checker = EmailHTMLChecker(html)
+            func classes(_ element: EmailHTMLChecker.Element) -> [String] {
+                (element.attributes.first { $0.name == "class" }?.value ?? "").split(separator: " ").map(String.init)
+            }
+            for element in checker.elements where classes(element).contains("wide") {
+                #expect(element.name == "tr", "\(name): a <\(element.name)> is hidden on a narrow screen")
+            }
+            let cells = checker.elements.filter { $0.name == "td" && classes($0).contains("cell") }.count
+            let labels = checker.elements.filter { $0.name == "span" && classes($0).contains("lbl") }.count
+            #expect(cells > 0 && cells == labels, "\(name): \(cells) amount cells, \(labels) labels")
+            let english = html.contains("<html lang=\"en\">")
+            #expect(checker.text.contains(english ? "Totals" : "Итого"), "\(name): no totals row")
+        }
+    }
+
     /// The checker itself: each of these must be caught.
     @Test(arguments: [
         "<p><b>unbalanced</p></b>",

@@ -57,10 +57,11 @@ struct SummaryPageTests: ModelBuilders {
         #expect(listed.count <= PartnerHighlights.clientLimit + PartnerHighlights.attentionLimit)
         #expect(checker.text.contains("1950"))
         #expect(checker.text.contains("snapshot"))
-        let highlights = PartnerHighlights(partner, period: report.period.interval)
+        let highlights = PartnerHighlights(partner)
         #expect(highlights.top.count == 50 && highlights.restCount == 1950)
         #expect(highlights.attention.count == 20)
-        #expect(highlights.attentionCount == (1...2000).filter { $0 % 7 == 0 || $0 % 11 == 0 || $0 % 13 == 0 }.count)
+        let flagged = (1...2000).filter { $0 % 7 == 0 || $0 % 11 == 0 || $0 % 13 == 0 }
+        #expect(highlights.attentionCount == flagged.count)
         // The rest line and the listed clients add up to the partner's totals.
         let listedClosing = highlights.top.compactMap { partner.clients[$0].movement?.closing }.reduce(Money.zero, +)
         #expect(listedClosing + highlights.rest.closing == partner.totals.closing)
@@ -90,30 +91,32 @@ struct SummaryPageTests: ModelBuilders {
         ]))
         let partnerReport = try partner(report)
         let period = report.period.interval
-        let highlights = PartnerHighlights(partnerReport, period: period)
+        _ = period
+        let highlights = PartnerHighlights(partnerReport)
         #expect(highlights.top.map { partnerReport.clients[$0].client.id } == ["f", "b", "c", "a", "d", "e"])
-        let byID = Dictionary(uniqueKeysWithValues: partnerReport.clients.indices.map { (partnerReport.clients[$0].client.id, highlights.highlights[$0]) })
-        #expect(byID["a"]!.wentNegative && byID["a"]!.lowestBalance == money("-10"))
-        #expect(byID["b"]!.wentNegative && byID["b"]!.blockedAt == nil)
-        #expect(!byID["c"]!.wentNegative && byID["c"]!.removedAt == at("2024-03-10 00:00:00") && byID["c"]!.spend == money("15"))
-        #expect(!byID["d"]!.wentNegative && byID["d"]!.blockedAt == at("2024-03-25 00:00:00"))
-        #expect(!byID["e"]!.needsAttention && byID["e"]!.lowestBalance == nil)
-        #expect(byID["f"]!.wentNegative && byID["f"]!.lowestBalance == money("-50") && byID["f"]!.dippedBelowZero)
-        #expect(byID["b"]!.wentNegative && !byID["b"]!.dippedBelowZero)
-        // In debt at the end (largest debt first), then blocked or removed, then dipped and recovered.
-        #expect(highlights.attention.map { partnerReport.clients[$0].client.id } == ["b", "a", "c", "d", "f"])
+        let byID = Dictionary(uniqueKeysWithValues: partnerReport.clients.map { ($0.client.id, $0) })
+        #expect(byID["a"]!.lowestBalance == money("-10") && byID["a"]!.attention.reasons == .inDebt)
+        #expect(byID["b"]!.attention.reasons == .inDebt && byID["b"]!.blocksInPeriod.isEmpty)
+        #expect(byID["c"]!.lowestBalance == money("0") && byID["c"]!.removedAt == at("2024-03-10 00:00:00"))
+        #expect(byID["c"]!.attention.reasons == .removed)
+        #expect(byID["d"]!.attention.reasons == .blocked)
+        #expect(!byID["e"]!.attention.isNeeded && byID["e"]!.lowestBalance == nil)
+        #expect(byID["f"]!.lowestBalance == money("-50") && ClientHighlights.dippedBelowZero(byID["f"]!))
+        #expect(!ClientHighlights.dippedBelowZero(byID["b"]!))
+        // A dip below zero that recovered leaves nothing to do: f is not on the list.
+        #expect(!byID["f"]!.attention.isNeeded)
+        // In debt at the end (largest debt first), then still blocked, then removed.
+        #expect(highlights.attention.map { partnerReport.clients[$0].client.id } == ["b", "a", "d", "c"])
 
         let text = EmailHTMLChecker(String(decoding: try index(report, .ru), as: UTF8.self)).text
-        #expect(text.contains("Требуют внимания: 5"))
+        #expect(text.contains("Требуют внимания: 4"))
         #expect(text.contains("отключён 10.03.2024 00:00"))
         #expect(text.contains("заблокирован 25.03.2024 00:00"))
         #expect(text.contains("Client B b") && text.contains("в минусе на конец периода"))
-        #expect(text.contains("баланс опускался до \u{2212}50,00\u{00A0}₽"))
         #expect(!text.contains("баланс опускался до \u{2212}30,00\u{00A0}₽"), "b's lowest balance is its closing one")
         let english = EmailHTMLChecker(String(decoding: try index(report, .en), as: UTF8.self)).text
         #expect(english.contains("removed 2024-03-10 00:00"))
         #expect(english.contains("below zero at the period end"))
-        #expect(english.contains("balance fell to \u{2212}RUB\u{00A0}50.00"))
     }
 
     @Test("a block inside the period is called out even when it was lifted again; one that began before is not")
@@ -138,8 +141,11 @@ struct SummaryPageTests: ModelBuilders {
         #expect(byID["g"]!.blocksInPeriod == [ClientReport.Block(blocked: at("2024-03-05 09:00:00"), unblocked: at("2024-03-08 18:30:00"))])
         #expect(byID["h"]!.blocksInPeriod.map(\.unblocked) == [at("2024-03-08 18:30:00"), nil])
         #expect(byID["i"]!.blocksInPeriod.isEmpty)
-        let highlights = PartnerHighlights(partnerReport, period: report.period.interval)
+        let highlights = PartnerHighlights(partnerReport)
         #expect(Set(highlights.attention.map { partnerReport.clients[$0].client.id }) == ["g", "h"])
+        #expect(byID["g"]!.attention.reasons == .blockLifted && byID["h"]!.attention.reasons == .blocked)
+        // Still blocked ranks above a block that was lifted.
+        #expect(highlights.attention.map { partnerReport.clients[$0].client.id } == ["h", "g"])
 
         let text = EmailHTMLChecker(String(decoding: try index(report, .ru), as: UTF8.self)).text
         #expect(text.contains("заблокирован 05.03.2024 09:00, разблокирован 08.03.2024 18:30"))
@@ -151,7 +157,10 @@ struct SummaryPageTests: ModelBuilders {
 
     @Test func englishFiguresAndDates() {
         #expect(EnglishFormatting.amount(money("1234567.005"), currency: "RUB") == "RUB\u{00A0}1,234,567.01")
-        #expect(EnglishFormatting.amount(money("-0.004"), currency: "RUB") == "RUB\u{00A0}0.00")
+        // Under half a kopeck: the exact amount with its sign, never a silent 0.00.
+        #expect(EnglishFormatting.amount(money("-0.004"), currency: "RUB") == "\u{2212}RUB\u{00A0}0.004")
+        #expect(EnglishFormatting.amount(money("0.000001"), currency: "USD") == "$0.000001")
+        #expect(EnglishFormatting.amount(money("-0.005"), currency: "RUB") == "\u{2212}RUB\u{00A0}0.01")
         #expect(EnglishFormatting.amount(money("-1500"), currency: "RUB") == "\u{2212}RUB\u{00A0}1,500.00")
         #expect(EnglishFormatting.amount(money("999.999"), currency: "USD") == "$1,000.00")
         #expect(EnglishFormatting.amount(money("12.5"), currency: "EUR") == "€12.50")

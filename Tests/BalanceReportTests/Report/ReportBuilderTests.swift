@@ -239,7 +239,7 @@ struct ReportBuilderTests: ModelBuilders {
         #expect(p1.clients.first?.movement == BalanceMovement())
     }
 
-    @Test("two attachment windows in one period: the gap is hidden, balances still count it")
+    @Test("two attachment windows in one period: the gap's transactions are hidden, its net movement is one gap row")
     func twoWindows() throws {
         let report = try runReport(export([
             tx("t1", "2024-02-10T10:00:00+03:00", client: "c1", .topup, "100"),
@@ -260,9 +260,61 @@ struct ReportBuilderTests: ModelBuilders {
         ])
         #expect(c1.detail.map(\.transaction.id) == ["t2", "t4"])
         #expect(c1.detail.map(\.balanceAfter) == [money("90"), money("40")])
-        #expect(c1.movement == movement("100", charges: "40", "40"))
+        // The hidden charge t3 moved the balance by −20 between the windows: one figure, so the page adds up.
+        #expect(c1.movement == movement("100", charges: "40", unattached: "-20", "40"))
+        #expect(c1.movement!.addsUp)
+        #expect(c1.gaps == [UnattachedGap(from: at("2024-03-10T00:00:00+03:00"), to: at("2024-03-20T00:00:00+03:00"),
+                                          before: money("90"), after: money("70"), position: 1)])
         #expect(c1.state == .active)
         #expect(c1.stateSince == at("2024-03-20T00:00:00+03:00"))
+        #expect(report.summary.controlFailures.isEmpty)
+        #expect(try partner(report).totals.unattachedChange == money("-20"))
+    }
+
+    @Test("three windows: one gap row per gap, in time order; the rows chain from opening to closing")
+    func threeWindows() throws {
+        let report = try runReport(export([
+            tx("t1", "2024-03-02T10:00:00+03:00", client: "c1", .topup, "100"),
+            tx("h1", "2024-03-06T10:00:00+03:00", client: "c1", .topup, "7"),            // hidden
+            tx("t2", "2024-03-09T10:00:00+03:00", client: "c1", .charge, service: "S", "10"),
+            tx("h2", "2024-03-16T10:00:00+03:00", client: "c1", .charge, service: "S", "3"), // hidden
+            tx("h3", "2024-03-17T10:00:00+03:00", client: "c1", .charge, service: "S", "1"), // hidden
+        ], clients: [clientRecord("c1")], events: [
+            ev("c1", "2024-02-01T10:00:00+03:00", .invited), ev("c1", "2024-02-02T10:00:00+03:00", .confirmed),
+            ev("c1", "2024-03-05T00:00:00+03:00", .removed), ev("c1", "2024-03-07T00:00:00+03:00", .invited),
+            ev("c1", "2024-03-08T00:00:00+03:00", .confirmed), ev("c1", "2024-03-15T00:00:00+03:00", .removed),
+            ev("c1", "2024-03-20T00:00:00+03:00", .invited), ev("c1", "2024-03-21T00:00:00+03:00", .confirmed),
+        ]))
+        let c1 = try clientReport(report, "c1")
+        #expect(c1.gaps.map(\.change) == [money("7"), money("-4")])
+        #expect(c1.gaps.map(\.position) == [1, 2])
+        #expect(c1.movement == movement("0", topups: "100", charges: "10", unattached: "3", "93"))
+        #expect(report.summary.controlFailures.isEmpty)
+        // The client CSV shows a row per gap where it falls, so its balance column chains.
+        let set = try HTMLStructureTests.templates(.en)
+        let csv = String(decoding: try ReportRenderer(templates: set, dialect: .standard)
+            .clientPage(set.clientCSV, c1, try partner(report), report), as: UTF8.self)
+        #expect(csv == """
+            id,timestamp,type,service,amount,balance_after
+            t1,2024-03-02T10:00:00+03:00,topup,,100.00,100.00
+            ,2024-03-08T00:00:00+03:00,unattached_change,,7.00,107.00
+            t2,2024-03-09T10:00:00+03:00,charge,S,10.00,97.00
+            ,2024-03-21T00:00:00+03:00,unattached_change,,-4.00,93.00
+
+            """)
+    }
+
+    @Test("a removal and a new confirmation at one instant leave no gap")
+    func adjacentWindows() throws {
+        let report = try runReport(export([
+            tx("t1", "2024-03-02T10:00:00+03:00", client: "c1", .topup, "100"),
+        ], clients: [clientRecord("c1")], events: [
+            ev("c1", "2024-02-01T10:00:00+03:00", .invited), ev("c1", "2024-02-02T10:00:00+03:00", .confirmed),
+            ev("c1", "2024-03-05T00:00:00+03:00", .removed), ev("c1", "2024-03-05T00:00:00+03:00", .invited),
+            ev("c1", "2024-03-05T00:00:00+03:00", .confirmed),
+        ]))
+        let c1 = try clientReport(report, "c1")
+        #expect(c1.gaps.isEmpty && c1.movement!.unattachedChange == .zero)
         #expect(report.summary.controlFailures.isEmpty)
     }
 
