@@ -122,7 +122,7 @@ struct SendDeliveryTests {
         #expect(run.stdout.contains("p01: would send to p01@partners.example\n"), "\(run.stdout)")
         #expect(run.stdout.contains("p02: would send to a@x.example\n"), "\(run.stdout)")
         #expect(run.stdout.contains("    subject: Отчёт по клиентам партнёра p01 за 01.03.2024 – 31.03.2024\n"), "\(run.stdout)")
-        #expect(run.stdout.contains("    size: \(grouped) bytes; attachments: snapshot_2024-03-01_2024-03-31.csv, services_2024-03-01_2024-03-31.csv, daily_2024-03-01_2024-03-31.csv\n"),
+        #expect(run.stdout.contains("    size: \(grouped) bytes; attachments: snapshot_2024-03-01_2024-03-31.xlsx, services_2024-03-01_2024-03-31.xlsx, daily_2024-03-01_2024-03-31.xlsx\n"),
                 "\(run.stdout)")
         #expect(run.stdout.contains("p03: would skip: report.eml has no To: recipient"), "\(run.stdout)")
         #expect(run.stdout.hasSuffix("dry run: 2 of 3 would be sent; nothing was sent\n"), "\(run.stdout)")
