@@ -155,6 +155,21 @@ struct ProtectionMutationTests: ModelBuilders {
         #expect(!refused.stderr.contains("bad2.csv"), "\(refused.stderr)")
     }
 
+    @Test("a gzipped XML export whose gzip trailer is cut off is refused, although its document is complete")
+    func gzipXMLTrailerCut() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let inputs = try SafetyTests.copySamples(into: temp.url)
+        let xml = try #require(inputs.first { $0.hasSuffix(".xml") })
+        let gzip = try SpawnedProcess(executable: "/bin/sh", ["-c", "gzip -c \(xml) > x.xml.gz && head -c -4 x.xml.gz > cut.xml.gz"], in: temp.url)
+        #expect(gzip.wait().status == 0)
+        let whole = try SpawnedProcess.run(["validate", "--quiet", "--period", "2024-03"] + inputs.map { $0 == xml ? "x.xml.gz" : $0 }, in: temp.url)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let cut = try SpawnedProcess.run(["validate", "--quiet", "--period", "2024-03"] + inputs.map { $0 == xml ? "cut.xml.gz" : $0 }, in: temp.url)
+        #expect(cut.status == 1)
+        #expect(cut.stderr.contains("error: cut.xml.gz: the gzip data is cut short"), "\(cut.stderr)")
+    }
+
     // MARK: Ids as bytes
 
     @Test("ByteKey compares and hashes bytes: Ёлка in NFC and in NFD are two keys")
