@@ -170,6 +170,26 @@ struct ProtectionMutationTests: ModelBuilders {
         #expect(cut.stderr.contains("error: cut.xml.gz: the gzip data is cut short"), "\(cut.stderr)")
     }
 
+    // MARK: Superseding exports
+
+    @Test("a row of a superseding layout without a readable export time is rejected, never summed beside the latest export",
+          arguments: ["", "yesterday"])
+    func supersedeNeedsAVersion(_ version: String) throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let fixture = try String(contentsOf: Repository.root.appendingPathComponent("Tests/BalanceReportTests/Fixtures/profiles/yandex/yc-2024-03-05-final.csv"), encoding: .utf8)
+        let lines = fixture.split(separator: "\n").map(String.init)
+        _ = try temp.file("final.csv", lines[0] + "\n" + lines[1] + "\n")
+        // The same row again, its exported_at (the last column) unreadable.
+        let again = lines[1].split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") + "," + version
+        _ = try temp.file("again.csv", lines[0] + "\n" + again + "\n")
+        let result = try SpawnedProcess.run(["validate", "--period", "2024-03", "--profile", "yandex-cloud-partner", "final.csv", "again.csv"], in: temp.url)
+        #expect(result.status == 1)
+        let reason = version.isEmpty ? "the export time is empty" : "the export time is not a timestamp"
+        #expect(result.stderr.contains("again.csv:2: \(reason) (the profile's supersede version)"), "\(result.stderr)")
+        #expect(result.stderr.contains("again.csv [csv transaction]: 2 records: rejected 2"), "\(result.stderr)")
+    }
+
     // MARK: Ids as bytes
 
     @Test("ByteKey compares and hashes bytes: Ёлка in NFC and in NFD are two keys")
