@@ -317,12 +317,13 @@ public struct Ledger: Sendable {
     static func differences(_ a: Transaction, _ b: Transaction) -> String {
         var fields: [String] = []
         if a.instant != b.instant { fields.append("timestamp") }
-        if a.clientID != b.clientID { fields.append("client_id") }
+        // Bytes, as `sameFacts` compares them: ids in NFC and NFD differ.
+        if !a.clientID.bytesEqual(b.clientID) { fields.append("client_id") }
         if a.kind != b.kind { fields.append("type") }
-        if a.service != b.service { fields.append("service") }
+        if !a.service.bytesEqual(b.service) { fields.append("service") }
         if a.amount != b.amount { fields.append("amount \(a.amount) vs \(b.amount)") }
-        if a.currency != b.currency { fields.append("currency") }
-        if a.description != b.description { fields.append("description") }
+        if !a.currency.bytesEqual(b.currency) { fields.append("currency") }
+        if !a.description.bytesEqual(b.description) { fields.append("description") }
         return "different " + fields.joined(separator: ", ")
     }
 }

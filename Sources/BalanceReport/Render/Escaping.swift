@@ -96,11 +96,11 @@ public enum Escaping {
     }
 
     /// Text for a terminal: control characters (C0 with line breaks, DEL, C1) and the bidi
-    /// controls that reorder a line (U+200E/F, U+202A–U+202E, U+2066–U+2069) written as
+    /// controls that reorder a line (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069) written as
     /// `\u{1B}`, so data in a message (an id `t1\e[2J\e]0;PWNED\a`) can neither move the cursor,
     /// retitle the window nor disguise the line around it.
     public static func terminal(_ text: String) -> String {
-        if !anyByte(text, { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) { return text }
+        if !anyByte(text, { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xD8 || $0 == 0xE2 }) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for scalar in text.unicodeScalars {

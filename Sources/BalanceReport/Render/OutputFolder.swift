@@ -103,19 +103,22 @@ public enum OutputFolder {
                 + "it never replaces such a folder: give a new or empty one")
         }
         let known = Set((marker.files + [markerName, sentLogName]).map { ByteKey($0) })
-        if let stranger = firstUnlisted(in: out, relative: "", known: known) {
+        if let stranger = firstUnlisted(in: out, relative: "", known: known, folders: folders(holding: marker.files)) {
             throw OutputError("--out \(out) holds \(stranger), which balance-report did not write; "
                 + "it replaces only what its own output holds: move \(stranger) away or give another folder")
         }
     }
 
     /// The first entry below `folder` that is neither a listed file nor a folder on the way to one.
-    static func firstUnlisted(in folder: String, relative: String, known: Set<ByteKey>) -> String? {
+    /// A folder on the way to no listed file (an empty one the user made) is the user's too: the
+    /// swap would carry it off with the old output.
+    static func firstUnlisted(in folder: String, relative: String, known: Set<ByteKey>, folders: Set<ByteKey>) -> String? {
         for name in (FileSystem.entries(of: folder) ?? []).sorted(by: byteOrder) {
             let path = relative.isEmpty ? name : relative + "/" + name
             switch FileSystem.kind(of: FileSystem.joined(folder, name)) {
             case .folder:
-                if let found = firstUnlisted(in: FileSystem.joined(folder, name), relative: path, known: known) { return found }
+                guard folders.contains(ByteKey(path)) else { return path + "/" }
+                if let found = firstUnlisted(in: FileSystem.joined(folder, name), relative: path, known: known, folders: folders) { return found }
             case .file:
                 if !known.contains(ByteKey(path)) { return path }
             default:
@@ -123,6 +126,18 @@ public enum OutputFolder {
             }
         }
         return nil
+    }
+
+    /// Every folder on the way to one of `files` ("a/b/c.csv" gives "a" and "a/b").
+    static func folders(holding files: [String]) -> Set<ByteKey> {
+        var folders = Set<ByteKey>()
+        for file in files {
+            var folder = FileSystem.parent(of: file)
+            while folder != "." && folder != "/" && folders.insert(ByteKey(folder)).inserted {
+                folder = FileSystem.parent(of: folder)
+            }
+        }
+        return folders
     }
 
     /// The path `out` will have once it exists, links in its parent resolved.
@@ -137,25 +152,21 @@ public enum OutputFolder {
         return FileSystem.joined(resolvedParent, name)
     }
 
-    /// Deletes an earlier output: the files its marker lists, the marker, then the folders left
-    /// empty. Anything else stays where it is; returns whether the folder is gone.
+    /// Deletes an earlier output: the files its marker lists, then the folders left empty, then
+    /// the marker. Anything else stays where it is, and so does the marker while anything else
+    /// is there: a leftover that still holds a stranger (a file written into the old output after
+    /// the swap) is cleaned up later by its marker again, never as a whole. Returns whether the
+    /// folder is gone.
     @discardableResult
     static func removeOutput(_ path: String, marker: Marker, keepingSentLog: Bool = false) -> Bool {
-        var folders = Set<ByteKey>()
-        for file in marker.files {
-            unlink(FileSystem.joined(path, file))
-            var folder = FileSystem.parent(of: file)
-            while folder != "." && folder != "/" {
-                folders.insert(ByteKey(folder))
-                folder = FileSystem.parent(of: folder)
-            }
-        }
-        unlink(FileSystem.joined(path, markerName))
+        for file in marker.files { unlink(FileSystem.joined(path, file)) }
         if !keepingSentLog { unlink(FileSystem.joined(path, sentLogName)) }
         // Deepest first: a folder is removed only once it is empty.
-        for folder in folders.map(\.text).sorted(by: { $0.utf8.count > $1.utf8.count }) {
+        for folder in folders(holding: marker.files).map(\.text).sorted(by: { $0.utf8.count > $1.utf8.count }) {
             rmdir(FileSystem.joined(path, folder))
         }
+        guard (FileSystem.entries(of: path) ?? []).allSatisfy({ $0 == markerName }) else { return false }
+        unlink(FileSystem.joined(path, markerName))
         return rmdir(path) == 0
     }
 }

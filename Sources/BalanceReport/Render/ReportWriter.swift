@@ -163,14 +163,16 @@ public final class ReportWriter: Sendable {
     }
 
     /// Deletes an earlier output's listed files on `workers` threads, then what
-    /// `OutputFolder.removeOutput` removes; anything it does not list stays.
-    static func removeListed(_ path: String, marker: OutputFolder.Marker, workers: Int) {
+    /// `OutputFolder.removeOutput` removes; anything it does not list stays. Returns whether
+    /// the folder is gone.
+    @discardableResult
+    static func removeListed(_ path: String, marker: OutputFolder.Marker, workers: Int) -> Bool {
         let files = marker.files
         let lanes = max(1, min(workers, files.count))
         DispatchQueue.concurrentPerform(iterations: lanes) { lane in
             for index in stride(from: lane, to: files.count, by: lanes) { unlink(FileSystem.joined(path, files[index])) }
         }
-        OutputFolder.removeOutput(path, marker: marker)
+        return OutputFolder.removeOutput(path, marker: marker)
     }
 
     /// Deletes a folder tree without following symbolic links: its files on `workers` threads,

@@ -41,13 +41,15 @@ extension ReportWriter {
             guard fd >= 0 else { continue }
             // A run's own staging folder holds only what it wrote; the previous output that a
             // publish swapped there holds what its marker lists, and only that is deleted.
+            // One that still holds something else keeps it, and its marker, for good.
+            var gone = true
             if let marker = OutputFolder.Marker.read(folder: path) {
-                removeListed(path, marker: marker, workers: 1)
+                gone = removeListed(path, marker: marker, workers: 1)
             } else {
                 removeTree(path)
             }
             close(fd)
-            removed.append(name)
+            if gone { removed.append(name) }
         }
         return removed
     }

@@ -133,10 +133,10 @@ struct SafetyTests {
         #expect(throws: OutputError.self) { try second.publish() }
         #expect(try String(contentsOfFile: out + "/p/late.txt", encoding: .utf8) == "mine")
         #expect(try String(contentsOfFile: out + "/p/index.html", encoding: .utf8) == "old")
-        // The deletion itself leaves what the marker does not list.
+        // The deletion itself leaves what the marker does not list, and the marker with it.
         let marker = try #require(OutputFolder.Marker.read(folder: out))
         #expect(!OutputFolder.removeOutput(out, marker: marker))
-        #expect(fileTree(URL(fileURLWithPath: out)) == ["p/late.txt"])
+        #expect(fileTree(URL(fileURLWithPath: out)) == [OutputFolder.markerName, "p/late.txt"])
     }
 
     @Test("the send log in an output survives a re-render")
