@@ -177,7 +177,7 @@ struct ProtectionMutationTests: ModelBuilders {
     func supersedeNeedsAVersion(_ version: String) throws {
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
-        let fixture = try String(contentsOf: Repository.root.appendingPathComponent("Tests/BalanceReportTests/Fixtures/profiles/yandex/yc-2024-03-05-final.csv"), encoding: .utf8)
+        let fixture = try String(contentsOf: Repository.root.appendingPathComponent("sample-data/yandex/yc-2024-03-05-final.csv"), encoding: .utf8)
         let lines = fixture.split(separator: "\n").map(String.init)
         _ = try temp.file("final.csv", lines[0] + "\n" + lines[1] + "\n")
         // The same row again, its exported_at (the last column) unreadable.
