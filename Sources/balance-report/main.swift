@@ -87,6 +87,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Threads the reports are built and rendered on (default: the number of active processors; 1: single-threaded). The output is the same whatever the number.")
     var jobs: Int?
 
+    @Option(name: .customLong("runway-days"), help: "Days of recent spend the runway's daily rate is measured over (default 7): the last N days of each client's visible window.")
+    var runwayDays: Int64 = Runway.defaultDays
+
     /// `--jobs`, or every active processor.
     var workers: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
@@ -144,6 +147,7 @@ struct InputOptions: ParsableArguments {
     func validateFiles() throws {
         if files.isEmpty { throw ValidationError("name the export files to read") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs is a number of threads, 1 or more") }
+        if runwayDays < 1 || runwayDays > 3660 { throw ValidationError("--runway-days is a number of days, 1 to 3660") }
     }
 
     /// `beforeReading` runs once the command line is known to be right, before any input is read.
@@ -155,7 +159,7 @@ struct InputOptions: ParsableArguments {
         let progress = ProgressLine.shared
         progress.begin(quiet: quiet, inputs: files)
         do {
-            return try Pipeline.analyse(paths: files, options: options, period: period, workers: workers) { stage in
+            return try Pipeline.analyse(paths: files, options: options, period: period, runwayDays: runwayDays, workers: workers) { stage in
                 Timings.stage(stage)
                 progress.stageDone(stage)
             }

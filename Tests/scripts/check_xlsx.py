@@ -106,6 +106,10 @@ def check_book(folder, stem, lang):
     where = f"{os.path.basename(folder)}/{stem}.xlsx"
     rows, excel = read_csv(os.path.join(folder, stem + ".csv"))
     header, data = rows[0], rows[1:]
+    # The runway columns (spend_rate_daily, runway_days) are the CSV's alone: the workbook keeps the
+    # columns it names in HEADERS, which lead the CSV, and is checked against those.
+    if stem == "snapshot" and header[len(HEADERS[lang][stem]):] == ["spend_rate_daily", "runway_days"]:
+        header, data = header[:len(HEADERS[lang][stem])], [row[:len(HEADERS[lang][stem])] for row in data]
     path = os.path.join(folder, stem + ".xlsx")
     with zipfile.ZipFile(path) as archive:
         for member in archive.namelist():

@@ -72,6 +72,9 @@ id,timestamp,type,service,amount,balance_after
 {{#went_negative}}
 <p style="margin:8px 0 0 0;font-size:13px;">The balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span>.</p>
 {{/went_negative}}
+{{#has_runway}}
+<p style="margin:8px 0 0 0;font-size:13px;">Spend rate: <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day over the last {{runway_window_days}} days. {{#runway_lasts}}{{#runway_less_than_a_day}}At this rate the balance lasts less than a day.{{/runway_less_than_a_day}}{{^runway_less_than_a_day}}Days the balance lasts at this rate: {{runway_days}}.{{/runway_less_than_a_day}}{{/runway_lasts}}{{#runway_no_spend}}No runway to tell: nothing was spent in these days.{{/runway_no_spend}}{{#runway_in_debt}}No runway to tell: the balance is already below zero.{{/runway_in_debt}}{{#runway_detached}}No runway to tell: the client is not attached at the period end.{{/runway_detached}}</p>
+{{/has_runway}}
 </td></tr>
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Spend per service</h2>
@@ -159,7 +162,7 @@ Need attention: {{attention_count}}
   below zero at the period end: {{closing_balance}}
 {{/closing_negative}}
 {{#running_out}}
-  the balance of {{closing_balance}} lasts {{#less_than_a_day}}less than a day{{/less_than_a_day}}{{^less_than_a_day}}about {{days_left}} days{{/less_than_a_day}}: spend in 7 days {{recent_spend}}
+  runs out within 7 days: {{closing_balance}}, {{#less_than_a_day}}less than a day left{{/less_than_a_day}}{{^less_than_a_day}}days left: {{days_left}}{{/less_than_a_day}} at {{spend_rate_daily}} a day
 {{/running_out}}
 {{#dipped_below_zero}}
   balance fell to {{lowest_balance}}
@@ -254,7 +257,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and what happened</th><th scope="col" align="right" style="padding:4px 0;">Closing balance</th></tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>the balance lasts {{#less_than_a_day}}less than a day{{/less_than_a_day}}{{^less_than_a_day}}about {{days_left}} days{{/less_than_a_day}}: spend in 7 days <span style="white-space:nowrap;">{{recent_spend}}</span></div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>runs out within 7 days: {{#less_than_a_day}}less than a day left{{/less_than_a_day}}{{^less_than_a_day}}days left: {{days_left}}{{/less_than_a_day}} at <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day</div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
@@ -328,10 +331,10 @@ client_id,service,charged,refunded,net
 
 """#),
         BuiltinTemplate(language: "en", file: "snapshot.csv.mustache", source: #"""
-{{! Client states at the period end. The money columns are empty when the partner does not see the client's money; unattached_change is the change of the balance while the client was detached from the partner. }}
-client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance
+{{! Client states at the period end. The money columns are empty when the partner does not see the client's money; unattached_change is the change of the balance while the client was detached from the partner; spend_rate_daily is the net spend of the last --runway-days days divided by them, runway_days the whole days the closing balance lasts at that rate (empty: below zero, no spend, or not attached at the period end). }}
+client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance,spend_rate_daily,runway_days
 {{#clients}}
-{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}}
+{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}},{{spend_rate_daily}},{{runway_days}}
 {{/clients}}
 
 """#),
@@ -491,6 +494,9 @@ id,timestamp,type,service,amount,balance_after
 {{#went_negative}}
 <p style="margin:8px 0 0 0;font-size:13px;">Баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span>.</p>
 {{/went_negative}}
+{{#has_runway}}
+<p style="margin:8px 0 0 0;font-size:13px;">Расход в день: <span style="white-space:nowrap;">{{spend_rate_daily}}</span> за последние {{runway_window_days}} дн. {{#runway_lasts}}{{#runway_less_than_a_day}}При таком расходе баланса хватит меньше чем на день.{{/runway_less_than_a_day}}{{^runway_less_than_a_day}}Дней до нуля при таком расходе: {{runway_days}}.{{/runway_less_than_a_day}}{{/runway_lasts}}{{#runway_no_spend}}Срок не оценить: в эти дни расхода не было.{{/runway_no_spend}}{{#runway_in_debt}}Срок не оценить: баланс уже в минусе.{{/runway_in_debt}}{{#runway_detached}}Срок не оценить: на конец периода клиент отключён от партнёра.{{/runway_detached}}</p>
+{{/has_runway}}
 </td></tr>
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Расходы на сервисы</h2>
@@ -578,7 +584,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
   в минусе на конец периода: {{closing_balance}}
 {{/closing_negative}}
 {{#running_out}}
-  баланса {{closing_balance}} хватит {{#less_than_a_day}}меньше чем на день{{/less_than_a_day}}{{^less_than_a_day}}примерно на {{days_left}} дн.{{/less_than_a_day}}: расход за 7 дней {{recent_spend}}
+  закончится в течение 7 дней: {{closing_balance}}, {{#less_than_a_day}}осталось меньше дня{{/less_than_a_day}}{{^less_than_a_day}}осталось дней: {{days_left}}{{/less_than_a_day}} при расходе {{spend_rate_daily}} в день
 {{/running_out}}
 {{#dipped_below_zero}}
   баланс опускался до {{lowest_balance}}
@@ -673,7 +679,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и что произошло</th><th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th></tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>баланса хватит {{#less_than_a_day}}меньше чем на день{{/less_than_a_day}}{{^less_than_a_day}}примерно на {{days_left}} дн.{{/less_than_a_day}}: расход за 7 дней <span style="white-space:nowrap;">{{recent_spend}}</span></div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>закончится в течение 7 дней: {{#less_than_a_day}}осталось меньше дня{{/less_than_a_day}}{{^less_than_a_day}}осталось дней: {{days_left}}{{/less_than_a_day}} при расходе <span style="white-space:nowrap;">{{spend_rate_daily}}</span> в день</div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
@@ -747,10 +753,10 @@ client_id,service,charged,refunded,net
 
 """#),
         BuiltinTemplate(language: "ru", file: "snapshot.csv.mustache", source: #"""
-{{! Состояние клиентов на конец периода. Денежные колонки пусты, если партнёр не видит деньги клиента; unattached_change — изменение баланса, пока клиент был отключён от партнёра. }}
-client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance
+{{! Состояние клиентов на конец периода. Денежные колонки пусты, если партнёр не видит деньги клиента; unattached_change — изменение баланса, пока клиент был отключён от партнёра; spend_rate_daily — чистый расход за последние --runway-days дней, делённый на их число, runway_days — сколько целых дней хватит баланса на конец периода при таком расходе (пусто: баланс в минусе, расхода нет или клиент на конец периода отключён). }}
+client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance,spend_rate_daily,runway_days
 {{#clients}}
-{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}}
+{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}},{{spend_rate_daily}},{{runway_days}}
 {{/clients}}
 
 """#),

@@ -23,6 +23,17 @@ enum ClientHighlights {
         case "days_left": return .text(attention.daysLeft.map(String.init) ?? "")
         case "less_than_a_day": return .flag(attention.daysLeft == 0)
         case "recent_spend": return .money(client.recentSpend)
+        // The runway (`Runway`): empty columns where the money is not visible or no days are left to tell.
+        case "has_runway": return .flag(client.runway != nil)
+        case "runway_window_days": return .text(client.runway.map { String($0.days) } ?? "")
+        case "spend_rate_daily": return client.runway.map { .money($0.dailyRate) } ?? .text("")
+        case "runway_days": return .text(client.runway?.daysLeft.map(String.init) ?? "")
+        case "runway_state": return .text(client.runway?.state.rawValue ?? "")
+        case "runway_lasts": return .flag(client.runway?.state == .lasts)
+        case "runway_less_than_a_day": return .flag(client.runway?.daysLeft == 0)
+        case "runway_no_spend": return .flag(client.runway?.state == .noSpend)
+        case "runway_in_debt": return .flag(client.runway?.state == .inDebt)
+        case "runway_detached": return .flag(client.runway?.state == .detached)
         case "blocked_in_period", "blocked_at", "unblocked_in_period", "unblocked_at":
             let block = client.blocksInPeriod.last
             switch name {

@@ -3,12 +3,9 @@
 /// A client is flagged for one or more of these reasons, read from its own report only:
 ///
 /// * **in debt**: its closing balance is below zero (top it up or stop it);
-/// * **running out**: it is still attached at the period end, its closing balance is not negative,
-///   and it would not cover another `rateDays` days at the client's recent spend rate, i.e.
-///   `closing < rateDays × (charges − refunds of its last rateDays visible days) / rateDays`, which
-///   is `closing < that spend`. The rate is the spend of the last `rateDays` days of its last
-///   visible interval divided by `rateDays` (a client attached for fewer days counts the whole
-///   span, so a new client is not flagged on one day's spend alone);
+/// * **runs out within 7 days**: its `Runway` (still attached at the period end, closing balance
+///   not negative, some spend) gives fewer than `horizonDays` whole days left at the recent spend
+///   rate. The same figure is the client page's runway, so the two never disagree;
 /// * **blocked**: blocked by an event inside the period and still blocked at its end;
 /// * **removed**: an attachment window ended inside the period (removed, or removed and added again);
 /// * **block lifted**: blocked inside the period and unblocked again before its end.
@@ -29,8 +26,8 @@ public struct Attention: Sendable, Equatable {
         public static let blockLifted = Reasons(rawValue: 1 << 4)
     }
 
-    /// The days of spend the rate is measured over, and that a balance should cover.
-    public static let rateDays: Int64 = 7
+    /// The days a balance should cover at its recent spend rate ("runs out within 7 days").
+    public static let horizonDays: Int64 = 7
 
     public var reasons: Reasons = []
     /// With `runningOut`: whole days the closing balance lasts at the recent spend rate.
@@ -43,12 +40,9 @@ public struct Attention: Sendable, Equatable {
     init(_ client: ClientReport, period: Interval) {
         if let movement = client.movement {
             if movement.closing.isNegative { reasons.insert(.inDebt) }
-            let attachedAtEnd = client.visibleIntervals.last?.end == period.end
-            let spend = client.recentSpend
-            if attachedAtEnd, !movement.closing.isNegative, spend.picos > 0, movement.closing < spend {
+            if let runway = client.runway, runway.runsOut(within: Attention.horizonDays) {
                 reasons.insert(.runningOut)
-                // closing / (spend / rateDays), in whole days.
-                daysLeft = Int64(movement.closing.picos * Int128(Attention.rateDays) / spend.picos)
+                daysLeft = runway.daysLeft
             }
         }
         if let block = client.blocksInPeriod.last {
@@ -82,7 +76,8 @@ public struct Attention: Sendable, Equatable {
                 let (p, q) = (clients[a].movement!.closing, clients[b].movement!.closing)
                 if p != q { return p < q }
             case 1:
-                // closing_a / spend_a < closing_b / spend_b, exactly: no division, no overflow.
+                // closing_a / spend_a < closing_b / spend_b, exactly: no division, no overflow
+                // (every client of a run measures its spend over the same number of days).
                 let p = clients[a].movement!.closing.picos.multipliedFullWidth(by: clients[b].recentSpend.picos)
                 let q = clients[b].movement!.closing.picos.multipliedFullWidth(by: clients[a].recentSpend.picos)
                 if p != q { return p < q }

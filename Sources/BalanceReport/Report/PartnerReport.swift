@@ -121,8 +121,10 @@ public struct ClientReport: Sendable {
     public var lowestBalance: Money? = nil
     /// The end of the first visible interval that ends inside the period: windows end only at a removal.
     public var removedAt: Instant? = nil
-    /// Charges − refunds of the last `Attention.rateDays` days of the last visible interval.
-    public var recentSpend: Money = .zero
+    /// Charges − refunds of the last `Runway.days` days of the last visible interval.
+    public var recentSpend: Money { runway?.spend ?? .zero }
+    /// How long the closing balance lasts at the recent spend rate; `nil` when the money is not visible.
+    public var runway: Runway? = nil
     /// What the partner must act on, if anything (SPEC-level rule in `Attention`).
     public var attention = Attention()
 
@@ -191,6 +193,8 @@ public struct RunReport: Sendable {
     public var summary: RunSummary
     /// Where `period` came from, so the summary never presents a stand-in as a real period.
     public var periodOrigin: PeriodOrigin = .given
+    /// The days the runway's spend rate is measured over (`--runway-days`).
+    public var runwayDays: Int64 = Runway.defaultDays
 
     public enum PeriodOrigin: Sendable, Equatable {
         /// `--period` or `--from`/`--to`.
@@ -207,11 +211,12 @@ public enum ReportBuilder {
     /// Clients are built on up to `workers` threads (1: on the calling thread only); the result
     /// is the same whatever the number.
     public static func build(ledger: Ledger, export: IngestedExport, period: ReportPeriod,
+                             runwayDays: Int64 = Runway.defaultDays,
                              workers: Int = processorCount) -> RunReport {
         let range = period.interval
         // Clients are independent of each other: their reports are built on every core.
         let clients = Array(ledger.clients.values)
-        let reports = concurrentMap(clients, workers: workers) { clientReport($0, period: range) }
+        let reports = concurrentMap(clients, workers: workers) { clientReport($0, period: range, runwayDays: runwayDays) }
         var byPartner: [ByteKey: [ClientReport]] = [:]
         for report in reports.compactMap({ $0 }) {
             byPartner[ByteKey(report.client.partnerID), default: []].append(report)
@@ -223,12 +228,15 @@ public enum ReportBuilder {
                                  services: mergeServices(clients.flatMap(\.services)))
         }
         let summary = RunSummary.build(ledger: ledger, export: export, period: range, partners: partners, workers: workers)
-        return RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
+        var report = RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
+        report.runwayDays = runwayDays
+        return report
     }
 
     /// The client's report, or `nil` when the partner's reports do not list it: listed are the
     /// clients invited, active or blocked at the period end, and those attached at some moment of it.
-    static func clientReport(_ client: LedgerClient, period: Interval) -> ClientReport? {
+    static func clientReport(_ client: LedgerClient, period: Interval,
+                             runwayDays: Int64 = Runway.defaultDays) -> ClientReport? {
         let visible = client.timeline.visibleIntervals(in: period)
         guard let (state, since) = client.timeline.state(at: period.end) else { return nil }
         guard state != .removed || !visible.isEmpty else { return nil }
@@ -256,8 +264,8 @@ public enum ReportBuilder {
         movement.closing = balance(at: visible.last!.end)
         var lowest = movement.opening
         var gaps: [UnattachedGap] = []
-        // The spend rate of the attention rule: the last days of the last visible interval.
-        let rateFrom = Instant(seconds: visible.last!.end.seconds &- Attention.rateDays * 86_400)
+        // The runway's spend rate: the last days of the last visible interval.
+        let rateFrom = Instant(seconds: visible.last!.end.seconds &- runwayDays * 86_400)
         var recentSpend = Money.zero
         var detail: [DetailLine] = []
         var services = FewKeys<ServiceSpend>()
@@ -323,7 +331,8 @@ public enum ReportBuilder {
         report.gaps = gaps
         report.lowestBalance = lowest
         report.removedAt = visible.first { $0.end < period.end }?.end
-        report.recentSpend = recentSpend
+        report.runway = Runway(days: runwayDays, spend: recentSpend, closing: movement.closing,
+                               attachedAtEnd: visible.last!.end == period.end)
         report.attention = Attention(report, period: period)
         return report
     }

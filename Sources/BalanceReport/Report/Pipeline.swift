@@ -14,6 +14,7 @@ public enum Pipeline {
     /// summary are built on up to `workers` threads (1: single-threaded); the result is the same
     /// whatever the number.
     public static func analyse(paths: [String], options: IngestOptions, period: ReportPeriod?,
+                               runwayDays: Int64 = Runway.defaultDays,
                                workers: Int = processorCount,
                                stageDone: (String) -> Void = { _ in }) throws(RunError) -> Analysis {
         var export = Ingestor.ingest(paths: paths, options: options, workers: workers)
@@ -36,7 +37,7 @@ public enum Pipeline {
             }
         }
         stageDone("ledger")
-        var report = ReportBuilder.build(ledger: ledger, export: export, period: chosen, workers: workers)
+        var report = ReportBuilder.build(ledger: ledger, export: export, period: chosen, runwayDays: runwayDays, workers: workers)
         report.periodOrigin = origin
         stageDone("report")
         return Analysis(export: export, ledger: ledger, report: report)

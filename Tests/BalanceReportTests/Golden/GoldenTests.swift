@@ -99,7 +99,7 @@ struct GoldenTests {
         let headers = [
             "services.csv": "client_id,service,charged,refunded,net",
             "daily.csv": "client_id,date,service,net",
-            "snapshot.csv": "client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance",
+            "snapshot.csv": "client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance,spend_rate_daily,runway_days",
         ]
         for partner in ["alfa-cloud", "vega-it"] {
             for page in ["index.html", "snapshot.html"] { #expect(files.contains("\(partner)/\(page)")) }

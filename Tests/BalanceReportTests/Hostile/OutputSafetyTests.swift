@@ -204,7 +204,7 @@ struct OutputSafetyTests {
         #expect(summary.contains("3000000000000000.00"), "top-ups of 3000 × 10^12")
         #expect(summary.contains("2999999999999999.997"), "charges of 3000 × (10^12 − 10^-6)")
         let snapshot = try String(contentsOf: temp.url.appendingPathComponent("out/default/snapshot.csv"), encoding: .utf8)
-        #expect(snapshot.contains(",0.00,3000000000000000.00,2999999999999999.997,0.00,0.00,0.003\n"), "\(snapshot)")
+        #expect(snapshot.contains(",0.00,3000000000000000.00,2999999999999999.997,0.00,0.00,0.003,0.00,\n"), "\(snapshot)")
 
         _ = try temp.file("over.csv", Self.transactionsHeader + "t1,2024-03-02T10:00:00+03:00,c1,topup,,1000000000000.000001,,\n")
         let over = try Self.render(temp, ["over.csv"], out: "out2")

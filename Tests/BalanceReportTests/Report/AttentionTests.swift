@@ -42,8 +42,8 @@ struct AttentionTests: ModelBuilders {
         // Fewest days left first.
         #expect(try partner(report).attention.map { try partner(report).clients[$0].client.id } == ["fresh", "fast", "gone"])
         let text = EmailHTMLChecker(String(decoding: try SummaryPageTests().index(report, .ru), as: UTF8.self)).text
-        #expect(text.contains("баланса хватит примерно на 3 дн.: расход за 7 дней 140,00\u{00A0}₽"))
-        #expect(text.contains("баланса хватит меньше чем на день"))
+        #expect(text.contains("закончится в течение 7 дней: осталось дней: 3 при расходе 20,00\u{00A0}₽ в день"))
+        #expect(text.contains("закончится в течение 7 дней: осталось меньше дня"))
     }
 
     @Test("the ranking: in debt (largest first), running out, still blocked, removed, block lifted; ties by id")
