@@ -143,11 +143,6 @@ public enum Ingestor {
         return export
     }
 
-    /// `.xml` files, and any file whose first non-blank byte (after a BOM) is `<`.
-    static func looksLikeXML(_ path: String) -> Bool {
-        (try? InputSource.open(path))?.looksLikeXML ?? path.lowercased().hasSuffix(".xml")
-    }
-
     /// Files at least this large are parsed on two cores (when there are two).
     static let splitThreshold = 16 << 20
 

@@ -68,19 +68,12 @@ struct RowShape: Sendable {
 
     /// `row-` and the hex of a 128-bit FNV-1a hash over every field (a unit separator between).
     static func contentID(_ row: CSVRow) -> String {
-        var hash: UInt128 = 0x6c62272e07bb014262b821756295c58d
-        let prime: UInt128 = 0x0000000001000000000000000000013B
+        var hash = FNV1a128()
         for index in 0..<row.count {
-            row.withField(index) { bytes in
-                for byte in bytes {
-                    hash ^= UInt128(byte)
-                    hash = hash &* prime
-                }
-            }
-            hash ^= 0x1F
-            hash = hash &* prime
+            row.withField(index) { hash.add($0) }
+            hash.add(CollectionOfOne(0x1F))
         }
-        return "row-" + String(hash, radix: 16).leftPadded(to: 32)
+        return "row-" + String(hash.value, radix: 16).leftPadded(to: 32)
     }
 }
 

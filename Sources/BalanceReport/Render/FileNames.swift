@@ -42,14 +42,9 @@ public enum FileNames {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// 128-bit FNV-1a: stable across runs and machines (unlike `Hasher`).
     static func fnv1a128(_ bytes: [UInt8]) -> [UInt8] {
-        var hash: UInt128 = 0x6c62272e07bb014262b821756295c58d
-        let prime: UInt128 = 0x0000000001000000000000000000013B
-        for byte in bytes {
-            hash ^= UInt128(byte)
-            hash = hash &* prime
-        }
-        return (0..<16).map { UInt8(truncatingIfNeeded: hash >> (120 - 8 * UInt128($0))) }
+        var hash = FNV1a128()
+        hash.add(bytes)
+        return hash.bytes
     }
 }
