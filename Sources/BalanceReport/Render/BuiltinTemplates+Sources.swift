@@ -4,6 +4,14 @@
 extension BuiltinTemplates {
     /// Every file of Templates/<lang>/, byte for byte.
     static let all: [BuiltinTemplate] = [
+        BuiltinTemplate(language: "en", file: "changes.csv.mustache", source: #"""
+{{! Change since the earlier period (--compare previous or --compare-with): one row per client and service with spend in either period. previous_net / net are empty where the client was not listed in that period (new, gone), 0 where it was listed and did not use the service; change counts an empty side as 0. }}
+client_id,service,previous_net,net,change
+{{#changes}}
+{{client_id}},{{service}},{{previous_net}},{{net}},{{change}}
+{{/changes}}
+
+"""#),
         BuiltinTemplate(language: "en", file: "client.csv.mustache", source: #"""
 {{! A client's detail: one row per top-up, charge or refund, and where the client was removed and added again one unattached_change row (dated at the re-attachment, its amount the signed change of the balance meanwhile). The program escapes every value. }}
 id,timestamp,type,service,amount,balance_after
@@ -91,6 +99,25 @@ id,timestamp,type,service,amount,balance_after
 <p class="mu" style="margin:0;color:#59636e;">No charges in the period.</p>
 {{/has_services}}
 </td></tr>
+{{#has_comparison}}
+{{#comparison}}
+<tr><td class="px" style="padding:16px 24px 4px 24px;">
+<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Services then and now</h2>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Spend (charges − refunds) in {{previous_from}} – {{previous_to}} and in this period.{{#is_new}} The client was not in the report then: it is new.{{/is_new}}</p>
+{{#has_service_changes}}
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Service</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Then</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Now</th><th scope="col" align="right" style="padding:4px 0;">Change</th></tr>
+{{#service_changes}}
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:6px 8px 6px 0;font-weight:normal;word-break:break-word;">{{service}}</th><td align="right" style="padding:6px 8px 6px 0;">{{#has_previous}}{{previous_net}}{{/has_previous}}{{^has_previous}}—{{/has_previous}}</td><td align="right" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" style="padding:6px 0;white-space:nowrap;">{{#change_positive}}+{{/change_positive}}{{change}}</td></tr>
+{{/service_changes}}
+</table>
+{{/has_service_changes}}
+{{^has_service_changes}}
+<p class="mu" style="margin:0;color:#59636e;">No spend in either period.</p>
+{{/has_service_changes}}
+</td></tr>
+{{/comparison}}
+{{/has_comparison}}
 {{#has_daily}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Spend per day</h2>
@@ -283,6 +310,60 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <p class="mu" style="margin:0;color:#59636e;">No charges in the period.</p>
 {{/has_services}}
 </td></tr>
+{{#has_comparison}}
+{{#comparison}}
+<tr><td class="px" style="padding:16px 24px 4px 24px;">
+<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Change since {{previous_from}} – {{previous_to}}</h2>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Spend (charges − refunds) per client and service, then and now; every row is in changes.</p>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+<tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Spend then</th><td align="right" style="padding:5px 0;">{{previous_spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Spend now</th><td align="right" style="padding:5px 0;">{{current_spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;">Change</th><td align="right" style="padding:5px 0;font-weight:bold;">{{#spend_change_positive}}+{{/spend_change_positive}}{{spend_change}}</td></tr>
+</table>
+{{#has_rises}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Largest rises</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and service</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Then</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Now</th><th scope="col" align="right" style="padding:4px 0;">Change</th></tr>
+{{#rises}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span><br>{{service}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{previous_net}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" valign="top" style="padding:6px 0;white-space:nowrap;">+{{change}}</td></tr>
+{{/rises}}
+</table>
+{{/has_rises}}
+{{#has_falls}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Largest falls</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and service</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Then</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Now</th><th scope="col" align="right" style="padding:4px 0;">Change</th></tr>
+{{#falls}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span><br>{{service}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{previous_net}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" valign="top" style="padding:6px 0;white-space:nowrap;">{{change}}</td></tr>
+{{/falls}}
+</table>
+{{/has_falls}}
+{{#has_new_clients}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">New clients: {{new_clients_count}}</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+{{#new_clients}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+{{/new_clients}}
+</table>
+{{#has_more_new_clients}}
+<p style="margin:6px 0 0 0;font-size:13px;">And {{more_new_clients_count}} more, in changes with an empty previous_net.</p>
+{{/has_more_new_clients}}
+{{/has_new_clients}}
+{{#has_gone_clients}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Clients gone: {{gone_clients_count}}</h3>
+<p class="mu" style="margin:0 0 4px 0;color:#59636e;font-size:13px;">Listed then, not now; with their spend then.</p>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+{{#gone_clients}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+{{/gone_clients}}
+</table>
+{{#has_more_gone_clients}}
+<p style="margin:6px 0 0 0;font-size:13px;">And {{more_gone_clients_count}} more, in changes with an empty net.</p>
+{{/has_more_gone_clients}}
+{{/has_gone_clients}}
+</td></tr>
+{{/comparison}}
+{{/has_comparison}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Clients: {{client_count}}</h2>
 {{#has_more_clients}}
@@ -426,6 +507,14 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </html>
 
 """#),
+        BuiltinTemplate(language: "ru", file: "changes.csv.mustache", source: #"""
+{{! Изменения с прошлого периода (--compare previous или --compare-with): строка на клиента и сервис с расходом хотя бы в одном из периодов. previous_net / net пусты, если клиента в том периоде не было в отчёте (новый, ушедший), и 0, если был, но сервисом не пользовался; в change пустое считается нулём. }}
+client_id,service,previous_net,net,change
+{{#changes}}
+{{client_id}},{{service}},{{previous_net}},{{net}},{{change}}
+{{/changes}}
+
+"""#),
         BuiltinTemplate(language: "ru", file: "client.csv.mustache", source: #"""
 {{! Детализация клиента: одна строка на пополнение, списание или возврат, а там, где клиента отключали и подключали снова, — строка unattached_change (дата — повторное подключение, сумма — изменение баланса за это время со знаком). Значения экранирует программа. }}
 id,timestamp,type,service,amount,balance_after
@@ -513,6 +602,25 @@ id,timestamp,type,service,amount,balance_after
 <p class="mu" style="margin:0;color:#59636e;">В периоде не было списаний.</p>
 {{/has_services}}
 </td></tr>
+{{#has_comparison}}
+{{#comparison}}
+<tr><td class="px" style="padding:16px 24px 4px 24px;">
+<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Сервисы тогда и сейчас</h2>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Расход (списания − возвраты) за {{previous_from}} – {{previous_to}} и за этот период.{{#is_new}} Тогда клиента в отчёте не было: он новый.{{/is_new}}</p>
+{{#has_service_changes}}
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Сервис</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Тогда</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Сейчас</th><th scope="col" align="right" style="padding:4px 0;">Изменение</th></tr>
+{{#service_changes}}
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:6px 8px 6px 0;font-weight:normal;word-break:break-word;">{{service}}</th><td align="right" style="padding:6px 8px 6px 0;">{{#has_previous}}{{previous_net}}{{/has_previous}}{{^has_previous}}—{{/has_previous}}</td><td align="right" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" style="padding:6px 0;white-space:nowrap;">{{#change_positive}}+{{/change_positive}}{{change}}</td></tr>
+{{/service_changes}}
+</table>
+{{/has_service_changes}}
+{{^has_service_changes}}
+<p class="mu" style="margin:0;color:#59636e;">Расхода не было ни в одном из периодов.</p>
+{{/has_service_changes}}
+</td></tr>
+{{/comparison}}
+{{/has_comparison}}
 {{#has_daily}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Расходы по дням</h2>
@@ -705,6 +813,60 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <p class="mu" style="margin:0;color:#59636e;">В периоде не было списаний.</p>
 {{/has_services}}
 </td></tr>
+{{#has_comparison}}
+{{#comparison}}
+<tr><td class="px" style="padding:16px 24px 4px 24px;">
+<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Изменения с {{previous_from}} – {{previous_to}}</h2>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Расход (списания − возвраты) по клиентам и сервисам тогда и сейчас; все строки — в таблице changes.</p>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+<tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Расход тогда</th><td align="right" style="padding:5px 0;">{{previous_spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Расход сейчас</th><td align="right" style="padding:5px 0;">{{current_spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;">Изменение</th><td align="right" style="padding:5px 0;font-weight:bold;">{{#spend_change_positive}}+{{/spend_change_positive}}{{spend_change}}</td></tr>
+</table>
+{{#has_rises}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Самый большой рост</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и сервис</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Тогда</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Сейчас</th><th scope="col" align="right" style="padding:4px 0;">Изменение</th></tr>
+{{#rises}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span><br>{{service}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{previous_net}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" valign="top" style="padding:6px 0;white-space:nowrap;">+{{change}}</td></tr>
+{{/rises}}
+</table>
+{{/has_rises}}
+{{#has_falls}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Самое большое снижение</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и сервис</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Тогда</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Сейчас</th><th scope="col" align="right" style="padding:4px 0;">Изменение</th></tr>
+{{#falls}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span><br>{{service}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{previous_net}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" valign="top" style="padding:6px 0;white-space:nowrap;">{{change}}</td></tr>
+{{/falls}}
+</table>
+{{/has_falls}}
+{{#has_new_clients}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Новые клиенты: {{new_clients_count}}</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+{{#new_clients}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+{{/new_clients}}
+</table>
+{{#has_more_new_clients}}
+<p style="margin:6px 0 0 0;font-size:13px;">И ещё {{more_new_clients_count}}: в таблице changes, с пустым previous_net.</p>
+{{/has_more_new_clients}}
+{{/has_new_clients}}
+{{#has_gone_clients}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Ушедшие клиенты: {{gone_clients_count}}</h3>
+<p class="mu" style="margin:0 0 4px 0;color:#59636e;font-size:13px;">Были в отчёте тогда, нет сейчас; с расходом тогда.</p>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+{{#gone_clients}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+{{/gone_clients}}
+</table>
+{{#has_more_gone_clients}}
+<p style="margin:6px 0 0 0;font-size:13px;">И ещё {{more_gone_clients_count}}: в таблице changes, с пустым net.</p>
+{{/has_more_gone_clients}}
+{{/has_gone_clients}}
+</td></tr>
+{{/comparison}}
+{{/has_comparison}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Клиенты: {{client_count}}</h2>
 {{#has_more_clients}}

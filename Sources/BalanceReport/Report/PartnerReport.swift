@@ -160,6 +160,8 @@ public struct PartnerReport: Sendable {
     /// Indices into `clients` by spend in the period, largest first, then by closing balance
     /// (largest first), then by client id; clients whose money is not visible come last.
     public var bySpend: [Int] = []
+    /// Change since an earlier period (`--compare previous` / `--compare-with`); `nil` without one.
+    public var comparison: PartnerComparison? = nil
 
     /// Whether any client was detached and attached again inside the period.
     public var hasGaps: Bool { clients.contains { !$0.gaps.isEmpty } }
@@ -213,6 +215,16 @@ public enum ReportBuilder {
     public static func build(ledger: Ledger, export: IngestedExport, period: ReportPeriod,
                              runwayDays: Int64 = Runway.defaultDays,
                              workers: Int = processorCount) -> RunReport {
+        let partners = partnerReports(ledger: ledger, period: period, runwayDays: runwayDays, workers: workers)
+        let summary = RunSummary.build(ledger: ledger, export: export, period: period.interval, partners: partners, workers: workers)
+        var report = RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
+        report.runwayDays = runwayDays
+        return report
+    }
+
+    /// Every partner's report for `period`, by partner id bytes (no run summary).
+    public static func partnerReports(ledger: Ledger, period: ReportPeriod, runwayDays: Int64 = Runway.defaultDays,
+                                      workers: Int = processorCount) -> [PartnerReport] {
         let range = period.interval
         // Clients are independent of each other: their reports are built on every core.
         let clients = Array(ledger.clients.values)
@@ -227,10 +239,7 @@ public enum ReportBuilder {
                                  totals: clients.compactMap(\.movement).reduce(BalanceMovement(), +),
                                  services: mergeServices(clients.flatMap(\.services)))
         }
-        let summary = RunSummary.build(ledger: ledger, export: export, period: range, partners: partners, workers: workers)
-        var report = RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
-        report.runwayDays = runwayDays
-        return report
+        return partners
     }
 
     /// The client's report, or `nil` when the partner's reports do not list it: listed are the
