@@ -22,6 +22,8 @@ struct GoldenTests {
         // every file of their own, in full.
         ("focus-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
         ("yandex-2024-03", ["--profile", "yandex-cloud-partner"]),
+        // Change since February (issue 13): changes.csv, the change on the summary and the client pages.
+        ("sample-2024-03-compare", ["--compare", "previous"]),
     ]
 
     /// The inputs of a case: a profile case reads its fixtures, every other case sample-data.
