@@ -60,9 +60,7 @@ enum ComparisonValues {
     static func partnerValue(_ partner: PartnerReport, _ name: String) -> TemplateValue? {
         switch name {
         case "has_comparison": return .flag(partner.comparison != nil)
-        case "changes":
-            let rows = partner.comparison?.rows ?? []
-            return .table(FieldTable(rows, count: rows.count) { rows, index, field in changeValue(rows[index], field) })
+        case "changes": return slice(partner.comparison?.rows[...] ?? [])
         case "comparison":
             guard let comparison = partner.comparison else { return .rows(count: 0) { _ in Scope { _ in nil } } }
             return .scope(Scope { name in

@@ -90,12 +90,7 @@ public struct PartnerComparison: Sendable {
     /// The rows of the client with id `id`, in service order (empty when it has none).
     public func rows(ofClient id: String) -> ArraySlice<ServiceChange> {
         // Rows are in client-id byte order: a binary search for the first row of the client.
-        var low = 0
-        var high = rows.count
-        while low < high {
-            let mid = (low + high) / 2
-            if byteOrder(rows[mid].clientID, id) { low = mid + 1 } else { high = mid }
-        }
+        let low = Comparison.lowerBound(rows.count) { byteOrder(rows[$0].clientID, id) }
         var end = low
         while end < rows.count && rows[end].clientID.bytesEqual(id) { end += 1 }
         return rows[low..<end]
@@ -170,13 +165,19 @@ public enum Comparison {
     }
 
     static func find(_ id: String, in clients: [PeriodSpend.Client]) -> Int? {
+        let low = lowerBound(clients.count) { byteOrder(clients[$0].id, id) }
+        return low < clients.count && clients[low].id.bytesEqual(id) ? low : nil
+    }
+
+    /// The first index in `0..<count` for which `before` is false (`before` holds for a prefix).
+    static func lowerBound(_ count: Int, _ before: (Int) -> Bool) -> Int {
         var low = 0
-        var high = clients.count
+        var high = count
         while low < high {
             let mid = (low + high) / 2
-            if byteOrder(clients[mid].id, id) { low = mid + 1 } else { high = mid }
+            if before(mid) { low = mid + 1 } else { high = mid }
         }
-        return low < clients.count && clients[low].id.bytesEqual(id) ? low : nil
+        return low
     }
 
     /// The rows of a client listed in both periods: a service missing on one side is zero there.
