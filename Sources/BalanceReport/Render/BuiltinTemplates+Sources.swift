@@ -259,7 +259,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
 <tr><td style="padding:12px 12px 8px 12px;">
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Need attention: {{attention_count}}</h2>
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Below zero at the period end, a balance that will not last 7 days at the spend of the last 7 days, or blocked or removed in this period.</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Below zero at the period end, a balance that will not last 7 days at the spend of the last 7 days, a day's spend on a service far above its usual level, or blocked or removed in this period.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and what happened</th><th scope="col" align="right" style="padding:4px 0;">Closing balance</th></tr>
 {{#attention}}
@@ -687,7 +687,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
 <tr><td style="padding:12px 12px 8px 12px;">
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Требуют внимания: {{attention_count}}</h2>
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">В минусе на конец периода, баланса не хватит на 7 дней при расходе последних 7 дней, клиента заблокировали или отключили в этом периоде.</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">В минусе на конец периода, баланса не хватит на 7 дней при расходе последних 7 дней, расход на сервис за день намного выше обычного, клиента заблокировали или отключили в этом периоде.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и что произошло</th><th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th></tr>
 {{#attention}}
