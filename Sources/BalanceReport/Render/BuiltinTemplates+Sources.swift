@@ -83,6 +83,9 @@ id,timestamp,type,service,amount,balance_after
 {{#has_runway}}
 <p style="margin:8px 0 0 0;font-size:13px;">Spend rate: <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day over the last {{runway_window_days}} days. {{#runway_lasts}}{{#runway_less_than_a_day}}At this rate the balance lasts less than a day.{{/runway_less_than_a_day}}{{^runway_less_than_a_day}}Days the balance lasts at this rate: {{runway_days}}.{{/runway_less_than_a_day}}{{/runway_lasts}}{{#runway_no_spend}}No runway to tell: nothing was spent in these days.{{/runway_no_spend}}{{#runway_in_debt}}No runway to tell: the balance is already below zero.{{/runway_in_debt}}{{#runway_detached}}No runway to tell: the client is not attached at the period end.{{/runway_detached}}</p>
 {{/has_runway}}
+{{#has_spike}}
+<p style="margin:8px 0 0 0;font-size:13px;">Spend jumped on <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} <span style="white-space:nowrap;">{{spike_spend}}</span> in a day; the median of the {{spike_trailing_days}} days before: <span style="white-space:nowrap;">{{spike_usual}}</span>.{{#has_more_spikes}} Other spikes in the period: {{more_spike_count}}.{{/has_more_spikes}}</p>
+{{/has_spike}}
 </td></tr>
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Spend per service</h2>
@@ -197,6 +200,9 @@ Need attention: {{attention_count}}
 {{#blocked_in_period}}
   blocked {{blocked_at}}{{#unblocked_in_period}}, unblocked {{unblocked_at}}{{/unblocked_in_period}}
 {{/blocked_in_period}}
+{{#spend_jumped}}
+  spend jumped on {{spike_date}}: {{spike_service}} {{spike_spend}} in a day, the median of the {{spike_trailing_days}} days before: {{spike_usual}}
+{{/spend_jumped}}
 {{#removed_in_period}}
   removed {{removed_at}}{{^is_removed}}, then added again{{/is_removed}}
 {{/removed_in_period}}
@@ -280,11 +286,11 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
 <tr><td style="padding:12px 12px 8px 12px;">
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Need attention: {{attention_count}}</h2>
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Below zero at the period end, a balance that will not last 7 days at the spend of the last 7 days, or blocked or removed in this period.</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Below zero at the period end, a balance that will not last 7 days at the spend of the last 7 days, a day's spend on a service far above its usual level, or blocked or removed in this period.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and what happened</th><th scope="col" align="right" style="padding:4px 0;">Closing balance</th></tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>runs out within 7 days: {{#less_than_a_day}}less than a day left{{/less_than_a_day}}{{^less_than_a_day}}days left: {{days_left}}{{/less_than_a_day}} at <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day</div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>runs out within 7 days: {{#less_than_a_day}}less than a day left{{/less_than_a_day}}{{^less_than_a_day}}days left: {{days_left}}{{/less_than_a_day}} at <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day</div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#spend_jumped}}<div>spend jumped on <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} <span style="white-space:nowrap;">{{spike_spend}}</span> in a day, the median of the {{spike_trailing_days}} days before: <span style="white-space:nowrap;">{{spike_usual}}</span></div>{{/spend_jumped}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
@@ -586,6 +592,9 @@ id,timestamp,type,service,amount,balance_after
 {{#has_runway}}
 <p style="margin:8px 0 0 0;font-size:13px;">Расход в день: <span style="white-space:nowrap;">{{spend_rate_daily}}</span> за последние {{runway_window_days}} дн. {{#runway_lasts}}{{#runway_less_than_a_day}}При таком расходе баланса хватит меньше чем на день.{{/runway_less_than_a_day}}{{^runway_less_than_a_day}}Дней до нуля при таком расходе: {{runway_days}}.{{/runway_less_than_a_day}}{{/runway_lasts}}{{#runway_no_spend}}Срок не оценить: в эти дни расхода не было.{{/runway_no_spend}}{{#runway_in_debt}}Срок не оценить: баланс уже в минусе.{{/runway_in_debt}}{{#runway_detached}}Срок не оценить: на конец периода клиент отключён от партнёра.{{/runway_detached}}</p>
 {{/has_runway}}
+{{#has_spike}}
+<p style="margin:8px 0 0 0;font-size:13px;">Всплеск расходов <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} — <span style="white-space:nowrap;">{{spike_spend}}</span> за день; медиана {{spike_trailing_days}} предыдущих дней — <span style="white-space:nowrap;">{{spike_usual}}</span>.{{#has_more_spikes}} Других всплесков в периоде: {{more_spike_count}}.{{/has_more_spikes}}</p>
+{{/has_spike}}
 </td></tr>
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Расходы на сервисы</h2>
@@ -700,6 +709,9 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{#blocked_in_period}}
   заблокирован {{blocked_at}}{{#unblocked_in_period}}, разблокирован {{unblocked_at}}{{/unblocked_in_period}}
 {{/blocked_in_period}}
+{{#spend_jumped}}
+  всплеск расходов {{spike_date}}: {{spike_service}} — {{spike_spend}} за день, медиана {{spike_trailing_days}} дней до него — {{spike_usual}}
+{{/spend_jumped}}
 {{#removed_in_period}}
   отключён {{removed_at}}{{^is_removed}}, потом добавлен снова{{/is_removed}}
 {{/removed_in_period}}
@@ -783,11 +795,11 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
 <tr><td style="padding:12px 12px 8px 12px;">
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Требуют внимания: {{attention_count}}</h2>
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">В минусе на конец периода, баланса не хватит на 7 дней при расходе последних 7 дней, клиента заблокировали или отключили в этом периоде.</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">В минусе на конец периода, баланса не хватит на 7 дней при расходе последних 7 дней, расход на сервис за день намного выше обычного, клиента заблокировали или отключили в этом периоде.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и что произошло</th><th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th></tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>закончится в течение 7 дней: {{#less_than_a_day}}осталось меньше дня{{/less_than_a_day}}{{^less_than_a_day}}осталось дней: {{days_left}}{{/less_than_a_day}} при расходе <span style="white-space:nowrap;">{{spend_rate_daily}}</span> в день</div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>закончится в течение 7 дней: {{#less_than_a_day}}осталось меньше дня{{/less_than_a_day}}{{^less_than_a_day}}осталось дней: {{days_left}}{{/less_than_a_day}} при расходе <span style="white-space:nowrap;">{{spend_rate_daily}}</span> в день</div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#spend_jumped}}<div>всплеск расходов <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} — <span style="white-space:nowrap;">{{spike_spend}}</span> за день, медиана {{spike_trailing_days}} дней до него — <span style="white-space:nowrap;">{{spike_usual}}</span></div>{{/spend_jumped}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}

@@ -125,6 +125,8 @@ public struct ClientReport: Sendable {
     public var recentSpend: Money { runway?.spend ?? .zero }
     /// How long the closing balance lasts at the recent spend rate; `nil` when the money is not visible.
     public var runway: Runway? = nil
+    /// The largest day of spend far above the client's usual level (`Spike`), if any.
+    public var spike: Spike? = nil
     /// What the partner must act on, if anything (SPEC-level rule in `Attention`).
     public var attention = Attention()
 
@@ -342,6 +344,7 @@ public enum ReportBuilder {
         report.removedAt = visible.first { $0.end < period.end }?.end
         report.runway = Runway(days: runwayDays, spend: recentSpend, closing: movement.closing,
                                attachedAtEnd: visible.last!.end == period.end)
+        report.spike = Spike.largest(daily: daily, visible: visible)
         report.attention = Attention(report, period: period)
         return report
     }
