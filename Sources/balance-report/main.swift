@@ -315,6 +315,11 @@ struct Render: ParsableCommand {
                 Diagnostics.error(error.message)
                 throw Reported(code: ExitStatus.dataError)
             }
+            // So is an earlier output that is not one, or not of an earlier period.
+            if let problem = try earlierOutputProblem() {
+                Diagnostics.error(problem.message)
+                throw Reported(code: ExitStatus.dataError)
+            }
         }
         var report = analysis.report
         let summary = report.summary
@@ -381,6 +386,13 @@ struct Render: ParsableCommand {
             Diagnostics.error("\(error)")
             throw Reported(code: ExitStatus.dataError)
         }
+    }
+
+    /// Why `--compare-with DIR` is not an earlier output of a period before this one, if it is not.
+    func earlierOutputProblem() throws -> ComparisonError? {
+        guard let compareWith, let period = try input.resolvePeriod(required: true) else { return nil }
+        do { try PreviousOutput.check(compareWith, current: period) } catch { return error }
+        return nil
     }
 
     /// Adds the comparison `--compare previous` or `--compare-with` asks for; the reason when it cannot be made.

@@ -29,26 +29,20 @@ public enum PreviousOutput {
         public var partners: [ByteKey: PeriodSpend]
     }
 
+    /// Checks `dir`'s marker and period for a run of `current`: called before the exports are
+    /// read, so that a wrong folder costs no full read (`read` checks it again).
+    public static func check(_ dir: String, current: ReportPeriod) throws(ComparisonError) {
+        let root = try openFolder(dir)
+        defer { close(root) }
+        _ = try marker(root, dir, current: current)
+    }
+
     /// Reads `dir` for a run of `current`, for the partners whose folders are `folders`.
     public static func read(_ dir: String, current: ReportPeriod, folders: [String]) throws(ComparisonError) -> Contents {
-        let root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { throw ComparisonError("--compare-with \(dir): cannot open the folder: \(FileSystem.lastError)") }
+        let root = try openFolder(dir)
         defer { close(root) }
+        let (marker, period) = try self.marker(root, dir, current: current)
         let markerPath = FileSystem.joined(dir, OutputFolder.markerName)
-        guard let markerBytes = try readFile(root, [OutputFolder.markerName], limit: markerLimit, shown: markerPath, missingIsNil: true) else {
-            throw ComparisonError("--compare-with \(dir) is not an output of balance-report (it has no \(OutputFolder.markerName))")
-        }
-        guard markerBytes.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first.map(Array.init) == Array(OutputFolder.markerHeader.utf8),
-              let marker = OutputFolder.Marker.parse(markerBytes) else {
-            throw ComparisonError("\(markerPath) is not the marker of a balance-report output (its first line is not '\(OutputFolder.markerHeader)', or it is damaged)")
-        }
-        guard let first = marker.firstDay, let last = marker.lastDay, let period = try? ReportPeriod(firstDay: first, lastDay: last) else {
-            throw ComparisonError("\(markerPath) does not say which period the output is of (no 'period FIRST LAST' line)")
-        }
-        guard period.lastDay < current.firstDay else {
-            throw ComparisonError("--compare-with \(dir) is of \(period.label), which is not before \(current.label): "
-                + "the earlier output must be of a period that ends before this one starts")
-        }
         let listed = Set(marker.files.map { ByteKey($0) })
         var partners: [ByteKey: PeriodSpend] = [:]
         for folder in folders {
@@ -65,6 +59,32 @@ public enum PreviousOutput {
                                                   shownAs: (FileSystem.joined(dir, snapshot), FileSystem.joined(dir, services)))
         }
         return Contents(period: period, partners: partners)
+    }
+
+    /// The marker of `dir` (open as `root`) and its period, refused unless it is before `current`.
+    static func marker(_ root: Int32, _ dir: String, current: ReportPeriod) throws(ComparisonError) -> (OutputFolder.Marker, ReportPeriod) {
+        let markerPath = FileSystem.joined(dir, OutputFolder.markerName)
+        guard let markerBytes = try readFile(root, [OutputFolder.markerName], limit: markerLimit, shown: markerPath, missingIsNil: true) else {
+            throw ComparisonError("--compare-with \(dir) is not an output of balance-report (it has no \(OutputFolder.markerName))")
+        }
+        guard markerBytes.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first.map(Array.init) == Array(OutputFolder.markerHeader.utf8),
+              let marker = OutputFolder.Marker.parse(markerBytes) else {
+            throw ComparisonError("\(markerPath) is not the marker of a balance-report output (its first line is not '\(OutputFolder.markerHeader)', or it is damaged)")
+        }
+        guard let first = marker.firstDay, let last = marker.lastDay, let period = try? ReportPeriod(firstDay: first, lastDay: last) else {
+            throw ComparisonError("\(markerPath) does not say which period the output is of (no 'period FIRST LAST' line)")
+        }
+        guard period.lastDay < current.firstDay else {
+            throw ComparisonError("--compare-with \(dir) is of \(period.label), which is not before \(current.label): "
+                + "the earlier output must be of a period that ends before this one starts")
+        }
+        return (marker, period)
+    }
+
+    static func openFolder(_ dir: String) throws(ComparisonError) -> Int32 {
+        let root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { throw ComparisonError("--compare-with \(dir): cannot open the folder: \(FileSystem.lastError)") }
+        return root
     }
 
     /// A partner's earlier spend from its `snapshot.csv` (who was listed) and `services.csv`.
