@@ -22,6 +22,11 @@ public struct TemplateFiles: Sendable {
     /// Every file of a set: the nine report templates and the e-mail text, in this order.
     public static let names: [String] = TemplateSet.fileNames + [EmailOptions.textTemplateName]
 
+    /// Files added after a folder of edited copies may have been exported: a folder without one
+    /// uses the built-in file (the same in both languages), so the edits of a folder exported
+    /// before still render. Every other file must be there.
+    public static let addedLater: [String] = ["changes.csv.mustache"]
+
     /// Largest template file read: the shipped ones are about 11 KB.
     static let maxBytes = 4 << 20
 
@@ -80,7 +85,8 @@ public struct TemplateFiles: Sendable {
         for entry in entries where entry.utf8.reversed().starts(with: ".mustache".utf8.reversed()) && index(of: entry) == nil {
             problems.append("\(join(path, entry)): not a template balance-report uses (it uses \(names.joined(separator: ", ")))")
         }
-        let missing = names.filter { name in !entries.contains { $0.utf8.elementsEqual(name.utf8) } }
+        let has = { (name: String) in entries.contains { $0.utf8.elementsEqual(name.utf8) } }
+        let missing = names.filter { name in !has(name) && !addedLater.contains(name) }
         if !missing.isEmpty {
             problems.append("\(path): missing \(missing.joined(separator: ", ")) (`balance-report templates export DIR` writes a complete set to edit)")
         }
@@ -88,6 +94,10 @@ public struct TemplateFiles: Sendable {
 
         var sources: [String] = []
         for name in names {
+            if !has(name) {
+                sources.append(BuiltinTemplates.source(.en, name)!)
+                continue
+            }
             do { sources.append(try readText(join(path, name))) } catch { problems.append(error.problems[0]) }
         }
         guard problems.isEmpty else { throw TemplateFilesError(problems) }

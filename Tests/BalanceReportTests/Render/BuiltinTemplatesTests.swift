@@ -103,6 +103,18 @@ struct BuiltinTemplatesTests {
         #expect(problems(folder) == ["\(folder): missing daily.csv.mustache, email.txt.mustache (`balance-report templates export DIR` writes a complete set to edit)"])
     }
 
+    @Test("a folder exported before changes.csv.mustache existed still loads, with the built-in one")
+    func folderFromBefore() throws {
+        let (temp, folder) = try exported()
+        defer { temp.cleanup() }
+        try FileManager.default.removeItem(atPath: folder + "/changes.csv.mustache")
+        #expect(problems(folder) == [])
+        let files = try TemplateFiles.folder(folder)
+        #expect(files.source("changes.csv.mustache") == BuiltinTemplates.source(.en, "changes.csv.mustache"))
+        #expect(TemplateFiles.addedLater.allSatisfy { BuiltinTemplates.source(.ru, $0)!.split(separator: "\n").dropFirst()
+            == BuiltinTemplates.source(.en, $0)!.split(separator: "\n").dropFirst() }, "a file added later must render alike in both languages")
+    }
+
     @Test("a template file the tool does not use (a misspelt name) is named; other files are left alone")
     func unknownFile() throws {
         let (temp, folder) = try exported()
