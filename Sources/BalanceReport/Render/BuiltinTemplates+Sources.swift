@@ -348,7 +348,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">New clients: {{new_clients_count}}</h3>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 {{#new_clients}}
-<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{#has_money}}{{spend}}{{/has_money}}{{^has_money}}—{{/has_money}}</td></tr>
 {{/new_clients}}
 </table>
 {{#has_more_new_clients}}
@@ -360,7 +360,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <p class="mu" style="margin:0 0 4px 0;color:#59636e;font-size:13px;">Listed then, not now; with their spend then.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 {{#gone_clients}}
-<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{#has_money}}{{spend}}{{/has_money}}{{^has_money}}—{{/has_money}}</td></tr>
 {{/gone_clients}}
 </table>
 {{#has_more_gone_clients}}
@@ -857,7 +857,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Новые клиенты: {{new_clients_count}}</h3>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 {{#new_clients}}
-<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{#has_money}}{{spend}}{{/has_money}}{{^has_money}}—{{/has_money}}</td></tr>
 {{/new_clients}}
 </table>
 {{#has_more_new_clients}}
@@ -869,7 +869,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <p class="mu" style="margin:0 0 4px 0;color:#59636e;font-size:13px;">Были в отчёте тогда, нет сейчас; с расходом тогда.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 {{#gone_clients}}
-<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{#has_money}}{{spend}}{{/has_money}}{{^has_money}}—{{/has_money}}</td></tr>
 {{/gone_clients}}
 </table>
 {{#has_more_gone_clients}}

@@ -43,6 +43,7 @@ enum ComparisonValues {
             case "client_id": return .text(shown[index].id)
             case "name": return .text(shown[index].name)
             case "spend": return .money(shown[index].spend)
+            case "has_money": return .flag(shown[index].moneyShown)
             default: return nil
             }
         }

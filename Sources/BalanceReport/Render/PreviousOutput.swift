@@ -92,11 +92,12 @@ public enum PreviousOutput {
                       shownAs: (snapshot: String, services: String)) throws(ComparisonError) -> PeriodSpend {
         var clients: [PeriodSpend.Client] = []
         var known: [ByteKey: Int] = [:]
-        try parse(snapshot, shown: shownAs.snapshot, header: ["client_id", "name"], exactHeader: false) { (fields, _, line) throws(ComparisonError) in
+        try parse(snapshot, shown: shownAs.snapshot, header: ["client_id", "name", "closing_balance"], exactHeader: false) { (fields, _, line) throws(ComparisonError) in
             let id = fields[0]
             guard known[ByteKey(id)] == nil else { throw ComparisonError("\(shownAs.snapshot):\(line): client \(id) is listed twice") }
             known[ByteKey(id)] = clients.count
-            clients.append(PeriodSpend.Client(id: id, name: fields[1], services: []))
+            // The money columns are empty where the partner did not see the client's money.
+            clients.append(PeriodSpend.Client(id: id, name: fields[1], services: [], moneyShown: !fields[2].isEmpty))
         }
         var perClient: [[PeriodSpend.Service]] = Array(repeating: [], count: clients.count)
         var seen = Set<[ByteKey]>()
@@ -110,7 +111,7 @@ public enum PreviousOutput {
             }
             perClient[slot].append(PeriodSpend.Service(service: fields[1], net: amounts[0]))
         }
-        for index in clients.indices { clients[index] = PeriodSpend.Client(id: clients[index].id, name: clients[index].name, services: perClient[index]) }
+        for index in clients.indices { clients[index].services = perClient[index].sorted { byteOrder($0.service, $1.service) } }
         return PeriodSpend(period: period, clients: clients)
     }
 

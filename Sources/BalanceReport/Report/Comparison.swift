@@ -29,10 +29,14 @@ public struct PeriodSpend: Sendable, Equatable {
         public var name: String
         /// By service name, byte order; one entry per service.
         public var services: [Service]
-        public init(id: String, name: String, services: [Service]) {
+        /// Whether the partner saw the client's money in that period: a client invited and not yet
+        /// confirmed is listed with no money, and its spend is shown as unknown, not as zero.
+        public var moneyShown: Bool
+        public init(id: String, name: String, services: [Service], moneyShown: Bool = true) {
             self.id = id
             self.name = name
             self.services = services.sorted { byteOrder($0.service, $1.service) }
+            self.moneyShown = moneyShown
         }
         public var spend: Money { services.reduce(Money.zero) { $0 + $1.net } }
     }
@@ -50,7 +54,8 @@ public struct PeriodSpend: Sendable, Equatable {
     public init(_ partner: PartnerReport, period: ReportPeriod) {
         self.init(period: period, clients: partner.clients.map { client in
             Client(id: client.client.id, name: client.client.name,
-                   services: client.services.map { Service(service: $0.service, net: $0.net) })
+                   services: client.services.map { Service(service: $0.service, net: $0.net) },
+                   moneyShown: client.movement != nil)
         })
     }
 }

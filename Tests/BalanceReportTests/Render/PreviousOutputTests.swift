@@ -56,13 +56,15 @@ struct PreviousOutputTests: ModelBuilders {
         #expect(PreviousOutput.unneutralised("'-x") == "-x")
         #expect(PreviousOutput.unneutralised("'plain") == "'plain")
         #expect(PreviousOutput.unneutralised("'") == "'")
-        let csv = "client_id,name\n'=plain,\"'=quoted\"\n"
+        let csv = "client_id,name,closing_balance\n'=plain,\"'=quoted\",\n"
         let read = try PreviousOutput.spend(snapshot: Array(csv.utf8), services: Array("client_id,service,charged,refunded,net\n".utf8),
                                             period: try ReportPeriod.parse("2024-02"), shownAs: ("s", "v"))
         #expect(read.clients.map(\.id) == ["'=plain"] && read.clients.map(\.name) == ["=quoted"])
+        // An empty closing balance: the partner did not see that client's money then.
+        #expect(read.clients.map(\.moneyShown) == [false])
     }
 
-    func refusal(snapshot: String = "client_id,name\na,A\n", services: String) -> String? {
+    func refusal(snapshot: String = "client_id,name,closing_balance\na,A,1\n", services: String) -> String? {
         do {
             _ = try PreviousOutput.spend(snapshot: Array(snapshot.utf8), services: Array(services.utf8),
                                          period: try ReportPeriod.parse("2024-02"), shownAs: ("P/snapshot.csv", "P/services.csv"))
@@ -89,9 +91,9 @@ struct PreviousOutputTests: ModelBuilders {
         #expect(refusal(services: "\u{FEFF}" + header)?.contains("neither CSV dialect") == true)
         #expect(refusal(services: "\u{FEFF}client_id;service;charged;refunded;net\r\na;S;1;0;1,25\r\n") == nil)
         #expect(refusal(services: "")?.contains("is empty") == true)
-        #expect(refusal(snapshot: "client_id,name\na,A\na,B\n", services: header)?.contains("P/snapshot.csv:3: client a is listed twice") == true)
+        #expect(refusal(snapshot: "client_id,name,closing_balance\na,A,1\na,B,1\n", services: header)?.contains("P/snapshot.csv:3: client a is listed twice") == true)
         // Lookalike ids are two clients in the snapshot, not one listed twice.
-        #expect(refusal(snapshot: "client_id,name\n\u{0401},A\n\u{0415}\u{0308},B\n", services: header) == nil)
+        #expect(refusal(snapshot: "client_id,name,closing_balance\n\u{0401},A,1\n\u{0415}\u{0308},B,\n", services: header) == nil)
     }
 
     // MARK: The folder
@@ -101,7 +103,7 @@ struct PreviousOutputTests: ModelBuilders {
                 files: [String] = ["P/services.csv", "P/snapshot.csv"]) throws -> String {
         let dir = temp.url.appendingPathComponent("prev")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("P"), withIntermediateDirectories: true)
-        try Data("client_id,name\na,A\n".utf8).write(to: dir.appendingPathComponent("P/snapshot.csv"))
+        try Data("client_id,name,closing_balance\na,A,1\n".utf8).write(to: dir.appendingPathComponent("P/snapshot.csv"))
         try Data("client_id,service,charged,refunded,net\na,S,2,0,2\n".utf8).write(to: dir.appendingPathComponent("P/services.csv"))
         let marker = ([header] + (period.map { ["period " + $0] } ?? []) + files).joined(separator: "\n") + "\n"
         try Data(marker.utf8).write(to: dir.appendingPathComponent(OutputFolder.markerName))

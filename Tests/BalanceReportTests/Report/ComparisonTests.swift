@@ -176,6 +176,8 @@ struct ComparisonTests: ModelBuilders {
            events: [ev("new", "2024-03-01 00:00:00", .invited), ev("new", "2024-03-01 01:00:00", .confirmed),
                     ev("invited", "2024-03-02 00:00:00", .invited)] + confirmed("old"))
         #expect(c.newClients.map(\.id) == ["invited", "new"])
+        // The invited client's money is not the partner's: its spend is unknown, not zero.
+        #expect(c.newClients.map(\.moneyShown) == [false, true])
         #expect(rows(c) == ["new|S|-|3.00|3.00", "old|S|1.00|0.00|-1.00"])
     }
 
