@@ -20,6 +20,9 @@ trap 'rm -rf "$work"' EXIT
 
 "$bin" render --period 2024-03 --quiet --out "$work/ru" sample-data/*.csv sample-data/*.xml
 "$bin" render --period 2024-03 --quiet --lang en --out "$work/en" sample-data/*.csv sample-data/*.xml
+# The change since February (issue 13) and a month of daily usage with a spend spike and a short runway.
+"$bin" render --period 2024-03 --quiet --compare previous --out "$work/compare" sample-data/*.csv sample-data/*.xml
+"$bin" render --period 2024-03 --quiet --out "$work/daily" sample-data/daily/*.csv
 mkdir -p "$out"
 python3 scripts/screenshot.py \
     "$work/ru/vega-it/index.html" 600 light "$out/index-600.png" \
@@ -31,4 +34,8 @@ python3 scripts/screenshot.py \
     "$work/ru/vega-it/clients/cl-1008.html" 600 light "$out/client-unattached-600.png" \
     "$work/ru/vega-it/clients/cl-1008.html" 375 light "$out/client-unattached-375.png" \
     "$work/ru/vega-it/snapshot.html" 600 light "$out/snapshot-600.png" \
-    "$work/ru/vega-it/snapshot.html" 375 light "$out/snapshot-375.png"
+    "$work/ru/vega-it/snapshot.html" 375 light "$out/snapshot-375.png" \
+    "$work/compare/alfa-cloud/index.html" 600 light "$out/index-compare-600.png" \
+    "$work/compare/alfa-cloud/clients/cl-1001.html" 600 light "$out/client-compare-600.png" \
+    "$work/daily/orbita-partners/index.html" 600 light "$out/index-spike-600.png" \
+    "$work/daily/orbita-partners/clients/c-orbit.html" 375 light "$out/client-spike-375.png"
