@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""The Spark route of balance-report: the same reports as one `balance-report render`, byte for byte,
+with the work split by partner over a Spark cluster (or local mode). See docs/scale.md.
+
+    spark-submit --master 'local[2]' scale/spark/balance_report_spark.py \\
+        --binary .build/release/balance-report \\
+        --period 2024-03 --out out [render options] FILE-OR-GLOB...
+
+Arguments are render's (`--period` / `--from` `--to`, `--profile`, `--encoding`, `--map`,
+`--input-offset`, `--allow-rejects`, `--out`, `--lang`, `--csv-dialect`, `--templates`, `--xlsx`,
+`--eml`, `--contacts`, `--eml-from`, `--eml-date`, `--runway-days`, `--quiet`), plus:
+
+  --binary PATH    the balance-report binary (default: `balance-report` on PATH); it must run on
+                   every executor: at that path, or shipped with --ship-binary
+  --ship-binary    ship --binary with the job (SparkContext.addFile) instead of relying on a path
+                   present on the executors
+  --partitions N   Spark partitions of the per-partner stage (default: 4 x default parallelism)
+
+What runs where (the parsing and every rule stay in the binary; Spark only moves rows):
+  1. every export file is read on an executor by `balance-report split-export` (with the profile,
+     gzip, Windows-1251, XML: every reader of the tool): each record becomes a canonical CSV row
+     carrying its original file and line (provenance columns), keyed by its client id as bytes (hex);
+  2. each client is attached to the partner of its first clients record (file order); records of a
+     client no clients record names, and transaction ids found in two partners' sets, go to one more
+     set, "no partner's", so they are counted (unknown client, or rejected as a conflict) exactly as
+     one run counts them;
+  3. each set is rendered by `balance-report render --summary-part` on an executor, into a staging
+     folder beside --out; `balance-report merge-parts` then merges the summaries (with the exact
+     control-total check) and publishes everything into --out atomically, as render does.
+
+The inputs, --out's parent folder, --templates and --contacts must be on storage the executors and
+the driver share (on one machine: any folder).
+"""
+
+import argparse
+import base64
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+
+KIND_ORDER = {"client": 0, "event": 1, "transaction": 2}
+HEADERS = {
+    "client": b"client_id,name,email,phone,partner_id,balance,balance_at,balance_report_source_file,balance_report_source_line\n",
+    "event": b"client_id,timestamp,type,balance_report_source_file,balance_report_source_line\n",
+    "transaction": b"id,timestamp,client_id,type,service,amount,currency,description,balance_report_source_file,balance_report_source_line\n",
+}
+# The set of records no partner owns (unknown clients, ids in two partners' sets).
+NOBODY = "-"
+# A run without any clients file: every client is the partner `default`'s, one set.
+EVERYONE = "*"
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="balance-report render on Apache Spark (docs/scale.md)")
+    ap.add_argument("--binary", default=shutil.which("balance-report") or "balance-report")
+    ap.add_argument("--ship-binary", action="store_true")
+    ap.add_argument("--partitions", type=int, default=0)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--period")
+    ap.add_argument("--from", dest="from_day")
+    ap.add_argument("--to", dest="to_day")
+    # How inputs are read: for split-export.
+    ap.add_argument("--profile")
+    ap.add_argument("--encoding")
+    ap.add_argument("--map", action="append", default=[])
+    ap.add_argument("--input-offset")
+    # How reports are written: for render and merge-parts.
+    ap.add_argument("--allow-rejects", action="store_true")
+    ap.add_argument("--lang")
+    ap.add_argument("--csv-dialect")
+    ap.add_argument("--templates")
+    ap.add_argument("--xlsx", action="store_true")
+    ap.add_argument("--eml", action="store_true")
+    ap.add_argument("--contacts")
+    ap.add_argument("--eml-from")
+    ap.add_argument("--eml-date")
+    ap.add_argument("--runway-days")
+    ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("inputs", nargs="+")
+    return ap.parse_args(argv)
+
+
+def absolute(path):
+    return os.path.abspath(path) if path else path
+
+
+def expand(patterns):
+    """Paths as given, or a glob's matches in byte order (as a shell in the C locale lists them)."""
+    paths = []
+    for pattern in patterns:
+        if os.path.exists(pattern) or not glob.has_magic(pattern):
+            paths.append(pattern)
+        else:
+            matches = sorted(glob.glob(pattern), key=os.fsencode)
+            if not matches:
+                fail(f"{pattern}: no file matches", 1)
+            paths.extend(matches)
+    return paths
+
+
+def fail(message, code):
+    sys.stderr.write(f"balance-report-spark: error: {message}\n")
+    sys.exit(code)
+
+
+def split_options(a):
+    opts = []
+    if a.profile:
+        # A built-in profile is a name; a file is made absolute for the executors.
+        opts += ["--profile", absolute(a.profile) if os.path.exists(a.profile) else a.profile]
+    if a.encoding:
+        opts += ["--encoding", a.encoding]
+    for m in a.map:
+        opts += ["--map", m]
+    if a.input_offset:
+        opts += ["--input-offset", a.input_offset]
+    return opts
+
+
+def period_options(a):
+    if a.period:
+        return ["--period", a.period]
+    if a.from_day or a.to_day:
+        return ["--from", a.from_day or "", "--to", a.to_day or ""]
+    return []
+
+
+def render_options(a):
+    opts = period_options(a)
+    if a.allow_rejects:
+        opts.append("--allow-rejects")
+    for flag, value in (("--lang", a.lang), ("--csv-dialect", a.csv_dialect), ("--templates", absolute(a.templates)),
+                        ("--contacts", absolute(a.contacts)), ("--eml-from", a.eml_from), ("--eml-date", a.eml_date),
+                        ("--runway-days", a.runway_days)):
+        if value:
+            opts += [flag, value]
+    if a.xlsx:
+        opts.append("--xlsx")
+    if a.eml:
+        opts.append("--eml")
+    return opts
+
+
+def merge_options(a):
+    opts = []
+    if a.allow_rejects:
+        opts.append("--allow-rejects")
+    for flag, value in (("--lang", a.lang), ("--csv-dialect", a.csv_dialect), ("--templates", absolute(a.templates))):
+        if value:
+            opts += [flag, value]
+    return opts
+
+
+def main(argv):
+    a = parse_args(argv)
+    if not period_options(a):
+        fail("give --period or --from and --to", 2)
+    paths = expand(a.inputs)
+    if len({os.fsencode(p) for p in paths}) != len(paths):
+        fail("a file is named twice; the Spark route names each record by its file, so each file is given once", 2)
+    binary = absolute(a.binary) if os.path.exists(a.binary) else a.binary
+    cwd = os.getcwd()
+    out = absolute(a.out).rstrip("/")
+    # The staging folder of the partners' renders, beside --out (on the storage --out is on): only
+    # this job's files, removed when it ends.
+    stage = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.spark-{uuid.uuid4().hex[:12]}")
+
+    from pyspark.sql import SparkSession
+    spark = SparkSession.builder.appName("balance-report").getOrCreate()
+    sc = spark.sparkContext
+    sc.setLogLevel("ERROR")
+    shipped = None
+    if a.ship_binary:
+        sc.addFile(binary)
+        shipped = os.path.basename(binary)
+
+    def tool():
+        if shipped:
+            from pyspark import SparkFiles
+            path = SparkFiles.get(shipped)
+            os.chmod(path, 0o755)
+            return path
+        return binary
+
+    sopts = split_options(a)
+
+    def split_one(item):
+        """Stage 1, on an executor: one export file read by the tool, its records as routable rows."""
+        index, path = item
+        work = tempfile.mkdtemp(prefix="br-split-")
+        try:
+            rows, part = os.path.join(work, "rows.tsv"), os.path.join(work, "part.json")
+            done = subprocess.run([tool(), "split-export", "--quiet", "--jobs", "1", *sopts, "--rows", rows, "--part", part, path],
+                                  cwd=cwd, capture_output=True)
+            if done.returncode != 0:
+                yield ("failed", index, done.returncode, done.stderr.decode("utf-8", "replace"))
+                return
+            with open(part, "rb") as f:
+                yield ("part", index, f.read())
+            with open(rows, "rb") as f:
+                for line in f:
+                    kind, seq, client, key, row = line.rstrip(b"\n").split(b"\t")
+                    yield ("row", kind.decode(), index, int(seq), client.decode(), key.decode(), row)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    os.makedirs(stage)
+    try:
+        code = run(a, sc, paths, stage, out, split_one, tool, cwd)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        spark.stop()
+    return code
+
+
+def run(a, sc, paths, stage, out, split_one, tool, cwd):
+    split = sc.parallelize(list(enumerate(paths)), max(1, len(paths))).flatMap(split_one).cache()
+    failed = sorted(split.filter(lambda r: r[0] == "failed").map(lambda r: r[1:]).collect())
+    if failed:
+        for _, code, stderr in failed:
+            sys.stderr.write(stderr)
+        if len(failed) > 0 and all(code == 1 for _, code, _ in failed):
+            sys.stderr.write(f"balance-report-spark: error: {len(failed)} input file(s) cannot be read, so the run stops: a file is read whole or not at all, also with --allow-rejects\n")
+        return max(code for _, code, _ in failed)
+    parts = dict(split.filter(lambda r: r[0] == "part").map(lambda r: (r[1], r[2])).collect())
+    input_parts = []
+    kinds = set()
+    rejected = []
+    for index in range(len(paths)):
+        part = json.loads(parts[index])
+        for f in part["files"]:
+            kinds.update(f["kinds"])
+        rejected += [f"{paths[index]}:{r['line']}: {r['reason']}" for r in part["rejections"]]
+        name = os.path.join(stage, f"input-{index:06d}.json")
+        with open(name, "wb") as f:
+            f.write(parts[index])
+        input_parts.append(name)
+    if rejected and not a.allow_rejects:
+        # As render: a run with a rejected record writes nothing and fails.
+        for line in rejected[:50]:
+            sys.stderr.write(line + "\n")
+        sys.stderr.write(f"balance-report: error: {len(rejected)} rejected record(s); no report written (use --allow-rejects to render the rest)\n")
+        return 1
+    has_clients = "client" in kinds
+    has_events = "event" in kinds
+
+    # (kind, file, seq, client_hex, key_hex, row_b64)
+    rows = split.filter(lambda r: r[0] == "row").map(lambda r: r[1:])
+    if has_clients:
+        # Each client belongs to the partner of its first clients record (in file order); every
+        # record of that client goes to that one set, so conflicts and duplicates meet there.
+        owner = (rows.filter(lambda r: r[0] == "client")
+                 .map(lambda r: (r[3], (r[1], r[2], r[4])))
+                 .reduceByKey(min)
+                 .mapValues(lambda v: v[2]))
+        routed = (rows.map(lambda r: (r[3], r)).leftOuterJoin(owner)
+                  .map(lambda kv: (kv[1][1] if kv[1][1] is not None else NOBODY, kv[1][0])))
+    else:
+        routed = rows.map(lambda r: (EVERYONE, r))
+    routed = routed.cache()
+    # The same transaction id in two sets has other facts (another client): one run rejects every
+    # record of that id, so they all go to the set no partner owns and are rejected there alike.
+    twice = set(routed.filter(lambda kv: kv[1][0] == "transaction")
+                .map(lambda kv: (kv[1][4], kv[0])).distinct()
+                .map(lambda kv: (kv[0], 1)).reduceByKey(lambda x, y: x + y)
+                .filter(lambda kv: kv[1] > 1).keys().collect())
+    if twice:
+        moved = sc.broadcast(twice)
+        routed = routed.map(lambda kv: (NOBODY, kv[1]) if kv[1][0] == "transaction" and kv[1][4] in moved.value else kv)
+    sets = sorted(routed.keys().distinct().collect())
+    numbers = {key: n for n, key in enumerate(sets)}
+    ropts = render_options(a)
+
+    def render_set(item):
+        """Stage 2, on an executor: one partner's records as a self-contained input set, rendered."""
+        key, records = item
+        number = numbers[key]
+        work = tempfile.mkdtemp(prefix="br-set-")
+        try:
+            by_kind = {"client": [], "event": [], "transaction": []}
+            for r in records:
+                by_kind[r[0]].append((r[1], r[2], r[5]))
+            files = []
+            for kind in ("client", "event", "transaction"):
+                # A clients or events file, even one without rows, tells the run it has such records.
+                needed = by_kind[kind] or (kind == "client" and has_clients) or (kind == "event" and has_events)
+                if not needed:
+                    continue
+                name = os.path.join(work, f"{kind}s.csv")
+                with open(name, "wb") as f:
+                    f.write(HEADERS[kind])
+                    for _, _, row in sorted(by_kind[kind]):
+                        f.write(base64.b64decode(row))
+                files.append(name)
+            output = os.path.join(stage, f"set-{number:06d}")
+            part = os.path.join(stage, f"render-{number:06d}.json")
+            done = subprocess.run([tool(), "render", "--quiet", "--jobs", "1", *ropts, "--out", output,
+                                   "--summary-part", part, *files], cwd=cwd, capture_output=True)
+            return (key, done.returncode, done.stderr.decode("utf-8", "replace"), part)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    width = a.partitions or max(1, min(len(sets), 4 * sc.defaultParallelism))
+    results = routed.groupByKey(width).map(render_set).collect()
+    failures = [r for r in results if r[1] != 0]
+    if failures:
+        for _, code, stderr, _ in sorted(failures):
+            sys.stderr.write(stderr)
+        return max(r[1] for r in failures)
+    render_parts = [r[3] for r in sorted(results)]
+    merge = [tool(), "merge-parts", *merge_options(a), "--out", out, *input_parts, *render_parts]
+    if a.quiet:
+        merge.insert(2, "--quiet")
+    return subprocess.run(merge, cwd=cwd).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
