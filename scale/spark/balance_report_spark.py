@@ -14,7 +14,8 @@ Arguments are render's (`--period` / `--from` `--to`, `--profile`, `--encoding`,
                    every executor: at that path, or shipped with --ship-binary
   --ship-binary    ship --binary with the job (SparkContext.addFile) instead of relying on a path
                    present on the executors
-  --partitions N   Spark partitions of the per-partner stage (default: 4 x default parallelism)
+  --partitions N   buckets of partners rendered together, one `render` each (default: 4 x the
+                   default parallelism, at most one per partner)
 
 What runs where (the parsing and every rule stay in the binary; Spark only moves rows):
   1. every export file is read on an executor by `balance-report split-export` (with the profile,
@@ -41,7 +42,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
+import zlib
 
 KIND_ORDER = {"client": 0, "event": 1, "transaction": 2}
 HEADERS = {
@@ -101,6 +104,15 @@ def expand(patterns):
                 fail(f"{pattern}: no file matches", 1)
             paths.extend(matches)
     return paths
+
+
+STARTED = time.monotonic()
+
+
+def timing(stage):
+    """`BALANCE_REPORT_TIMINGS=1`: how long each stage took, on stderr (as the tool's own timings)."""
+    if os.environ.get("BALANCE_REPORT_TIMINGS") == "1":
+        sys.stderr.write(f"timing: {stage} at {time.monotonic() - STARTED:.1f} s\n")
 
 
 def fail(message, code):
@@ -174,6 +186,7 @@ def main(argv):
     spark = SparkSession.builder.appName("balance-report").getOrCreate()
     sc = spark.sparkContext
     sc.setLogLevel("ERROR")
+    timing("spark started")
     shipped = None
     if a.ship_binary:
         sc.addFile(binary)
@@ -227,6 +240,7 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
         if len(failed) > 0 and all(code == 1 for _, code, _ in failed):
             sys.stderr.write(f"balance-report-spark: error: {len(failed)} input file(s) cannot be read, so the run stops: a file is read whole or not at all, also with --allow-rejects\n")
         return max(code for _, code, _ in failed)
+    timing("split-export")
     parts = dict(split.filter(lambda r: r[0] == "part").map(lambda r: (r[1], r[2])).collect())
     input_parts = []
     kinds = set()
@@ -272,14 +286,18 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
     if twice:
         moved = sc.broadcast(twice)
         routed = routed.map(lambda kv: (NOBODY, kv[1]) if kv[1][0] == "transaction" and kv[1][4] in moved.value else kv)
-    sets = sorted(routed.keys().distinct().collect())
-    numbers = {key: n for n, key in enumerate(sets)}
+    timing("routed")
+    sets = routed.keys().distinct().count()
+    # Every record rejected (or none at all): one empty set still gives the run's empty output.
+    empty = sets == 0
     ropts = render_options(a)
 
     def render_set(item):
-        """Stage 2, on an executor: one partner's records as a self-contained input set, rendered."""
-        key, records = item
-        number = numbers[key]
+        """Stage 2, on an executor: a bucket of partners' sets as one self-contained input set,
+        rendered by one `render`. Any union of sets is self-contained (every record of a client,
+        and of a transaction id, is in one set), so a bucket gives the same reports as its sets
+        apart, with one process instead of one per partner."""
+        number, records = item
         work = tempfile.mkdtemp(prefix="br-set-")
         try:
             by_kind = {"client": [], "event": [], "transaction": []}
@@ -294,6 +312,7 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
                 name = os.path.join(work, f"{kind}s.csv")
                 with open(name, "wb") as f:
                     f.write(HEADERS[kind])
+                    # In the order one run reads them: by file, then as the file has them.
                     for _, _, row in sorted(by_kind[kind]):
                         f.write(base64.b64decode(row))
                 files.append(name)
@@ -301,22 +320,30 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
             part = os.path.join(stage, f"render-{number:06d}.json")
             done = subprocess.run([tool(), "render", "--quiet", "--jobs", "1", *ropts, "--out", output,
                                    "--summary-part", part, *files], cwd=cwd, capture_output=True)
-            return (key, done.returncode, done.stderr.decode("utf-8", "replace"), part)
+            return (number, done.returncode, done.stderr.decode("utf-8", "replace"), part)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    width = a.partitions or max(1, min(len(sets), 4 * sc.defaultParallelism))
-    results = routed.groupByKey(width).map(render_set).collect()
+    width = a.partitions or max(1, min(sets, 4 * sc.defaultParallelism))
+    if empty:
+        results = [render_set((0, []))]
+    else:
+        # Buckets by a stable hash of the set's key (Python's own hash differs between processes).
+        buckets = routed.map(lambda kv: (zlib.crc32(kv[0].encode()) % width, kv[1]))
+        results = buckets.groupByKey(width).map(render_set).collect()
     failures = [r for r in results if r[1] != 0]
     if failures:
         for _, code, stderr, _ in sorted(failures):
             sys.stderr.write(stderr)
         return max(r[1] for r in failures)
+    timing("rendered")
     render_parts = [r[3] for r in sorted(results)]
     merge = [tool(), "merge-parts", *merge_options(a), "--out", out, *input_parts, *render_parts]
     if a.quiet:
         merge.insert(2, "--quiet")
-    return subprocess.run(merge, cwd=cwd).returncode
+    code = subprocess.run(merge, cwd=cwd).returncode
+    timing("merged")
+    return code
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ public struct MergedRun: Sendable {
     public var currency: String
     public var summary: RunSummary
     public var partners: [PartnerLine]
-    /// Each render part's output folder, in partner order.
+    /// Each render part's output folder, in the order the parts were given.
     public var outputs: [String]
 }
 
@@ -238,7 +238,7 @@ public enum SummaryMerge {
         var duplicates: [Duplicate] = []
         var partners: [PartnerLine] = []
         var reconciliation: [String] = []
-        var outputs: [(ByteKey, String)] = []
+        var outputs: [String] = []
 
         for (number, part) in (inputs + renders).enumerated() {
             let isInput = number < inputs.count
@@ -295,8 +295,8 @@ public enum SummaryMerge {
                 var totals = BalanceMovement()
                 (totals.opening, totals.topups, totals.charges, totals.refunds, totals.unattachedChange, totals.closing) = (t[0], t[1], t[2], t[3], t[4], t[5])
                 partners.append(PartnerLine(partnerID: p.partnerID, clients: p.clients, totals: totals))
-                if let output = part.output { outputs.append((ByteKey(p.partnerID), output)) }
             }
+            if let output = part.output, !isInput { outputs.append(output) }
             reconciliation += part.reconciliationFailures
         }
         // A partner is in one part only: its clients' records were all sent to one set.
@@ -321,9 +321,7 @@ public enum SummaryMerge {
         let summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                                  rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
                                  reconciliationFailures: reconciliation)
-        let outputFolders = outputs.sorted { $0.0 < $1.0 }.map(\.1)
-        return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners,
-                         outputs: outputFolders.reduce(into: []) { if $0.last != $1 { $0.append($1) } })
+        return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs)
     }
 
     static func kind(_ name: String) throws(MergeError) -> RecordKind {
