@@ -28,7 +28,9 @@ check() { # check NAME COMMAND...: runs it, prints ok/FAIL
     local name="$1"; shift
     if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
 }
-spark() { spark-submit --master "$master" "$here/balance_report_spark.py" --binary "$bin" "$@"; }
+# spark-submit: on PATH, else the one pip's pyspark carries.
+submit="$(command -v spark-submit || echo "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')/bin/spark-submit")"
+spark() { "$submit" --master "$master" "$here/balance_report_spark.py" --binary "$bin" "$@"; }
 seconds() { local start=$SECONDS; "$@"; local rc=$?; echo "$((SECONDS - start))" > "$work/.seconds"; return $rc; }
 same() { diff -r "$1" "$2" > "$work/diff.txt" 2>&1 || { head -20 "$work/diff.txt"; return 1; }; }
 differs() { ! diff -r "$1" "$2" > /dev/null 2>&1; }
