@@ -14,6 +14,8 @@ Arguments are render's (`--period` / `--from` `--to`, `--profile`, `--encoding`,
                    every executor: at that path, or shipped with --ship-binary
   --ship-binary    ship --binary with the job (SparkContext.addFile) instead of relying on a path
                    present on the executors
+  --broadcast-clients N  up to N clients, the client-to-partner map is broadcast to the executors;
+                   above, the rows are joined with it (one more shuffle). Default 5,000,000
   --partitions N   buckets of partners rendered together, one `render` each (default: 4 x the
                    default parallelism, at most one per partner)
 
@@ -63,6 +65,7 @@ def parse_args(argv):
     ap.add_argument("--binary", default=shutil.which("balance-report") or "balance-report")
     ap.add_argument("--ship-binary", action="store_true")
     ap.add_argument("--partitions", type=int, default=0)
+    ap.add_argument("--broadcast-clients", type=int, default=5_000_000)
     ap.add_argument("--out", required=True)
     ap.add_argument("--period")
     ap.add_argument("--from", dest="from_day")
@@ -227,7 +230,9 @@ def main(argv):
         code = run(a, sc, paths, stage, out, split_one, tool, cwd)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        timing("staging removed")
         spark.stop()
+        timing("spark stopped")
     return code
 
 
@@ -272,17 +277,24 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
                  .map(lambda r: (r[3], (r[1], r[2], r[4])))
                  .reduceByKey(min)
                  .mapValues(lambda v: v[2]))
-        routed = (rows.map(lambda r: (r[3], r)).leftOuterJoin(owner)
-                  .map(lambda kv: (kv[1][1] if kv[1][1] is not None else NOBODY, kv[1][0])))
+        if owner.count() <= a.broadcast_clients:
+            # A map of every client to its partner fits each executor: looked up where the rows
+            # are, so the rows move once (to their partner's bucket), not twice.
+            owners = sc.broadcast(owner.collectAsMap())
+            routed = rows.map(lambda r: (owners.value.get(r[3], NOBODY), r))
+        else:
+            routed = (rows.map(lambda r: (r[3], r)).leftOuterJoin(owner)
+                      .map(lambda kv: (kv[1][1] if kv[1][1] is not None else NOBODY, kv[1][0])))
     else:
         routed = rows.map(lambda r: (EVERYONE, r))
     routed = routed.cache()
     # The same transaction id in two sets has other facts (another client): one run rejects every
     # record of that id, so they all go to the set no partner owns and are rejected there alike.
+    # Combined where the rows are: one (id, set) pair per id and partition moves, not one per row.
     twice = set(routed.filter(lambda kv: kv[1][0] == "transaction")
-                .map(lambda kv: (kv[1][4], kv[0])).distinct()
-                .map(lambda kv: (kv[0], 1)).reduceByKey(lambda x, y: x + y)
-                .filter(lambda kv: kv[1] > 1).keys().collect())
+                .map(lambda kv: (kv[1][4], kv[0]))
+                .reduceByKey(lambda x, y: x if x == y else None)
+                .filter(lambda kv: kv[1] is None).keys().collect())
     if twice:
         moved = sc.broadcast(twice)
         routed = routed.map(lambda kv: (NOBODY, kv[1]) if kv[1][0] == "transaction" and kv[1][4] in moved.value else kv)
