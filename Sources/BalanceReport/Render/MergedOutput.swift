@@ -10,7 +10,7 @@ public enum MergedOutput {
     /// Nothing is published when two partners would share a folder name, as a render refuses it.
     public static func publish(_ run: MergedRun, to destination: String, renderer: ReportRenderer,
                                includeRejects: Bool) throws(OutputError) -> Int {
-        try checkFolders(run.partners.map(\.partnerID))
+        try ReportRenderer.checkPartnerFolders(run.partners.map(\.partnerID))
         let writer = try ReportWriter(destination: destination)
         var seen = Set<ByteKey>()
         for folder in run.outputs {
@@ -38,23 +38,6 @@ public enum MergedOutput {
                                                             summary: run.summary, partners: run.partners))
         try writer.publish(period: run.period)
         return writer.writtenFiles
-    }
-
-    /// Partner folders must differ in more than letter case, and from the run's own files, across
-    /// the parts as within one render (`ReportRenderer.checkFileNames`).
-    static func checkFolders(_ partnerIDs: [String]) throws(OutputError) {
-        var folders: [String: String] = [:]
-        for id in partnerIDs {
-            let folder = FileNames.safeName(for: id)
-            let key = folder.lowercased()
-            if ReportRenderer.runFiles.contains(key) {
-                throw OutputError("partner \(ReportRenderer.quoted(id)) would get the folder \(folder), the name of the run's \(key)")
-            }
-            if let other = folders[key] {
-                throw OutputError("partners \(ReportRenderer.quoted(other)) and \(ReportRenderer.quoted(id)) would share the folder \(folder) (names that differ only in case are one name on Windows and macOS)")
-            }
-            folders[key] = id
-        }
     }
 
     static func readAll(_ path: String) throws(OutputError) -> [UInt8] {

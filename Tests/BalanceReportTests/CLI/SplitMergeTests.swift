@@ -146,6 +146,19 @@ struct SplitMergeTests {
         #expect(try String(contentsOfFile: merged + "/plan.txt", encoding: .utf8) == "mine")
     }
 
+    @Test("partners whose folders differ only in letter case, in two parts: refused by the merge as by render")
+    func folderCollisionAcrossParts() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let clients = try folder.file("clients.csv", "client_id,name,email,phone,partner_id\nc1,A,a@x.example,,Alfa\nc2,B,b@x.example,,alfa\n")
+        let one = try BalanceReportBinary.run(["render", "--period", "2024-03", "--out", folder.url.path + "/single", clients])
+        #expect(one.status == 1 && one.stderr.contains("would share the folder"), "\(one.stderr)")
+        let merged = try Self.route([clients], options: ["--period", "2024-03"], in: folder, out: folder.url.path + "/merged")
+        #expect(merged.status == 1)
+        #expect(merged.stderr.contains("partners 'Alfa' and 'alfa' would share the folder"), "\(merged.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.path + "/merged"))
+    }
+
     @Test("split-export refuses a layout that needs the whole run (clients from rows, superseding days)")
     func refusesWholeRunLayouts() throws {
         let result = try BalanceReportBinary.run(["split-export", "--profile", "focus", "--rows", "/dev/null", "--part", "/dev/null",
