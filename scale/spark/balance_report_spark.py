@@ -149,8 +149,15 @@ def render_options(a):
     opts = period_options(a)
     if a.allow_rejects:
         opts.append("--allow-rejects")
+    # One Date: for every partner's message, fixed on the driver (`now` once, SOURCE_DATE_EPOCH of
+    # the driver's environment, which the executors do not share), as one render dates them all.
+    date = a.eml_date
+    if date == "now":
+        date = str(int(time.time()))
+    if a.eml and not date and os.environ.get("SOURCE_DATE_EPOCH"):
+        date = os.environ["SOURCE_DATE_EPOCH"]
     for flag, value in (("--lang", a.lang), ("--csv-dialect", a.csv_dialect), ("--templates", absolute(a.templates)),
-                        ("--contacts", absolute(a.contacts)), ("--eml-from", a.eml_from), ("--eml-date", a.eml_date),
+                        ("--contacts", absolute(a.contacts)), ("--eml-from", a.eml_from), ("--eml-date", date),
                         ("--runway-days", a.runway_days)):
         if value:
             opts += [flag, value]
