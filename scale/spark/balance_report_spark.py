@@ -118,6 +118,12 @@ def timing(stage):
         sys.stderr.write(f"timing: {stage} at {time.monotonic() - STARTED:.1f} s\n")
 
 
+def here(cwd):
+    """The driver's working folder where an executor has it (relative inputs are named from it, as
+    render names them); elsewhere the executor's own (then give absolute paths)."""
+    return cwd if os.path.isdir(cwd) else None
+
+
 def fail(message, code):
     sys.stderr.write(f"balance-report-spark: error: {message}\n")
     sys.exit(code)
@@ -219,7 +225,7 @@ def main(argv):
         try:
             rows, part = os.path.join(work, "rows.tsv"), os.path.join(work, "part.json")
             done = subprocess.run([tool(), "split-export", "--quiet", "--jobs", "1", *sopts, "--rows", rows, "--part", part, path],
-                                  cwd=cwd, capture_output=True)
+                                  cwd=here(cwd), capture_output=True)
             if done.returncode != 0:
                 yield ("failed", index, done.returncode, done.stderr.decode("utf-8", "replace"))
                 return
@@ -232,7 +238,10 @@ def main(argv):
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    os.makedirs(stage)
+    try:
+        os.mkdir(stage)
+    except OSError as error:
+        fail(f"cannot create the staging folder {stage} beside --out: {error.strerror}", 1)
     try:
         code = run(a, sc, paths, stage, out, split_one, tool, cwd)
     finally:
@@ -244,7 +253,9 @@ def main(argv):
 
 
 def run(a, sc, paths, stage, out, split_one, tool, cwd):
-    split = sc.parallelize(list(enumerate(paths)), max(1, len(paths))).flatMap(split_one).cache()
+    from pyspark import StorageLevel
+    # Kept (spilling to disk when memory is short) rather than read again: the rows are used twice.
+    split = sc.parallelize(list(enumerate(paths)), max(1, len(paths))).flatMap(split_one).persist(StorageLevel.MEMORY_AND_DISK)
     failed = sorted(split.filter(lambda r: r[0] == "failed").map(lambda r: r[1:]).collect())
     if failed:
         for _, code, stderr in failed:
@@ -294,7 +305,7 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
                       .map(lambda kv: (kv[1][1] if kv[1][1] is not None else NOBODY, kv[1][0])))
     else:
         routed = rows.map(lambda r: (EVERYONE, r))
-    routed = routed.cache()
+    routed = routed.persist(StorageLevel.MEMORY_AND_DISK)
     # The same transaction id in two sets has other facts (another client): one run rejects every
     # record of that id, so they all go to the set no partner owns and are rejected there alike.
     # Combined where the rows are: one (id, set) pair per id and partition moves, not one per row.
@@ -338,7 +349,7 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
             output = os.path.join(stage, f"set-{number:06d}")
             part = os.path.join(stage, f"render-{number:06d}.json")
             done = subprocess.run([tool(), "render", "--quiet", "--jobs", "1", *ropts, "--out", output,
-                                   "--summary-part", part, *files], cwd=cwd, capture_output=True)
+                                   "--summary-part", part, *files], cwd=here(cwd), capture_output=True)
             return (number, done.returncode, done.stderr.decode("utf-8", "replace"), part)
         finally:
             shutil.rmtree(work, ignore_errors=True)
