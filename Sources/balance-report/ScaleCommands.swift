@@ -77,6 +77,9 @@ struct MergeParts: ParsableCommand {
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
+    @Flag(name: .customLong("check-out"), help: "Only check, before any work, that --out may be written with the arguments as the run's export files (render's rule), and exit.")
+    var checkOut = false
+
     @Argument(help: "Summary parts (JSON): every input part in the run's file order, and every render part.")
     var parts: [String] = []
 
@@ -87,6 +90,13 @@ struct MergeParts: ParsableCommand {
     }
 
     func run() throws {
+        if checkOut {
+            do { try OutputFolder.check(out, inputs: parts) } catch {
+                Diagnostics.error(error.message)
+                throw Reported(code: ExitStatus.dataError)
+            }
+            return
+        }
         var inputs: [SummaryPart] = []
         var renders: [SummaryPart] = []
         for path in parts {

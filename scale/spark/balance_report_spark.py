@@ -198,6 +198,11 @@ def main(argv):
     # this job's files, removed when it ends.
     stage = os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.spark-{uuid.uuid4().hex[:12]}")
 
+    # --out is the tool's own folder: refused before any work when render would refuse it.
+    checked = subprocess.run([binary, "merge-parts", "--check-out", "--out", out, *paths], cwd=cwd)
+    if checked.returncode != 0:
+        return checked.returncode
+
     from pyspark.sql import SparkSession
     spark = SparkSession.builder.appName("balance-report").getOrCreate()
     sc = spark.sparkContext

@@ -7,6 +7,7 @@ import Glibc
 public enum MergedOutput {
     /// Writes `run` into `destination`: every file each part's output lists in its marker except
     /// the run files (`summary.json`, `rejects.csv`), which are written from the merged summary.
+    /// The parts' files are linked in, not copied (`ReportWriter.adopt`), where they share a file system.
     /// Nothing is published when two partners would share a folder name, as a render refuses it.
     public static func publish(_ run: MergedRun, to destination: String, renderer: ReportRenderer,
                                includeRejects: Bool) throws(OutputError) -> Int {
@@ -24,7 +25,7 @@ public enum MergedOutput {
                 guard seen.insert(ByteKey(file)).inserted else {
                     throw OutputError("two parts both wrote \(file): a partner's files belong to one part")
                 }
-                try writer.write(file, try readAll(FileSystem.joined(folder, file)))
+                try writer.adopt(file, from: FileSystem.joined(folder, file))
             }
         }
         do {

@@ -159,6 +159,18 @@ struct SplitMergeTests {
         #expect(!FileManager.default.fileExists(atPath: folder.url.path + "/merged"))
     }
 
+    @Test("merge-parts --check-out refuses before any work what render refuses, and creates nothing")
+    func checkOut() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let fresh = folder.url.path + "/fresh"
+        #expect(try BalanceReportBinary.run(["merge-parts", "--check-out", "--out", fresh] + Repository.sampleFiles).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: fresh))
+        let foreign = try BalanceReportBinary.run(["merge-parts", "--check-out", "--out", "sample-data"] + Repository.sampleFiles)
+        #expect(foreign.status == 1)
+        #expect(foreign.stderr.contains("sample-data"), "\(foreign.stderr)")
+    }
+
     @Test("split-export refuses a layout that needs the whole run (clients from rows, superseding days)")
     func refusesWholeRunLayouts() throws {
         let result = try BalanceReportBinary.run(["split-export", "--profile", "focus", "--rows", "/dev/null", "--part", "/dev/null",
