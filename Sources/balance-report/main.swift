@@ -251,6 +251,14 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("eml-from"), help: "With --eml: the From: of the messages, e.g. 'Finance <billing@example.com>'.")
     var emlFrom: String?
 
+    @Option(help: "Compare with the previous period of equal length from the same inputs: 'previous' (a month with the month before, a quarter with the quarter before, a year with the year before, N days with the N days before). Writes P/changes.csv and the change on the pages.",
+            completion: .list(["previous"]))
+    var compare: String?
+
+    @Option(name: .customLong("compare-with"), help: "Compare with an earlier output of balance-report (a folder render wrote, of a period before this one): P/changes.csv and the change on the pages.",
+            completion: .directory)
+    var compareWith: String?
+
     @Option(name: .customLong("eml-date"), help: "With --eml: the Date: of the messages, a timestamp, Unix seconds or 'now' (default: $SOURCE_DATE_EPOCH, else no Date:).")
     var emlDate: String?
 
@@ -272,6 +280,8 @@ struct Render: ParsableCommand {
         _ = try mailFrom()
         _ = try mailDate()
         _ = try input.resolvePeriod(required: true)
+        if let compare, compare != "previous" { throw ValidationError("--compare takes 'previous' (or compare with an earlier output: --compare-with DIR)") }
+        if compare != nil && compareWith != nil { throw ValidationError("give either --compare previous or --compare-with DIR, not both") }
     }
 
     func run() throws {
@@ -309,8 +319,13 @@ struct Render: ParsableCommand {
                 Diagnostics.error(error.message)
                 throw Reported(code: ExitStatus.dataError)
             }
+            // So is an earlier output that is not one, or not of an earlier period.
+            if let problem = try earlierOutputProblem() {
+                Diagnostics.error(problem.message)
+                throw Reported(code: ExitStatus.dataError)
+            }
         }
-        let report = analysis.report
+        var report = analysis.report
         let summary = report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(report) }
         if summary.hasRejections && !allowRejects {
@@ -321,12 +336,16 @@ struct Render: ParsableCommand {
             Diagnostics.error("control totals do not reconcile; no report written")
             throw Reported(code: ExitStatus.dataError)
         }
+        if let problem = compared(&report, ledger: analysis.ledger) {
+            Diagnostics.error(problem.message)
+            throw Reported(code: ExitStatus.dataError)
+        }
         do {
             let writer = try ReportWriter(destination: out)
             let progress = ProgressLine.shared
             // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
             // pages; then summary.json, rejects.csv and the messages.
-            let pages: Int = report.partners.reduce(0) { $0 + 5 + (xlsx ? 3 : 0) + 2 * $1.clients.count }
+            let pages: Int = report.partners.reduce(0) { $0 + 5 + ($1.comparison == nil ? 0 : 1) + (xlsx ? 3 : 0) + 2 * $1.clients.count }
             let extras: Int = 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
             let expected = pages + extras
             progress.set(.writing(total: expected))
@@ -379,6 +398,31 @@ struct Render: ParsableCommand {
         } catch {
             Diagnostics.error("\(error)")
             throw Reported(code: ExitStatus.dataError)
+        }
+    }
+
+    /// Why `--compare-with DIR` is not an earlier output of a period before this one, if it is not.
+    func earlierOutputProblem() throws -> ComparisonError? {
+        guard let compareWith, let period = try input.resolvePeriod(required: true) else { return nil }
+        do { try PreviousOutput.check(compareWith, current: period) } catch { return error }
+        return nil
+    }
+
+    /// Adds the comparison `--compare previous` or `--compare-with` asks for; the reason when it cannot be made.
+    func compared(_ report: inout RunReport, ledger: Ledger) -> ComparisonError? {
+        do {
+            if compare != nil {
+                try Comparison.comparePrevious(&report, ledger: ledger, workers: input.workers)
+            } else if let compareWith {
+                let folders = report.partners.map { FileNames.safeName(for: $0.partnerID) }
+                let previous = try PreviousOutput.read(compareWith, current: report.period, folders: folders)
+                Comparison.attach(to: &report, previousPeriod: previous.period) { partner in
+                    previous.partners[ByteKey(FileNames.safeName(for: partner.partnerID))]
+                }
+            }
+            return nil
+        } catch {
+            return error
         }
     }
 

@@ -35,19 +35,22 @@ import openpyxl
 failures = []
 
 MONEY = {"opening_balance", "topups", "charges", "refunds", "unattached_change", "closing_balance",
-         "charged", "refunded", "net"}
+         "charged", "refunded", "net", "spend_rate_daily"}
+WHOLE = {"runway_days"}
 INSTANT = {"state_since"}
 DATE = {"date"}
 HEADERS = {
     "ru": {
         "snapshot": ["ID клиента", "Название", "E-mail", "Телефон", "Состояние", "Состояние с", "Баланс на начало",
-                     "Пополнения", "Списания", "Возвраты", "Вне подключения", "Баланс на конец"],
+                     "Пополнения", "Списания", "Возвраты", "Вне подключения", "Баланс на конец",
+                     "Расход в день", "Дней до нуля"],
         "services": ["ID клиента", "Сервис", "Списано", "Возвращено", "Расход"],
         "daily": ["ID клиента", "Дата", "Сервис", "Расход"],
     },
     "en": {
         "snapshot": ["Client ID", "Name", "E-mail", "Phone", "State", "State since", "Opening balance",
-                     "Top-ups", "Charges", "Refunds", "Change while not attached", "Closing balance"],
+                     "Top-ups", "Charges", "Refunds", "Change while not attached", "Closing balance",
+                     "Spend a day", "Days left"],
         "services": ["Client ID", "Service", "Charged", "Refunded", "Spend"],
         "daily": ["Client ID", "Date", "Service", "Spend"],
     },
@@ -106,10 +109,6 @@ def check_book(folder, stem, lang):
     where = f"{os.path.basename(folder)}/{stem}.xlsx"
     rows, excel = read_csv(os.path.join(folder, stem + ".csv"))
     header, data = rows[0], rows[1:]
-    # The runway columns (spend_rate_daily, runway_days) are the CSV's alone: the workbook keeps the
-    # columns it names in HEADERS, which lead the CSV, and is checked against those.
-    if stem == "snapshot" and header[len(HEADERS[lang][stem]):] == ["spend_rate_daily", "runway_days"]:
-        header, data = header[:len(HEADERS[lang][stem])], [row[:len(HEADERS[lang][stem])] for row in data]
     path = os.path.join(folder, stem + ".xlsx")
     with zipfile.ZipFile(path) as archive:
         for member in archive.namelist():
@@ -147,6 +146,9 @@ def check_book(folder, stem, lang):
                 check(cell.number_format == "#,##0.00", f"{at}: number format {cell.number_format!r}")
                 check(Decimal(repr(float(cell.value))).quantize(Decimal("0.01")) == kopecks(value, excel),
                       f"{at}: {cell.value!r}, the CSV has {value}")
+            elif name in WHOLE:
+                check(cell.data_type == "n" and cell.value == int(value), f"{at}: {cell.value!r}, the CSV has {value}")
+                check(cell.number_format == "0", f"{at}: number format {cell.number_format!r}")
             elif name in INSTANT:
                 check(isinstance(cell.value, dt.datetime), f"{at}: not a date-time: {cell.value!r}")
                 check("yy" in cell.number_format and "hh:mm" in cell.number_format, f"{at}: number format {cell.number_format!r}")

@@ -4,6 +4,14 @@
 extension BuiltinTemplates {
     /// Every file of Templates/<lang>/, byte for byte.
     static let all: [BuiltinTemplate] = [
+        BuiltinTemplate(language: "en", file: "changes.csv.mustache", source: #"""
+{{! Change since the earlier period (--compare previous or --compare-with): one row per client and service with spend in either period. previous_net / net are empty where the client was not listed in that period (new, gone), 0 where it was listed and did not use the service; change counts an empty side as 0. }}
+client_id,service,previous_net,net,change
+{{#changes}}
+{{client_id}},{{service}},{{previous_net}},{{net}},{{change}}
+{{/changes}}
+
+"""#),
         BuiltinTemplate(language: "en", file: "client.csv.mustache", source: #"""
 {{! A client's detail: one row per top-up, charge or refund, and where the client was removed and added again one unattached_change row (dated at the re-attachment, its amount the signed change of the balance meanwhile). The program escapes every value. }}
 id,timestamp,type,service,amount,balance_after
@@ -75,6 +83,9 @@ id,timestamp,type,service,amount,balance_after
 {{#has_runway}}
 <p style="margin:8px 0 0 0;font-size:13px;">Spend rate: <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day over the last {{runway_window_days}} days. {{#runway_lasts}}{{#runway_less_than_a_day}}At this rate the balance lasts less than a day.{{/runway_less_than_a_day}}{{^runway_less_than_a_day}}Days the balance lasts at this rate: {{runway_days}}.{{/runway_less_than_a_day}}{{/runway_lasts}}{{#runway_no_spend}}No runway to tell: nothing was spent in these days.{{/runway_no_spend}}{{#runway_in_debt}}No runway to tell: the balance is already below zero.{{/runway_in_debt}}{{#runway_detached}}No runway to tell: the client is not attached at the period end.{{/runway_detached}}</p>
 {{/has_runway}}
+{{#has_spike}}
+<p style="margin:8px 0 0 0;font-size:13px;">Spend jumped on <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} <span style="white-space:nowrap;">{{spike_spend}}</span> in a day; the median of the {{spike_trailing_days}} days before: <span style="white-space:nowrap;">{{spike_usual}}</span>.{{#has_more_spikes}} Other spikes in the period: {{more_spike_count}}.{{/has_more_spikes}}</p>
+{{/has_spike}}
 </td></tr>
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Spend per service</h2>
@@ -91,6 +102,25 @@ id,timestamp,type,service,amount,balance_after
 <p class="mu" style="margin:0;color:#59636e;">No charges in the period.</p>
 {{/has_services}}
 </td></tr>
+{{#has_comparison}}
+{{#comparison}}
+<tr><td class="px" style="padding:16px 24px 4px 24px;">
+<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Services then and now</h2>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Spend (charges − refunds) in {{previous_from}} – {{previous_to}} and in this period.{{#is_new}} The client was not in the report then: it is new.{{/is_new}}</p>
+{{#has_service_changes}}
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Service</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Then</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Now</th><th scope="col" align="right" style="padding:4px 0;">Change</th></tr>
+{{#service_changes}}
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:6px 8px 6px 0;font-weight:normal;word-break:break-word;">{{service}}</th><td align="right" style="padding:6px 8px 6px 0;">{{#has_previous}}{{previous_net}}{{/has_previous}}{{^has_previous}}—{{/has_previous}}</td><td align="right" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" style="padding:6px 0;white-space:nowrap;">{{#change_positive}}+{{/change_positive}}{{change}}</td></tr>
+{{/service_changes}}
+</table>
+{{/has_service_changes}}
+{{^has_service_changes}}
+<p class="mu" style="margin:0;color:#59636e;">No spend in either period.</p>
+{{/has_service_changes}}
+</td></tr>
+{{/comparison}}
+{{/has_comparison}}
 {{#has_daily}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Spend per day</h2>
@@ -170,6 +200,9 @@ Need attention: {{attention_count}}
 {{#blocked_in_period}}
   blocked {{blocked_at}}{{#unblocked_in_period}}, unblocked {{unblocked_at}}{{/unblocked_in_period}}
 {{/blocked_in_period}}
+{{#spend_jumped}}
+  spend jumped on {{spike_date}}: {{spike_service}} {{spike_spend}} in a day, the median of the {{spike_trailing_days}} days before: {{spike_usual}}
+{{/spend_jumped}}
 {{#removed_in_period}}
   removed {{removed_at}}{{^is_removed}}, then added again{{/is_removed}}
 {{/removed_in_period}}
@@ -253,11 +286,11 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
 <tr><td style="padding:12px 12px 8px 12px;">
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Need attention: {{attention_count}}</h2>
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Below zero at the period end, a balance that will not last 7 days at the spend of the last 7 days, or blocked or removed in this period.</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Below zero at the period end, a balance that will not last 7 days at the spend of the last 7 days, a day's spend on a service far above its usual level, or blocked or removed in this period.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and what happened</th><th scope="col" align="right" style="padding:4px 0;">Closing balance</th></tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>runs out within 7 days: {{#less_than_a_day}}less than a day left{{/less_than_a_day}}{{^less_than_a_day}}days left: {{days_left}}{{/less_than_a_day}} at <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day</div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>runs out within 7 days: {{#less_than_a_day}}less than a day left{{/less_than_a_day}}{{^less_than_a_day}}days left: {{days_left}}{{/less_than_a_day}} at <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day</div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#spend_jumped}}<div>spend jumped on <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} <span style="white-space:nowrap;">{{spike_spend}}</span> in a day, the median of the {{spike_trailing_days}} days before: <span style="white-space:nowrap;">{{spike_usual}}</span></div>{{/spend_jumped}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
@@ -283,6 +316,60 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <p class="mu" style="margin:0;color:#59636e;">No charges in the period.</p>
 {{/has_services}}
 </td></tr>
+{{#has_comparison}}
+{{#comparison}}
+<tr><td class="px" style="padding:16px 24px 4px 24px;">
+<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Change since {{previous_from}} – {{previous_to}}</h2>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Spend (charges − refunds) per client and service, then and now; every row is in changes.</p>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+<tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Spend then</th><td align="right" style="padding:5px 0;">{{previous_spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Spend now</th><td align="right" style="padding:5px 0;">{{current_spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;">Change</th><td align="right" style="padding:5px 0;font-weight:bold;">{{#spend_change_positive}}+{{/spend_change_positive}}{{spend_change}}</td></tr>
+</table>
+{{#has_rises}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Largest rises</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and service</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Then</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Now</th><th scope="col" align="right" style="padding:4px 0;">Change</th></tr>
+{{#rises}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span><br>{{service}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{previous_net}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" valign="top" style="padding:6px 0;white-space:nowrap;">+{{change}}</td></tr>
+{{/rises}}
+</table>
+{{/has_rises}}
+{{#has_falls}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Largest falls</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and service</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Then</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Now</th><th scope="col" align="right" style="padding:4px 0;">Change</th></tr>
+{{#falls}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span><br>{{service}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{previous_net}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" valign="top" style="padding:6px 0;white-space:nowrap;">{{change}}</td></tr>
+{{/falls}}
+</table>
+{{/has_falls}}
+{{#has_new_clients}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">New clients: {{new_clients_count}}</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+{{#new_clients}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+{{/new_clients}}
+</table>
+{{#has_more_new_clients}}
+<p style="margin:6px 0 0 0;font-size:13px;">And {{more_new_clients_count}} more, in changes with an empty previous_net.</p>
+{{/has_more_new_clients}}
+{{/has_new_clients}}
+{{#has_gone_clients}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Clients gone: {{gone_clients_count}}</h3>
+<p class="mu" style="margin:0 0 4px 0;color:#59636e;font-size:13px;">Listed then, not now; with their spend then.</p>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+{{#gone_clients}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+{{/gone_clients}}
+</table>
+{{#has_more_gone_clients}}
+<p style="margin:6px 0 0 0;font-size:13px;">And {{more_gone_clients_count}} more, in changes with an empty net.</p>
+{{/has_more_gone_clients}}
+{{/has_gone_clients}}
+</td></tr>
+{{/comparison}}
+{{/has_comparison}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Clients: {{client_count}}</h2>
 {{#has_more_clients}}
@@ -426,6 +513,14 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </html>
 
 """#),
+        BuiltinTemplate(language: "ru", file: "changes.csv.mustache", source: #"""
+{{! Изменения с прошлого периода (--compare previous или --compare-with): строка на клиента и сервис с расходом хотя бы в одном из периодов. previous_net / net пусты, если клиента в том периоде не было в отчёте (новый, ушедший), и 0, если был, но сервисом не пользовался; в change пустое считается нулём. }}
+client_id,service,previous_net,net,change
+{{#changes}}
+{{client_id}},{{service}},{{previous_net}},{{net}},{{change}}
+{{/changes}}
+
+"""#),
         BuiltinTemplate(language: "ru", file: "client.csv.mustache", source: #"""
 {{! Детализация клиента: одна строка на пополнение, списание или возврат, а там, где клиента отключали и подключали снова, — строка unattached_change (дата — повторное подключение, сумма — изменение баланса за это время со знаком). Значения экранирует программа. }}
 id,timestamp,type,service,amount,balance_after
@@ -497,6 +592,9 @@ id,timestamp,type,service,amount,balance_after
 {{#has_runway}}
 <p style="margin:8px 0 0 0;font-size:13px;">Расход в день: <span style="white-space:nowrap;">{{spend_rate_daily}}</span> за последние {{runway_window_days}} дн. {{#runway_lasts}}{{#runway_less_than_a_day}}При таком расходе баланса хватит меньше чем на день.{{/runway_less_than_a_day}}{{^runway_less_than_a_day}}Дней до нуля при таком расходе: {{runway_days}}.{{/runway_less_than_a_day}}{{/runway_lasts}}{{#runway_no_spend}}Срок не оценить: в эти дни расхода не было.{{/runway_no_spend}}{{#runway_in_debt}}Срок не оценить: баланс уже в минусе.{{/runway_in_debt}}{{#runway_detached}}Срок не оценить: на конец периода клиент отключён от партнёра.{{/runway_detached}}</p>
 {{/has_runway}}
+{{#has_spike}}
+<p style="margin:8px 0 0 0;font-size:13px;">Всплеск расходов <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} — <span style="white-space:nowrap;">{{spike_spend}}</span> за день; медиана {{spike_trailing_days}} предыдущих дней — <span style="white-space:nowrap;">{{spike_usual}}</span>.{{#has_more_spikes}} Других всплесков в периоде: {{more_spike_count}}.{{/has_more_spikes}}</p>
+{{/has_spike}}
 </td></tr>
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Расходы на сервисы</h2>
@@ -513,6 +611,25 @@ id,timestamp,type,service,amount,balance_after
 <p class="mu" style="margin:0;color:#59636e;">В периоде не было списаний.</p>
 {{/has_services}}
 </td></tr>
+{{#has_comparison}}
+{{#comparison}}
+<tr><td class="px" style="padding:16px 24px 4px 24px;">
+<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Сервисы тогда и сейчас</h2>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Расход (списания − возвраты) за {{previous_from}} – {{previous_to}} и за этот период.{{#is_new}} Тогда клиента в отчёте не было: он новый.{{/is_new}}</p>
+{{#has_service_changes}}
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Сервис</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Тогда</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Сейчас</th><th scope="col" align="right" style="padding:4px 0;">Изменение</th></tr>
+{{#service_changes}}
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:6px 8px 6px 0;font-weight:normal;word-break:break-word;">{{service}}</th><td align="right" style="padding:6px 8px 6px 0;">{{#has_previous}}{{previous_net}}{{/has_previous}}{{^has_previous}}—{{/has_previous}}</td><td align="right" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" style="padding:6px 0;white-space:nowrap;">{{#change_positive}}+{{/change_positive}}{{change}}</td></tr>
+{{/service_changes}}
+</table>
+{{/has_service_changes}}
+{{^has_service_changes}}
+<p class="mu" style="margin:0;color:#59636e;">Расхода не было ни в одном из периодов.</p>
+{{/has_service_changes}}
+</td></tr>
+{{/comparison}}
+{{/has_comparison}}
 {{#has_daily}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Расходы по дням</h2>
@@ -592,6 +709,9 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{#blocked_in_period}}
   заблокирован {{blocked_at}}{{#unblocked_in_period}}, разблокирован {{unblocked_at}}{{/unblocked_in_period}}
 {{/blocked_in_period}}
+{{#spend_jumped}}
+  всплеск расходов {{spike_date}}: {{spike_service}} — {{spike_spend}} за день, медиана {{spike_trailing_days}} дней до него — {{spike_usual}}
+{{/spend_jumped}}
 {{#removed_in_period}}
   отключён {{removed_at}}{{^is_removed}}, потом добавлен снова{{/is_removed}}
 {{/removed_in_period}}
@@ -675,11 +795,11 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
 <tr><td style="padding:12px 12px 8px 12px;">
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Требуют внимания: {{attention_count}}</h2>
-<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">В минусе на конец периода, баланса не хватит на 7 дней при расходе последних 7 дней, клиента заблокировали или отключили в этом периоде.</p>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">В минусе на конец периода, баланса не хватит на 7 дней при расходе последних 7 дней, расход на сервис за день намного выше обычного, клиента заблокировали или отключили в этом периоде.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и что произошло</th><th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th></tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>закончится в течение 7 дней: {{#less_than_a_day}}осталось меньше дня{{/less_than_a_day}}{{^less_than_a_day}}осталось дней: {{days_left}}{{/less_than_a_day}} при расходе <span style="white-space:nowrap;">{{spend_rate_daily}}</span> в день</div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{name}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>закончится в течение 7 дней: {{#less_than_a_day}}осталось меньше дня{{/less_than_a_day}}{{^less_than_a_day}}осталось дней: {{days_left}}{{/less_than_a_day}} при расходе <span style="white-space:nowrap;">{{spend_rate_daily}}</span> в день</div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#spend_jumped}}<div>всплеск расходов <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} — <span style="white-space:nowrap;">{{spike_spend}}</span> за день, медиана {{spike_trailing_days}} дней до него — <span style="white-space:nowrap;">{{spike_usual}}</span></div>{{/spend_jumped}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
@@ -705,6 +825,60 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <p class="mu" style="margin:0;color:#59636e;">В периоде не было списаний.</p>
 {{/has_services}}
 </td></tr>
+{{#has_comparison}}
+{{#comparison}}
+<tr><td class="px" style="padding:16px 24px 4px 24px;">
+<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Изменения с {{previous_from}} – {{previous_to}}</h2>
+<p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Расход (списания − возвраты) по клиентам и сервисам тогда и сейчас; все строки — в таблице changes.</p>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+<tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Расход тогда</th><td align="right" style="padding:5px 0;">{{previous_spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Расход сейчас</th><td align="right" style="padding:5px 0;">{{current_spend}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;">Изменение</th><td align="right" style="padding:5px 0;font-weight:bold;">{{#spend_change_positive}}+{{/spend_change_positive}}{{spend_change}}</td></tr>
+</table>
+{{#has_rises}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Самый большой рост</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и сервис</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Тогда</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Сейчас</th><th scope="col" align="right" style="padding:4px 0;">Изменение</th></tr>
+{{#rises}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span><br>{{service}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{previous_net}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" valign="top" style="padding:6px 0;white-space:nowrap;">+{{change}}</td></tr>
+{{/rises}}
+</table>
+{{/has_rises}}
+{{#has_falls}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Самое большое снижение</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и сервис</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Тогда</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Сейчас</th><th scope="col" align="right" style="padding:4px 0;">Изменение</th></tr>
+{{#falls}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span><br>{{service}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{previous_net}}</td><td align="right" valign="top" style="padding:6px 8px 6px 0;">{{net}}</td><td align="right" valign="top" style="padding:6px 0;white-space:nowrap;">{{change}}</td></tr>
+{{/falls}}
+</table>
+{{/has_falls}}
+{{#has_new_clients}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Новые клиенты: {{new_clients_count}}</h3>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+{{#new_clients}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+{{/new_clients}}
+</table>
+{{#has_more_new_clients}}
+<p style="margin:6px 0 0 0;font-size:13px;">И ещё {{more_new_clients_count}}: в таблице changes, с пустым previous_net.</p>
+{{/has_more_new_clients}}
+{{/has_new_clients}}
+{{#has_gone_clients}}
+<h3 style="margin:12px 0 4px 0;font-size:14px;line-height:20px;">Ушедшие клиенты: {{gone_clients_count}}</h3>
+<p class="mu" style="margin:0 0 4px 0;color:#59636e;font-size:13px;">Были в отчёте тогда, нет сейчас; с расходом тогда.</p>
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+{{#gone_clients}}
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{name}} <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span></td><td align="right" style="padding:6px 0;">{{spend}}</td></tr>
+{{/gone_clients}}
+</table>
+{{#has_more_gone_clients}}
+<p style="margin:6px 0 0 0;font-size:13px;">И ещё {{more_gone_clients_count}}: в таблице changes, с пустым net.</p>
+{{/has_more_gone_clients}}
+{{/has_gone_clients}}
+</td></tr>
+{{/comparison}}
+{{/has_comparison}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Клиенты: {{client_count}}</h2>
 {{#has_more_clients}}

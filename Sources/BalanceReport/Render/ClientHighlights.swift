@@ -34,6 +34,15 @@ enum ClientHighlights {
         case "runway_no_spend": return .flag(client.runway?.state == .noSpend)
         case "runway_in_debt": return .flag(client.runway?.state == .inDebt)
         case "runway_detached": return .flag(client.runway?.state == .detached)
+        // The largest spike (`Spike`): the day, the service, its spend against the usual level.
+        case "has_spike", "spend_jumped": return .flag(client.spike != nil)
+        case "spike_date": return client.spike.map { .date($0.date) } ?? .text("")
+        case "spike_service": return .text(client.spike?.service ?? "")
+        case "spike_spend": return client.spike.map { .money($0.spend) } ?? .text("")
+        case "spike_usual": return client.spike.map { .money($0.usual) } ?? .text("")
+        case "spike_trailing_days": return .text(String(Spike.trailingDays))
+        case "has_more_spikes": return .flag((client.spike?.count ?? 0) > 1)
+        case "more_spike_count": return .text(client.spike.map { String($0.count - 1) } ?? "")
         case "blocked_in_period", "blocked_at", "unblocked_in_period", "unblocked_at":
             let block = client.blocksInPeriod.last
             switch name {

@@ -17,6 +17,8 @@ public struct TemplateSet: Sendable {
     public var dailyCSV: Template
     public var snapshotCSV: Template
     public var rejectsCSV: Template
+    /// `changes.csv`, written only with a comparison (`--compare previous`, `--compare-with`).
+    public var changesCSV: Template
     /// How the HTML pages show figures (`Templates/<language>` is the default folder).
     public var language: ReportLanguage
 
@@ -24,6 +26,7 @@ public struct TemplateSet: Sendable {
     public static let fileNames = [
         "index.html.mustache", "snapshot.html.mustache", "client.html.mustache", "client.csv.mustache",
         "services.csv.mustache", "daily.csv.mustache", "snapshot.csv.mustache", "rejects.csv.mustache",
+        "changes.csv.mustache",
     ]
 
     /// Compiles the templates from `read(fileName) -> source`.
@@ -41,6 +44,7 @@ public struct TemplateSet: Sendable {
         dailyCSV = try load("daily.csv.mustache")
         snapshotCSV = try load("snapshot.csv.mustache")
         rejectsCSV = try load("rejects.csv.mustache")
+        changesCSV = try load("changes.csv.mustache")
     }
 }
 
@@ -133,6 +137,10 @@ public struct ReportRenderer: Sendable {
                                                  ("snapshot.csv", templates.snapshotCSV)] {
                             try page(template, partner, report, into: &buffer)
                             try emit("\(folder)/\(file)", buffer)
+                        }
+                        if partner.comparison != nil {
+                            try page(templates.changesCSV, partner, report, into: &buffer)
+                            try emit("\(folder)/changes.csv", buffer)
                         }
                         if xlsx {
                             for (file, bytes) in try workbooks(partner, report) { try emit("\(folder)/\(file)", bytes) }
@@ -229,6 +237,7 @@ public struct ReportRenderer: Sendable {
                     ReportRenderer.clientValue(clients[index], name) ?? ClientHighlights.value(clients[index], name)
                 }
             default: return ReportRenderer.summaryValue(partner, highlights, name) ?? ReportRenderer.runValue(report, name)
+                ?? ComparisonValues.partnerValue(partner, name)
             }
         }
         try finish(template, scope, currency: report.currency,
@@ -291,7 +300,7 @@ public struct ReportRenderer: Sendable {
             case "has_daily": return .flag(!client.daily.isEmpty)
             default:
                 return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name)
-                    ?? ClientHighlights.value(client, name)
+                    ?? ClientHighlights.value(client, name) ?? ComparisonValues.clientValue(client, partner, name)
             }
         }
         try finish(template, scope, currency: report.currency, rows: client.detail.count + client.daily.count, into: &bytes)

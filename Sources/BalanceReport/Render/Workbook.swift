@@ -18,13 +18,15 @@ enum WorkbookCell {
     case instant(Instant)
     /// A Moscow calendar day, as a date number.
     case date(CivilDate)
+    /// A whole number (days), with a whole-number format.
+    case count(Int64)
     /// Nothing (an empty CSV field).
     case empty
 }
 
 /// One table of a workbook: its header and its typed cells, read on demand.
 struct WorkbookTable {
-    enum Kind { case text, money, instant, date }
+    enum Kind { case text, money, instant, date, count }
 
     var sheet: String
     var headers: [String]
@@ -76,6 +78,8 @@ enum Workbook {
         format_set_num_format(instant, language == .ru ? "dd.mm.yyyy hh:mm:ss" : "yyyy-mm-dd hh:mm:ss")
         let day = workbook_add_format(book)
         format_set_num_format(day, language == .ru ? "dd.mm.yyyy" : "yyyy-mm-dd")
+        let whole = workbook_add_format(book)
+        format_set_num_format(whole, "0")
 
         let widths = columnWidths(table)
         var failure: WorkbookError? = nil
@@ -119,6 +123,10 @@ enum Workbook {
                         var value = lxw_datetime(year: Int32(date.year), month: Int32(date.month), day: Int32(date.day),
                                                  hour: 0, min: 0, sec: 0)
                         check(worksheet_write_datetime(sheet, target, at, &value, day), "row \(row + 2)")
+                    case .count(let value):
+                        // A double holds every whole number up to 2^53 exactly; a runway clamped at
+                        // Int64.max (a huge balance at a pico-unit a week) is shown as that limit.
+                        check(worksheet_write_number(sheet, target, at, Double(min(value, 1 << 53)), whole), "row \(row + 2)")
                     }
                 }
             }
@@ -189,6 +197,7 @@ enum Workbook {
             switch table.kinds[column] {
             case .instant: width = max(width, 20)
             case .date: width = max(width, 11)
+            case .count: width = max(width, 8)
             case .money, .text:
                 for row in 0..<table.rows {
                     switch table.cell(row, column) {
@@ -247,10 +256,13 @@ extension ReportRenderer {
         let snapshot = WorkbookTable(
             sheet: "snapshot",
             headers: ru ? ["ID клиента", "Название", "E-mail", "Телефон", "Состояние", "Состояние с", "Баланс на начало",
-                           "Пополнения", "Списания", "Возвраты", "Вне подключения", "Баланс на конец"]
+                           "Пополнения", "Списания", "Возвраты", "Вне подключения", "Баланс на конец",
+                           "Расход в день", "Дней до нуля"]
                         : ["Client ID", "Name", "E-mail", "Phone", "State", "State since", "Opening balance",
-                           "Top-ups", "Charges", "Refunds", "Change while not attached", "Closing balance"],
-            kinds: [.text, .text, .text, .text, .text, .instant, .money, .money, .money, .money, .money, .money],
+                           "Top-ups", "Charges", "Refunds", "Change while not attached", "Closing balance",
+                           "Spend a day", "Days left"],
+            kinds: [.text, .text, .text, .text, .text, .instant, .money, .money, .money, .money, .money, .money,
+                    .money, .count],
             rows: clients.count) { row, column in
                 let client = clients[row]
                 switch column {
@@ -260,6 +272,9 @@ extension ReportRenderer {
                 case 3: return .text(client.client.phone)
                 case 4: return .text(client.state.rawValue)
                 case 5: return client.stateSince.map { .instant($0) } ?? .empty
+                // The runway, as snapshot.csv has it: empty where no days are left to tell.
+                case 12: return client.runway.map { .money($0.dailyRate) } ?? .empty
+                case 13: return client.runway?.daysLeft.map { .count($0) } ?? .empty
                 default:
                     // No visible interval: the money is not the partner's, the cells stay empty.
                     guard let m = client.movement else { return .empty }

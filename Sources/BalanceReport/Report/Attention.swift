@@ -7,13 +7,15 @@
 ///   not negative, some spend) gives fewer than `horizonDays` whole days left at the recent spend
 ///   rate. The same figure is the client page's runway, so the two never disagree;
 /// * **blocked**: blocked by an event inside the period and still blocked at its end;
+/// * **spend jumped**: a `Spike` (a day's spend on a service at least 1,000 and over 3× the median
+///   of the 7 days before);
 /// * **removed**: an attachment window ended inside the period (removed, or removed and added again);
 /// * **block lifted**: blocked inside the period and unblocked again before its end.
 ///
 /// A balance that dipped below zero and recovered is not on the list: there is nothing left to do
 /// (the client page still shows the lowest balance). The ranking puts the most urgent first: in
-/// debt (largest debt first), running out (fewest days left first), still blocked, removed, block
-/// lifted; ties by client id.
+/// debt (largest debt first), running out (fewest days left first), still blocked, spend jumped
+/// (largest spike first), removed, block lifted; ties by client id.
 public struct Attention: Sendable, Equatable {
     public struct Reasons: OptionSet, Sendable, Equatable {
         public let rawValue: UInt8
@@ -24,6 +26,7 @@ public struct Attention: Sendable, Equatable {
         public static let blocked = Reasons(rawValue: 1 << 2)
         public static let removed = Reasons(rawValue: 1 << 3)
         public static let blockLifted = Reasons(rawValue: 1 << 4)
+        public static let spendJumped = Reasons(rawValue: 1 << 5)
     }
 
     /// The days a balance should cover at its recent spend rate ("runs out within 7 days").
@@ -53,6 +56,7 @@ public struct Attention: Sendable, Equatable {
             }
             // Blocked, then removed: the removal below says it.
         }
+        if client.spike != nil { reasons.insert(.spendJumped) }
         if client.removedAt != nil { reasons.insert(.removed) }
     }
 
@@ -61,8 +65,9 @@ public struct Attention: Sendable, Equatable {
         if reasons.contains(.inDebt) { return 0 }
         if reasons.contains(.runningOut) { return 1 }
         if reasons.contains(.blocked) { return 2 }
-        if reasons.contains(.removed) { return 3 }
-        return 4
+        if reasons.contains(.spendJumped) { return 3 }
+        if reasons.contains(.removed) { return 4 }
+        return 5
     }
 
     /// Indices of the clients that need attention, most urgent first.
@@ -81,6 +86,9 @@ public struct Attention: Sendable, Equatable {
                 let p = clients[a].movement!.closing.picos.multipliedFullWidth(by: clients[b].recentSpend.picos)
                 let q = clients[b].movement!.closing.picos.multipliedFullWidth(by: clients[a].recentSpend.picos)
                 if p != q { return p < q }
+            case 3:
+                let (p, q) = (clients[a].spike!.spend, clients[b].spike!.spend)
+                if p != q { return q < p }
             default:
                 break
             }

@@ -125,6 +125,8 @@ public struct ClientReport: Sendable {
     public var recentSpend: Money { runway?.spend ?? .zero }
     /// How long the closing balance lasts at the recent spend rate; `nil` when the money is not visible.
     public var runway: Runway? = nil
+    /// The largest day of spend far above the client's usual level (`Spike`), if any.
+    public var spike: Spike? = nil
     /// What the partner must act on, if anything (SPEC-level rule in `Attention`).
     public var attention = Attention()
 
@@ -160,6 +162,8 @@ public struct PartnerReport: Sendable {
     /// Indices into `clients` by spend in the period, largest first, then by closing balance
     /// (largest first), then by client id; clients whose money is not visible come last.
     public var bySpend: [Int] = []
+    /// Change since an earlier period (`--compare previous` / `--compare-with`); `nil` without one.
+    public var comparison: PartnerComparison? = nil
 
     /// Whether any client was detached and attached again inside the period.
     public var hasGaps: Bool { clients.contains { !$0.gaps.isEmpty } }
@@ -213,6 +217,16 @@ public enum ReportBuilder {
     public static func build(ledger: Ledger, export: IngestedExport, period: ReportPeriod,
                              runwayDays: Int64 = Runway.defaultDays,
                              workers: Int = processorCount) -> RunReport {
+        let partners = partnerReports(ledger: ledger, period: period, runwayDays: runwayDays, workers: workers)
+        let summary = RunSummary.build(ledger: ledger, export: export, period: period.interval, partners: partners, workers: workers)
+        var report = RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
+        report.runwayDays = runwayDays
+        return report
+    }
+
+    /// Every partner's report for `period`, by partner id bytes (no run summary).
+    public static func partnerReports(ledger: Ledger, period: ReportPeriod, runwayDays: Int64 = Runway.defaultDays,
+                                      workers: Int = processorCount) -> [PartnerReport] {
         let range = period.interval
         // Clients are independent of each other: their reports are built on every core.
         let clients = Array(ledger.clients.values)
@@ -227,10 +241,7 @@ public enum ReportBuilder {
                                  totals: clients.compactMap(\.movement).reduce(BalanceMovement(), +),
                                  services: mergeServices(clients.flatMap(\.services)))
         }
-        let summary = RunSummary.build(ledger: ledger, export: export, period: range, partners: partners, workers: workers)
-        var report = RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
-        report.runwayDays = runwayDays
-        return report
+        return partners
     }
 
     /// The client's report, or `nil` when the partner's reports do not list it: listed are the
@@ -333,6 +344,7 @@ public enum ReportBuilder {
         report.removedAt = visible.first { $0.end < period.end }?.end
         report.runway = Runway(days: runwayDays, spend: recentSpend, closing: movement.closing,
                                attachedAtEnd: visible.last!.end == period.end)
+        report.spike = Spike.largest(daily: daily, visible: visible)
         report.attention = Attention(report, period: period)
         return report
     }

@@ -22,11 +22,17 @@ struct GoldenTests {
         // every file of their own, in full.
         ("focus-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
         ("yandex-2024-03", ["--profile", "yandex-cloud-partner"]),
+        // Daily usage (issue 13): a spend spike, a balance that runs out within 7 days, a client
+        // attached too recently for its jump to be judged; rows not in time order. Both languages.
+        ("daily-2024-03", []),
+        ("daily-2024-03-en", ["--lang", "en", "--eml"]),
+        // Change since February (issue 13): changes.csv, the change on the summary and the client pages.
+        ("sample-2024-03-compare", ["--compare", "previous"]),
     ]
 
     /// The inputs of a case: a profile case reads its fixtures, every other case sample-data.
     static func inputs(_ name: String) -> [String] {
-        let folder = name.hasPrefix("focus") ? "focus" : name.hasPrefix("yandex") ? "yandex" : nil
+        let folder = ["focus", "yandex", "daily"].first { name.hasPrefix($0 + "-") }
         guard let folder else { return Repository.sampleFiles }
         let path = "sample-data/" + folder
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Repository.root.appendingPathComponent(path).path)) ?? []
