@@ -21,7 +21,7 @@ struct BalanceReportCommand: ParsableCommand {
         abstract: "Balance reports of the partner programme from billing exports, in Moscow time (UTC+03:00).",
         discussion: CommandHelp.rootDiscussion,
         version: BalanceReportVersion.string,
-        subcommands: [Render.self, Validate.self, TemplatesCommand.self, Profiles.self, Send.self],
+        subcommands: [Render.self, Validate.self, TemplatesCommand.self, Profiles.self, Send.self, SplitExport.self, MergeParts.self],
         defaultSubcommand: nil
     )
 
@@ -262,6 +262,10 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("eml-date"), help: "With --eml: the Date: of the messages, a timestamp, Unix seconds or 'now' (default: $SOURCE_DATE_EPOCH, else no Date:).")
     var emlDate: String?
 
+    /// The Spark route (docs/scale.md): this run's share of the run summary, for `merge-parts`.
+    @Option(name: .customLong("summary-part"), help: ArgumentHelp("Also write this run's summary part (JSON) to this file, for merge-parts (the Spark route).", visibility: .hidden))
+    var summaryPart: String?
+
     func validate() throws {
         try input.validateFiles()
         guard CSVDialect(rawValue: csvDialect) != nil else {
@@ -364,6 +368,15 @@ struct Render: ParsableCommand {
                 }
             }
             Timings.stage("render")
+            if let summaryPart {
+                do {
+                    let absolute = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+                    try PartFiles.renderPart(analysis, output: absolute).write(to: URL(fileURLWithPath: summaryPart))
+                } catch {
+                    Diagnostics.error("cannot write \(summaryPart): \(error.localizedDescription)")
+                    throw Reported(code: ExitStatus.dataError)
+                }
+            }
             progress.set(.publishing)
             try writer.publish(period: report.period)
             Timings.stage("publish")

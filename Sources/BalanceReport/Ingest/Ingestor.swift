@@ -35,6 +35,9 @@ public struct InputFile: Sendable, Equatable {
     public var records: Int
     /// Rows with nothing in them (`,,,,`, a trailing Ctrl-Z): not records, but counted.
     public var blankRows: Int = 0
+    /// A file named only by the provenance columns of another file's rows (`Provenance`): the
+    /// original export those rows came from, never opened by this run.
+    public var isProvenance = false
 }
 
 /// Everything read from a run's files: the boundary between Ingest and Model.
@@ -54,6 +57,8 @@ public struct IngestedExport: Sendable {
     var supersedeEntries: [SupersedeEntry] = []
     /// Transactions of a day that a later export of the same day replaces: counted, never summed.
     public var superseded: [Transaction] = []
+    /// The file-list entry of each original file named by provenance columns, by its path's bytes.
+    var provenanceFiles: [ByteKey: Int] = [:]
 
     public init() {}
 
@@ -214,7 +219,9 @@ public enum Ingestor {
                     let header = try CSVRecordSink(header: row, fileIndex: fileIndex, options: options)
                     sink = header
                     export.files[fileIndex].kinds = [header.kind]
-                    if let split {
+                    // Rows that name their own file and line are read in one go: their locations
+                    // are not renumbered the way a second half's are.
+                    if let split, header.provenance == nil {
                         stop.offset = split
                         secondHalf = CSVPart.start(source: source, from: split, sink: header, delimiter: row.delimiter)
                     }
@@ -368,6 +375,8 @@ struct CSVRecordSink: Sendable {
     /// The profile's row layout resolved against this header, when it has one.
     let shape: RowShape?
     let naiveOffsetSeconds: Int64
+    /// The columns naming each row's original file and line, when the header has them.
+    let provenance: Provenance.Columns?
 
     init(header row: CSVRow, fileIndex: Int, options: IngestOptions) throws(HeaderError) {
         var names: [String] = []
@@ -410,6 +419,7 @@ struct CSVRecordSink: Sendable {
         self.nullTokens = options.nullTokens
         self.shape = detected == .transaction && !layout.isEmpty ? try RowShape(layout, header: written) : nil
         self.naiveOffsetSeconds = options.naiveOffsetSeconds
+        self.provenance = try Provenance.Columns(names: names, written: written)
     }
 
     /// A row with nothing in it: every field empty (`,,,,` from a spreadsheet), or the Ctrl-Z
@@ -423,13 +433,30 @@ struct CSVRecordSink: Sendable {
     /// Decodes one row; returns how many records it was (a layout with several amount columns
     /// makes several of one row).
     func take(_ row: CSVRow, into export: inout IngestedExport) -> Int {
-        let source = SourceLocation(file: fileIndex, line: row.line)
+        var source = SourceLocation(file: fileIndex, line: row.line)
         let fields = CSVFields(row: row, columns: columns, nullTokens: nullTokens)
         guard row.count == headerCount else {
             export.rejections.append(Rejection(
                 source: source, kind: kind, reason: "expected \(headerCount) fields, found \(row.count)",
                 recordID: Ingestor.fieldText(fields, kind), amount: nil))
             return 1
+        }
+        if let provenance {
+            switch provenance.origin(of: row, kind: kind, into: &export) {
+            case .own: break
+            case .original(let original):
+                // Counted on the original file, where the record came from, not on this one.
+                source = original
+                var produced = 1
+                if let shape { produced = takeShaped(row, fields, shape, source, into: &export) } else { decode(fields, source, into: &export) }
+                export.files[Int(original.file)].records += produced
+                return 0
+            case .invalid(let reason):
+                export.rejections.append(Rejection(source: source, kind: kind, reason: reason,
+                                                   recordID: Ingestor.fieldText(fields, kind),
+                                                   amount: kind == .transaction ? decoder.salvageAmount(fields) : nil))
+                return 1
+            }
         }
         if let shape { return takeShaped(row, fields, shape, source, into: &export) }
         decode(fields, source, into: &export)

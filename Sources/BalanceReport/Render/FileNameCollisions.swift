@@ -12,17 +12,8 @@ extension ReportRenderer {
     static let runFiles = ["summary.json", "rejects.csv"]
 
     public static func checkFileNames(_ report: RunReport) throws(OutputError) {
-        var folders: [String: String] = [:]
+        try checkPartnerFolders(report.partners.map(\.partnerID))
         for partner in report.partners {
-            let folder = FileNames.safeName(for: partner.partnerID)
-            let key = folder.lowercased()
-            if runFiles.contains(key) {
-                throw OutputError("partner \(quoted(partner.partnerID)) would get the folder \(folder), the name of the run's \(key)")
-            }
-            if let other = folders[key] {
-                throw OutputError("partners \(quoted(other)) and \(quoted(partner.partnerID)) would share the folder \(folder) (names that differ only in case are one name on Windows and macOS)")
-            }
-            folders[key] = partner.partnerID
             var clients: [String: String] = [:]
             for client in partner.clients {
                 let name = FileNames.safeName(for: client.client.id)
@@ -32,6 +23,23 @@ extension ReportRenderer {
                 }
                 clients[key] = client.client.id
             }
+        }
+    }
+
+    /// Partner folders differ in more than letter case, and from the run's own files; also across
+    /// the parts of a run rendered per partner (`MergedOutput`).
+    static func checkPartnerFolders(_ partnerIDs: [String]) throws(OutputError) {
+        var folders: [String: String] = [:]
+        for id in partnerIDs {
+            let folder = FileNames.safeName(for: id)
+            let key = folder.lowercased()
+            if runFiles.contains(key) {
+                throw OutputError("partner \(quoted(id)) would get the folder \(folder), the name of the run's \(key)")
+            }
+            if let other = folders[key] {
+                throw OutputError("partners \(quoted(other)) and \(quoted(id)) would share the folder \(folder) (names that differ only in case are one name on Windows and macOS)")
+            }
+            folders[key] = id
         }
     }
 

@@ -462,8 +462,13 @@ public struct ReportRenderer: Sendable {
     }
 
     func rejectsFile(_ report: RunReport) throws -> [UInt8] {
-        let rejections = report.summary.rejections
-        let files = report.summary.files
+        try rejectsFile(report.summary, currency: report.currency)
+    }
+
+    /// `rejects.csv` from the summary alone (also what a merge of run parts writes).
+    func rejectsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
+        let rejections = summary.rejections
+        let files = summary.files
         let scope = Scope { name in
             guard name == "rejects" else { return nil }
             return table(rejections, count: rejections.count) { rejections, index, name in
@@ -479,6 +484,6 @@ public struct ReportRenderer: Sendable {
                 }
             }
         }
-        return try finish(templates.rejectsCSV, scope, currency: report.currency)
+        return try finish(templates.rejectsCSV, scope, currency: currency)
     }
 }

@@ -58,6 +58,27 @@ public final class ReportWriter: Sendable {
 
     /// Writes one file; `relativePath` is built from safe names only ("a/b/c.csv").
     public func write(_ relativePath: String, _ bytes: [UInt8]) throws(OutputError) {
+        try writeFile(try prepare(relativePath), bytes, shownAs: relativePath)
+        state.withLock { $0.written.append(relativePath) }
+    }
+
+    /// Takes a finished file of another output on the same file system (a part of a run rendered
+    /// per partner, `MergedOutput`) as `relativePath`: hard-linked into the staging folder, the
+    /// same bytes without copying them; copied where a link cannot be made (another file system).
+    public func adopt(_ relativePath: String, from source: String) throws(OutputError) {
+        let target = try prepare(relativePath)
+        guard FileSystem.kind(of: source) == .file else { throw OutputError("\(source) is not a regular file") }
+        if link(source, target) == 0 {
+            state.withLock { $0.written.append(relativePath) }
+            return
+        }
+        if errno == EEXIST { throw OutputError("two reports would share the file \(relativePath)") }
+        try write(relativePath, try MergedOutput.readAll(source))
+    }
+
+    /// Checks a relative path and makes the folders it needs in the staging folder; returns the
+    /// file's path there.
+    private func prepare(_ relativePath: String) throws(OutputError) -> String {
         let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
         guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") && !$0.contains("\n") }),
               relativePath != OutputFolder.markerName, relativePath != OutputFolder.sentLogName else {
@@ -75,8 +96,7 @@ public final class ReportWriter: Sendable {
                 state.createdFolders.insert(ByteKey(path))
             }
         }
-        try writeFile(staging + "/" + relativePath, bytes, shownAs: relativePath)
-        state.withLock { $0.written.append(relativePath) }
+        return staging + "/" + relativePath
     }
 
     /// Makes the staged output the destination's content in one atomic step. The marker, which

@@ -1,18 +1,23 @@
 /// `summary.json`: the run summary as JSON with a fixed key order, so equal runs give equal bytes.
 enum SummaryJSON {
     static func encode(_ report: RunReport) -> [UInt8] {
-        let summary = report.summary
+        encode(period: report.period, currency: report.currency, summary: report.summary,
+               partners: report.partners.map { PartnerLine(partnerID: $0.partnerID, clients: $0.clients.count, totals: $0.totals) })
+    }
+
+    /// The same bytes from the figures alone: what a merge of run parts (`SummaryMerge`) writes.
+    static func encode(period: ReportPeriod, currency: String, summary: RunSummary, partners: [PartnerLine]) -> [UInt8] {
         let out = JSONWriter()
         out.object {
             out.key("period") {
                 out.object {
-                    out.field("from", report.period.firstDay.isoText)
-                    out.field("to", report.period.lastDay.isoText)
-                    out.field("start", MoscowTime.isoText(report.period.interval.start))
-                    out.field("end", MoscowTime.isoText(report.period.interval.end))
+                    out.field("from", period.firstDay.isoText)
+                    out.field("to", period.lastDay.isoText)
+                    out.field("start", MoscowTime.isoText(period.interval.start))
+                    out.field("end", MoscowTime.isoText(period.interval.end))
                 }
             }
-            out.field("currency", report.currency)
+            out.field("currency", currency)
             out.key("records") {
                 out.object {
                     for kind in RecordKind.allCases {
@@ -29,10 +34,10 @@ enum SummaryJSON {
                 }
             }
             out.key("partners") {
-                out.array(report.partners) { partner in
+                out.array(partners) { partner in
                     out.object {
                         out.field("partner_id", partner.partnerID)
-                        out.field("clients", partner.clients.count)
+                        out.field("clients", partner.clients)
                         out.key("totals") {
                             out.object {
                                 out.field("opening_balance", partner.totals.opening.description)

@@ -127,6 +127,8 @@ public struct RunSummary: Sendable {
         public var outcomes: [Outcome: Tally]
         /// Problems with the file as a whole, as `line: reason`.
         public var problems: [String]
+        /// Named by provenance columns only (an original file, see `Provenance`): never opened here.
+        public var isProvenance = false
     }
 
     public var files: [FileSummary]
@@ -166,7 +168,7 @@ public struct RunSummary: Sendable {
                       workers: Int = processorCount) -> RunSummary {
         var files = export.files.map {
             FileSummary(path: $0.path, format: $0.format, kinds: $0.kinds, records: $0.records, blankRows: $0.blankRows,
-                        outcomes: [:], problems: [])
+                        outcomes: [:], problems: [], isProvenance: $0.isProvenance)
         }
         // Counted in flat arrays (kind × outcome, file × outcome): these loops see every record,
         // the clients' transactions on every core.

@@ -1,0 +1,50 @@
+import Glibc
+
+/// The output of a run rendered in parts (one `render` per partner set, the Spark route): the
+/// partners' folders gathered into one `--out`, with the merged `summary.json` (and `rejects.csv`),
+/// published as `render` publishes: staged beside `--out`, the marker last, swapped in as a whole;
+/// `--out` only ever a new or empty folder or an earlier output of the tool.
+public enum MergedOutput {
+    /// Writes `run` into `destination`: every file each part's output lists in its marker except
+    /// the run files (`summary.json`, `rejects.csv`), which are written from the merged summary.
+    /// The parts' files are linked in, not copied (`ReportWriter.adopt`), where they share a file system.
+    /// Nothing is published when two partners would share a folder name, as a render refuses it.
+    public static func publish(_ run: MergedRun, to destination: String, renderer: ReportRenderer,
+                               includeRejects: Bool) throws(OutputError) -> Int {
+        try ReportRenderer.checkPartnerFolders(run.partners.map(\.partnerID))
+        let writer = try ReportWriter(destination: destination)
+        var seen = Set<ByteKey>()
+        for folder in run.outputs {
+            let files: [String]
+            do {
+                files = try RenderedOutput.parseMarker(try readAll(FileSystem.joined(folder, OutputFolder.markerName))).files
+            } catch {
+                throw OutputError("\(folder) is not a finished render output: \(error)")
+            }
+            for file in files where !ReportRenderer.runFiles.contains(file) {
+                guard seen.insert(ByteKey(file)).inserted else {
+                    throw OutputError("two parts both wrote \(file): a partner's files belong to one part")
+                }
+                try writer.adopt(file, from: FileSystem.joined(folder, file))
+            }
+        }
+        do {
+            if includeRejects { try writer.write("rejects.csv", try renderer.rejectsFile(run.summary, currency: run.currency)) }
+        } catch let error as OutputError {
+            throw error
+        } catch {
+            throw OutputError("rejects.csv: \(error)")
+        }
+        try writer.write("summary.json", SummaryJSON.encode(period: run.period, currency: run.currency,
+                                                            summary: run.summary, partners: run.partners))
+        try writer.publish(period: run.period)
+        return writer.writtenFiles
+    }
+
+    static func readAll(_ path: String) throws(OutputError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw OutputError("cannot read \(path): \(FileSystem.lastError)") }
+        defer { close(fd) }
+        do { return try SentLogFile.readAll(fd) } catch { throw OutputError("cannot read \(path): \(FileSystem.lastError)") }
+    }
+}
