@@ -38,6 +38,8 @@ public struct TemplateFiles: Sendable {
     public let origin: Origin
     /// The text of each of `names`, in the same order.
     private let sources: [String]
+    /// The files of `addedLater` a folder did not have, taken from the built-in set.
+    private var fromBuiltIn: [String] = []
 
     /// The set compiled into the binary for `language`.
     public static func builtIn(_ language: ReportLanguage) -> TemplateFiles {
@@ -59,7 +61,10 @@ public struct TemplateFiles: Sendable {
     public func location(of name: String) -> String {
         switch origin {
         case .builtIn(let language): return "built-in \(language.rawValue)/\(name)"
-        case .folder(let path): return TemplateFiles.join(path, name)
+        case .folder(let path):
+            // A message about a file the folder lacks names the built-in file that stood in.
+            if fromBuiltIn.contains(name) { return "built-in \(ReportLanguage.en.rawValue)/\(name)" }
+            return TemplateFiles.join(path, name)
         }
     }
 
@@ -101,7 +106,8 @@ public struct TemplateFiles: Sendable {
             do { sources.append(try readText(join(path, name))) } catch { problems.append(error.problems[0]) }
         }
         guard problems.isEmpty else { throw TemplateFilesError(problems) }
-        let files = TemplateFiles(origin: .folder(path), sources: sources)
+        var files = TemplateFiles(origin: .folder(path), sources: sources)
+        files.fromBuiltIn = addedLater.filter { !has($0) }
         try files.checkNames()
         return files
     }

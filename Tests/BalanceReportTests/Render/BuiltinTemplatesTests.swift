@@ -111,6 +111,9 @@ struct BuiltinTemplatesTests {
         #expect(problems(folder) == [])
         let files = try TemplateFiles.folder(folder)
         #expect(files.source("changes.csv.mustache") == BuiltinTemplates.source(.en, "changes.csv.mustache"))
+        // Messages name where the stand-in came from, not a file the folder does not have.
+        #expect(files.location(of: "changes.csv.mustache") == "built-in en/changes.csv.mustache")
+        #expect(files.location(of: "index.html.mustache") == folder + "/index.html.mustache")
         #expect(TemplateFiles.addedLater.allSatisfy { BuiltinTemplates.source(.ru, $0)!.split(separator: "\n").dropFirst()
             == BuiltinTemplates.source(.en, $0)!.split(separator: "\n").dropFirst() }, "a file added later must render alike in both languages")
     }
