@@ -167,7 +167,8 @@ enum PartFiles {
         let ledger = analysis.ledger
         var first: SourceLocation? = ledger.unknownClientTransactions.map(\.source).min()
         for client in ledger.clients.values {
-            for transaction in client.transactions where first.map({ transaction.source < $0 }) ?? true { first = transaction.source }
+            let transactions = client.transactions
+            for index in transactions.indices where first.map({ transactions.source(index) < $0 }) ?? true { first = transactions.source(index) }
         }
         let part = SummaryPart.of(analysis.report, currencyFromData: first != nil,
                                   currencySource: first.map { analysis.export.location($0) }, output: output)

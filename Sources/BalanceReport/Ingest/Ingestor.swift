@@ -43,7 +43,7 @@ public struct InputFile: Sendable, Equatable {
 /// Everything read from a run's files: the boundary between Ingest and Model.
 public struct IngestedExport: Sendable {
     public var files: [InputFile] = []
-    public var transactions: [Transaction] = []
+    public var transactions = TransactionTable()
     public var clients: [ClientRecord] = []
     public var events: [ClientEvent] = []
     public var rejections: [Rejection] = []
@@ -299,7 +299,7 @@ public enum Ingestor {
                 decode(record, kind: record.kind, source: location, decoder: decoder, valueMaps: valueMaps, into: &export)
             }
         } catch {
-            export.transactions.removeSubrange(before.transactions...)
+            export.transactions.truncate(to: before.transactions)
             export.clients.removeSubrange(before.clients...)
             export.events.removeSubrange(before.events...)
             export.rejections.removeSubrange(before.rejections...)
@@ -339,7 +339,7 @@ public enum Ingestor {
                                         into export: inout IngestedExport) {
         do throws(FieldError) {
             switch kind {
-            case .transaction: export.transactions.append(try decoder.transaction(fields, at: source))
+            case .transaction: try decoder.appendTransaction(fields, at: source, to: &export.transactions)
             case .client: export.clients.append(try decoder.client(fields, at: source))
             case .event: export.events.append(try decoder.event(fields, at: source))
             }
@@ -601,7 +601,6 @@ struct CSVPart: Sendable {
 
     consuming func append(to target: inout IngestedExport, lineOffset: Int) throws(CSVError) {
         let shift = Int32(truncatingIfNeeded: lineOffset)
-        for index in export.transactions.indices { export.transactions[index].source.line += shift }
         for index in export.clients.indices { export.clients[index].source.line += shift }
         for index in export.events.indices { export.events[index].source.line += shift }
         for index in export.rejections.indices { export.rejections[index].source.line += shift }
@@ -614,7 +613,7 @@ struct CSVPart: Sendable {
         for client in export.derivedClients where target.derivedClientIDs.insert(ByteKey(client.id)).inserted {
             target.derivedClients.append(client)
         }
-        target.transactions.append(contentsOf: export.transactions)
+        target.transactions.append(contentsOf: export.transactions, lineShift: shift)
         target.clients.append(contentsOf: export.clients)
         target.events.append(contentsOf: export.events)
         target.rejections.append(contentsOf: export.rejections)

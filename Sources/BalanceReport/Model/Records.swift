@@ -24,6 +24,17 @@ public enum TransactionKind: String, Sendable, CaseIterable, Comparable {
 
     public static func < (a: TransactionKind, b: TransactionKind) -> Bool { a.rawValue < b.rawValue }
 
+    /// The kind a type field's bytes name exactly, if any.
+    @inline(__always)
+    init?(bytes: UnsafeBufferPointer<UInt8>) {
+        switch bytes.count {
+        case 5 where bytes.elementsEqual("topup".utf8): self = .topup
+        case 6 where bytes.elementsEqual("charge".utf8): self = .charge
+        case 6 where bytes.elementsEqual("refund".utf8): self = .refund
+        default: return nil
+        }
+    }
+
     /// Sign of the effect on the balance.
     public func signed(_ amount: Money) -> Money { self == .charge ? -amount : amount }
 }

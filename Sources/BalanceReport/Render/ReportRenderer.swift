@@ -426,18 +426,18 @@ public struct ReportRenderer: Sendable {
         if let gapIndex { return gapValue(rows.gaps[gapIndex], field) }
         let detail = rows.detail
         switch field {
-        case .id: return .text(detail[index].transaction.id)
-        case .timestamp: return .instant(detail[index].transaction.instant)
-        case .type: return .text(detail[index].transaction.kind.rawValue)
-        case .isTopup: return .flag(detail[index].transaction.kind == .topup)
-        case .isCharge: return .flag(detail[index].transaction.kind == .charge)
-        case .isRefund: return .flag(detail[index].transaction.kind == .refund)
-        case .service: return .text(detail[index].transaction.service)
-        case .amount: return .money(detail[index].transaction.amount)
-        case .signedAmount: return .money(detail[index].transaction.net)
+        case .id: return .text(detail[index].id)
+        case .timestamp: return .instant(detail[index].instant)
+        case .type: return .text(detail[index].kind.rawValue)
+        case .isTopup: return .flag(detail[index].kind == .topup)
+        case .isCharge: return .flag(detail[index].kind == .charge)
+        case .isRefund: return .flag(detail[index].kind == .refund)
+        case .service: return .text(detail[index].service)
+        case .amount: return .money(detail[index].amount)
+        case .signedAmount: return .money(detail[index].net)
         case .balanceAfter: return .money(detail[index].balanceAfter)
         case .balanceNegative: return .flag(detail[index].balanceAfter.isNegative)
-        case .description: return .text(detail[index].transaction.description)
+        case .description: return .text(detail[index].description)
         case .isUnattached: return .flag(false)
         case .unattachedFrom, .unattachedTo: return .text("")
         }

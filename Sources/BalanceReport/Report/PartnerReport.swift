@@ -50,29 +50,40 @@ public struct UnattachedGap: Sendable, Equatable {
 
 /// A line of a client's detail: a transaction and the balance right after it.
 ///
-/// The line points into the client's transactions in the ledger instead of holding a copy: a
-/// million lines then cost a million small structs, not a million copies of six strings each.
+/// The line points into the run's transaction table instead of holding a copy: a million lines
+/// cost a million small structs, and no string is made until a page asks for one.
 public struct DetailLine: Sendable, Equatable {
-    /// The client's transactions as the ledger holds them (the same storage, not a copy).
-    private var ledger: [Transaction]
-    private var position: Int
+    private var store: TransactionStore
+    private var row: Int
     public var balanceAfter: Money
 
     public init(transaction: Transaction, balanceAfter: Money) {
-        self.init(in: [transaction], at: 0, balanceAfter: balanceAfter)
+        self.init(store: TransactionStore(TransactionTable([transaction])), row: 0, balanceAfter: balanceAfter)
     }
 
-    init(in ledger: [Transaction], at position: Int, balanceAfter: Money) {
-        self.ledger = ledger
-        self.position = position
+    init(store: TransactionStore, row: Int, balanceAfter: Money) {
+        self.store = store
+        self.row = row
         self.balanceAfter = balanceAfter
     }
 
-    /// Read in place; a change (only tests tamper with lines) copies the ledger's list first.
+    /// The transaction as a value; a change (only tests tamper with lines) gives the line a table of its own.
     public var transaction: Transaction {
-        _read { yield ledger[position] }
-        _modify { yield &ledger[position] }
+        get { store.table[row] }
+        set {
+            store = TransactionStore(TransactionTable([newValue]))
+            row = 0
+        }
     }
+
+    // Single fields, read without making the whole value.
+    public var instant: Instant { store.table.instant(row) }
+    public var kind: TransactionKind { store.table.kind(row) }
+    public var amount: Money { store.table.amount(row) }
+    public var net: Money { store.table.net(row) }
+    public var id: String { store.table.id(row) }
+    public var service: String { store.table.serviceName(row) }
+    public var description: String { store.table.description(row) }
 
     public static func == (a: DetailLine, b: DetailLine) -> Bool {
         a.balanceAfter == b.balanceAfter && a.transaction == b.transaction
@@ -152,7 +163,7 @@ public struct ClientReport: Sendable {
 public struct PartnerReport: Sendable {
     public var partnerID: String
     /// By client id.
-    public var clients: [ClientReport]
+    public var clients: [ClientReport] { didSet { hasGaps = clients.contains { !$0.gaps.isEmpty } } }
     /// Sum over the clients whose money is visible.
     public var totals: BalanceMovement
     /// Spend per service over all clients, by service name.
@@ -165,14 +176,16 @@ public struct PartnerReport: Sendable {
     /// Change since an earlier period (`--compare previous` / `--compare-with`); `nil` without one.
     public var comparison: PartnerComparison? = nil
 
-    /// Whether any client was detached and attached again inside the period.
-    public var hasGaps: Bool { clients.contains { !$0.gaps.isEmpty } }
+    /// Whether any client was detached and attached again inside the period. Stored, not
+    /// computed: pages ask once per row, and a scan per row was quadratic in clients.
+    public private(set) var hasGaps = false
 
     public init(partnerID: String, clients: [ClientReport], totals: BalanceMovement, services: [ServiceSpend]) {
         self.partnerID = partnerID
         self.clients = clients
         self.totals = totals
         self.services = services
+        hasGaps = clients.contains { !$0.gaps.isEmpty }
         attention = Attention.rank(clients)
         bySpend = PartnerReport.rankBySpend(clients)
     }
@@ -260,10 +273,11 @@ public enum ReportBuilder {
             return report
         }
         let transactions = client.transactions
+        let table = transactions.store.table
         // Running net: prefix[i] = net of the first i transactions in balance order.
         var prefix = [Money](repeating: .zero, count: transactions.count + 1)
         for index in transactions.indices {
-            prefix[index + 1] = prefix[index] + transactions[index].kind.signed(transactions[index].amount)
+            prefix[index + 1] = prefix[index] + table.net(transactions.row(index))
         }
         func netBefore(_ t: Instant) -> Money { prefix[lowerBound(transactions, t)] }
         // balance(T) = B + net(before T) − net(before Tb); B = 0 and Tb = −∞ without a checkpoint.
@@ -279,6 +293,7 @@ public enum ReportBuilder {
         let rateFrom = Instant(seconds: visible.last!.end.seconds &- runwayDays * 86_400)
         var recentSpend = Money.zero
         var detail: [DetailLine] = []
+        // Services by their number in the run's table (equal bytes, one number).
         var services = FewKeys<ServiceSpend>()
         var daily: [DailySpend] = []
         // Detail lines come in time order, so one Moscow day's spend is one run of lines; one
@@ -287,8 +302,9 @@ public enum ReportBuilder {
         var daySpend = FewKeys<Money>()
         func closeDay() {
             guard let finished = day else { return }
-            for slot in daySpend.keys.indices.sorted(by: { byteOrder(daySpend.keys[$0], daySpend.keys[$1]) }) {
-                daily.append(DailySpend(date: finished.date, service: daySpend.keys[slot], net: daySpend.values[slot]))
+            let names = daySpend.keys.map { table.serviceNames.names[Int($0)] }
+            for slot in names.indices.sorted(by: { byteOrder(names[$0], names[$1]) }) {
+                daily.append(DailySpend(date: finished.date, service: names[slot], net: daySpend.values[slot]))
             }
             daySpend.removeAll()
             day = nil
@@ -306,31 +322,35 @@ public enum ReportBuilder {
             }
             var index = lowerBound(transactions, interval.start)
             let first = index
-            while index < transactions.count && transactions[index].instant < interval.end { index += 1 }
+            while index < transactions.count && transactions.instant(index) < interval.end { index += 1 }
             detail.reserveCapacity(detail.count + index - first)
             for position in first..<index {
+                let row = transactions.row(position)
                 let after = base + prefix[position + 1]
                 if after < lowest { lowest = after }
-                detail.append(DetailLine(in: transactions, at: position, balanceAfter: after))
-                let transaction = transactions[position]
-                switch transaction.kind {
+                detail.append(DetailLine(store: transactions.store, row: row, balanceAfter: after))
+                let amount = table.amount(row)
+                let kind = table.kind(row)
+                switch kind {
                 case .topup:
-                    movement.topups += transaction.amount
+                    movement.topups += amount
                     continue
                 case .charge:
-                    movement.charges += transaction.amount
-                    services.values[services.slot(transaction.service) { ServiceSpend(service: $0) }].charged += transaction.amount
+                    movement.charges += amount
+                    services.values[services.slot(table.service(row)) { _ in ServiceSpend(service: table.serviceName(row)) }].charged += amount
                 case .refund:
-                    movement.refunds += transaction.amount
-                    services.values[services.slot(transaction.service) { ServiceSpend(service: $0) }].refunded += transaction.amount
+                    movement.refunds += amount
+                    services.values[services.slot(table.service(row)) { _ in ServiceSpend(service: table.serviceName(row)) }].refunded += amount
                 }
-                if number == visible.count - 1 && transaction.instant >= rateFrom { recentSpend -= transaction.net }
-                if let current = day, transaction.instant >= current.end { closeDay() }
+                let instant = table.instant(row)
+                let net = kind == .charge ? -amount : amount
+                if number == visible.count - 1 && instant >= rateFrom { recentSpend -= net }
+                if let current = day, instant >= current.end { closeDay() }
                 if day == nil {
-                    let date = MoscowTime.date(of: transaction.instant)
+                    let date = MoscowTime.date(of: instant)
                     day = (date, MoscowTime.midnight(date.adding(days: 1)))
                 }
-                daySpend.values[daySpend.slot(transaction.service) { _ in .zero }] -= transaction.net
+                daySpend.values[daySpend.slot(table.service(row)) { _ in .zero }] -= net
             }
         }
         closeDay()
@@ -359,39 +379,39 @@ public enum ReportBuilder {
     }
 
     /// Index of the first transaction at or after `t`.
-    static func lowerBound(_ transactions: [Transaction], _ t: Instant) -> Int {
+    static func lowerBound(_ transactions: ClientTransactions, _ t: Instant) -> Int {
         var low = 0
         var high = transactions.count
         while low < high {
             let mid = (low + high) / 2
-            if transactions[mid].instant < t { low = mid + 1 } else { high = mid }
+            if transactions.instant(mid) < t { low = mid + 1 } else { high = mid }
         }
         return low
     }
 }
 
-/// Values under a few string keys (a client's services): found by comparing the keys while they
-/// are few, which is cheaper than hashing, and through a dictionary once they are many, so that
-/// an export with thousands of services per client stays linear.
+/// Values under a few numbered keys (a client's services, by their number in the run's table):
+/// found by comparing the numbers while they are few, which is cheaper than hashing, and through a
+/// dictionary once they are many, so that an export with thousands of services per client stays linear.
 struct FewKeys<Value> {
-    private(set) var keys: [String] = []
+    private(set) var keys: [UInt32] = []
     var values: [Value] = []
-    private var slots: [ByteKey: Int]? = nil
+    private var slots: [UInt32: Int]? = nil
     private static var searchLimit: Int { 16 }
 
     /// The slot of `key`, made with `make(key)` when it is new.
-    mutating func slot(_ key: String, _ make: (String) -> Value) -> Int {
+    mutating func slot(_ key: UInt32, _ make: (UInt32) -> Value) -> Int {
         if let slots {
-            if let slot = slots[ByteKey(key)] { return slot }
-        } else if let slot = keys.firstIndex(where: { $0.bytesEqual(key) }) {
+            if let slot = slots[key] { return slot }
+        } else if let slot = keys.firstIndex(of: key) {
             return slot
         }
         keys.append(key)
         values.append(make(key))
         if slots != nil {
-            slots![ByteKey(key)] = keys.count - 1
+            slots![key] = keys.count - 1
         } else if keys.count > FewKeys.searchLimit {
-            slots = Dictionary(uniqueKeysWithValues: keys.enumerated().map { (ByteKey($1), $0) })
+            slots = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
         }
         return keys.count - 1
     }

@@ -110,7 +110,7 @@ public struct KindTotals: Sendable, Equatable {
     /// The totals of a client's detail lines.
     init(_ detail: [DetailLine]) {
         self.init()
-        for index in detail.indices { add(detail[index].transaction.kind, detail[index].transaction.amount) }
+        for index in detail.indices { add(detail[index].kind, detail[index].amount) }
     }
 }
 
@@ -197,24 +197,25 @@ public struct RunSummary: Sendable {
                 // By index, reading single fields: copying a million transactions costs more than counting them.
                 let transactions = client.transactions
                 for index in transactions.indices {
-                    let instant = transactions[index].instant
+                    let instant = transactions.instant(index)
                     let outcome: Outcome
                     if !period.contains(instant) {
                         outcome = .outsidePeriod
                     } else if client.timeline.isAttached(at: instant) {
                         outcome = .accepted
-                        part.accepted.add(transactions[index].kind, transactions[index].amount)
+                        part.accepted.add(transactions.kind(index), transactions.amount(index))
                     } else {
                         outcome = .outsideAttachment
                     }
-                    part.count(.transaction, outcome, transactions[index].source, transactions[index].amount)
+                    part.count(.transaction, outcome, transactions.source(index), transactions.amount(index))
                 }
             }
             return part
         }
         for part in parts { counts.merge(part) }
-        for transaction in ledger.unknownClientTransactions {
-            counts.count(.transaction, period.contains(transaction.instant) ? .unknownClient : .outsidePeriod, transaction.source, transaction.amount)
+        let table = ledger.store.table
+        for row in ledger.unknownClientRows.lazy.map(Int.init) {
+            counts.count(.transaction, period.contains(table.instant(row)) ? .unknownClient : .outsidePeriod, table.source(row), table.amount(row))
         }
         for event in ledger.unknownClientEvents {
             counts.count(.event, .unknownClient, event.source, nil)
@@ -349,7 +350,7 @@ public struct RunSummary: Sendable {
         let detail = client.detail
         for index in detail.indices {
             if let problem = crossGaps(upTo: index) { return problem }
-            let instant = detail[index].transaction.instant
+            let instant = detail[index].instant
             guard intervals.contains(where: { $0.contains(instant) }) else {
                 return "transaction \(detail[index].transaction.id) lies outside the visible intervals"
             }
