@@ -10,43 +10,38 @@ public struct LedgerClient: Sendable {
     public var events: [ClientEvent]
 }
 
-/// The run's transaction table once the ledger is built: shared, never changed again, so every
-/// client, report line and renderer reads the same columns without a copy.
-public final class TransactionStore: Sendable {
-    public let table: TransactionTable
-
-    public init(_ table: consuming TransactionTable) { self.table = table }
-}
-
-/// One client's transactions in balance order: row numbers into the run's table.
+/// One client's transactions in balance order: a contiguous run of rows of the run's table.
+///
+/// The ledger lays the table out client by client in balance order, so a client is a range of
+/// rows, read front to back. The table is shared (a copy of the struct shares its column
+/// storage, and nothing changes it again).
 public struct ClientTransactions: RandomAccessCollection, Sendable {
-    public let store: TransactionStore
-    /// Row numbers, in balance order (a slice of one array for all clients).
-    public let rows: ArraySlice<UInt32>
+    public let table: TransactionTable
+    /// The client's rows of `table`.
+    public let rows: Range<Int>
 
-    public init(store: TransactionStore, rows: ArraySlice<UInt32>) {
-        self.store = store
+    public init(table: TransactionTable, rows: Range<Int>) {
+        self.table = table
         self.rows = rows
     }
 
     public init(_ transactions: [Transaction]) {
-        self.init(store: TransactionStore(TransactionTable(transactions)), rows: ArraySlice(UInt32(0)..<UInt32(transactions.count)))
+        self.init(table: TransactionTable(transactions), rows: 0..<transactions.count)
     }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { rows.count }
 
     /// The row number of the `index`-th transaction.
-    @inline(__always) public func row(_ index: Int) -> Int { Int(rows[rows.startIndex + index]) }
+    @inline(__always) public func row(_ index: Int) -> Int { rows.lowerBound + index }
 
-    public subscript(index: Int) -> Transaction { store.table[row(index)] }
+    public subscript(index: Int) -> Transaction { table[row(index)] }
 
-    @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(row(index)) }
-    @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(row(index)) }
-    @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(row(index)) }
-    @inline(__always) public func net(_ index: Int) -> Money { store.table.net(row(index)) }
-    @inline(__always) public func source(_ index: Int) -> SourceLocation { store.table.source(row(index)) }
-    @inline(__always) public func service(_ index: Int) -> UInt32 { store.table.service(row(index)) }
+    @inline(__always) public func instant(_ index: Int) -> Instant { table.instant(row(index)) }
+    @inline(__always) public func kind(_ index: Int) -> TransactionKind { table.kind(row(index)) }
+    @inline(__always) public func amount(_ index: Int) -> Money { table.amount(row(index)) }
+    @inline(__always) public func net(_ index: Int) -> Money { table.net(row(index)) }
+    @inline(__always) public func source(_ index: Int) -> SourceLocation { table.source(row(index)) }
 }
 
 /// A record that repeats an earlier one with identical facts (overlapping exports).
@@ -77,9 +72,9 @@ public struct Ledger: Sendable {
     /// Clients by id, each with its timeline and transactions.
     public var clients: [ByteKey: LedgerClient]
     /// Every transaction of the run (the clients' slices point into it).
-    public var store: TransactionStore
+    public var table: TransactionTable
     /// Rows of transactions whose client no clients record names: nobody's report shows them.
-    public var unknownClientRows: [UInt32]
+    public var unknownClientRows: Range<Int>
     /// Events whose client no clients record names.
     public var unknownClientEvents: [ClientEvent]
     public var duplicates: [Duplicate]
@@ -88,7 +83,7 @@ public struct Ledger: Sendable {
 
     /// Transactions whose client no clients record names, as values (they are few; tests and the
     /// run summary's naming of unknown clients read them).
-    public var unknownClientTransactions: [Transaction] { unknownClientRows.map { store.table[Int($0)] } }
+    public var unknownClientTransactions: [Transaction] { unknownClientRows.map { table[$0] } }
 
     /// Builds the ledger from what Ingest read. Pure: same export, same ledger.
     public static func build(from export: IngestedExport, workers: Int = 1) throws(LedgerError) -> Ledger {
@@ -181,8 +176,7 @@ public struct Ledger: Sendable {
             && !noClientRecords
         var ledgerClients: [(id: ByteKey, client: LedgerClient)] = []
         ledgerClients.reserveCapacity(records.count)
-        let store = TransactionStore(table)
-        let none = ClientTransactions(store: store, rows: [])
+        let none = ClientTransactions(table: TransactionTable(), rows: 0..<0)
         for (id, record) in records {
             var timeline = ClientTimeline.alwaysAttached
             var accepted: [ClientEvent] = []
@@ -211,7 +205,7 @@ public struct Ledger: Sendable {
         // Second pass: each kept row to its client. A client number of the table (one per distinct
         // client id) maps to the ledger client once; then the rows are grouped by a counting pass,
         // with no hash lookup per row.
-        let table2 = store.table
+        let table2 = table
         var bucketOfName = [Int32](repeating: -1, count: table2.clientNames.count)
         do {
             var index: [ByteKey: Int32] = [:]
@@ -255,16 +249,24 @@ public struct Ledger: Sendable {
         // Balance order within each client's slice, on every core: clients split into lanes of
         // about equal row counts. Exports mostly come in time order already, and then nothing moves.
         sortSlices(&order, offsets: offsets, table: table2, workers: workers)
+        // The table laid out in that order: each client's transactions one contiguous run, then
+        // the unknown clients' (duplicates and conflicts are accounted for above and dropped).
+        let kept = order.count
+        order.append(contentsOf: unknownRows)
+        var laidOut = consume table
+        _ = consume table2
+        laidOut.gather(order)
+        order = []
 
         var clients: [ByteKey: LedgerClient] = [:]
         clients.reserveCapacity(ledgerClients.count)
         for (bucket, entry) in ledgerClients.enumerated() {
             var client = entry.client
-            client.transactions = ClientTransactions(store: store, rows: order[offsets[bucket]..<offsets[bucket + 1]])
+            client.transactions = ClientTransactions(table: laidOut, rows: offsets[bucket]..<offsets[bucket + 1])
             clients[entry.id] = client
         }
-        return Ledger(currency: currency, clients: clients, store: store,
-                      unknownClientRows: unknownRows, unknownClientEvents: unknownEvents,
+        return Ledger(currency: currency, clients: clients, table: laidOut,
+                      unknownClientRows: kept..<laidOut.count, unknownClientEvents: unknownEvents,
                       duplicates: duplicates, rejections: rejections)
     }
 

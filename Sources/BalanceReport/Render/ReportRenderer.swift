@@ -392,7 +392,7 @@ public struct ReportRenderer: Sendable {
     /// A client's detail rows: its visible transactions with, where the client was detached and
     /// attached again, one gap row between them, in time order.
     struct DetailRows {
-        let detail: [DetailLine]
+        let detail: DetailLines
         let gaps: [UnattachedGap]
         /// The row of each gap.
         let gapRows: [Int]
@@ -426,18 +426,18 @@ public struct ReportRenderer: Sendable {
         if let gapIndex { return gapValue(rows.gaps[gapIndex], field) }
         let detail = rows.detail
         switch field {
-        case .id: return .text(detail[index].id)
-        case .timestamp: return .instant(detail[index].instant)
-        case .type: return .text(detail[index].kind.rawValue)
-        case .isTopup: return .flag(detail[index].kind == .topup)
-        case .isCharge: return .flag(detail[index].kind == .charge)
-        case .isRefund: return .flag(detail[index].kind == .refund)
-        case .service: return .text(detail[index].service)
-        case .amount: return .money(detail[index].amount)
-        case .signedAmount: return .money(detail[index].net)
-        case .balanceAfter: return .money(detail[index].balanceAfter)
-        case .balanceNegative: return .flag(detail[index].balanceAfter.isNegative)
-        case .description: return .text(detail[index].description)
+        case .id: return .text(detail.id(index))
+        case .timestamp: return .instant(detail.instant(index))
+        case .type: return .text(detail.kind(index).rawValue)
+        case .isTopup: return .flag(detail.kind(index) == .topup)
+        case .isCharge: return .flag(detail.kind(index) == .charge)
+        case .isRefund: return .flag(detail.kind(index) == .refund)
+        case .service: return .text(detail.service(index))
+        case .amount: return .money(detail.amount(index))
+        case .signedAmount: return .money(detail.net(index))
+        case .balanceAfter: return .money(detail.balanceAfter(index))
+        case .balanceNegative: return .flag(detail.balanceAfter(index).isNegative)
+        case .description: return .text(detail.description(index))
         case .isUnattached: return .flag(false)
         case .unattachedFrom, .unattachedTo: return .text("")
         }

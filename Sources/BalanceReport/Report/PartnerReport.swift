@@ -48,46 +48,90 @@ public struct UnattachedGap: Sendable, Equatable {
     public var change: Money { after - before }
 }
 
-/// A line of a client's detail: a transaction and the balance right after it.
-///
-/// The line points into the run's transaction table instead of holding a copy: a million lines
-/// cost a million small structs, and no string is made until a page asks for one.
+/// A line of a client's detail as a value: a transaction and the balance right after it.
 public struct DetailLine: Sendable, Equatable {
-    private var store: TransactionStore
-    private var row: Int
+    public var transaction: Transaction
     public var balanceAfter: Money
 
     public init(transaction: Transaction, balanceAfter: Money) {
-        self.init(store: TransactionStore(TransactionTable([transaction])), row: 0, balanceAfter: balanceAfter)
-    }
-
-    init(store: TransactionStore, row: Int, balanceAfter: Money) {
-        self.store = store
-        self.row = row
+        self.transaction = transaction
         self.balanceAfter = balanceAfter
     }
+}
 
-    /// The transaction as a value; a change (only tests tamper with lines) gives the line a table of its own.
-    public var transaction: Transaction {
-        get { store.table[row] }
+/// A client's detail: row numbers into the run's transaction table and the balance after each.
+///
+/// 20 bytes a line, no string and no reference count per line; pages read single fields
+/// (`id(_:)`, `amount(_:)`, …). As a collection its elements are `DetailLine` values, and a
+/// line changed or added through it (only tests tamper with lines) gets a row of its own.
+public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, RangeReplaceableCollection,
+                           ExpressibleByArrayLiteral, Equatable {
+    private(set) var table: TransactionTable
+    private(set) var rows: [UInt32]
+    public private(set) var balances: [Money]
+
+    public init() {
+        table = TransactionTable()
+        rows = []
+        balances = []
+    }
+
+    init(table: TransactionTable) {
+        self.table = table
+        rows = []
+        balances = []
+    }
+
+    public init(arrayLiteral lines: DetailLine...) {
+        self.init()
+        append(contentsOf: lines)
+    }
+
+    mutating func append(row: Int, balanceAfter: Money) {
+        rows.append(UInt32(row))
+        balances.append(balanceAfter)
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { rows.count }
+
+    public subscript(index: Int) -> DetailLine {
+        get { DetailLine(transaction: table[Int(rows[index])], balanceAfter: balances[index]) }
         set {
-            store = TransactionStore(TransactionTable([newValue]))
-            row = 0
+            if newValue.transaction != table[Int(rows[index])] {
+                table.append(newValue.transaction)
+                rows[index] = UInt32(table.count - 1)
+            }
+            balances[index] = newValue.balanceAfter
         }
     }
 
-    // Single fields, read without making the whole value.
-    public var instant: Instant { store.table.instant(row) }
-    public var kind: TransactionKind { store.table.kind(row) }
-    public var amount: Money { store.table.amount(row) }
-    public var net: Money { store.table.net(row) }
-    public var id: String { store.table.id(row) }
-    public var service: String { store.table.serviceName(row) }
-    public var description: String { store.table.description(row) }
-
-    public static func == (a: DetailLine, b: DetailLine) -> Bool {
-        a.balanceAfter == b.balanceAfter && a.transaction == b.transaction
+    public mutating func replaceSubrange<C: Collection>(_ range: Range<Int>, with lines: C) where C.Element == DetailLine {
+        var newRows: [UInt32] = []
+        for line in lines {
+            table.append(line.transaction)
+            newRows.append(UInt32(table.count - 1))
+        }
+        rows.replaceSubrange(range, with: newRows)
+        balances.replaceSubrange(range, with: lines.map(\.balanceAfter))
     }
+
+    public mutating func reserveCapacity(_ n: Int) {
+        rows.reserveCapacity(n)
+        balances.reserveCapacity(n)
+    }
+
+    // Single fields of line `index`.
+    @inline(__always) public func instant(_ index: Int) -> Instant { table.instant(Int(rows[index])) }
+    @inline(__always) public func kind(_ index: Int) -> TransactionKind { table.kind(Int(rows[index])) }
+    @inline(__always) public func amount(_ index: Int) -> Money { table.amount(Int(rows[index])) }
+    @inline(__always) public func net(_ index: Int) -> Money { table.net(Int(rows[index])) }
+    @inline(__always) public func balanceAfter(_ index: Int) -> Money { balances[index] }
+    public func id(_ index: Int) -> String { table.id(Int(rows[index])) }
+    public func service(_ index: Int) -> String { table.serviceName(Int(rows[index])) }
+    public func description(_ index: Int) -> String { table.description(Int(rows[index])) }
+
+    public static func == (a: DetailLines, b: DetailLines) -> Bool { a.elementsEqual(b) }
 }
 
 /// Spend on one service: charges − refunds.
@@ -117,7 +161,7 @@ public struct ClientReport: Sendable {
     public var visibleIntervals: [Interval]
     /// `nil` when nothing of the period is visible (invited, never confirmed): the money is not the partner's.
     public var movement: BalanceMovement?
-    public var detail: [DetailLine]
+    public var detail: DetailLines
     /// By service name.
     public var services: [ServiceSpend]
     /// By date, then service.
@@ -272,14 +316,16 @@ public enum ReportBuilder {
             report.attention = Attention(report, period: period)
             return report
         }
-        let transactions = client.transactions
-        let table = transactions.store.table
+        // The client's rows, read straight from the table's columns (no per-row copy of anything).
+        let table = client.transactions.table
+        let rows = client.transactions.rows
+        let first = rows.lowerBound
         // Running net: prefix[i] = net of the first i transactions in balance order.
-        var prefix = [Money](repeating: .zero, count: transactions.count + 1)
-        for index in transactions.indices {
-            prefix[index + 1] = prefix[index] + table.net(transactions.row(index))
+        var prefix = [Money](repeating: .zero, count: rows.count + 1)
+        for index in 0..<rows.count {
+            prefix[index + 1] = prefix[index] + table.net(first + index)
         }
-        func netBefore(_ t: Instant) -> Money { prefix[lowerBound(transactions, t)] }
+        func netBefore(_ t: Instant) -> Money { prefix[lowerBound(table, rows, t)] }
         // balance(T) = B + net(before T) − net(before Tb); B = 0 and Tb = −∞ without a checkpoint.
         let base = client.record.checkpoint.map { $0.balance - netBefore($0.at) } ?? .zero
         func balance(at t: Instant) -> Money { base + netBefore(t) }
@@ -292,7 +338,7 @@ public enum ReportBuilder {
         // The runway's spend rate: the last days of the last visible interval.
         let rateFrom = Instant(seconds: visible.last!.end.seconds &- runwayDays * 86_400)
         var recentSpend = Money.zero
-        var detail: [DetailLine] = []
+        var detail = DetailLines(table: table)
         // Services by their number in the run's table (equal bytes, one number).
         var services = FewKeys<ServiceSpend>()
         var daily: [DailySpend] = []
@@ -320,15 +366,14 @@ public enum ReportBuilder {
                 if gap.after < lowest { lowest = gap.after }
                 gaps.append(gap)
             }
-            var index = lowerBound(transactions, interval.start)
-            let first = index
-            while index < transactions.count && transactions.instant(index) < interval.end { index += 1 }
-            detail.reserveCapacity(detail.count + index - first)
-            for position in first..<index {
-                let row = transactions.row(position)
+            let from = lowerBound(table, rows, interval.start)
+            let to = lowerBound(table, rows, interval.end)
+            detail.reserveCapacity(detail.count + to - from)
+            for position in from..<to {
+                let row = first + position
                 let after = base + prefix[position + 1]
                 if after < lowest { lowest = after }
-                detail.append(DetailLine(store: transactions.store, row: row, balanceAfter: after))
+                detail.append(row: row, balanceAfter: after)
                 let amount = table.amount(row)
                 let kind = table.kind(row)
                 switch kind {
@@ -378,13 +423,13 @@ public enum ReportBuilder {
         return merged.values.sorted { byteOrder($0.service, $1.service) }
     }
 
-    /// Index of the first transaction at or after `t`.
-    static func lowerBound(_ transactions: ClientTransactions, _ t: Instant) -> Int {
+    /// Index (from the start of `rows`) of the first transaction at or after `t`.
+    static func lowerBound(_ table: TransactionTable, _ rows: Range<Int>, _ t: Instant) -> Int {
         var low = 0
-        var high = transactions.count
+        var high = rows.count
         while low < high {
             let mid = (low + high) / 2
-            if transactions.instant(mid) < t { low = mid + 1 } else { high = mid }
+            if table.instant(rows.lowerBound + mid) < t { low = mid + 1 } else { high = mid }
         }
         return low
     }

@@ -108,9 +108,9 @@ public struct KindTotals: Sendable, Equatable {
     }
 
     /// The totals of a client's detail lines.
-    init(_ detail: [DetailLine]) {
+    init(_ detail: DetailLines) {
         self.init()
-        for index in detail.indices { add(detail[index].kind, detail[index].amount) }
+        for index in detail.indices { add(detail.kind(index), detail.amount(index)) }
     }
 }
 
@@ -195,26 +195,26 @@ public struct RunSummary: Sendable {
                 if hasClientRecords { part.count(.client, .accepted, client.record.source, nil) }
                 for event in client.events { part.count(.event, .accepted, event.source, nil) }
                 // By index, reading single fields: copying a million transactions costs more than counting them.
-                let transactions = client.transactions
-                for index in transactions.indices {
-                    let instant = transactions.instant(index)
+                let table = client.transactions.table
+                for row in client.transactions.rows {
+                    let instant = table.instant(row)
                     let outcome: Outcome
                     if !period.contains(instant) {
                         outcome = .outsidePeriod
                     } else if client.timeline.isAttached(at: instant) {
                         outcome = .accepted
-                        part.accepted.add(transactions.kind(index), transactions.amount(index))
+                        part.accepted.add(table.kind(row), table.amount(row))
                     } else {
                         outcome = .outsideAttachment
                     }
-                    part.count(.transaction, outcome, transactions.source(index), transactions.amount(index))
+                    part.count(.transaction, outcome, table.source(row), table.amount(row))
                 }
             }
             return part
         }
         for part in parts { counts.merge(part) }
-        let table = ledger.store.table
-        for row in ledger.unknownClientRows.lazy.map(Int.init) {
+        let table = ledger.table
+        for row in ledger.unknownClientRows {
             counts.count(.transaction, period.contains(table.instant(row)) ? .unknownClient : .outsidePeriod, table.source(row), table.amount(row))
         }
         for event in ledger.unknownClientEvents {
@@ -350,17 +350,17 @@ public struct RunSummary: Sendable {
         let detail = client.detail
         for index in detail.indices {
             if let problem = crossGaps(upTo: index) { return problem }
-            let instant = detail[index].instant
+            let instant = detail.instant(index)
             guard intervals.contains(where: { $0.contains(instant) }) else {
-                return "transaction \(detail[index].transaction.id) lies outside the visible intervals"
+                return "transaction \(detail.id(index)) lies outside the visible intervals"
             }
             if nextGap > 0 && instant < gaps[nextGap - 1].to || nextGap < gaps.count && instant >= gaps[nextGap].from {
-                return "transaction \(detail[index].transaction.id) is on the wrong side of a gap row"
+                return "transaction \(detail.id(index)) is on the wrong side of a gap row"
             }
-            let after = detail[index].balanceAfter
-            let expected = balance + detail[index].transaction.net
+            let after = detail.balanceAfter(index)
+            let expected = balance + detail.net(index)
             if expected != after {
-                return "the balance after \(detail[index].transaction.id) is \(after), expected \(expected)"
+                return "the balance after \(detail.id(index)) is \(after), expected \(expected)"
             }
             balance = after
         }
