@@ -255,7 +255,7 @@ public struct Ledger: Sendable {
         order.append(contentsOf: unknownRows)
         var laidOut = consume table
         _ = consume table2
-        laidOut.gather(order)
+        laidOut.gather(order, workers: workers)
         order = []
 
         var clients: [ByteKey: LedgerClient] = [:]
@@ -308,7 +308,7 @@ public struct Ledger: Sendable {
                     keys.sort { a, b in
                         if a.seconds != b.seconds { return a.seconds < b.seconds }
                         if a.nanoseconds != b.nanoseconds { return a.nanoseconds < b.nanoseconds }
-                        return table.idBytes(Int(a.row)).lexicographicallyPrecedes(table.idBytes(Int(b.row)))
+                        return table.idPrecedes(Int(a.row), Int(b.row))
                     }
                     for (offset, key) in keys.enumerated() { rows[range.lowerBound + offset] = key.row }
                 }
@@ -410,7 +410,7 @@ public struct Ledger: Sendable {
                 }
                 if entry & 0xFFFF_FFFF == fingerprint {
                     let existing = Int(entry >> 32) - 1
-                    if table.idBytes(existing) == table.idBytes(row) { return existing }
+                    if table.sameID(existing, row) { return existing }
                 }
                 slot = (slot + 1) & mask
             }

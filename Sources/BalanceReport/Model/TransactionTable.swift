@@ -1,3 +1,6 @@
+import Dispatch
+import Glibc
+
 /// The run's transactions as columns: one array per field, numbers for what repeats.
 ///
 /// A million transactions held as `Transaction` structs cost 144 bytes each plus five
@@ -105,7 +108,14 @@ public struct TransactionTable: Sendable {
     @inline(__always) public func precedes(_ a: Int, _ b: Int) -> Bool {
         if seconds[a] != seconds[b] { return seconds[a] < seconds[b] }
         if nanoseconds[a] != nanoseconds[b] { return nanoseconds[a] < nanoseconds[b] }
-        return idBytes(a).lexicographicallyPrecedes(idBytes(b))
+        return idPrecedes(a, b)
+    }
+
+    /// Whether row a's id comes before row b's byte-wise (a prefix first).
+    @inline(__always) public func idPrecedes(_ a: Int, _ b: Int) -> Bool {
+        let (la, lb) = (Int(idLengths[a]), Int(idLengths[b]))
+        let order = text.withUnsafeBytes { memcmp($0.baseAddress! + textStarts[a], $0.baseAddress! + textStarts[b], Swift.min(la, lb)) }
+        return order != 0 ? order < 0 : la < lb
     }
 
     /// The row as a value (strings made for it).
@@ -120,7 +130,19 @@ public struct TransactionTable: Sendable {
     public func sameFacts(_ a: Int, _ b: Int) -> Bool {
         seconds[a] == seconds[b] && nanoseconds[a] == nanoseconds[b] && clients[a] == clients[b]
             && flags[a] & 3 == flags[b] & 3 && services[a] == services[b] && amounts[a] == amounts[b]
-            && currencies[a] == currencies[b] && idBytes(a) == idBytes(b) && descriptionBytes(a) == descriptionBytes(b)
+            && currencies[a] == currencies[b] && sameID(a, b)
+            && descriptionLengths[a] == descriptionLengths[b]
+            && spansEqual(textStarts[a] + Int(idLengths[a]), textStarts[b] + Int(idLengths[b]), Int(descriptionLengths[a]))
+    }
+
+    /// Whether two rows have the same id bytes.
+    @inline(__always) public func sameID(_ a: Int, _ b: Int) -> Bool {
+        idLengths[a] == idLengths[b] && spansEqual(textStarts[a], textStarts[b], Int(idLengths[a]))
+    }
+
+    /// Whether `length` bytes of the arena at two offsets are equal.
+    @inline(__always) private func spansEqual(_ x: Int, _ y: Int, _ length: Int) -> Bool {
+        text.withUnsafeBytes { memcmp($0.baseAddress! + x, $0.baseAddress! + y, length) == 0 }
     }
 
     /// The fields in which two rows of one id differ, for a conflict's reason.
@@ -132,7 +154,7 @@ public struct TransactionTable: Sendable {
         if services[a] != services[b] { fields.append("service") }
         if amounts[a] != amounts[b] { fields.append("amount \(amounts[a]) vs \(amounts[b])") }
         if currencies[a] != currencies[b] { fields.append("currency") }
-        if descriptionBytes(a) != descriptionBytes(b) { fields.append("description") }
+        if !descriptionBytes(a).elementsEqual(descriptionBytes(b)) { fields.append("description") }
         return "different " + fields.joined(separator: ", ")
     }
 
@@ -254,12 +276,54 @@ public struct TransactionTable: Sendable {
     /// transactions out contiguously in balance order, so reports and pages read them front to
     /// back instead of at random over the whole table. Column by column, so that at most one
     /// column exists twice at a time.
-    public mutating func gather(_ order: [UInt32]) {
+    public mutating func gather(_ order: [UInt32], workers: Int = 1) {
+        let lanes = Swift.max(1, Swift.min(workers, order.count / 65_536 + 1))
+        /// Each lane fills its share of the new column.
         func gathered<T>(_ column: inout [T]) {
             let old = column
             column = []
-            column = order.map { old[Int($0)] }
+            column = [T](unsafeUninitializedCapacity: order.count) { buffer, count in
+                nonisolated(unsafe) let target = buffer
+                old.withUnsafeBufferPointer { source in
+                    nonisolated(unsafe) let source = source
+                    order.withUnsafeBufferPointer { order in
+                        nonisolated(unsafe) let order = order
+                        let fill = { @Sendable (lane: Int) in
+                            for position in (order.count * lane / lanes)..<(order.count * (lane + 1) / lanes) {
+                                (target.baseAddress! + position).initialize(to: source[Int(order[position])])
+                            }
+                        }
+                        if lanes == 1 { fill(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: fill) }
+                    }
+                }
+                count = order.count
+            }
         }
+        var newStarts = [Int](repeating: 0, count: order.count + 1)
+        for (position, row) in order.enumerated() {
+            newStarts[position + 1] = newStarts[position] + Int(idLengths[Int(row)]) + Int(descriptionLengths[Int(row)])
+        }
+        let newText = [UInt8](unsafeUninitializedCapacity: newStarts[order.count]) { buffer, count in
+            nonisolated(unsafe) let target = buffer
+            text.withUnsafeBufferPointer { source in
+                nonisolated(unsafe) let source = source
+                let (starts, newStarts) = (textStarts, newStarts)
+                let (ids, descriptions) = (idLengths, descriptionLengths)
+                let copy = { @Sendable (lane: Int) in
+                    for position in (order.count * lane / lanes)..<(order.count * (lane + 1) / lanes) {
+                        let row = Int(order[position])
+                        let length = Int(ids[row]) + Int(descriptions[row])
+                        (target.baseAddress! + newStarts[position]).update(from: source.baseAddress! + starts[row], count: length)
+                    }
+                }
+                if lanes == 1 { copy(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: copy) }
+            }
+            count = newStarts[order.count]
+        }
+        text = []
+        text = newText
+        newStarts.removeLast()
+        textStarts = newStarts
         gathered(&seconds)
         gathered(&nanoseconds)
         gathered(&flags)
@@ -270,19 +334,6 @@ public struct TransactionTable: Sendable {
         gathered(&sources)
         gathered(&idLengths)
         gathered(&descriptionLengths)
-        var newText: [UInt8] = []
-        newText.reserveCapacity(text.count)
-        var newStarts: [Int] = []
-        newStarts.reserveCapacity(order.count)
-        for (position, row) in order.enumerated() {
-            let start = textStarts[Int(row)]
-            newStarts.append(newText.count)
-            newText.append(contentsOf: text[start..<(start + Int(idLengths[position]) + Int(descriptionLengths[position]))])
-        }
-        text = []
-        textStarts = []
-        text = newText
-        textStarts = newStarts
     }
 
     /// Bytes held per row, for the benchmark's memory figures and tests.
@@ -343,7 +394,7 @@ public struct NameTable: Sendable {
             if entry == 0 { break }
             if entry & 0xFFFF_FFFF == fingerprint {
                 let n = Int(entry >> 32) - 1
-                if bytes[starts[n]..<starts[n + 1]].elementsEqual(name) { return UInt32(n) }
+                if isName(n, name) { return UInt32(n) }
             }
             slot = (slot + 1) & mask
         }
@@ -372,10 +423,17 @@ public struct NameTable: Sendable {
             if entry == 0 { return nil }
             if entry & 0xFFFF_FFFF == fingerprint {
                 let n = Int(entry >> 32) - 1
-                if bytes[starts[n]..<starts[n + 1]].elementsEqual(name) { return UInt32(n) }
+                if isName(n, name) { return UInt32(n) }
             }
             slot = (slot + 1) & mask
         }
+    }
+
+    @inline(__always) private func isName(_ n: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = starts[n]
+        guard starts[n + 1] - start == name.count else { return false }
+        guard let other = name.baseAddress else { return true }
+        return bytes.withUnsafeBytes { memcmp($0.baseAddress! + start, other, name.count) == 0 }
     }
 
     /// Calls `body` with name n's bytes.
