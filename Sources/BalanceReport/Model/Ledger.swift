@@ -10,23 +10,32 @@ public struct LedgerClient: Sendable {
     public var events: [ClientEvent]
 }
 
+/// The run's transaction table once the ledger has laid it out: shared by every client, report
+/// line and page, and never changed again. A class with one `let`, so that handing it around costs
+/// one reference count (a copy of the table struct would retain each of its columns, and two
+/// threads retaining the same columns for every client contend for them).
+public final class TransactionStore: Sendable {
+    public let table: TransactionTable
+
+    public init(_ table: consuming TransactionTable) { self.table = table }
+}
+
 /// One client's transactions in balance order: a contiguous run of rows of the run's table.
 ///
 /// The ledger lays the table out client by client in balance order, so a client is a range of
-/// rows, read front to back. The table is shared (a copy of the struct shares its column
-/// storage, and nothing changes it again).
+/// rows, read front to back.
 public struct ClientTransactions: RandomAccessCollection, Sendable {
-    public let table: TransactionTable
-    /// The client's rows of `table`.
+    public let store: TransactionStore
+    /// The client's rows of the table.
     public let rows: Range<Int>
 
-    public init(table: TransactionTable, rows: Range<Int>) {
-        self.table = table
+    public init(store: TransactionStore, rows: Range<Int>) {
+        self.store = store
         self.rows = rows
     }
 
     public init(_ transactions: [Transaction]) {
-        self.init(table: TransactionTable(transactions), rows: 0..<transactions.count)
+        self.init(store: TransactionStore(TransactionTable(transactions)), rows: 0..<transactions.count)
     }
 
     public var startIndex: Int { 0 }
@@ -35,13 +44,13 @@ public struct ClientTransactions: RandomAccessCollection, Sendable {
     /// The row number of the `index`-th transaction.
     @inline(__always) public func row(_ index: Int) -> Int { rows.lowerBound + index }
 
-    public subscript(index: Int) -> Transaction { table[row(index)] }
+    public subscript(index: Int) -> Transaction { store.table[row(index)] }
 
-    @inline(__always) public func instant(_ index: Int) -> Instant { table.instant(row(index)) }
-    @inline(__always) public func kind(_ index: Int) -> TransactionKind { table.kind(row(index)) }
-    @inline(__always) public func amount(_ index: Int) -> Money { table.amount(row(index)) }
-    @inline(__always) public func net(_ index: Int) -> Money { table.net(row(index)) }
-    @inline(__always) public func source(_ index: Int) -> SourceLocation { table.source(row(index)) }
+    @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(row(index)) }
+    @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(row(index)) }
+    @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(row(index)) }
+    @inline(__always) public func net(_ index: Int) -> Money { store.table.net(row(index)) }
+    @inline(__always) public func source(_ index: Int) -> SourceLocation { store.table.source(row(index)) }
 }
 
 /// A record that repeats an earlier one with identical facts (overlapping exports).
@@ -71,8 +80,9 @@ public struct Ledger: Sendable {
     public var currency: String
     /// Clients by id, each with its timeline and transactions.
     public var clients: [ByteKey: LedgerClient]
-    /// Every transaction of the run (the clients' slices point into it).
-    public var table: TransactionTable
+    /// Every transaction of the run (the clients' ranges point into it).
+    public var store: TransactionStore
+    public var table: TransactionTable { store.table }
     /// Rows of transactions whose client no clients record names: nobody's report shows them.
     public var unknownClientRows: Range<Int>
     /// Events whose client no clients record names.
@@ -176,7 +186,7 @@ public struct Ledger: Sendable {
             && !noClientRecords
         var ledgerClients: [(id: ByteKey, client: LedgerClient)] = []
         ledgerClients.reserveCapacity(records.count)
-        let none = ClientTransactions(table: TransactionTable(), rows: 0..<0)
+        let none = ClientTransactions([])
         for (id, record) in records {
             var timeline = ClientTimeline.alwaysAttached
             var accepted: [ClientEvent] = []
@@ -257,16 +267,17 @@ public struct Ledger: Sendable {
         _ = consume table2
         laidOut.gather(order, workers: workers)
         order = []
+        let store = TransactionStore(laidOut)
 
         var clients: [ByteKey: LedgerClient] = [:]
         clients.reserveCapacity(ledgerClients.count)
         for (bucket, entry) in ledgerClients.enumerated() {
             var client = entry.client
-            client.transactions = ClientTransactions(table: laidOut, rows: offsets[bucket]..<offsets[bucket + 1])
+            client.transactions = ClientTransactions(store: store, rows: offsets[bucket]..<offsets[bucket + 1])
             clients[entry.id] = client
         }
-        return Ledger(currency: currency, clients: clients, table: laidOut,
-                      unknownClientRows: kept..<laidOut.count, unknownClientEvents: unknownEvents,
+        return Ledger(currency: currency, clients: clients, store: store,
+                      unknownClientRows: kept..<store.table.count, unknownClientEvents: unknownEvents,
                       duplicates: duplicates, rejections: rejections)
     }
 

@@ -66,18 +66,18 @@ public struct DetailLine: Sendable, Equatable {
 /// line changed or added through it (only tests tamper with lines) gets a row of its own.
 public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, RangeReplaceableCollection,
                            ExpressibleByArrayLiteral, Equatable {
-    private(set) var table: TransactionTable
+    private(set) var store: TransactionStore
     private(set) var rows: [UInt32]
     public private(set) var balances: [Money]
 
     public init() {
-        table = TransactionTable()
+        store = TransactionStore(TransactionTable())
         rows = []
         balances = []
     }
 
-    init(table: TransactionTable) {
-        self.table = table
+    init(store: TransactionStore) {
+        self.store = store
         rows = []
         balances = []
     }
@@ -96,10 +96,12 @@ public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, 
     public var endIndex: Int { rows.count }
 
     public subscript(index: Int) -> DetailLine {
-        get { DetailLine(transaction: table[Int(rows[index])], balanceAfter: balances[index]) }
+        get { DetailLine(transaction: store.table[Int(rows[index])], balanceAfter: balances[index]) }
         set {
-            if newValue.transaction != table[Int(rows[index])] {
+            if newValue.transaction != store.table[Int(rows[index])] {
+                var table = store.table
                 table.append(newValue.transaction)
+                store = TransactionStore(table)
                 rows[index] = UInt32(table.count - 1)
             }
             balances[index] = newValue.balanceAfter
@@ -108,10 +110,12 @@ public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, 
 
     public mutating func replaceSubrange<C: Collection>(_ range: Range<Int>, with lines: C) where C.Element == DetailLine {
         var newRows: [UInt32] = []
+        var table = store.table
         for line in lines {
             table.append(line.transaction)
             newRows.append(UInt32(table.count - 1))
         }
+        if !newRows.isEmpty { store = TransactionStore(table) }
         rows.replaceSubrange(range, with: newRows)
         balances.replaceSubrange(range, with: lines.map(\.balanceAfter))
     }
@@ -122,14 +126,14 @@ public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, 
     }
 
     // Single fields of line `index`.
-    @inline(__always) public func instant(_ index: Int) -> Instant { table.instant(Int(rows[index])) }
-    @inline(__always) public func kind(_ index: Int) -> TransactionKind { table.kind(Int(rows[index])) }
-    @inline(__always) public func amount(_ index: Int) -> Money { table.amount(Int(rows[index])) }
-    @inline(__always) public func net(_ index: Int) -> Money { table.net(Int(rows[index])) }
+    @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(Int(rows[index])) }
+    @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(Int(rows[index])) }
+    @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(Int(rows[index])) }
+    @inline(__always) public func net(_ index: Int) -> Money { store.table.net(Int(rows[index])) }
     @inline(__always) public func balanceAfter(_ index: Int) -> Money { balances[index] }
-    public func id(_ index: Int) -> String { table.id(Int(rows[index])) }
-    public func service(_ index: Int) -> String { table.serviceName(Int(rows[index])) }
-    public func description(_ index: Int) -> String { table.description(Int(rows[index])) }
+    public func id(_ index: Int) -> String { store.table.id(Int(rows[index])) }
+    public func service(_ index: Int) -> String { store.table.serviceName(Int(rows[index])) }
+    public func description(_ index: Int) -> String { store.table.description(Int(rows[index])) }
 
     public static func == (a: DetailLines, b: DetailLines) -> Bool { a.elementsEqual(b) }
 }
@@ -317,15 +321,15 @@ public enum ReportBuilder {
             return report
         }
         // The client's rows, read straight from the table's columns (no per-row copy of anything).
-        let table = client.transactions.table
+        let store = client.transactions.store
         let rows = client.transactions.rows
         let first = rows.lowerBound
         // Running net: prefix[i] = net of the first i transactions in balance order.
         var prefix = [Money](repeating: .zero, count: rows.count + 1)
         for index in 0..<rows.count {
-            prefix[index + 1] = prefix[index] + table.net(first + index)
+            prefix[index + 1] = prefix[index] + store.table.net(first + index)
         }
-        func netBefore(_ t: Instant) -> Money { prefix[lowerBound(table, rows, t)] }
+        func netBefore(_ t: Instant) -> Money { prefix[lowerBound(store.table, rows, t)] }
         // balance(T) = B + net(before T) − net(before Tb); B = 0 and Tb = −∞ without a checkpoint.
         let base = client.record.checkpoint.map { $0.balance - netBefore($0.at) } ?? .zero
         func balance(at t: Instant) -> Money { base + netBefore(t) }
@@ -338,7 +342,7 @@ public enum ReportBuilder {
         // The runway's spend rate: the last days of the last visible interval.
         let rateFrom = Instant(seconds: visible.last!.end.seconds &- runwayDays * 86_400)
         var recentSpend = Money.zero
-        var detail = DetailLines(table: table)
+        var detail = DetailLines(store: store)
         // Services by their number in the run's table (equal bytes, one number).
         var services = FewKeys<ServiceSpend>()
         var daily: [DailySpend] = []
@@ -348,7 +352,7 @@ public enum ReportBuilder {
         var daySpend = FewKeys<Money>()
         func closeDay() {
             guard let finished = day else { return }
-            let names = daySpend.keys.map { table.serviceNames.names[Int($0)] }
+            let names = daySpend.keys.map { store.table.serviceNames.names[Int($0)] }
             for slot in names.indices.sorted(by: { byteOrder(names[$0], names[$1]) }) {
                 daily.append(DailySpend(date: finished.date, service: names[slot], net: daySpend.values[slot]))
             }
@@ -366,28 +370,28 @@ public enum ReportBuilder {
                 if gap.after < lowest { lowest = gap.after }
                 gaps.append(gap)
             }
-            let from = lowerBound(table, rows, interval.start)
-            let to = lowerBound(table, rows, interval.end)
+            let from = lowerBound(store.table, rows, interval.start)
+            let to = lowerBound(store.table, rows, interval.end)
             detail.reserveCapacity(detail.count + to - from)
             for position in from..<to {
                 let row = first + position
                 let after = base + prefix[position + 1]
                 if after < lowest { lowest = after }
                 detail.append(row: row, balanceAfter: after)
-                let amount = table.amount(row)
-                let kind = table.kind(row)
+                let amount = store.table.amount(row)
+                let kind = store.table.kind(row)
                 switch kind {
                 case .topup:
                     movement.topups += amount
                     continue
                 case .charge:
                     movement.charges += amount
-                    services.values[services.slot(table.service(row)) { _ in ServiceSpend(service: table.serviceName(row)) }].charged += amount
+                    services.values[services.slot(store.table.service(row)) { _ in ServiceSpend(service: store.table.serviceName(row)) }].charged += amount
                 case .refund:
                     movement.refunds += amount
-                    services.values[services.slot(table.service(row)) { _ in ServiceSpend(service: table.serviceName(row)) }].refunded += amount
+                    services.values[services.slot(store.table.service(row)) { _ in ServiceSpend(service: store.table.serviceName(row)) }].refunded += amount
                 }
-                let instant = table.instant(row)
+                let instant = store.table.instant(row)
                 let net = kind == .charge ? -amount : amount
                 if number == visible.count - 1 && instant >= rateFrom { recentSpend -= net }
                 if let current = day, instant >= current.end { closeDay() }
@@ -395,7 +399,7 @@ public enum ReportBuilder {
                     let date = MoscowTime.date(of: instant)
                     day = (date, MoscowTime.midnight(date.adding(days: 1)))
                 }
-                daySpend.values[daySpend.slot(table.service(row)) { _ in .zero }] -= net
+                daySpend.values[daySpend.slot(store.table.service(row)) { _ in .zero }] -= net
             }
         }
         closeDay()

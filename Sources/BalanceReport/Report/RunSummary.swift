@@ -195,25 +195,25 @@ public struct RunSummary: Sendable {
                 if hasClientRecords { part.count(.client, .accepted, client.record.source, nil) }
                 for event in client.events { part.count(.event, .accepted, event.source, nil) }
                 // By index, reading single fields: copying a million transactions costs more than counting them.
-                let table = client.transactions.table
+                let store = client.transactions.store
                 for row in client.transactions.rows {
-                    let instant = table.instant(row)
+                    let instant = store.table.instant(row)
                     let outcome: Outcome
                     if !period.contains(instant) {
                         outcome = .outsidePeriod
                     } else if client.timeline.isAttached(at: instant) {
                         outcome = .accepted
-                        part.accepted.add(table.kind(row), table.amount(row))
+                        part.accepted.add(store.table.kind(row), store.table.amount(row))
                     } else {
                         outcome = .outsideAttachment
                     }
-                    part.count(.transaction, outcome, table.source(row), table.amount(row))
+                    part.count(.transaction, outcome, store.table.source(row), store.table.amount(row))
                 }
             }
             return part
         }
         for part in parts { counts.merge(part) }
-        let table = ledger.table
+        let table = ledger.store.table
         for row in ledger.unknownClientRows {
             counts.count(.transaction, period.contains(table.instant(row)) ? .unknownClient : .outsidePeriod, table.source(row), table.amount(row))
         }
