@@ -350,6 +350,11 @@ extension TransactionTable: RandomAccessCollection {
     public func index(before i: Int) -> Int { i - 1 }
 }
 
+extension TransactionTable: Equatable {
+    /// Equal rows, as values (names and arena layout may differ).
+    public static func == (a: TransactionTable, b: TransactionTable) -> Bool { a.elementsEqual(b) }
+}
+
 extension TransactionTable: ExpressibleByArrayLiteral {
     public init(arrayLiteral elements: Transaction...) { self.init(elements) }
 }
