@@ -152,7 +152,7 @@ public struct Ledger: Sendable {
             for client in export.derivedClients where derived[ByteKey(client.id)] == nil { derived[ByteKey(client.id)] = client }
             // Each client once, from its first kept row.
             var seen = [Bool](repeating: false, count: table.clientNames.count)
-            for row in 0..<table.count where fates[row] == .keep && !seen[Int(table.client(row))] {
+            for row in 0..<table.count where fates[row] == keep && !seen[Int(table.client(row))] {
                 seen[Int(table.client(row))] = true
                 let name = table.clientID(row)
                 let id = ByteKey(name)
@@ -229,13 +229,13 @@ public struct Ledger: Sendable {
         var unknownRows: [UInt32] = []
         for row in 0..<table2.count {
             switch fates[row] {
-            case .keep:
+            case keep:
                 let bucket = bucketOfName[Int(table2.client(row))]
                 if bucket >= 0 { offsets[Int(bucket) + 1] += 1 } else { unknownRows.append(UInt32(row)) }
-            case .duplicate(let first):
+            case let first where first >= 0:
                 duplicates.append(Duplicate(kind: .transaction, source: table2.source(row),
-                                            original: table2.source(first), amount: table2.amount(row)))
-            case .conflict:
+                                            original: table2.source(Int(first)), amount: table2.amount(row)))
+            default:
                 let id = table2.id(row)
                 let (first, sources) = conflicted[ByteKey(id)]!
                 let others = Ledger.listed(sources.filter { $0 != table2.source(row) }, location)
@@ -250,7 +250,7 @@ public struct Ledger: Sendable {
         for bucket in ledgerClients.indices { offsets[bucket + 1] += offsets[bucket] }
         var order = [UInt32](repeating: 0, count: offsets[ledgerClients.count])
         var next = offsets
-        for row in 0..<table2.count where fates[row] == .keep {
+        for row in 0..<table2.count where fates[row] == keep {
             let bucket = bucketOfName[Int(table2.client(row))]
             guard bucket >= 0 else { continue }
             order[next[Int(bucket)]] = UInt32(row)
@@ -360,31 +360,28 @@ public struct Ledger: Sendable {
         var kind: ClientEventKind
     }
 
-    /// What becomes of a transaction record.
-    enum Fate: Equatable {
-        case keep
-        /// An identical repeat of the record at this row.
-        case duplicate(of: Int)
-        /// One of several records of an id with different facts.
-        case conflict
-    }
+    /// What becomes of a transaction record, in four bytes a row: `keep`, `conflict` (one of
+    /// several records of an id with different facts), or the row it identically repeats (≥ 0).
+    typealias Fate = Int32
+    static let keep: Fate = -1
+    static let conflict: Fate = -2
 
     /// Decides each record's fate, and where the records of each conflicting id are.
     /// Duplicates of a conflicting id stay duplicates: rejecting them too would count an amount twice.
     static func transactionFates(_ table: TransactionTable) -> ([Fate], [ByteKey: (first: Int, sources: [SourceLocation])]) {
-        var fates = [Fate](repeating: .keep, count: table.count)
+        var fates = [Fate](repeating: keep, count: table.count)
         var firstByID = IDTable(capacity: table.count)
         var conflicted: [ByteKey: (first: Int, sources: [SourceLocation])] = [:]
         for row in 0..<table.count {
             guard let first = firstByID.insertOrFind(row, in: table) else { continue }
             if table.sameFacts(first, row) {
-                fates[row] = .duplicate(of: first)
+                fates[row] = Fate(first)
             } else {
-                fates[row] = .conflict
+                fates[row] = conflict
                 let id = ByteKey(table.id(row))
                 if conflicted[id] == nil {
                     conflicted[id] = (first, [table.source(first)])
-                    fates[first] = .conflict
+                    fates[first] = conflict
                 }
                 conflicted[id]!.sources.append(table.source(row))
             }
@@ -402,8 +399,9 @@ public struct Ledger: Sendable {
         private let seed = UInt64.random(in: 0...UInt64.max)
 
         init(capacity: Int) {
+            // At most two thirds full: short probes, 12–24 bytes a row.
             var size = 16
-            while size < capacity * 2 { size <<= 1 }
+            while size < capacity + capacity / 2 { size <<= 1 }
             slots = [UInt64](repeating: 0, count: size)
             mask = size - 1
         }
@@ -431,7 +429,7 @@ public struct Ledger: Sendable {
     /// SPEC §2.1: one run has one currency.
     static func singleCurrency(_ table: TransactionTable, _ fates: [Fate]) throws(LedgerError) -> String {
         var firstRow = [Int](repeating: -1, count: table.currencyNames.count)
-        for row in 0..<table.count where fates[row] == .keep && firstRow[Int(table.currency(row))] < 0 {
+        for row in 0..<table.count where fates[row] == keep && firstRow[Int(table.currency(row))] < 0 {
             firstRow[Int(table.currency(row))] = row
         }
         let currencies = firstRow.filter { $0 >= 0 }.sorted().map { (currency: table.currencyCode($0), source: table.source($0)) }
