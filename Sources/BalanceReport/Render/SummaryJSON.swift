@@ -77,9 +77,9 @@ enum SummaryJSON {
             out.key("duplicates") {
                 out.array(summary.duplicates) { duplicate in
                     out.object {
-                        out.field("location", location(summary, duplicate.source))
+                        out.location("location", path(summary, duplicate.source), duplicate.source.line)
                         out.field("record", duplicate.kind.rawValue)
-                        out.field("original", location(summary, duplicate.original))
+                        out.location("original", path(summary, duplicate.original), duplicate.original.line)
                     }
                 }
             }
@@ -89,8 +89,12 @@ enum SummaryJSON {
     }
 
     static func location(_ summary: RunSummary, _ source: SourceLocation) -> String {
+        path(summary, source) + ":" + String(source.line)
+    }
+
+    static func path(_ summary: RunSummary, _ source: SourceLocation) -> String {
         let index = Int(source.file)
-        return (index < summary.files.count ? summary.files[index].path : "?") + ":" + String(source.line)
+        return index < summary.files.count ? summary.files[index].path : "?"
     }
 
     static func outcomes(_ out: JSONWriter, _ tallies: [Outcome: Tally]) {
@@ -117,10 +121,13 @@ enum SummaryJSON {
 }
 
 /// A small pretty-printing JSON writer: keys in the order written, two-space indent.
+///
+/// A class so that nested closures can write to it; its state is only ever touched from the one
+/// thread that writes, so the per-access exclusivity checks (measurable over a million values) are off.
 final class JSONWriter {
-    var bytes: [UInt8] = []
-    private var depth = 0
-    private var needsComma = false
+    @exclusivity(unchecked) var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var depth = 0
+    @exclusivity(unchecked) private var needsComma = false
 
     func object(_ body: () -> Void) {
         bytes.append(UInt8(ascii: "{"))
@@ -160,6 +167,8 @@ final class JSONWriter {
     func field(_ name: String, _ value: Int) { key(name) { bytes.append(contentsOf: String(value).utf8) } }
     func field(_ name: String, _ value: Bool) { key(name) { bytes.append(contentsOf: (value ? "true" : "false").utf8) } }
     func value(_ text: String) { string(text) }
+    /// `"path:line"`, written without making the string (a summary may list a million duplicates).
+    func location(_ name: String, _ path: String, _ line: Int32) { key(name) { string(path, line: line) } }
 
     private func separator() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
@@ -174,7 +183,7 @@ final class JSONWriter {
     @inline(__always) static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x57 + value }
 
     /// A JSON string: byte by byte over the UTF-8 (a summary may list a million duplicates).
-    private func string(_ text: String) {
+    private func string(_ text: String, line: Int32? = nil) {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
@@ -199,6 +208,10 @@ final class JSONWriter {
                 }
                 index += 1
             }
+        }
+        if let line {
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: String(line).utf8)
         }
         bytes.append(UInt8(ascii: "\""))
     }

@@ -189,7 +189,8 @@ public struct Template: Sendable {
     /// scope of their own inside the row).
     private final class RowBinding: TemplateScope {
         let table: any TemplateTable
-        var row = 0
+        /// Set by the one thread that runs the template, once per row; read for every field.
+        @exclusivity(unchecked) var row = 0
         /// Field per operation, indexed by `pc - first`.
         let fields: [Int32]
         let first: Int
