@@ -358,7 +358,7 @@ public enum Ingestor {
 
 /// What a CSV file's records become once its header is known: the same for both halves of a
 /// file read on two cores.
-struct CSVRecordSink: Sendable {
+final class CSVRecordSink: Sendable {
     struct HeaderError: Error {
         var kind: RecordKind?
         var reason: String

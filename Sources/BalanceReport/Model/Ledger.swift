@@ -281,8 +281,7 @@ public struct Ledger: Sendable {
                       duplicates: duplicates, rejections: rejections)
     }
 
-    /// Sorts each client's slice of `order` into balance order. A slice is sorted as 16-byte keys
-    /// (seconds, nanoseconds, row): ties of one instant, rare, are settled by the ids' bytes.
+    /// Sorts each client's slice of `order` into balance order: instant, then id byte-wise.
     static func sortSlices(_ order: inout [UInt32], offsets: [Int], table: TransactionTable, workers: Int) {
         let clientCount = offsets.count - 1
         guard clientCount > 0, !order.isEmpty else { return }
@@ -301,27 +300,35 @@ public struct Ledger: Sendable {
             // Lanes write disjoint ranges of the buffer.
             nonisolated(unsafe) let rows = buffer
             let sortLane = { @Sendable (lane: Int) in
-                var keys: [SortKey] = []
+                // One 128-bit key a row: the instant (seconds with the sign bit flipped, so that
+                // unsigned order is time order; then nanoseconds) above the row number. Sorting
+                // plain integers needs no comparison closure; ties of one instant, rare, are then
+                // put in id order (SPEC §3) run by run.
+                var keys: [UInt128] = []
                 for client in laneBounds[lane]..<laneBounds[lane + 1] {
                     let range = offsets[client]..<offsets[client + 1]
                     guard range.count > 1 else { continue }
                     keys.removeAll(keepingCapacity: true)
-                    var ordered = true
                     for position in range {
                         let row = Int(rows[position])
-                        let key = SortKey(seconds: table.seconds[row], nanoseconds: table.nanoseconds[row], row: UInt32(row))
-                        if let last = keys.last, ordered, !(last.instantPrecedes(key) || (last.sameInstant(key) && table.precedes(Int(last.row), row))) {
-                            ordered = false
+                        let seconds = UInt64(bitPattern: table.seconds[row]) ^ (1 << 63)
+                        keys.append(UInt128(seconds) << 64 | UInt128(UInt32(bitPattern: table.nanoseconds[row])) << 32 | UInt128(row))
+                    }
+                    if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) {
+                        // Already in instant order; only ties need a look.
+                    } else {
+                        keys.sort()
+                    }
+                    var start = 0
+                    while start < keys.count {
+                        var end = start + 1
+                        while end < keys.count && keys[end] >> 32 == keys[start] >> 32 { end += 1 }
+                        if end - start > 1 {
+                            keys[start..<end].sort { table.idPrecedes(Int(UInt32(truncatingIfNeeded: $0)), Int(UInt32(truncatingIfNeeded: $1))) }
                         }
-                        keys.append(key)
+                        start = end
                     }
-                    if ordered { continue }
-                    keys.sort { a, b in
-                        if a.seconds != b.seconds { return a.seconds < b.seconds }
-                        if a.nanoseconds != b.nanoseconds { return a.nanoseconds < b.nanoseconds }
-                        return table.idPrecedes(Int(a.row), Int(b.row))
-                    }
-                    for (offset, key) in keys.enumerated() { rows[range.lowerBound + offset] = key.row }
+                    for (offset, key) in keys.enumerated() { rows[range.lowerBound + offset] = UInt32(truncatingIfNeeded: key) }
                 }
             }
             if lanes == 1 {
@@ -330,18 +337,6 @@ public struct Ledger: Sendable {
                 DispatchQueue.concurrentPerform(iterations: lanes, execute: sortLane)
             }
         }
-    }
-
-    struct SortKey {
-        var seconds: Int64
-        var nanoseconds: Int32
-        var row: UInt32
-
-        @inline(__always) func instantPrecedes(_ other: SortKey) -> Bool {
-            seconds != other.seconds ? seconds < other.seconds : nanoseconds < other.nanoseconds
-        }
-
-        @inline(__always) func sameInstant(_ other: SortKey) -> Bool { seconds == other.seconds && nanoseconds == other.nanoseconds }
     }
 
     /// The first few places, and how many more: a reason names where to look without growing
