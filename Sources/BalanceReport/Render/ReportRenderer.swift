@@ -371,7 +371,7 @@ public struct ReportRenderer: Sendable {
         case "is_active": return .flag(client.state == .active)
         case "is_blocked": return .flag(client.state == .blocked)
         case "is_removed": return .flag(client.state == .removed)
-        case "state_since": return client.stateSince.map { .instant($0) } ?? .text("")
+        case "state_since": return client.stateSince.map { .spreadsheetInstant($0) } ?? .text("")
         case "has_money": return .flag(client.movement != nil)
         case "opening_balance", "topups", "charges", "refunds", "unattached_change", "closing_balance", "closing_negative":
             // A client whose money the partner does not see shows empty columns, not zeros.

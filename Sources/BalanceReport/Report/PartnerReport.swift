@@ -275,8 +275,8 @@ public enum ReportBuilder {
         movement.closing = balance(at: visible.last!.end)
         var lowest = movement.opening
         var gaps: [UnattachedGap] = []
-        // The runway's spend rate: the last days of the last visible interval.
-        let rateFrom = Instant(seconds: visible.last!.end.seconds &- runwayDays * 86_400)
+        // The runway's spend rate: the last N visible days (Runway.window), divided by those counted.
+        let (rateFrom, rateDays) = Runway.window(visible: visible, days: runwayDays)
         var recentSpend = Money.zero
         var detail: [DetailLine] = []
         var services = FewKeys<ServiceSpend>()
@@ -324,7 +324,7 @@ public enum ReportBuilder {
                     movement.refunds += transaction.amount
                     services.values[services.slot(transaction.service) { ServiceSpend(service: $0) }].refunded += transaction.amount
                 }
-                if number == visible.count - 1 && transaction.instant >= rateFrom { recentSpend -= transaction.net }
+                if transaction.instant >= rateFrom { recentSpend -= transaction.net }
                 if let current = day, transaction.instant >= current.end { closeDay() }
                 if day == nil {
                     let date = MoscowTime.date(of: transaction.instant)
@@ -342,7 +342,7 @@ public enum ReportBuilder {
         report.gaps = gaps
         report.lowestBalance = lowest
         report.removedAt = visible.first { $0.end < period.end }?.end
-        report.runway = Runway(days: runwayDays, spend: recentSpend, closing: movement.closing,
+        report.runway = Runway(days: rateDays, spend: recentSpend, closing: movement.closing,
                                attachedAtEnd: visible.last!.end == period.end)
         report.spike = Spike.largest(daily: daily, visible: visible)
         report.attention = Attention(report, period: period)
