@@ -346,7 +346,7 @@ struct Render: ParsableCommand {
             // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
             // pages; then summary.json, rejects.csv and the messages.
             let pages: Int = report.partners.reduce(0) { $0 + 5 + ($1.comparison == nil ? 0 : 1) + (xlsx ? 3 : 0) + 2 * $1.clients.count }
-            let extras: Int = 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
+            let extras: Int = 1 + (allowRejects ? 1 : 0) + (summary.unknownClients.isEmpty ? 0 : 1) + (mail == nil ? 0 : report.partners.count)
             let expected = pages + extras
             progress.set(.writing(total: expected))
             try ReportRenderer(templates: set, dialect: dialect).render(

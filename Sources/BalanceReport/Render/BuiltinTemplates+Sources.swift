@@ -513,6 +513,14 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </html>
 
 """#),
+        BuiltinTemplate(language: "en", file: "unknown-clients.csv.mustache", source: #"""
+{{! Clients that transactions of the period name but no clients record does: in no partner's report (summary.json counts them as unknown_client). Written only when there are some. }}
+client_id,currency,transactions,amount,first_file,first_line
+{{#unknown_clients}}
+{{client_id}},{{currency}},{{transactions}},{{amount}},{{first_file}},{{first_line}}
+{{/unknown_clients}}
+
+"""#),
         BuiltinTemplate(language: "ru", file: "changes.csv.mustache", source: #"""
 {{! Изменения с прошлого периода (--compare previous или --compare-with): строка на клиента и сервис с расходом хотя бы в одном из периодов. previous_net / net пусты, если клиента в том периоде не было в отчёте (новый, ушедший), и 0, если был, но сервисом не пользовался; в change пустое считается нулём. }}
 client_id,service,previous_net,net,change
@@ -1020,6 +1028,14 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </table>
 </body>
 </html>
+
+"""#),
+        BuiltinTemplate(language: "ru", file: "unknown-clients.csv.mustache", source: #"""
+{{! Клиенты, которых называют операции периода, но нет ни в одной записи клиентов: их нет ни в одном отчёте партнёра (в summary.json — unknown_client). Пишется, только если такие есть. }}
+client_id,currency,transactions,amount,first_file,first_line
+{{#unknown_clients}}
+{{client_id}},{{currency}},{{transactions}},{{amount}},{{first_file}},{{first_line}}
+{{/unknown_clients}}
 
 """#),
     ]

@@ -17,6 +17,8 @@ public struct TemplateSet: Sendable {
     public var dailyCSV: Template
     public var snapshotCSV: Template
     public var rejectsCSV: Template
+    /// `unknown-clients.csv`, written when transactions of the period name clients no record names.
+    public var unknownClientsCSV: Template
     /// `changes.csv`, written only with a comparison (`--compare previous`, `--compare-with`).
     public var changesCSV: Template
     /// How the HTML pages show figures (`Templates/<language>` is the default folder).
@@ -26,7 +28,7 @@ public struct TemplateSet: Sendable {
     public static let fileNames = [
         "index.html.mustache", "snapshot.html.mustache", "client.html.mustache", "client.csv.mustache",
         "services.csv.mustache", "daily.csv.mustache", "snapshot.csv.mustache", "rejects.csv.mustache",
-        "changes.csv.mustache",
+        "changes.csv.mustache", "unknown-clients.csv.mustache",
     ]
 
     /// Compiles the templates from `read(fileName) -> source`.
@@ -45,6 +47,7 @@ public struct TemplateSet: Sendable {
         snapshotCSV = try load("snapshot.csv.mustache")
         rejectsCSV = try load("rejects.csv.mustache")
         changesCSV = try load("changes.csv.mustache")
+        unknownClientsCSV = try load("unknown-clients.csv.mustache")
     }
 }
 
@@ -164,7 +167,34 @@ public struct ReportRenderer: Sendable {
         if includeRejects {
             try emit("rejects.csv", try rejectsFile(report))
         }
+        if !report.summary.unknownClients.isEmpty {
+            try emit(ReportRenderer.unknownClientsFileName, try unknownClientsFile(report.summary, currency: report.currency))
+        }
         try emit("summary.json", SummaryJSON.encode(report))
+    }
+
+    public static let unknownClientsFileName = "unknown-clients.csv"
+
+    /// `unknown-clients.csv`: one row per client id and currency, with the first `file:line`.
+    func unknownClientsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
+        let entries = summary.unknownClients
+        let files = summary.files
+        let scope = Scope { name in
+            guard name == "unknown_clients" else { return nil }
+            return table(entries, count: entries.count) { entries, index, name in
+                let entry = entries[index]
+                switch name {
+                case "client_id": return .text(entry.clientID)
+                case "currency": return .text(entry.currency)
+                case "transactions": return .text(String(entry.transactions))
+                case "amount": return .money(entry.amount)
+                case "first_file": return .text(Int(entry.first.file) < files.count ? files[Int(entry.first.file)].path : "")
+                case "first_line": return .text(String(entry.first.line))
+                default: return nil
+                }
+            }
+        }
+        return try finish(templates.unknownClientsCSV, scope, currency: currency)
     }
 
     /// Renders a whole file into `bytes`, replacing what was there (its capacity is kept).

@@ -25,7 +25,7 @@ public struct TemplateFiles: Sendable {
     /// Files added after a folder of edited copies may have been exported: a folder without one
     /// uses the built-in file (the same in both languages), so the edits of a folder exported
     /// before still render. Every other file must be there.
-    public static let addedLater: [String] = ["changes.csv.mustache"]
+    public static let addedLater: [String] = ["changes.csv.mustache", "unknown-clients.csv.mustache"]
 
     /// Largest template file read: the shipped ones are about 11 KB.
     static let maxBytes = 4 << 20
