@@ -208,6 +208,18 @@ enum Diagnostics {
         line("balance-report: error: " + text)
     }
 
+    /// The closing line of a run with rejected records: how many, and what to do. Text that is not
+    /// UTF-8 is an encoding to declare, never records to leave out: then `--allow-rejects` is not offered.
+    static func rejectionsLine(_ summary: RunSummary, written: String, allowRejects: Bool) -> String {
+        let count = summary.rejections.count
+        let encoding = summary.rejections.filter { $0.reason.hasSuffix("is not valid UTF-8") }.count
+        if encoding > 0 {
+            return "\(count) rejected record(s), \(encoding) of them with text that is not UTF-8; \(written): "
+                + "give the file in UTF-8, or declare its encoding (--encoding cp1251 for Windows-1251)"
+        }
+        return "\(count) rejected record(s); \(written)" + (allowRejects ? " (fix them, or use --allow-rejects to render the rest and list them in rejects.csv)" : "")
+    }
+
     static func summary(_ report: RunReport) {
         for text in SummaryText.lines(report) { line(text) }
     }
@@ -329,7 +341,7 @@ struct Render: ParsableCommand {
         let summary = report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(report) }
         if summary.hasRejections && !allowRejects {
-            Diagnostics.error("\(summary.rejections.count) rejected record(s); no report written (use --allow-rejects to render the rest)")
+            Diagnostics.error(Diagnostics.rejectionsLine(summary, written: "no report written", allowRejects: true))
             throw Reported(code: ExitStatus.dataError)
         }
         if !summary.controlFailures.isEmpty {
@@ -465,6 +477,10 @@ struct Validate: ParsableCommand {
         ProgressLine.shared.finish()
         let summary = analysis.report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(analysis.report) }
+        if summary.hasRejections {
+            Diagnostics.error(Diagnostics.rejectionsLine(summary, written: "the inputs do not validate", allowRejects: false))
+        }
+        if !summary.controlFailures.isEmpty { Diagnostics.error("control totals do not reconcile") }
         if summary.hasRejections || !summary.controlFailures.isEmpty {
             throw Reported(code: ExitStatus.dataError)
         }

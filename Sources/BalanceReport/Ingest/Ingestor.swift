@@ -184,6 +184,7 @@ public enum Ingestor {
         }
         var reader: CSVReader
         let input: EncodedCSVInput
+        let rejectionsBefore = export.rejections.count
         do {
             input = try EncodedCSVInput.open(source, declared: options.encoding)
             reader = input.reader
@@ -256,6 +257,11 @@ public enum Ingestor {
             fail(nil, "\(error)")
         }
         _ = secondHalf?.finish()
+        if let refusal = input.undeclaredWindows1251(export.rejections[rejectionsBefore...]) {
+            // Text that is not UTF-8 in a Windows-1251 file: the encoding is wrong, not the records.
+            export.rejections.removeSubrange(rejectionsBefore...)
+            fail(refusal.line, refusal.reason)
+        }
         if let failure = input.finish() {
             // A pump (gzip, transcoding) could not read the whole file: what was parsed may be cut short.
             fail(nil, failure)
