@@ -43,6 +43,14 @@ struct BalanceReportCommand: ParsableCommand {
         }
         do {
             var command = try parseAsRoot()
+            // What a command's validate() found, reported once argument-parser has found no unknown option.
+            if let failure = DeferredValidation.failure {
+                let name = failure.command._commandName
+                let message = failure.command.fullMessage(for: failure.error)
+                    .replacingOccurrences(of: "See '\(name) --help'", with: "See 'balance-report \(name) --help'")
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                Foundation.exit(ExitStatus.usage)
+            }
             try command.run()
         } catch let reported as Reported {
             Foundation.exit(reported.code)
@@ -54,6 +62,20 @@ struct BalanceReportCommand: ParsableCommand {
             }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(ExitStatus.usage)
+        }
+    }
+}
+
+/// argument-parser validates a command (its `validate()`, its required options) before it looks for
+/// options it does not know, so `render --peroid 2024-03` would say "give --period" and hide the
+/// typo. The commands' checks are kept here instead and reported after parsing: an unknown option
+/// is named first, with argument-parser's own "did you mean".
+enum DeferredValidation {
+    nonisolated(unsafe) static var failure: (command: any ParsableCommand.Type, error: any Error)?
+
+    static func run(_ command: any ParsableCommand.Type, _ check: () throws -> Void) {
+        do { try check() } catch {
+            if failure == nil { failure = (command, error) }
         }
     }
 }
@@ -234,8 +256,12 @@ struct Render: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Folder the reports are written to (replaced as a whole when the run succeeds).")
-    var out: String
+    // Optional to argument-parser, required by `validate()`: a missing --out is then reported only
+    // after an unknown option (`--outt`, `-o`) has been named.
+    @Option(name: .customLong("out"), help: ArgumentHelp("Folder the reports are written to (replaced as a whole when the run succeeds).", valueName: "out"))
+    var outOption: String?
+
+    var out: String { outOption ?? "" }
 
     @Option(help: "Folder of edited templates, as 'balance-report templates export DIR' writes them (default: the templates built into the binary for --lang).",
             completion: .directory)
@@ -279,6 +305,11 @@ struct Render: ParsableCommand {
     var summaryPart: String?
 
     func validate() throws {
+        DeferredValidation.run(Render.self) { try validateNow() }
+    }
+
+    func validateNow() throws {
+        guard outOption != nil else { throw ValidationError("Missing expected argument '--out <out>': the folder the reports are written to") }
         try input.validateFiles()
         guard CSVDialect(rawValue: csvDialect) != nil else {
             throw ValidationError("--csv-dialect is standard or excel-ru")
@@ -468,8 +499,10 @@ struct Validate: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     func validate() throws {
-        try input.validateFiles()
-        _ = try input.resolvePeriod(required: false)
+        DeferredValidation.run(Validate.self) {
+            try input.validateFiles()
+            _ = try input.resolvePeriod(required: false)
+        }
     }
 
     func run() throws {

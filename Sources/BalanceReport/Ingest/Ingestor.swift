@@ -402,7 +402,7 @@ struct CSVRecordSink: Sendable {
         if layout.idsFromContent { present.insert("id") }
         if !layout.amountColumns.isEmpty { present.formUnion(["amount", "type"]) }
         guard let detected = RecordKind.detect(fromHeader: present) else {
-            throw HeaderError(kind: nil, reason: "cannot tell the kind of export from the header (\(names.joined(separator: ",")))")
+            throw HeaderError(kind: RecordKind.nearest(fromHeader: present), reason: RecordKind.undetectedReason(written: written, present: present))
         }
         // Two columns for one field have no one value: an error naming both, never "the first wins".
         for field in detected.fields {
@@ -414,7 +414,7 @@ struct CSVRecordSink: Sendable {
         }
         let missing = detected.requiredFields.filter { !present.contains($0) }
         if !missing.isEmpty {
-            throw HeaderError(kind: detected, reason: "missing column \(missing.joined(separator: ", "))")
+            throw HeaderError(kind: detected, reason: detected.missingReason(missing))
         }
         self.fileIndex = fileIndex
         self.kind = detected
