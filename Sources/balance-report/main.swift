@@ -230,6 +230,10 @@ enum Diagnostics {
         line("balance-report: error: " + text)
     }
 
+    static func warning(_ text: String) {
+        line("balance-report: warning: " + text)
+    }
+
     /// The closing line of a run with rejected records: how many, and what to do. Text that is not
     /// UTF-8 is an encoding to declare, never records to leave out: then `--allow-rejects` is not offered.
     static func rejectionsLine(_ summary: RunSummary, written: String, allowRejects: Bool) -> String {
@@ -276,6 +280,9 @@ struct Render: ParsableCommand {
 
     @Option(help: "Language of the pages and the e-mail: ru (default) or en (and of the built-in templates).", completion: .list(["ru", "en"]))
     var lang: String = "ru"
+
+    @Flag(name: .customLong("fail-on-empty"), help: "Fail (exit 1, nothing written) when the period holds none of the transactions read, rather than warn and write empty reports.")
+    var failOnEmpty = false
 
     @Flag(help: "Also write P/snapshot.xlsx, P/services.xlsx and P/daily.xlsx per partner: the CSV tables as Excel workbooks (amounts as numbers rounded to kopecks, dates as dates).")
     var xlsx = false
@@ -371,6 +378,13 @@ struct Render: ParsableCommand {
         var report = analysis.report
         let summary = report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(report) }
+        if let empty = EmptyPeriod.check(analysis.ledger, period: report.period) {
+            if failOnEmpty {
+                Diagnostics.error(empty.message(report.period) + "; no report written (--fail-on-empty)")
+                throw Reported(code: ExitStatus.dataError)
+            }
+            if !input.quiet { Diagnostics.warning(empty.message(report.period) + " (--fail-on-empty makes this an error)") }
+        }
         if summary.hasRejections && !allowRejects {
             Diagnostics.error(Diagnostics.rejectionsLine(summary, written: "no report written", allowRejects: true))
             throw Reported(code: ExitStatus.dataError)
