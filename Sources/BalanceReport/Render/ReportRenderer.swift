@@ -105,6 +105,20 @@ public struct ReportRenderer: Sendable {
         self.dialect = dialect
     }
 
+    /// The pages of the output folder link to each other with relative links (`in_folder`); the
+    /// e-mail's HTML body, read away from the folder, has none and names its attachments
+    /// (`attached_files`): set for rendering that body only.
+    var emailAttachmentNames: [String]? = nil
+
+    /// The names every page's scope has for the links of the folder.
+    func folderValue(_ name: String) -> TemplateValue? {
+        switch name {
+        case "in_folder": return .flag(emailAttachmentNames == nil)
+        case "attached_files": return .text((emailAttachmentNames ?? []).joined(separator: ", "))
+        default: return nil
+        }
+    }
+
     /// Whether a partner's e-mail carries the XLSX workbooks instead of the CSV files: in Russian,
     /// where a finance reader opens them in Excel or LibreOffice with a Russian locale (a standard CSV
     /// comes in there as text). English messages keep the exact CSV files.
@@ -249,6 +263,7 @@ public struct ReportRenderer: Sendable {
             case "has_services": return .flag(!partner.services.isEmpty)
             case "any_unattached_change": return .flag(partner.hasGaps)
             case "attachments_xlsx": return .flag(attachesXLSX)
+            case "in_folder", "attached_files": return folderValue(name)
             case "client_services":
                 let rows = positions { $0.services.count }
                 return .table(FieldTable(rows, count: rows.count) { rows, index, field in
@@ -315,6 +330,7 @@ public struct ReportRenderer: Sendable {
         let scope = Scope { name in
             switch name {
             case "partner_id": return .text(partner.partnerID)
+            case "in_folder", "attached_files": return folderValue(name)
             case "transactions":
                 let rows = DetailRows(client)
                 return .table(FieldTable(rows, count: rows.count, ReportRenderer.detailValue))
