@@ -109,7 +109,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Threads the reports are built and rendered on (default: the number of active processors; 1: single-threaded). The output is the same whatever the number.")
     var jobs: Int?
 
-    @Option(name: .customLong("runway-days"), help: "Days of recent spend the runway's daily rate is measured over (default 7): the last N days of each client's visible window.")
+    @Option(name: .customLong("runway-days"), help: "Days of recent spend the runway's daily rate is measured over: the last N days of each client's visible window that it was attached on, divided by the days counted.")
     var runwayDays: Int64 = Runway.defaultDays
 
     /// `--jobs`, or every active processor.

@@ -129,7 +129,9 @@ public struct EmailOptions: Sendable {
 
     /// Compiles the text template (`Subject:` line, blank line, body).
     public static func compileTextTemplate(_ source: String) throws(TemplateError) -> Template {
-        try Template(name: textTemplateName, source: source, contentType: .html)
+        var template = try Template(name: textTemplateName, source: source, contentType: .html)
+        template.oneLineValues = true
+        return template
     }
 }
 

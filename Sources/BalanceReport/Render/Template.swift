@@ -74,6 +74,9 @@ public struct Template: Sendable {
 
     public let name: String
     public let contentType: ContentType
+    /// Line breaks in values become spaces: the plain-text e-mail lists one client a line, and a
+    /// name with a line break in it must not split its item.
+    public var oneLineValues = false
     /// The compiled program: a flat list of operations with integer operands, so running it
     /// copies no reference-counted values.
     let ops: [Op]
@@ -90,6 +93,14 @@ public struct Template: Sendable {
         /// literal: byte count; variable: segment count; sections: index just past the body.
         var extent: Int32
         var line: Int32
+    }
+
+    /// CR, LF, NEL, VT, FF and the Unicode line and paragraph separators.
+    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029: return true
+        default: return false
+        }
     }
 
     /// Compiles `source`. For CSV templates, which are written in the plain dialect (`,` and LF),
@@ -165,7 +176,13 @@ public struct Template: Sendable {
     /// Typed values are written straight as bytes; what they produce (digits, marks, signs) needs no escaping.
     private func write(_ value: TemplateValue, _ context: RenderContext, _ output: inout [UInt8]) -> Bool {
         switch (value, contentType) {
-        case (.text(let text), _): Escaping.append(text, for: contentType, to: &output)
+        case (.text(let text), _):
+            if oneLineValues, text.unicodeScalars.contains(where: Template.isLineBreak) {
+                let flat = String(String.UnicodeScalarView(text.unicodeScalars.map { Template.isLineBreak($0) ? " " : $0 }))
+                Escaping.append(flat, for: contentType, to: &output)
+            } else {
+                Escaping.append(text, for: contentType, to: &output)
+            }
         case (.money(let money), .html):
             switch context.language {
             case .ru: Formatting.appendRussian(money, currency: context.currency, to: &output)
