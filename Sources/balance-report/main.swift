@@ -44,7 +44,8 @@ struct BalanceReportCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             // What a command's validate() found, reported once argument-parser has found no unknown option.
-            if let failure = DeferredValidation.failure {
+            // (Not for `--help`, which argument-parser answers with a command of its own.)
+            if let failure = DeferredValidation.failure, failure.command == type(of: command) {
                 let name = failure.command._commandName
                 let message = failure.command.fullMessage(for: failure.error)
                     .replacingOccurrences(of: "See '\(name) --help'", with: "See 'balance-report \(name) --help'")
