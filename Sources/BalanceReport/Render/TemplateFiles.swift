@@ -19,7 +19,7 @@ public struct TemplateFilesError: Error, Equatable, Sendable, CustomStringConver
 /// That last check is static, so a misspelt name inside a section the sample data never opens is
 /// found too; the render-time lookup (`unknown name`) stays as the second guard.
 public struct TemplateFiles: Sendable {
-    /// Every file of a set: the nine report templates and the e-mail text, in this order.
+    /// Every file of a set: the ten report templates and the e-mail text, in this order.
     public static let names: [String] = TemplateSet.fileNames + [EmailOptions.textTemplateName]
 
     /// Files added after a folder of edited copies may have been exported: a folder without one
