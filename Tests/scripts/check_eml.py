@@ -139,7 +139,7 @@ def main():
     attached = [line for line in lf(html_bytes).split(b"\n") if b"\xd0\x92\xd0\xbe \xd0\xb2\xd0\xbb\xd0\xbe\xd0\xb6\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb8: " in line or b">Attached: " in line]
     check(len(attached) == 1, "the HTML part does not say once what is attached")
     folder_index = [line for line in lf(index).split(b"\n") if b'href="snapshot.html"' not in line]
-    folder_index = re.sub(rb'<a href="clients/[^"]*" style="color:#0969da;">(.*?)</a>', rb"\1", b"\n".join(folder_index))
+    folder_index = re.sub(rb'<a href="clients/[^"]*" style="color:#0969da;">(.*?)</a>', rb"\1", b"\n".join(folder_index), flags=re.S)
     mail_index = b"\n".join(line for line in lf(html_bytes).split(b"\n") if line not in attached)
     check(mail_index == folder_index, "the HTML part differs from index.html (links aside)")
     check(b"\n" not in html_bytes.replace(b"\r\n", b""), "the HTML part is not in canonical CRLF form")

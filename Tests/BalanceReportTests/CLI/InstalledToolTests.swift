@@ -87,7 +87,7 @@ struct InstalledToolTests {
         let mine = work.appendingPathComponent("mine")
         #expect(try FileManager.default.contentsOfDirectory(atPath: mine.path).sorted() == [
             "changes.csv.mustache", "client.csv.mustache", "client.html.mustache", "daily.csv.mustache", "email.txt.mustache", "index.html.mustache",
-            "rejects.csv.mustache", "services.csv.mustache", "snapshot.csv.mustache", "snapshot.html.mustache",
+            "rejects.csv.mustache", "services.csv.mustache", "snapshot.csv.mustache", "snapshot.html.mustache", "unknown-clients.csv.mustache",
         ])
         #expect(try Data(contentsOf: mine.appendingPathComponent("index.html.mustache"))
                 == Data(contentsOf: Repository.root.appendingPathComponent("Templates/ru/index.html.mustache")))
