@@ -184,6 +184,7 @@ public enum Ingestor {
         }
         var reader: CSVReader
         let input: EncodedCSVInput
+        let rejectionsBefore = export.rejections.count
         do {
             input = try EncodedCSVInput.open(source, declared: options.encoding)
             reader = input.reader
@@ -256,6 +257,11 @@ public enum Ingestor {
             fail(nil, "\(error)")
         }
         _ = secondHalf?.finish()
+        if let refusal = input.undeclaredWindows1251(export.rejections[rejectionsBefore...]) {
+            // Text that is not UTF-8 in a Windows-1251 file: the encoding is wrong, not the records.
+            export.rejections.removeSubrange(rejectionsBefore...)
+            fail(refusal.line, refusal.reason)
+        }
         if let failure = input.finish() {
             // A pump (gzip, transcoding) could not read the whole file: what was parsed may be cut short.
             fail(nil, failure)
@@ -396,7 +402,7 @@ final class CSVRecordSink: Sendable {
         if layout.idsFromContent { present.insert("id") }
         if !layout.amountColumns.isEmpty { present.formUnion(["amount", "type"]) }
         guard let detected = RecordKind.detect(fromHeader: present) else {
-            throw HeaderError(kind: nil, reason: "cannot tell the kind of export from the header (\(names.joined(separator: ",")))")
+            throw HeaderError(kind: RecordKind.nearest(fromHeader: present), reason: RecordKind.undetectedReason(written: written, present: present))
         }
         // Two columns for one field have no one value: an error naming both, never "the first wins".
         for field in detected.fields {
@@ -408,7 +414,7 @@ final class CSVRecordSink: Sendable {
         }
         let missing = detected.requiredFields.filter { !present.contains($0) }
         if !missing.isEmpty {
-            throw HeaderError(kind: detected, reason: "missing column \(missing.joined(separator: ", "))")
+            throw HeaderError(kind: detected, reason: detected.missingReason(missing))
         }
         self.fileIndex = fileIndex
         self.kind = detected

@@ -75,7 +75,7 @@ struct RecordDecoder {
         let clientID = try required(fields, 2, "client_id")
         let typeText = try required(fields, 3, "type")
         guard var kind = TransactionKind(rawValue: typeText) else {
-            throw FieldError("unknown type '\(typeText)' (expected topup, charge or refund)")
+            throw FieldError("unknown type '\(typeText)' (expected topup, charge or refund); an export's own type names are mapped by an import profile (--profile FILE) with transaction_types:, e.g. '\(typeText): charge'")
         }
         let service = try text(fields, 4, "service")
         if kind == .topup && !service.isEmpty { throw FieldError("a topup must have an empty service") }
@@ -195,7 +195,7 @@ struct RecordDecoder {
         let instant = try self.instant(fields, 1, "timestamp")
         let typeText = try required(fields, 2, "type")
         guard let kind = ClientEventKind(rawValue: typeText) else {
-            throw FieldError("unknown event type '\(typeText)' (expected invited, confirmed, blocked, unblocked or removed)")
+            throw FieldError("unknown event type '\(typeText)' (expected invited, confirmed, blocked, unblocked or removed); an export's own event names are mapped by an import profile (--profile FILE) with event_types:")
         }
         return ClientEvent(clientID: id, instant: instant, kind: kind, source: source)
     }

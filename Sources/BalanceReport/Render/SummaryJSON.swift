@@ -74,6 +74,17 @@ enum SummaryJSON {
                     }
                 }
             }
+            out.key("unknown_clients") {
+                out.array(summary.unknownClients) { entry in
+                    out.object {
+                        out.field("client_id", entry.clientID)
+                        out.field("currency", entry.currency)
+                        out.field("transactions", entry.transactions)
+                        out.field("amount", entry.amount.description)
+                        out.field("first", location(summary, entry.first))
+                    }
+                }
+            }
             out.key("duplicates") {
                 out.array(summary.duplicates) { duplicate in
                     out.object {

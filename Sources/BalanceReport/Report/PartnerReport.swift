@@ -339,8 +339,8 @@ public enum ReportBuilder {
         movement.closing = balance(at: visible.last!.end)
         var lowest = movement.opening
         var gaps: [UnattachedGap] = []
-        // The runway's spend rate: the last days of the last visible interval.
-        let rateFrom = Instant(seconds: visible.last!.end.seconds &- runwayDays * 86_400)
+        // The runway's spend rate: the last N visible days (Runway.window), divided by those counted.
+        let (rateFrom, rateDays) = Runway.window(visible: visible, days: runwayDays)
         var recentSpend = Money.zero
         var detail = DetailLines(store: store)
         // Services by their number in the run's table (equal bytes, one number).
@@ -393,7 +393,7 @@ public enum ReportBuilder {
                 }
                 let instant = store.table.instant(row)
                 let net = kind == .charge ? -amount : amount
-                if number == visible.count - 1 && instant >= rateFrom { recentSpend -= net }
+                if instant >= rateFrom { recentSpend -= net }
                 if let current = day, instant >= current.end { closeDay() }
                 if day == nil {
                     let date = MoscowTime.date(of: instant)
@@ -411,7 +411,7 @@ public enum ReportBuilder {
         report.gaps = gaps
         report.lowestBalance = lowest
         report.removedAt = visible.first { $0.end < period.end }?.end
-        report.runway = Runway(days: runwayDays, spend: recentSpend, closing: movement.closing,
+        report.runway = Runway(days: rateDays, spend: recentSpend, closing: movement.closing,
                                attachedAtEnd: visible.last!.end == period.end)
         report.spike = Spike.largest(daily: daily, visible: visible)
         report.attention = Attention(report, period: period)

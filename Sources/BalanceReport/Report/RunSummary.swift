@@ -144,6 +144,8 @@ public struct RunSummary: Sendable {
     public var duplicates: [Duplicate]
     /// Where a partner's totals, spend or balances disagree with its own detail lines.
     public var reconciliationFailures: [String] = []
+    /// The clients no clients record names, with the period's transactions each (`unknown-clients.csv`).
+    public var unknownClients: [UnknownClient] = []
 
     public var hasRejections: Bool { !rejections.isEmpty }
 
@@ -256,7 +258,8 @@ public struct RunSummary: Sendable {
         let duplicates = ledger.duplicates.sorted { $0.source < $1.source }
         return RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                           rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
-                          reconciliationFailures: reconcile(partners, shown: shown, workers: workers))
+                          reconciliationFailures: reconcile(partners, shown: shown, workers: workers),
+                          unknownClients: UnknownClient.list(ledger, period: period))
     }
 
     /// Every figure a partner reads must follow from the detail lines it is shown: client movements,
