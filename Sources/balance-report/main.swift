@@ -207,16 +207,20 @@ enum Timings {
     /// The peak resident memory of this process (VmHWM), which, unlike `ru_maxrss`, is not
     /// inflated by the parent's memory when the process was started with vfork.
     static func peakMemory() {
+        Diagnostics.line("timing: peak memory \(peakKiB()) KiB")
+    }
+
+    static func peakKiB() -> String {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return }
-        let kib = line.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
-        Diagnostics.line("timing: peak memory \(kib) KiB")
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return "?" }
+        return line.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
     }
 
     static func stage(_ name: String) {
         guard enabled else { return }
         let now = Date()
-        Diagnostics.line(String(format: "timing: %@ %.3f s", name, now.timeIntervalSince(last)))
+        // The peak so far says which stage set the run's peak memory.
+        Diagnostics.line(String(format: "timing: %@ %.3f s (peak so far %@ KiB)", name, now.timeIntervalSince(last), peakKiB()))
         last = now
     }
 }

@@ -134,6 +134,9 @@ public enum Ingestor {
             }
         }
         guard export.fileFailures.isEmpty else { return export }
+        // Room for every file's transactions at once (a transaction line is rarely under 64 bytes):
+        // growing the columns file by file would copy them, and hold both copies, once per file.
+        export.transactions.reserveCapacity(sources.reduce(0) { $0 + (($1?.isRegular ?? false) ? $1!.size / 64 : 0) })
         for index in paths.indices {
             guard let source = sources[index] else { continue }
             sources[index] = nil

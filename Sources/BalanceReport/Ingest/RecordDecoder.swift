@@ -69,35 +69,12 @@ struct RecordDecoder {
     }
 
     // Field positions follow `RecordKind.fields`.
+    /// One transaction as a value (tests, and the few paths that want one): the same decoding as
+    /// `appendTransaction`, through a table of one row.
     func transaction<F: SourceFields>(_ fields: F, at source: SourceLocation) throws(FieldError) -> Transaction {
-        let id = try required(fields, 0, "id")
-        let instant = try self.instant(fields, 1, "timestamp")
-        let clientID = try required(fields, 2, "client_id")
-        let typeText = try required(fields, 3, "type")
-        guard var kind = TransactionKind(rawValue: typeText) else {
-            throw FieldError("unknown type '\(typeText)' (expected topup, charge or refund); an export's own type names are mapped by an import profile (--profile FILE) with transaction_types:, e.g. '\(typeText): charge'")
-        }
-        let service = try text(fields, 4, "service")
-        if kind == .topup && !service.isEmpty { throw FieldError("a topup must have an empty service") }
-        if kind != .topup && service.isEmpty { throw FieldError("a \(kind.rawValue) needs a service") }
-        // Zero is a real line (free usage): accepted, counted, shown.
-        var amount = try money(fields, 5, "amount", allowNegative: options.signedAmounts)
-        if amount.isNegative {
-            switch kind {
-            case .topup: throw FieldError("a topup cannot be negative")
-            case .charge: kind = .refund
-            case .refund: kind = .charge
-            }
-            amount = amount.magnitude
-        }
-        var currency = try text(fields, 6, "currency")
-        if currency.isEmpty { currency = "RUB" }
-        guard currency.utf8.count == 3, currency.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
-            throw FieldError("currency '\(currency)' is not a three-letter code")
-        }
-        let description = try text(fields, 7, "description")
-        return Transaction(id: id, instant: instant, clientID: clientID, kind: kind, service: service,
-                           amount: amount, currency: currency, description: description, source: source)
+        var table = TransactionTable()
+        try appendTransaction(fields, at: source, to: &table)
+        return table[0]
     }
 
     /// Decodes a transaction straight into the table's columns: the same checks, in the same order,
@@ -114,7 +91,7 @@ struct RecordDecoder {
         var kind: TransactionKind = try field(fields, 3) { bytes throws(FieldError) -> TransactionKind in
             if let kind = TransactionKind(bytes: bytes) { return kind }
             let typeText = try required(fields, 3, "type")
-            throw FieldError("unknown type '\(typeText)' (expected topup, charge or refund)")
+            throw FieldError("unknown type '\(typeText)' (expected topup, charge or refund); an export's own type names are mapped by an import profile (--profile FILE) with transaction_types:, e.g. '\(typeText): charge'")
         }
         let service: UInt32 = try field(fields, 4) { bytes throws(FieldError) -> UInt32 in
             guard isValidUTF8(bytes) else { throw FieldError("service is not valid UTF-8") }

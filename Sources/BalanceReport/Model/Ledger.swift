@@ -114,7 +114,7 @@ public struct Ledger: Sendable {
         // Transactions, first pass: identical repeats count once; the same id with other facts
         // rejects every record of that id.
         let table = consume transactions
-        let (fates, conflicted) = transactionFates(table)
+        var (fates, conflicted) = transactionFates(table)
         let currency = try singleCurrency(table, fates)
 
         // Clients: identical repeats count once; conflicting records reject both.
@@ -258,6 +258,7 @@ public struct Ledger: Sendable {
         }
         // Balance order within each client's slice, on every core: clients split into lanes of
         // about equal row counts. Exports mostly come in time order already, and then nothing moves.
+        fates = []   // not needed past here: room for the layout below
         sortSlices(&order, offsets: offsets, table: table2, workers: workers)
         // The table laid out in that order: each client's transactions one contiguous run, then
         // the unknown clients' (duplicates and conflicts are accounted for above and dropped).

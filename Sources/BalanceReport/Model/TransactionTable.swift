@@ -57,7 +57,8 @@ public struct TransactionTable: Sendable {
         textStarts.reserveCapacity(rows)
         idLengths.reserveCapacity(rows)
         descriptionLengths.reserveCapacity(rows)
-        text.reserveCapacity(rows * 12)
+        // An id of a dozen bytes and a description now and then.
+        text.reserveCapacity(rows * 16)
     }
 
     // MARK: Reading one field of a row
