@@ -391,22 +391,21 @@ public struct Ledger: Sendable {
         /// Each slot: the row + 1 in the high 32 bits, 32 bits of the id's hash in the low ones,
         /// so a probe rarely has to look at the (cache-cold) id itself. 0 is empty.
         private var slots: [UInt64]
-        private let mask: Int
         private let seed = UInt64.random(in: 0...UInt64.max)
 
         init(capacity: Int) {
-            // At most two thirds full: short probes, 12–24 bytes a row.
-            var size = 16
-            while size < capacity + capacity / 2 { size <<= 1 }
-            slots = [UInt64](repeating: 0, count: size)
-            mask = size - 1
+            // Two thirds full at most, whatever the count (no rounding up to a power of two,
+            // which at 100M rows would cost a gigabyte more): 12 bytes a row.
+            slots = [UInt64](repeating: 0, count: Swift.max(16, capacity + capacity / 2))
         }
 
         /// Records `row` as the first of its id, or returns the row that came first.
         mutating func insertOrFind(_ row: Int, in table: TransactionTable) -> Int? {
             let hash = table.withID(row) { ByteHash.seeded(UnsafeRawBufferPointer($0), seed: seed) }
             let fingerprint = hash & 0xFFFF_FFFF
-            var slot = Int(truncatingIfNeeded: hash >> 32) & mask
+            // The high half of the hash scaled to the table's size: its first slot.
+            let scaled: UInt64 = (hash >> 32) &* UInt64(slots.count)
+            var slot = Int(truncatingIfNeeded: scaled >> 32)
             while true {
                 let entry = slots[slot]
                 if entry == 0 {
@@ -417,7 +416,8 @@ public struct Ledger: Sendable {
                     let existing = Int(entry >> 32) - 1
                     if table.sameID(existing, row) { return existing }
                 }
-                slot = (slot + 1) & mask
+                slot += 1
+                if slot == slots.count { slot = 0 }
             }
         }
     }

@@ -58,7 +58,7 @@ public struct TransactionTable: Sendable {
         idLengths.reserveCapacity(rows)
         descriptionLengths.reserveCapacity(rows)
         // An id of a dozen bytes and a description now and then.
-        text.reserveCapacity(rows * 16)
+        text.reserveCapacity(Swift.max(text.capacity, rows * 16))
     }
 
     // MARK: Reading one field of a row
@@ -172,6 +172,12 @@ public struct TransactionTable: Sendable {
     public mutating func append(id: UnsafeBufferPointer<UInt8>, instant: Instant, client: UInt32, kind: TransactionKind,
                                 service: UInt32, amount: Money, currency: UInt32,
                                 description: UnsafeBufferPointer<UInt8>, source: SourceLocation) {
+        // Past the room reserved, a quarter more at a time: an array doubles, which for the
+        // columns of ten million rows would hold up to twice what they need.
+        if seconds.count == seconds.capacity { reserveCapacity(seconds.count + seconds.count / 4 + 1024) }
+        if text.count + id.count + description.count > text.capacity {
+            text.reserveCapacity(text.count + text.count / 4 + id.count + description.count + 4096)
+        }
         seconds.append(instant.seconds)
         nanoseconds.append(instant.nanoseconds)
         flags.append(kind.code | UInt8(truncatingIfNeeded: Int(instant.fractionDigits) << 2))
