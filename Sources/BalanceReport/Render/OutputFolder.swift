@@ -172,7 +172,8 @@ public enum OutputFolder {
 }
 
 /// A small file's bytes, or `nil` when it cannot be read or is larger than `limit`.
-func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
+/// With `prefixOnly`, the first `limit` bytes or fewer (no failure when the file is longer).
+func readSmallFile(_ path: String, limit: Int, prefixOnly: Bool = false) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -183,6 +184,6 @@ func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
         if got < 0 { if errno == EINTR { continue }; return nil }
         if got == 0 { return bytes }
         bytes.append(contentsOf: chunk[0..<got])
-        if bytes.count > limit { return nil }
+        if bytes.count > limit { return prefixOnly ? Array(bytes.prefix(limit)) : nil }
     }
 }
