@@ -23,6 +23,8 @@ public final class ReportWriter: Sendable {
         var createdFolders = Set<ByteKey>()
         /// Relative paths of the files written, for the output's marker.
         var written: [String] = []
+        /// The SHA-256 of each file's bytes, for the marker (`send` and `merge-parts` check them).
+        var digests: [ByteKey: String] = [:]
     }
     /// `write` may be called from several threads at once.
     private let state = Mutex(State())
@@ -59,17 +61,25 @@ public final class ReportWriter: Sendable {
     /// Writes one file; `relativePath` is built from safe names only ("a/b/c.csv").
     public func write(_ relativePath: String, _ bytes: [UInt8]) throws(OutputError) {
         try writeFile(try prepare(relativePath), bytes, shownAs: relativePath)
-        state.withLock { $0.written.append(relativePath) }
+        let digest = SHA256.hex(bytes)
+        state.withLock {
+            $0.written.append(relativePath)
+            $0.digests[ByteKey(relativePath)] = digest
+        }
     }
 
     /// Takes a finished file of another output on the same file system (a part of a run rendered
     /// per partner, `MergedOutput`) as `relativePath`: hard-linked into the staging folder, the
     /// same bytes without copying them; copied where a link cannot be made (another file system).
-    public func adopt(_ relativePath: String, from source: String) throws(OutputError) {
+    /// `digest` is the SHA-256 the source's bytes must have (checked by the caller).
+    public func adopt(_ relativePath: String, from source: String, digest: String) throws(OutputError) {
         let target = try prepare(relativePath)
         guard FileSystem.kind(of: source) == .file else { throw OutputError("\(source) is not a regular file") }
         if link(source, target) == 0 {
-            state.withLock { $0.written.append(relativePath) }
+            state.withLock {
+                $0.written.append(relativePath)
+                $0.digests[ByteKey(relativePath)] = digest
+            }
             return
         }
         if errno == EEXIST { throw OutputError("two reports would share the file \(relativePath)") }
@@ -104,8 +114,8 @@ public final class ReportWriter: Sendable {
     /// checked again (it may have changed while the inputs were read), its sent log carried over,
     /// and after the swap only the files it lists are deleted.
     public func publish(period: ReportPeriod? = nil) throws(OutputError) {
-        let marker = OutputFolder.Marker(firstDay: period?.firstDay, lastDay: period?.lastDay,
-                                         files: state.withLock { $0.written })
+        let (files, digests) = state.withLock { ($0.written, $0.digests) }
+        let marker = OutputFolder.Marker(firstDay: period?.firstDay, lastDay: period?.lastDay, files: files, digests: digests)
         try writeFile(FileSystem.joined(staging, OutputFolder.markerName), marker.bytes, shownAs: OutputFolder.markerName)
         switch FileSystem.kind(of: destination) {
         case .missing:

@@ -19,6 +19,9 @@ public struct SummaryPart: Codable, Sendable, Equatable {
         public var provenance: Bool
         /// Outcome raw value → count and exact amount.
         public var outcomes: [String: PartTally]
+        /// An input part: the exact sum of the amounts of every record read from the file (those
+        /// rejected while reading included), which the outcomes of every part must add up to.
+        public var readAmount: String? = nil
     }
 
     public struct PartTally: Codable, Sendable, Equatable {
@@ -122,6 +125,7 @@ extension SummaryPart {
         let files = export.files.map { file -> File in
             var part = File(InputFile: file)
             if fileTally.count > 0 { part.outcomes[Outcome.rejected.rawValue] = PartTally(fileTally) }
+            part.readAmount = SummaryMerge.readAmount(export).description
             return part
         }
         return SummaryPart(
@@ -180,6 +184,8 @@ public struct MergedRun: Sendable {
     public var partners: [PartnerLine]
     /// Each render part's output folder, in the order the parts were given.
     public var outputs: [String]
+    /// The render parts, checked against their outputs before anything of them is published.
+    public var renderParts: [SummaryPart] = []
 }
 
 public enum SummaryMerge {
@@ -216,6 +222,7 @@ public enum SummaryMerge {
             period = p
         }
         guard let period else { throw MergeError("no render part: nothing to merge") }
+        for part in inputs + renders { try checkConsistency(part) }
         // One currency: the one a transaction gave (SPEC §2.1), the same in every part that has one.
         var currency: (code: String, source: String?)? = nil
         for part in renders where part.currencyFromData {
@@ -309,6 +316,7 @@ public enum SummaryMerge {
             files[Int(rejection.source.file)].problems.append("\(rejection.source.line): \(rejection.reason)")
         }
         for file in files.indices { files[file].outcomes = fileOutcomes[file] }
+        reconciliation += try checkReadAmounts(inputs: inputs, files: files)
         // The order a run lists them in (`RunSummary.build`): by file and line.
         rejections.sort { $0.source != $1.source ? $0.source < $1.source : byteOrder($0.reason, $1.reason) }
         duplicates.sort { $0.source != $1.source ? $0.source < $1.source : $0.original < $1.original }
@@ -321,7 +329,8 @@ public enum SummaryMerge {
         let summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                                  rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
                                  reconciliationFailures: reconciliation)
-        return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs)
+        return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs,
+                         renderParts: renders)
     }
 
     static func kind(_ name: String) throws(MergeError) -> RecordKind {

@@ -72,4 +72,195 @@ struct ReadChecksTests {
         #expect(result.stderr.contains("snapshot.csv.mustache: a symbolic link"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    // MARK: 3. send sends only the bytes render wrote
+
+    /// A sendmail that keeps what it is given: each message appended to `received` in the folder.
+    static func keepingSendmail(_ temp: TemporaryFolder) -> (command: String, received: String) {
+        let received = temp.url.path + "/received"
+        return ("cat >> '\(received)'", received)
+    }
+
+    @Test("a report.eml edited after render (a Bcc: added) is not sent and is named; the untouched ones are")
+    func editedMessageNotSent() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = temp.url.appendingPathComponent("out")
+        let export = try SendFixture.writeExport(in: temp.url, partners: 2)
+        try SendFixture.render(out, files: export.files, contacts: export.contacts)
+        let eml = out.appendingPathComponent("p01/report.eml")
+        var bytes = try Data(contentsOf: eml)
+        bytes.insert(contentsOf: Data("Bcc: spy@evil.example\r\n".utf8), at: 0)
+        try bytes.write(to: eml)
+        let (command, received) = Self.keepingSendmail(temp)
+        let result = try BalanceReportBinary.run(["send", out.path, "--sendmail", command])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("p01: failed: p01/report.eml was changed after render"), "\(result.stderr)")
+        #expect(result.stderr.contains("sent p02"), "\(result.stderr)")
+        let got = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
+        #expect(!got.contains("spy@evil.example"))
+        #expect(got.contains("p02@partners.example"))
+    }
+
+    // MARK: 4. no comparison across currencies
+
+    @Test("--compare-with an earlier output in USD from a RUB run is refused, naming both currencies")
+    func compareAcrossCurrencies() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let usd = try temp.file("usd.csv", "id,timestamp,client_id,type,service,amount,currency\nf1,2024-02-05T10:00:00+03:00,c1,charge,S,100.00,USD\n")
+        let rub = try temp.file("rub.csv", "id,timestamp,client_id,type,service,amount,currency\nm1,2024-03-05T10:00:00+03:00,c1,charge,S,9000.00,RUB\n")
+        let february = temp.url.path + "/february", march = temp.url.path + "/march"
+        let first = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-02", "--out", february, usd])
+        #expect(first.status == 0, "\(first.stderr)")
+        let result = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--compare-with", february, "--out", march, rub])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("is in USD and this run is in RUB"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: march))
+        // The same currency still compares.
+        let same = try temp.file("usd-march.csv", "id,timestamp,client_id,type,service,amount,currency\nm1,2024-03-05T10:00:00+03:00,c1,charge,S,90.00,USD\n")
+        let ok = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--compare-with", february, "--out", march, same])
+        #expect(ok.status == 0, "\(ok.stderr)")
+    }
+
+    // MARK: 5. no forged part merged
+
+    /// The Spark route of the sample data (and rejected rows) for `period` in a folder of its own
+    /// (the caller removes it); the parts' paths.
+    static func routed(period: String) throws -> (folder: TemporaryFolder, inputs: [String], renders: [String]) {
+        let sub = try TemporaryFolder()
+        let extra = try sub.file("extra.csv", SplitMergeTests.extra)
+        let result = try SplitMergeTests.route(Repository.sampleFiles + [extra], options: ["--period", period, "--allow-rejects"], in: sub,
+                                               out: sub.url.path + "/merged")
+        #expect(result.status == 0, "\(result.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: sub.url.path).filter { $0.hasSuffix(".json") }.sorted()
+        return (sub, names.filter { $0.hasPrefix("input-") }.map { sub.url.path + "/" + $0 }, names.filter { $0.hasPrefix("render-") }.map { sub.url.path + "/" + $0 })
+    }
+
+    static func edit(_ path: String, _ change: (inout [String: Any]) -> Void) throws {
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        change(&json)
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func merge(_ parts: [String], out: String) throws -> CommandResult {
+        try BalanceReportBinary.run(["merge-parts", "--allow-rejects", "--out", out] + parts)
+    }
+
+    @Test("merge-parts refuses a render part pointing at another run's or another part's output, with nothing published")
+    func forgedOutput() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let march = try Self.routed(period: "2024-03")
+        let february = try Self.routed(period: "2024-02")
+        defer { march.folder.cleanup(); february.folder.cleanup() }
+        let out = temp.url.path + "/out"
+        // The untouched parts merge.
+        let honest = try Self.merge(march.inputs + march.renders, out: out)
+        #expect(honest.status == 0, "\(honest.stderr)")
+        try FileManager.default.removeItem(atPath: out)
+        let februaryOutput = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: february.renders[0]))) as! [String: Any]
+        try Self.edit(march.renders[0]) { $0["output"] = februaryOutput["output"] }
+        let forged = try Self.merge(march.inputs + march.renders, out: out)
+        #expect(forged.status == 1)
+        #expect(forged.stderr.contains("holds reports of 2024-02-01 – 2024-02-29, but its render part is of 2024-03-01 – 2024-03-31"), "\(forged.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // Another part's output of the same run: other partners.
+        let other = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: march.renders[1]))) as! [String: Any]
+        try Self.edit(march.renders[0]) { $0["output"] = other["output"] }
+        let swapped = try Self.merge(march.inputs + march.renders, out: out)
+        #expect(swapped.status == 1)
+        #expect(swapped.stderr.contains("holds the reports of partners its render part does not name"), "\(swapped.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("merge-parts refuses edited partner totals and an edited page, with nothing published")
+    func forgedTotals() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let parts = try Self.routed(period: "2024-03")
+        defer { parts.folder.cleanup() }
+        let out = temp.url.path + "/out"
+        let index = try #require(try parts.renders.firstIndex { path in
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+            return !(json["partners"] as! [Any]).isEmpty
+        })
+        let render = parts.renders[index]
+        let saved = try Data(contentsOf: URL(fileURLWithPath: render))
+        // Charges of one partner edited: its partners no longer add up to what its reports show.
+        try Self.edit(render) { json in
+            var partners = json["partners"] as! [[String: Any]]
+            var totals = partners[0]["totals"] as! [String]
+            totals[2] = "999999.00"
+            partners[0]["totals"] = totals
+            json["partners"] = partners
+        }
+        let edited = try Self.merge(parts.inputs + parts.renders, out: out)
+        #expect(edited.status == 1)
+        #expect(edited.stderr.contains("its partners' totals"), "\(edited.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // Opening balance edited (no control total covers it): its summary.json says otherwise.
+        try saved.write(to: URL(fileURLWithPath: render))
+        try Self.edit(render) { json in
+            var partners = json["partners"] as! [[String: Any]]
+            var totals = partners[0]["totals"] as! [String]
+            totals[0] = "999999.00"
+            partners[0]["totals"] = totals
+            json["partners"] = partners
+        }
+        let opening = try Self.merge(parts.inputs + parts.renders, out: out)
+        #expect(opening.status == 1)
+        #expect(opening.stderr.contains("does not say the partners and their totals its summary.json says"), "\(opening.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // A page of the part's output edited after its render.
+        try saved.write(to: URL(fileURLWithPath: render))
+        let json = try JSONSerialization.jsonObject(with: saved) as! [String: Any]
+        let output = json["output"] as! String
+        let partner = FileNames.safeName(for: ((json["partners"] as! [[String: Any]])[0]["partnerID"] as! String))
+        let page = output + "/" + partner + "/index.html"
+        var html = try String(contentsOfFile: page, encoding: .utf8)
+        html = html.replacingOccurrences(of: "<body", with: "<body data-x=\"1\"")
+        try FileManager.default.removeItem(atPath: page)   // a new file: the parts' outputs are linked, not copied
+        try Data(html.utf8).write(to: URL(fileURLWithPath: page))
+        let page2 = try Self.merge(parts.inputs + parts.renders, out: out)
+        #expect(page2.status == 1)
+        #expect(page2.stderr.contains("index.html was changed after its render"), "\(page2.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("merge-parts refuses an input part whose rejected amount was edited, with nothing published")
+    func forgedInputAmount() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let parts = try Self.routed(period: "2024-03")
+        defer { parts.folder.cleanup() }
+        let out = temp.url.path + "/out"
+        // The input part of extra.csv (the last file) has the rejected rows.
+        let input = parts.inputs.last!
+        let saved = try Data(contentsOf: URL(fileURLWithPath: input))
+        func withAmount(_ json: inout [String: Any], tally: Bool) {
+            var rejections = json["rejections"] as! [[String: Any]]
+            let first = rejections.firstIndex { $0["amount"] is String }!
+            rejections[first]["amount"] = "1000001.00"
+            json["rejections"] = rejections
+            guard tally else { return }
+            var files = json["files"] as! [[String: Any]]
+            var outcomes = files[0]["outcomes"] as! [String: [String: Any]]
+            let total = rejections.compactMap { $0["amount"] as? String }.compactMap { try? AmountParser.parse($0, mark: .point, allowNegative: true) }.reduce(Money.zero, +)
+            outcomes["rejected"]!["amount"] = "\(total)"
+            files[0]["outcomes"] = outcomes
+            json["files"] = files
+        }
+        try Self.edit(input) { withAmount(&$0, tally: false) }
+        let row = try Self.merge(parts.inputs + parts.renders, out: out)
+        #expect(row.status == 1)
+        #expect(row.stderr.contains("rejected record(s) of"), "\(row.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        try saved.write(to: URL(fileURLWithPath: input))
+        try Self.edit(input) { withAmount(&$0, tally: true) }
+        let both = try Self.merge(parts.inputs + parts.renders, out: out)
+        #expect(both.status == 1)
+        #expect(both.stderr.contains("as split-export read them, but the parts account for"), "\(both.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }
