@@ -82,7 +82,7 @@ struct Send: ParsableCommand {
             throw Reported(code: ExitStatus.dataError)
         }
         for problem in problems {
-            Diagnostics.line("warning: \(output.folder)/\(SentLog.fileName):\(problem.line): not a record, ignored: \(problem.text)")
+            Diagnostics.line("warning: \(output.folder)/\(SentLog.fileName):\(problem.line): not a record, ignored: \(Quoted.cut(problem.text))")
         }
 
         let plan: SendPlan

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import BalanceReport
 
@@ -262,5 +263,83 @@ struct ReadChecksTests {
         #expect(both.status == 1)
         #expect(both.stderr.contains("as split-export read them, but the parts account for"), "\(both.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    // MARK: 6. bombs that pass the size caps
+
+    @Test("a profile aliasing one 500 KB scalar 100,000 times is refused quickly, naming the file")
+    func yamlAliasBomb() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        var yaml = "description: &x \"" + String(repeating: "A", count: 500_000) + "\"\nfiles: ["
+        yaml += Array(repeating: "*x", count: 100_000).joined(separator: ",") + "]\n"
+        #expect(yaml.utf8.count < 1 << 20)
+        let profile = try temp.file("bomb.yaml", yaml)
+        let start = Date()
+        let result = try BalanceReportBinary.run(["validate", "--profile", profile, "sample-data/clients.csv"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("\(profile): the profile expands to more than 4 MiB"), "\(result.stderr.prefix(500))")
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(result.stderr.utf8.count < 4_000)
+    }
+
+    @Test("a custom template nesting {{#clients}} 30 deep is refused at once, naming the file")
+    func templateNestingBomb() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let tpl = temp.url.path + "/tpl"
+        #expect(try BalanceReportBinary.run(["templates", "export", tpl]).status == 0)
+        let source = String(repeating: "{{#clients}}", count: 30) + "x" + String(repeating: "{{/clients}}", count: 30)
+        try Data(source.utf8).write(to: URL(fileURLWithPath: tpl + "/snapshot.csv.mustache"))
+        let out = temp.url.path + "/out"
+        let start = Date()
+        let result = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--templates", tpl, "--out", out] + Repository.sampleFiles)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("tpl/snapshot.csv.mustache:1: {{#clients}} is inside {{#clients}}"), "\(result.stderr)")
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("sections of different rows nested in one another stop at the repetition bound, and output at the size bound")
+    func templateWorkBound() throws {
+        let items = (0..<20).map { ["v": "\($0)"] }
+        let values: [String: TemplateValue] = ["a": rows(items), "b": rows(items), "c": rows(items)]
+        let template = try Template(name: "bomb.csv.mustache", source: "{{#a}}{{#b}}{{#c}}{{v}}{{/c}}{{/b}}{{/a}}", contentType: .csv(.standard))
+        // 8,420 repetitions in all: within a bound of 10,000, past one of 1,000.
+        #expect(throws: Never.self) { try template.render(DictionaryScope(values: values), limits: .init(maxOutputBytes: 1 << 20, maxRepetitions: 10_000)) }
+        #expect {
+            try template.render(DictionaryScope(values: values), limits: .init(maxOutputBytes: 1 << 20, maxRepetitions: 1_000))
+        } throws: { ($0 as? TemplateError)?.message.contains("repeats its sections more than 1000 times") == true }
+        #expect {
+            try template.render(DictionaryScope(values: values), limits: .init(maxOutputBytes: 1_000, maxRepetitions: 1 << 30))
+        } throws: { ($0 as? TemplateError).map { $0.template == "bomb.csv.mustache" && $0.message.contains("writes more than") } == true }
+        #expect(Template.Limits.standard.maxOutputBytes == 1 << 30)
+    }
+
+    // MARK: 8. smaller ones: profiles
+
+    @Test("a FIFO given as --profile is refused at once, not waited on")
+    func fifoProfile() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let fifo = temp.url.path + "/profile.yaml"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Under timeout(1): a run that waits on the FIFO is killed after 20 s (status 124).
+        let result: SpawnedProcess.Result? = try SpawnedProcess(executable: "/usr/bin/timeout",
+            ["20", BalanceReportBinary.url.path, "validate", "--profile", fifo, "sample-data/clients.csv"]).wait()
+        #expect(result?.status == 1)
+        #expect(result?.stderr.contains("not a regular file") == true, "\(result?.stderr ?? "")")
+    }
+
+    @Test("a 900 KB YAML key is quoted cut, not echoed whole to stderr")
+    func longKeyCut() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let profile = try temp.file("long.yaml", "? " + String(repeating: "k", count: 900_000) + "\n: 1\n")
+        let result = try BalanceReportBinary.run(["validate", "--profile", profile, "sample-data/clients.csv"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("unknown key 'kkkk"), "\(result.stderr.prefix(300))")
+        #expect(result.stderr.contains("… (900000 bytes)'"), "\(result.stderr.prefix(600))")
+        #expect(result.stderr.utf8.count < 2_000)
     }
 }
