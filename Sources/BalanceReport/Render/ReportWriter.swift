@@ -42,19 +42,30 @@ public final class ReportWriter: Sendable {
             throw OutputError("the folder \(parent) that would hold \(trimmed) does not exist")
         }
         ReportWriter.removeAbandonedStaging(in: parent)
-        var template = Array((parent == "/" ? "" : parent) .utf8CString.dropLast()) + Array("/.balance-report-staging-XXXXXX".utf8CString)
+        // Made under a name of its own, locked, and only then given the staging name: a staging
+        // folder that no run holds locked is abandoned, however young (see `StagingFolders.swift`).
+        var template = Array((parent == "/" ? "" : parent) .utf8CString.dropLast()) + Array("/\(ReportWriter.newPrefix)XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw OutputError("cannot create a staging folder in \(parent): \(String(cString: strerror(errno)))")
         }
-        staging = String(cString: made)
+        let fresh = String(cString: made)
         // mkdtemp makes the folder 0700; the published output gets the umask's permissions, as
         // any folder the user makes would.
-        _ = chmod(staging, 0o777 & ~FileSystem.umaskBits)
-        stagingLock = ReportWriter.lockFolder(staging)
+        _ = chmod(fresh, 0o777 & ~FileSystem.umaskBits)
+        stagingLock = ReportWriter.lockFolder(fresh)
+        let named = FileSystem.joined(parent, ReportWriter.stagingPrefix + String(fresh.utf8.count >= 6 ? String(fresh.suffix(6)) : fresh))
+        if stagingLock >= 0, rename(fresh, named) == 0 {
+            staging = named
+        } else {
+            staging = fresh
+        }
+        // SIGTERM and SIGINT remove it before the process ends (`LiveStaging`).
+        LiveStaging.add(staging)
     }
 
     deinit {
         if !state.withLock({ $0.published }) { ReportWriter.removeTree(staging) }
+        LiveStaging.remove(staging)
         if stagingLock >= 0 { close(stagingLock) }
     }
 
@@ -123,6 +134,7 @@ public final class ReportWriter: Sendable {
                 throw OutputError("cannot create \(destination): \(String(cString: strerror(errno)))")
             }
             state.withLock { $0.published = true }
+            LiveStaging.remove(staging)
             releaseStagingLock()
         case .folder:
             // Not while `send` delivers from this output: held until the swap (see `OutputLock`).
@@ -155,6 +167,7 @@ public final class ReportWriter: Sendable {
                 throw OutputError("cannot replace \(destination): \(String(cString: strerror(errno)))")
             }
             state.withLock { $0.published = true }
+            LiveStaging.remove(staging)
             releaseStagingLock()
             // The staging path now holds the previous output: an empty folder, or what its marker lists.
             if let previous {

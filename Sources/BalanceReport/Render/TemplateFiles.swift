@@ -225,7 +225,7 @@ public struct TemplateFiles: Sendable {
         // Never through a link: a link in the folder could publish any file of the machine.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
         guard fd >= 0 else {
-            if errno == ELOOP { throw TemplateFilesError("\(path): a symbolic link, not a regular file (templates are read only from regular files, never through a link)") }
+            if errno == ELOOP { throw TemplateFilesError("\(path): not a regular file (a symbolic link: templates are never read through a link)") }
             throw TemplateFilesError("\(path): cannot open: \(errnoText())")
         }
         defer { close(fd) }

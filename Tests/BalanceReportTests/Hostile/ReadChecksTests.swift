@@ -70,7 +70,7 @@ struct ReadChecksTests {
         let out = temp.url.path + "/out"
         let result = try BalanceReportBinary.run(["render", "--period", "2024-03", "--templates", tpl, "--out", out] + Repository.sampleFiles)
         #expect(result.status != 0)
-        #expect(result.stderr.contains("snapshot.csv.mustache: a symbolic link"), "\(result.stderr)")
+        #expect(result.stderr.contains("snapshot.csv.mustache: not a regular file (a symbolic link"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
@@ -341,5 +341,80 @@ struct ReadChecksTests {
         #expect(result.stderr.contains("unknown key 'kkkk"), "\(result.stderr.prefix(300))")
         #expect(result.stderr.contains("… (900000 bytes)'"), "\(result.stderr.prefix(600))")
         #expect(result.stderr.utf8.count < 2_000)
+    }
+
+    // MARK: 7. stopped runs leave no staging folder
+
+    /// An export whose render writes some thousands of files: long enough to be stopped while writing.
+    static func largeExport(in folder: URL) throws -> [String] {
+        var clients = "client_id,name,email,partner_id\n"
+        var transactions = "id,timestamp,client_id,type,service,amount,currency,description\n"
+        for client in 0..<3_000 {
+            clients += "c\(client),Client \(client),c\(client)@example.com,p\(client % 7)\n"
+            for n in 0..<4 {
+                transactions += "t\(client)-\(n),2024-03-1\(n)T10:00:00+03:00,c\(client),\(n == 0 ? "topup" : "charge"),\(n == 0 ? "" : "Compute"),\(n + 1)0.50,,\n"
+            }
+        }
+        let c = folder.appendingPathComponent("clients.csv"), t = folder.appendingPathComponent("transactions.csv")
+        try Data(clients.utf8).write(to: c)
+        try Data(transactions.utf8).write(to: t)
+        return [c.path, t.path]
+    }
+
+    static func staging(in folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix(".balance-report-") }.sorted()
+    }
+
+    @Test("SIGTERM or SIGINT while writing: the run removes its staging folder and exits 128 + the signal", arguments: [SIGTERM, SIGINT])
+    func signalCleansStaging(_ number: Int32) throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let files = try Self.largeExport(in: temp.url)
+        let work = temp.url.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let out = work.appendingPathComponent("out")
+        var stopped = false
+        for _ in 0..<3 where !stopped {
+            let process = try SpawnedProcess(["render", "--quiet", "--period", "2024-03", "--out", out.path] + files)
+            let deadline = Date().addingTimeInterval(60)
+            while Self.staging(in: work).isEmpty && Date() < deadline { usleep(2_000) }
+            usleep(50_000)
+            process.kill(number)
+            let result = process.wait()
+            if result.status == 0 {   // it ended before the signal: try again
+                try? FileManager.default.removeItem(at: out)
+                continue
+            }
+            stopped = true
+            #expect(result.status == 128 + number, "\(result.status) \(result.stderr)")
+            #expect(Self.staging(in: work).isEmpty, "left: \(Self.staging(in: work))")
+            #expect(!FileManager.default.fileExists(atPath: out.path))
+        }
+        #expect(stopped, "no run was stopped while writing")
+    }
+
+    @Test("after a run killed with SIGKILL while writing, the very next run removes its staging folder")
+    func nextRunRemovesKilledStaging() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let files = try Self.largeExport(in: temp.url)
+        let work = temp.url.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let out = work.appendingPathComponent("out")
+        var left: [String] = []
+        for _ in 0..<3 where left.isEmpty {
+            let process = try SpawnedProcess(["render", "--quiet", "--period", "2024-03", "--out", out.path] + files)
+            let deadline = Date().addingTimeInterval(60)
+            while Self.staging(in: work).isEmpty && Date() < deadline { usleep(2_000) }
+            usleep(50_000)
+            process.kill(SIGKILL)
+            _ = process.wait()
+            left = Self.staging(in: work)
+            try? FileManager.default.removeItem(at: out)
+        }
+        #expect(!left.isEmpty, "no kill landed while writing")
+        let next = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--out", out.path] + Repository.sampleFiles)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(Self.staging(in: work).isEmpty, "left: \(Self.staging(in: work)) of \(left)")
     }
 }
