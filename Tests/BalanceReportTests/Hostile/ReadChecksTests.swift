@@ -417,4 +417,142 @@ struct ReadChecksTests {
         #expect(next.status == 0, "\(next.stderr)")
         #expect(Self.staging(in: work).isEmpty, "left: \(Self.staging(in: work)) of \(left)")
     }
+
+    // MARK: 8. smaller ones
+
+    /// A rendered output of two partners ready to send.
+    static func sendable(_ temp: TemporaryFolder) throws -> URL {
+        let out = temp.url.appendingPathComponent("out")
+        let export = try SendFixture.writeExport(in: temp.url, partners: 2)
+        try SendFixture.render(out, files: export.files, contacts: export.contacts)
+        return out
+    }
+
+    @Test("send --timeout: a hung sendmail is killed and its message is uncertain, not sent again")
+    func sendTimeout() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = try Self.sendable(temp)
+        let start = Date()
+        let result = try BalanceReportBinary.run(["send", out.path, "--only", "p01", "--timeout", "1", "--sendmail", "cat > /dev/null; sleep 60"])
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("p01: uncertain: cat did not finish within the 1 s of --timeout and was killed"), "\(result.stderr)")
+        let again = try BalanceReportBinary.run(["send", out.path, "--only", "p01", "--sendmail", "cat > /dev/null"])
+        #expect(again.stderr.contains("p01: uncertain"), "\(again.stderr)")
+        #expect(try BalanceReportBinary.run(["send", out.path, "--timeout", "0"]).status == 2)
+    }
+
+    @Test("a sendmail that exits 0 without reading its input: uncertain, even when the message fits the pipe")
+    func sendmailNotReading() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = try Self.sendable(temp)
+        let size = try Data(contentsOf: out.appendingPathComponent("p01/report.eml")).count
+        #expect(size < 65_536)
+        let result = try BalanceReportBinary.run(["send", out.path, "--only", "p01", "--sendmail", "true"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("p01: uncertain: true exited 0 without reading the whole message"), "\(result.stderr)")
+    }
+
+    @Test("a 1 MB garbage line in the sent log is quoted cut in the warning")
+    func sentLogGarbageCut() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = try Self.sendable(temp)
+        try Data((String(repeating: "g", count: 1 << 20) + "\n").utf8).write(to: out.appendingPathComponent(".balance-report-sent.log"))
+        let result = try BalanceReportBinary.run(["send", out.path, "--dry-run"])
+        #expect(result.stderr.contains("not a record, ignored: ggg"), "\(result.stderr.prefix(400))")
+        #expect(result.stderr.contains("… (1048576 bytes)"), "\(result.stderr.prefix(600))")
+        #expect(result.stderr.utf8.count < 4_000)
+    }
+
+    @Test("render --period 0001-01 --xlsx: workbooks openpyxl opens (a four-digit creation year)")
+    func xlsxEarlyYear() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let export = try temp.file("t.csv", "id,timestamp,client_id,type,service,amount\nt1,0001-01-05T10:00:00+03:00,c1,topup,,10.00\n")
+        let out = temp.url.appendingPathComponent("out")
+        let result = try BalanceReportBinary.run(["render", "--quiet", "--period", "0001-01", "--xlsx", "--out", out.path, export])
+        #expect(result.status == 0, "\(result.stderr)")
+        let check = try PythonScript.inline("""
+            import sys, zipfile, openpyxl
+            path = sys.argv[1]
+            core = zipfile.ZipFile(path).read('docProps/core.xml').decode()
+            openpyxl.load_workbook(path)
+            print('ok' if '<dcterms:created xsi:type="dcterms:W3CDTF">1980-01-01T00:00:00Z' in core else core)
+            """, [out.appendingPathComponent("default/snapshot.xlsx").path])
+        #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "ok", "\(check.stdout) \(check.stderr)")
+    }
+
+    @Test("a text cell of 32,766 characters and an emoji (32,768 UTF-16 units) is cut to Excel's 32,767 units")
+    func xlsxTextUTF16() throws {
+        #expect(Workbook.cellText(String(repeating: "a", count: 32_766) + "😀").utf16.count <= 32_767)
+        #expect(Workbook.cellText(String(repeating: "a", count: 32_766) + "😀").hasSuffix("…"))
+        #expect(Workbook.cellText(String(repeating: "a", count: 32_765) + "😀") == String(repeating: "a", count: 32_765) + "😀")
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let name = String(repeating: "a", count: 32_766) + "😀"
+        let clients = try temp.file("c.csv", "client_id,name,email\nc1,\(name),c1@x.example\n")
+        let out = temp.url.appendingPathComponent("out")
+        let result = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--xlsx", "--out", out.path, clients])
+        #expect(result.status == 0, "\(result.stderr)")
+        let check = try PythonScript.inline("""
+            import sys, openpyxl
+            ws = openpyxl.load_workbook(sys.argv[1]).active
+            name = ws.cell(row=2, column=2).value
+            print(len(name.encode('utf-16-le')) // 2, name.endswith('…'))
+            """, [out.appendingPathComponent("default/snapshot.xlsx").path])
+        #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "32767 True", "\(check.stdout) \(check.stderr)")
+    }
+
+    @Test("summary.json lists at most 10,000 duplicates and says how many more there are")
+    func duplicatesCapped() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        var text = "id,timestamp,client_id,type,service,amount\n"
+        for _ in 0..<10_050 { text += "t1,2024-03-05T10:00:00+03:00,c1,topup,,10.00\n" }
+        let export = try temp.file("t.csv", text)
+        let out = temp.url.appendingPathComponent("out")
+        let result = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--out", out.path, export])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        #expect((json["duplicates"] as! [Any]).count == 10_000)
+        #expect(json["duplicates_not_listed"] as? Int == 49)
+        let records = (json["records"] as! [String: [String: [String: Any]]])["transaction"]!["duplicate"]!
+        #expect(records["count"] as? Int == 10_049)
+    }
+
+    @Test("a UTF-16 CSV with a BOM (Excel's Unicode text, tab-delimited; LE, BE, gzipped) reads as its UTF-8 twin",
+          arguments: ["le-tab", "be-tab", "le-comma", "le-tab-gz"])
+    func utf16Input(_ variant: String) throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let comma = variant.contains("comma")
+        let sep = comma ? "," : "\t"
+        let rows = [["id", "timestamp", "client_id", "type", "service", "amount", "description"],
+                    ["t1", "2024-03-05T10:00:00+03:00", "Ёлка", "topup", "", "100.00", "ёж 😀"],
+                    ["t2", "2024-03-06T10:00:00+03:00", "Ёлка", "charge", "Compute", "30.50", ""]]
+        let text = rows.map { $0.joined(separator: sep) }.joined(separator: "\r\n") + "\r\n"
+        let utf8 = try temp.file("twin.csv", rows.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n")
+        var bytes: [UInt8] = variant.hasPrefix("be") ? [0xFE, 0xFF] : [0xFF, 0xFE]
+        for unit in text.utf16 {
+            let pair = [UInt8(unit & 0xFF), UInt8(unit >> 8)]
+            bytes += variant.hasPrefix("be") ? pair.reversed() : pair
+        }
+        var path = temp.url.appendingPathComponent("unicode.txt").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        if variant.hasSuffix("gz") {
+            let gzip = try SpawnedProcess(executable: "/bin/gzip", [path]).wait()
+            #expect(gzip.status == 0)
+            path += ".gz"
+        }
+        let a = temp.url.appendingPathComponent("a"), b = temp.url.appendingPathComponent("b")
+        let twin = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--out", a.path, utf8])
+        let wide = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--out", b.path, path])
+        #expect(twin.status == 0 && wide.status == 0, "\(wide.stderr)")
+        for file in fileTree(a) where file != "summary.json" && file != ".balance-report-output" {
+            #expect(try Data(contentsOf: a.appendingPathComponent(file)) == Data(contentsOf: b.appendingPathComponent(file)), "\(file)")
+        }
+    }
 }
