@@ -267,6 +267,13 @@ struct ReadChecksTests {
 
     // MARK: 6. bombs that pass the size caps
 
+    /// The binary under a memory limit (KiB of address space) and killed after `seconds`: a bomb
+    /// the tool does not stop fails the test instead of taking the machine.
+    static func bounded(_ arguments: [String], seconds: Int = 60, memoryKiB: Int = 3_000_000) throws -> SpawnedProcess.Result {
+        try SpawnedProcess(executable: "/bin/sh", ["-c", "ulimit -v \(memoryKiB); exec timeout -s KILL \(seconds) \"$0\" \"$@\"",
+                                                   BalanceReportBinary.url.path] + arguments).wait()
+    }
+
     @Test("a profile aliasing one 500 KB scalar 100,000 times is refused quickly, naming the file")
     func yamlAliasBomb() throws {
         let temp = try TemporaryFolder()
@@ -276,7 +283,7 @@ struct ReadChecksTests {
         #expect(yaml.utf8.count < 1 << 20)
         let profile = try temp.file("bomb.yaml", yaml)
         let start = Date()
-        let result = try BalanceReportBinary.run(["validate", "--profile", profile, "sample-data/clients.csv"])
+        let result = try Self.bounded(["validate", "--profile", profile, "sample-data/clients.csv"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("\(profile): the profile expands to more than 4 MiB"), "\(result.stderr.prefix(500))")
         #expect(Date().timeIntervalSince(start) < 30)
@@ -293,7 +300,7 @@ struct ReadChecksTests {
         try Data(source.utf8).write(to: URL(fileURLWithPath: tpl + "/snapshot.csv.mustache"))
         let out = temp.url.path + "/out"
         let start = Date()
-        let result = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--templates", tpl, "--out", out] + Repository.sampleFiles)
+        let result = try Self.bounded(["render", "--quiet", "--period", "2024-03", "--templates", tpl, "--out", out] + Repository.sampleFiles)
         #expect(result.status == 1)
         #expect(result.stderr.contains("tpl/snapshot.csv.mustache:1: {{#clients}} is inside {{#clients}}"), "\(result.stderr)")
         #expect(Date().timeIntervalSince(start) < 30)
@@ -326,7 +333,7 @@ struct ReadChecksTests {
         #expect(mkfifo(fifo, 0o600) == 0)
         // Under timeout(1): a run that waits on the FIFO is killed after 20 s (status 124).
         let result: SpawnedProcess.Result? = try SpawnedProcess(executable: "/usr/bin/timeout",
-            ["20", BalanceReportBinary.url.path, "validate", "--profile", fifo, "sample-data/clients.csv"]).wait()
+            ["-s", "KILL", "20", BalanceReportBinary.url.path, "validate", "--profile", fifo, "sample-data/clients.csv"]).wait()
         #expect(result?.status == 1)
         #expect(result?.stderr.contains("not a regular file") == true, "\(result?.stderr ?? "")")
     }
@@ -450,9 +457,10 @@ struct ReadChecksTests {
         let out = try Self.sendable(temp)
         let size = try Data(contentsOf: out.appendingPathComponent("p01/report.eml")).count
         #expect(size < 65_536)
-        let result = try BalanceReportBinary.run(["send", out.path, "--only", "p01", "--sendmail", "true"])
+        // It stays until the message is in the pipe (so no write fails), then exits 0 unread.
+        let result = try BalanceReportBinary.run(["send", out.path, "--only", "p01", "--sendmail", "sleep 1"])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("p01: uncertain: true exited 0 without reading the whole message"), "\(result.stderr)")
+        #expect(result.stderr.contains("p01: uncertain: sleep exited 0 without reading the whole message"), "\(result.stderr)")
     }
 
     @Test("a 1 MB garbage line in the sent log is quoted cut in the warning")
