@@ -140,7 +140,7 @@ def xml_attr(s):
 # Model
 # --------------------------------------------------------------------------
 
-def make_clients(rng, n, year):
+def make_clients(rng, n, year, partners=None):
     y0 = epoch_msk(year, 1, 1)
     y1 = epoch_msk(year + 1, 1, 1)
     prev = epoch_msk(year - 1, 1, 1)
@@ -149,7 +149,7 @@ def make_clients(rng, n, year):
     events = []  # (t, client_id, type)
     for i in range(1, n + 1):
         cid = f"cl-{i:0{width}d}"
-        partner = rng.choices(PARTNERS, PARTNER_WEIGHTS)[0]
+        partner = rng.choices(partners or PARTNERS, (partners and PARTNER_WEIGHTS[:len(partners)]) or PARTNER_WEIGHTS)[0]
         r = rng.random()
         if r < 0.2:
             name = f"ИП {rng.choice(SURNAMES)} {rng.choice(FIRST)}"
@@ -203,9 +203,14 @@ def make_clients(rng, n, year):
     return clients, events
 
 
-def gen_transactions(rng, clients, n, year):
-    """Return the transactions sorted by time as parallel lists."""
+def gen_transactions(rng, clients, n, year, month=None):
+    """Return the transactions sorted by time as parallel lists (within `month` of `year` when
+    given: from the month's start, or the client's confirmation when later, to its end)."""
     y1 = epoch_msk(year + 1, 1, 1)
+    m0 = None
+    if month is not None:
+        m0 = epoch_msk(year, month, 1)
+        y1 = epoch_msk(year + (month == 12), month % 12 + 1, 1)
     nc = len(clients)
     # heavy-tailed activity: a few big clients, many small ones
     weights = [rng.paretovariate(1.2) for _ in range(nc)]
@@ -215,6 +220,9 @@ def gen_transactions(rng, clients, n, year):
         cum.append(acc)
     who = rng.choices(range(nc), cum_weights=cum, k=n)
     starts = [c["start"] for c in clients]
+    if m0 is not None:
+        # A client confirmed after the month still has money in it (outside its attachment).
+        starts = [max(s, m0) if s < y1 else m0 for s in starts]
     rnd = rng.random
     times = [0] * n
     for i, c in enumerate(who):
@@ -292,7 +300,7 @@ def tx_rows(rng, fmt, times, who, clients, ts_forms, ts_weights):
                typ, svc, fmt.amount(micro), cur, desc)
 
 
-def write_csv(out, rng, clients, events, times, who, fmt, ru):
+def write_csv(out, rng, clients, events, times, who, fmt, ru, unordered=False):
     d = ";" if ru else ","
     # Excel-ru exports favour Russian dates; plain exports the ISO forms
     if ru:
@@ -316,20 +324,43 @@ def write_csv(out, rng, clients, events, times, who, fmt, ru):
         s.line(d.join((cid, fmt.ts(t, ts_forms[k % len(ts_forms)]), typ)))
     s.close()
 
-    path = os.path.join(out, "transactions.csv")
-    s = Sink(path, ru, ru)
-    s.line(d.join(("id", "timestamp", "client_id", "type", "service", "amount", "currency",
-                   "description")))
+    header = d.join(("id", "timestamp", "client_id", "type", "service", "amount", "currency",
+                     "description"))
     q = {}
-    for row in tx_rows(rng, fmt, times, who, clients, ts_forms, ts_weights):
-        desc = row[7]
-        if desc:
-            if desc not in q:
-                q[desc] = csv_cell(desc, d)
-            row = row[:7] + (q[desc],)
-        s.line(d.join(row))
-    s.close()
-    return [os.path.join(out, n) for n in ("clients.csv", "events.csv", "transactions.csv")]
+
+    def lines():
+        for row in tx_rows(rng, fmt, times, who, clients, ts_forms, ts_weights):
+            desc = row[7]
+            if desc:
+                if desc not in q:
+                    q[desc] = csv_cell(desc, d)
+                row = row[:7] + (q[desc],)
+            yield d.join(row)
+
+    if not unordered:
+        path = os.path.join(out, "transactions.csv")
+        s = Sink(path, ru, ru)
+        s.line(header)
+        for line in lines():
+            s.line(line)
+        s.close()
+        return [os.path.join(out, n) for n in ("clients.csv", "events.csv", "transactions.csv")]
+    # As finance gets them: rows in no time order, in two exports that overlap by a tenth of the
+    # rows (identical repeats, counted once as duplicates).
+    rows = list(lines())
+    rng.shuffle(rows)
+    n = len(rows)
+    parts = [rows[:n * 55 // 100], rows[n * 45 // 100:]]
+    names = []
+    for k, part in enumerate(parts, 1):
+        name = f"transactions-{k}.csv"
+        s = Sink(os.path.join(out, name), ru, ru)
+        s.line(header)
+        for line in part:
+            s.line(line)
+        s.close()
+        names.append(name)
+    return [os.path.join(out, n) for n in ["clients.csv", "events.csv"] + names]
 
 
 def write_xml(out, rng, clients, events, times, who, fmt):
@@ -397,6 +428,13 @@ def main(argv=None):
     ap.add_argument("--format", choices=("csv", "csv-ru", "xml"), default="csv",
                     help="csv (default), csv-ru (Excel-for-Russia dialect) or xml")
     ap.add_argument("--year", type=int, default=2024, help="year the transactions span (default 2024)")
+    ap.add_argument("--unordered", action="store_true",
+                    help="data shaped as finance gets it: the transactions of one month (--month, default 3) "
+                         "in no time order, in two exports overlapping by a tenth of the rows, two partners "
+                         "(csv and csv-ru only)")
+    ap.add_argument("--month", type=int, default=3, help="with --unordered: the month the transactions span (default 3)")
+    ap.add_argument("--partners", type=int, default=None,
+                    help="number of partners (default 5; 2 with --unordered)")
     a = ap.parse_args(argv)
     if a.clients < 1 or a.transactions < 0:
         ap.error("--clients must be >= 1 and --transactions >= 0")
@@ -406,15 +444,20 @@ def main(argv=None):
     t0 = time.perf_counter()
     os.makedirs(a.out, exist_ok=True)
     rng = random.Random(a.seed)
-    clients, events = make_clients(rng, a.clients, a.year)
-    times, who = gen_transactions(rng, clients, a.transactions, a.year)
+    if a.unordered and a.format == "xml":
+        ap.error("--unordered writes CSV exports")
+    partners = a.partners if a.partners is not None else (2 if a.unordered else len(PARTNERS))
+    if not 1 <= partners <= len(PARTNERS):
+        ap.error(f"--partners must be 1 to {len(PARTNERS)}")
+    clients, events = make_clients(rng, a.clients, a.year, PARTNERS[:partners])
+    times, who = gen_transactions(rng, clients, a.transactions, a.year, a.month if a.unordered else None)
     first_day = (epoch_msk(a.year - 1, 1, 1)) // DAY - 1
     last_day = (epoch_msk(a.year + 1, 1, 1)) // DAY + 1
     fmt = Formatter(first_day, last_day, a.format == "csv-ru")
     if a.format == "xml":
         files = write_xml(a.out, rng, clients, events, times, who, fmt)
     else:
-        files = write_csv(a.out, rng, clients, events, times, who, fmt, a.format == "csv-ru")
+        files = write_csv(a.out, rng, clients, events, times, who, fmt, a.format == "csv-ru", a.unordered)
     elapsed = time.perf_counter() - t0
     for f in files:
         print(f"{f}: {os.path.getsize(f)} bytes", file=sys.stderr)

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Run Benchmarks/peers/duckdb.sql over one generated export (what Benchmarks/peers.sh times).
 
-    python3 Benchmarks/peers/duckdb_run.py DATA_DIR OUT_DIR [--threads N]
+    python3 Benchmarks/peers/duckdb_run.py DATA_DIR OUT_DIR [--threads N] [--sql FILE]
 
-DATA_DIR holds clients.csv, events.csv and transactions.csv (Benchmarks/generate.py); the three
-result files go to OUT_DIR (created). Prints the seconds the SQL took, without Python's start-up
+DATA_DIR holds clients.csv, events.csv and transactions*.csv (Benchmarks/generate.py); the result
+files go to OUT_DIR (created). --sql names the script (default duckdb.sql beside this file;
+duckdb_unordered.sql for `generate.py --unordered` data). Prints the seconds the SQL took, without Python's start-up
 and the import of duckdb, on stdout. Needs `pip install duckdb`.
 """
 import argparse
@@ -21,6 +22,7 @@ def main():
     ap.add_argument("data")
     ap.add_argument("out")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: every core)")
+    ap.add_argument("--sql", default=SQL, help="the SQL script (default duckdb.sql beside this file)")
     a = ap.parse_args()
     try:
         import duckdb
@@ -30,13 +32,14 @@ def main():
     data = os.path.abspath(a.data)
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
-    with open(SQL, encoding="utf-8") as f:
+    with open(a.sql, encoding="utf-8") as f:
         script = f.read()
     # The SQL names its files relative to the working folder: one that holds the three inputs
     # (links to them) and out/ (a link to OUT_DIR).
     with tempfile.TemporaryDirectory(prefix="balance-report-duckdb.") as work:
-        for name in ("clients.csv", "events.csv", "transactions.csv"):
-            os.symlink(os.path.join(data, name), os.path.join(work, name))
+        for name in sorted(os.listdir(data)):
+            if name.endswith(".csv"):
+                os.symlink(os.path.join(data, name), os.path.join(work, name))
         os.symlink(out, os.path.join(work, "out"))
         os.chdir(work)
         start = time.perf_counter()

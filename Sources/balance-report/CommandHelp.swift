@@ -6,7 +6,6 @@ enum CommandHelp {
         Exit codes: 0 the run succeeded; 1 the data, a file (an input, --profile, --contacts, \
         --templates), the templates or the output stopped it, and nothing was written (for send: a \
         partner's message was not sent); 2 the command line is wrong.
-
         Examples:
           balance-report render --period 2024-03 --out out exports/*.csv exports/*.xml
           balance-report validate --period 2024-Q1 exports/*.csv

@@ -11,7 +11,7 @@ import Foundation
 struct SplitExport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "split-export",
-        abstract: "Read one export file as a run reads it and write its records as rows to route by client (the Spark route, docs/scale.md).",
+        abstract: "Read one export file as a run reads it and write its records as rows to route by client (the Spark route: docs/scale.md in the balance-report sources).",
         discussion: "The rows file has one line per record: kind, position, client id (hex), partner id of a client or id of a transaction (hex), and the record as a canonical CSV row with the provenance columns balance_report_source_file and balance_report_source_line (base64). The part file is the file's share of the run summary, for merge-parts."
     )
 
@@ -62,7 +62,7 @@ struct SplitExport: ParsableCommand {
 struct MergeParts: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge-parts",
-        abstract: "Merge the parts of a run rendered per partner into one output: the partners' folders, summary.json and rejects.csv (the Spark route, docs/scale.md).",
+        abstract: "Merge the parts of a run rendered per partner into one output: the partners' folders, summary.json and rejects.csv (the Spark route: docs/scale.md in the balance-report sources).",
         discussion: "Give the input parts (split-export --part) in the order the run names its files, and the render parts (render --summary-part) in any order. The merged control totals must add up exactly, else nothing is published (exit 1). --out follows render's rule: a new or empty folder, or an earlier output of balance-report."
     )
 
@@ -174,7 +174,8 @@ enum PartFiles {
         let ledger = analysis.ledger
         var first: SourceLocation? = ledger.unknownClientTransactions.map(\.source).min()
         for client in ledger.clients.values {
-            for transaction in client.transactions where first.map({ transaction.source < $0 }) ?? true { first = transaction.source }
+            let transactions = client.transactions
+            for index in transactions.indices where first.map({ transactions.source(index) < $0 }) ?? true { first = transactions.source(index) }
         }
         let part = SummaryPart.of(analysis.report, currencyFromData: first != nil,
                                   currencySource: first.map { analysis.export.location($0) }, output: output)

@@ -169,7 +169,7 @@ struct Send: ParsableCommand {
             if missing.contains(.from) { how.append("--eml-from 'Name <address>'") }
             if missing.contains(.date) { how.append("--eml-date now (or SOURCE_DATE_EPOCH)") }
             if missing.contains(.messageID) { how.append("this version of balance-report (it writes the Message-ID)") }
-            Diagnostics.error("\(entry.partner)/report.eml lacks \(missing.map(\.rawValue).joined(separator: ", ")): render it again with \(how.joined(separator: " and "))")
+            Diagnostics.error("\(entry.partner)/report.eml lacks the header(s) \(missing.map(\.rawValue).joined(separator: " ")); render it again with \(how.joined(separator: " and "))")
         }
         Diagnostics.error("\(plan.refusal.count) message(s) not ready to send; nothing was sent")
         Foundation.exit(ExitStatus.dataError)
@@ -184,7 +184,7 @@ struct Send: ParsableCommand {
                 sends += 1
                 lines.append("\(entry.partner): would send\(entry.decision == .send(again: true) ? " again" : "") to \(message.recipients.joined(separator: ", "))")
                 lines.append("    subject: \(message.subject)")
-                lines.append("    size: \(ProgressLine.grouped(message.size)) bytes; attachments: \(message.attachments.isEmpty ? "none" : message.attachments.joined(separator: ", "))")
+                lines.append("    size: \(message.size) bytes; attachments: \(message.attachments.isEmpty ? "none" : message.attachments.joined(separator: ", "))")
                 lines.append("    message: \(message.messageID ?? "-") sha256 \(message.sha256)")
                 continue
             }

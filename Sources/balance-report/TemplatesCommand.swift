@@ -22,7 +22,7 @@ struct TemplatesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the built-in templates of a language into a folder as editable copies.",
             discussion: """
-                Writes the ten files render uses (index.html.mustache, …, email.txt.mustache) into DIR, \
+                Writes the \(TemplateFiles.names.count) files render uses (\(TemplateFiles.names.joined(separator: ", "))) into DIR, \
                 creating DIR when missing. It never overwrites: when any of the files is already there, \
                 nothing is written. Edit them, then render with --templates DIR.
                 """

@@ -43,6 +43,15 @@ struct BalanceReportCommand: ParsableCommand {
         }
         do {
             var command = try parseAsRoot()
+            // What a command's validate() found, reported once argument-parser has found no unknown option.
+            // (Not for `--help`, which argument-parser answers with a command of its own.)
+            if let failure = DeferredValidation.failure, failure.command == type(of: command) {
+                let name = failure.command._commandName
+                let message = failure.command.fullMessage(for: failure.error)
+                    .replacingOccurrences(of: "See '\(name) --help'", with: "See 'balance-report \(name) --help'")
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                Foundation.exit(ExitStatus.usage)
+            }
             try command.run()
         } catch let reported as Reported {
             Foundation.exit(reported.code)
@@ -54,6 +63,20 @@ struct BalanceReportCommand: ParsableCommand {
             }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(ExitStatus.usage)
+        }
+    }
+}
+
+/// argument-parser validates a command (its `validate()`, its required options) before it looks for
+/// options it does not know, so `render --peroid 2024-03` would say "give --period" and hide the
+/// typo. The commands' checks are kept here instead and reported after parsing: an unknown option
+/// is named first, with argument-parser's own "did you mean".
+enum DeferredValidation {
+    nonisolated(unsafe) static var failure: (command: any ParsableCommand.Type, error: any Error)?
+
+    static func run(_ command: any ParsableCommand.Type, _ check: () throws -> Void) {
+        do { try check() } catch {
+            if failure == nil { failure = (command, error) }
         }
     }
 }
@@ -87,7 +110,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Threads the reports are built and rendered on (default: the number of active processors; 1: single-threaded). The output is the same whatever the number.")
     var jobs: Int?
 
-    @Option(name: .customLong("runway-days"), help: "Days of recent spend the runway's daily rate is measured over (default 7): the last N days of each client's visible window.")
+    @Option(name: .customLong("runway-days"), help: "Days of recent spend the runway's daily rate is measured over: the last N days of each client's visible window that it was attached on, divided by the days counted.")
     var runwayDays: Int64 = Runway.defaultDays
 
     /// `--jobs`, or every active processor.
@@ -184,16 +207,20 @@ enum Timings {
     /// The peak resident memory of this process (VmHWM), which, unlike `ru_maxrss`, is not
     /// inflated by the parent's memory when the process was started with vfork.
     static func peakMemory() {
+        Diagnostics.line("timing: peak memory \(peakKiB()) KiB")
+    }
+
+    static func peakKiB() -> String {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return }
-        let kib = line.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
-        Diagnostics.line("timing: peak memory \(kib) KiB")
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return "?" }
+        return line.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
     }
 
     static func stage(_ name: String) {
         guard enabled else { return }
         let now = Date()
-        Diagnostics.line(String(format: "timing: %@ %.3f s", name, now.timeIntervalSince(last)))
+        // The peak so far says which stage set the run's peak memory.
+        Diagnostics.line(String(format: "timing: %@ %.3f s (peak so far %@ KiB)", name, now.timeIntervalSince(last), peakKiB()))
         last = now
     }
 }
@@ -206,6 +233,22 @@ enum Diagnostics {
 
     static func error(_ text: String) {
         line("balance-report: error: " + text)
+    }
+
+    static func warning(_ text: String) {
+        line("balance-report: warning: " + text)
+    }
+
+    /// The closing line of a run with rejected records: how many, and what to do. Text that is not
+    /// UTF-8 is an encoding to declare, never records to leave out: then `--allow-rejects` is not offered.
+    static func rejectionsLine(_ summary: RunSummary, written: String, allowRejects: Bool) -> String {
+        let count = summary.rejections.count
+        let encoding = summary.rejections.filter { $0.reason.hasSuffix("is not valid UTF-8") }.count
+        if encoding > 0 {
+            return "\(count) rejected record(s), \(encoding) of them with text that is not UTF-8; \(written): "
+                + "give the file in UTF-8, or declare its encoding (--encoding cp1251 for Windows-1251)"
+        }
+        return "\(count) rejected record(s); \(written)" + (allowRejects ? " (fix them, or use --allow-rejects to render the rest and list them in rejects.csv)" : "")
     }
 
     static func summary(_ report: RunReport) {
@@ -222,8 +265,12 @@ struct Render: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Folder the reports are written to (replaced as a whole when the run succeeds).")
-    var out: String
+    // Optional to argument-parser, required by `validate()`: a missing --out is then reported only
+    // after an unknown option (`--outt`, `-o`) has been named.
+    @Option(name: .customLong("out"), help: ArgumentHelp("Folder the reports are written to (replaced as a whole when the run succeeds).", valueName: "out"))
+    var outOption: String?
+
+    var out: String { outOption ?? "" }
 
     @Option(help: "Folder of edited templates, as 'balance-report templates export DIR' writes them (default: the templates built into the binary for --lang).",
             completion: .directory)
@@ -238,6 +285,9 @@ struct Render: ParsableCommand {
 
     @Option(help: "Language of the pages and the e-mail: ru (default) or en (and of the built-in templates).", completion: .list(["ru", "en"]))
     var lang: String = "ru"
+
+    @Flag(name: .customLong("fail-on-empty"), help: "Fail (exit 1, nothing written) when the period holds none of the transactions read, rather than warn and write empty reports.")
+    var failOnEmpty = false
 
     @Flag(help: "Also write P/snapshot.xlsx, P/services.xlsx and P/daily.xlsx per partner: the CSV tables as Excel workbooks (amounts as numbers rounded to kopecks, dates as dates).")
     var xlsx = false
@@ -267,6 +317,11 @@ struct Render: ParsableCommand {
     var summaryPart: String?
 
     func validate() throws {
+        DeferredValidation.run(Render.self) { try validateNow() }
+    }
+
+    func validateNow() throws {
+        guard outOption != nil else { throw ValidationError("Missing expected argument '--out <out>': the folder the reports are written to") }
         try input.validateFiles()
         guard CSVDialect(rawValue: csvDialect) != nil else {
             throw ValidationError("--csv-dialect is standard or excel-ru")
@@ -328,8 +383,15 @@ struct Render: ParsableCommand {
         var report = analysis.report
         let summary = report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(report) }
+        if let empty = EmptyPeriod.check(analysis.ledger, period: report.period) {
+            if failOnEmpty {
+                Diagnostics.error(empty.message(report.period) + "; no report written (--fail-on-empty)")
+                throw Reported(code: ExitStatus.dataError)
+            }
+            if !input.quiet { Diagnostics.warning(empty.message(report.period) + " (--fail-on-empty makes this an error)") }
+        }
         if summary.hasRejections && !allowRejects {
-            Diagnostics.error("\(summary.rejections.count) rejected record(s); no report written (use --allow-rejects to render the rest)")
+            Diagnostics.error(Diagnostics.rejectionsLine(summary, written: "no report written", allowRejects: true))
             throw Reported(code: ExitStatus.dataError)
         }
         if !summary.controlFailures.isEmpty {
@@ -346,7 +408,7 @@ struct Render: ParsableCommand {
             // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
             // pages; then summary.json, rejects.csv and the messages.
             let pages: Int = report.partners.reduce(0) { $0 + 5 + ($1.comparison == nil ? 0 : 1) + (xlsx ? 3 : 0) + 2 * $1.clients.count }
-            let extras: Int = 1 + (allowRejects ? 1 : 0) + (mail == nil ? 0 : report.partners.count)
+            let extras: Int = 1 + (allowRejects ? 1 : 0) + (summary.unknownClients.isEmpty ? 0 : 1) + (mail == nil ? 0 : report.partners.count)
             let expected = pages + extras
             progress.set(.writing(total: expected))
             try ReportRenderer(templates: set, dialect: dialect).render(
@@ -456,8 +518,10 @@ struct Validate: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     func validate() throws {
-        try input.validateFiles()
-        _ = try input.resolvePeriod(required: false)
+        DeferredValidation.run(Validate.self) {
+            try input.validateFiles()
+            _ = try input.resolvePeriod(required: false)
+        }
     }
 
     func run() throws {
@@ -465,6 +529,10 @@ struct Validate: ParsableCommand {
         ProgressLine.shared.finish()
         let summary = analysis.report.summary
         if !input.quiet || summary.hasRejections { Diagnostics.summary(analysis.report) }
+        if summary.hasRejections {
+            Diagnostics.error(Diagnostics.rejectionsLine(summary, written: "the inputs do not validate", allowRejects: false))
+        }
+        if !summary.controlFailures.isEmpty { Diagnostics.error("control totals do not reconcile") }
         if summary.hasRejections || !summary.controlFailures.isEmpty {
             throw Reported(code: ExitStatus.dataError)
         }

@@ -133,7 +133,15 @@ def main():
 
     index = open(os.path.join(folder, "index.html"), "rb").read()
     html_bytes = html.get_payload(decode=True)
-    check(lf(html_bytes) == lf(index), "the HTML part differs from index.html")
+    # The body is index.html without the folder's links (it is read away from the folder) and with a
+    # line naming the attachments where index.html links to snapshot.html.
+    check(b"<a " not in html_bytes and b"href=" not in html_bytes, "the HTML part holds links")
+    attached = [line for line in lf(html_bytes).split(b"\n") if b"\xd0\x92\xd0\xbe \xd0\xb2\xd0\xbb\xd0\xbe\xd0\xb6\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb8: " in line or b">Attached: " in line]
+    check(len(attached) == 1, "the HTML part does not say once what is attached")
+    folder_index = [line for line in lf(index).split(b"\n") if b'href="snapshot.html"' not in line]
+    folder_index = re.sub(rb'<a href="clients/[^"]*" style="color:#0969da;">(.*?)</a>', rb"\1", b"\n".join(folder_index), flags=re.S)
+    mail_index = b"\n".join(line for line in lf(html_bytes).split(b"\n") if line not in attached)
+    check(mail_index == folder_index, "the HTML part differs from index.html (links aside)")
     check(b"\n" not in html_bytes.replace(b"\r\n", b""), "the HTML part is not in canonical CRLF form")
     check(len(html_bytes) < 102_000, f"the HTML part is {len(html_bytes)} bytes: Gmail clips it")
 
@@ -157,6 +165,7 @@ def main():
     expected_files = ["snapshot", "services", "daily"]
     for part, stem in zip(parts[1:], expected_files):
         name = part.get_filename() or ""
+        check(bool(attached) and name.encode() in attached[0], f"{name}: not named in the HTML part")
         check(part.get_content_type() == kind, f"{name}: content type {part.get_content_type()}")
         check(part.get_content_disposition() == "attachment", f"{name}: not an attachment")
         check(part["Content-Transfer-Encoding"] == "base64", f"{name}: not base64")

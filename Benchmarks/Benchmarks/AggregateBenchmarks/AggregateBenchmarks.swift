@@ -10,7 +10,7 @@ import BenchSupport
 /// What Ingest read, with the transactions held apart.
 struct Ingested {
     var export: IngestedExport
-    var transactions: [Transaction]
+    var transactions: TransactionTable
 
     init(_ size: BenchData.Size) throws {
         var export = Ingestor.ingest(paths: try BenchData.csvPaths(size), options: BenchData.ingestOptions,
@@ -18,19 +18,14 @@ struct Ingested {
         guard export.rejections.isEmpty else {
             throw BenchData.Failure(description: "\(export.rejections.count) rejections")
         }
-        transactions = []
+        transactions = TransactionTable()
         swap(&transactions, &export.transactions)
         self.export = export
     }
 
-    /// A copy of the transactions with a buffer of its own, so the ledger's sort and moves never
-    /// copy on write inside the measurement.
-    func freshTransactions() -> [Transaction] {
-        var copy: [Transaction] = []
-        copy.reserveCapacity(transactions.count)
-        copy.append(contentsOf: transactions)
-        return copy
-    }
+    /// The transactions for one ledger: the ledger lays them out into new columns (it never
+    /// changes the ones it is given in place), so sharing the table's storage costs nothing.
+    func freshTransactions() -> TransactionTable { transactions }
 }
 
 let benchmarks: @Sendable () -> Void = {

@@ -43,7 +43,7 @@ public struct InputFile: Sendable, Equatable {
 /// Everything read from a run's files: the boundary between Ingest and Model.
 public struct IngestedExport: Sendable {
     public var files: [InputFile] = []
-    public var transactions: [Transaction] = []
+    public var transactions = TransactionTable()
     public var clients: [ClientRecord] = []
     public var events: [ClientEvent] = []
     public var rejections: [Rejection] = []
@@ -134,6 +134,9 @@ public enum Ingestor {
             }
         }
         guard export.fileFailures.isEmpty else { return export }
+        // Room for every file's transactions at once (a transaction line is rarely under 64 bytes):
+        // growing the columns file by file would copy them, and hold both copies, once per file.
+        export.transactions.reserveCapacity(sources.reduce(0) { $0 + (($1?.isRegular ?? false) ? $1!.size / 64 : 0) })
         for index in paths.indices {
             guard let source = sources[index] else { continue }
             sources[index] = nil
@@ -184,6 +187,7 @@ public enum Ingestor {
         }
         var reader: CSVReader
         let input: EncodedCSVInput
+        let rejectionsBefore = export.rejections.count
         do {
             input = try EncodedCSVInput.open(source, declared: options.encoding)
             reader = input.reader
@@ -256,6 +260,11 @@ public enum Ingestor {
             fail(nil, "\(error)")
         }
         _ = secondHalf?.finish()
+        if let refusal = input.undeclaredWindows1251(export.rejections[rejectionsBefore...]) {
+            // Text that is not UTF-8 in a Windows-1251 file: the encoding is wrong, not the records.
+            export.rejections.removeSubrange(rejectionsBefore...)
+            fail(refusal.line, refusal.reason)
+        }
         if let failure = input.finish() {
             // A pump (gzip, transcoding) could not read the whole file: what was parsed may be cut short.
             fail(nil, failure)
@@ -299,7 +308,7 @@ public enum Ingestor {
                 decode(record, kind: record.kind, source: location, decoder: decoder, valueMaps: valueMaps, into: &export)
             }
         } catch {
-            export.transactions.removeSubrange(before.transactions...)
+            export.transactions.truncate(to: before.transactions)
             export.clients.removeSubrange(before.clients...)
             export.events.removeSubrange(before.events...)
             export.rejections.removeSubrange(before.rejections...)
@@ -339,7 +348,7 @@ public enum Ingestor {
                                         into export: inout IngestedExport) {
         do throws(FieldError) {
             switch kind {
-            case .transaction: export.transactions.append(try decoder.transaction(fields, at: source))
+            case .transaction: try decoder.appendTransaction(fields, at: source, to: &export.transactions)
             case .client: export.clients.append(try decoder.client(fields, at: source))
             case .event: export.events.append(try decoder.event(fields, at: source))
             }
@@ -358,7 +367,7 @@ public enum Ingestor {
 
 /// What a CSV file's records become once its header is known: the same for both halves of a
 /// file read on two cores.
-struct CSVRecordSink: Sendable {
+final class CSVRecordSink: Sendable {
     struct HeaderError: Error {
         var kind: RecordKind?
         var reason: String
@@ -396,7 +405,7 @@ struct CSVRecordSink: Sendable {
         if layout.idsFromContent { present.insert("id") }
         if !layout.amountColumns.isEmpty { present.formUnion(["amount", "type"]) }
         guard let detected = RecordKind.detect(fromHeader: present) else {
-            throw HeaderError(kind: nil, reason: "cannot tell the kind of export from the header (\(names.joined(separator: ",")))")
+            throw HeaderError(kind: RecordKind.nearest(fromHeader: present), reason: RecordKind.undetectedReason(written: written, present: present))
         }
         // Two columns for one field have no one value: an error naming both, never "the first wins".
         for field in detected.fields {
@@ -408,7 +417,7 @@ struct CSVRecordSink: Sendable {
         }
         let missing = detected.requiredFields.filter { !present.contains($0) }
         if !missing.isEmpty {
-            throw HeaderError(kind: detected, reason: "missing column \(missing.joined(separator: ", "))")
+            throw HeaderError(kind: detected, reason: detected.missingReason(missing))
         }
         self.fileIndex = fileIndex
         self.kind = detected
@@ -601,7 +610,6 @@ struct CSVPart: Sendable {
 
     consuming func append(to target: inout IngestedExport, lineOffset: Int) throws(CSVError) {
         let shift = Int32(truncatingIfNeeded: lineOffset)
-        for index in export.transactions.indices { export.transactions[index].source.line += shift }
         for index in export.clients.indices { export.clients[index].source.line += shift }
         for index in export.events.indices { export.events[index].source.line += shift }
         for index in export.rejections.indices { export.rejections[index].source.line += shift }
@@ -614,7 +622,7 @@ struct CSVPart: Sendable {
         for client in export.derivedClients where target.derivedClientIDs.insert(ByteKey(client.id)).inserted {
             target.derivedClients.append(client)
         }
-        target.transactions.append(contentsOf: export.transactions)
+        target.transactions.append(contentsOf: export.transactions, lineShift: shift)
         target.clients.append(contentsOf: export.clients)
         target.events.append(contentsOf: export.events)
         target.rejections.append(contentsOf: export.rejections)

@@ -123,12 +123,8 @@ enum Supersession {
         for entry in export.supersedeEntries where entry.version < latest[entry.day]! {
             replaced[entry.transaction] = true
         }
-        var kept: [Transaction] = []
-        kept.reserveCapacity(export.transactions.count)
-        for (index, transaction) in export.transactions.enumerated() {
-            if replaced[index] { export.superseded.append(transaction) } else { kept.append(transaction) }
-        }
-        export.transactions = kept
+        for row in replaced.indices where replaced[row] { export.superseded.append(export.transactions[row]) }
+        export.transactions = export.transactions.filtered { !replaced[$0] }
         export.supersedeEntries = []
     }
 }

@@ -211,6 +211,24 @@ final class EncodedCSVInput {
         return EncodedCSVInput(reader: source.transcodingCSVReader(), encoding: .windows1251, source: source, direct: false)
     }
 
+    /// The marker of a record rejected for text that is not UTF-8 (`RecordDecoder`'s reason ends with it).
+    static let invalidUTF8Reason = "is not valid UTF-8"
+
+    /// A file read as UTF-8 whose records held text that is not UTF-8 (`rejections`, this file's)
+    /// while its bytes read cleanly as Windows-1251 is an undeclared Windows-1251 export: refused as
+    /// a whole with the fix (`--encoding cp1251`), so that no one renders the rest and drops the
+    /// money of those rows. `nil` when the file was not read as UTF-8, held no such text, is not a
+    /// plain file (a pipe or `.gz` cannot be read twice), or is not Windows-1251 either. Call it
+    /// before `finish()`.
+    func undeclaredWindows1251(_ rejections: ArraySlice<Rejection>) -> (line: Int, reason: String)? {
+        guard encoding == .utf8, source.isPlainFile,
+              let first = rejections.first(where: { $0.isRecord && $0.reason.hasSuffix(EncodedCSVInput.invalidUTF8Reason) }),
+              let probe = try? EncodingProbe.scan(source.fd, positional: true),
+              !probe.isValidUTF8, !probe.hasUTF8BOM, probe.undefined1251Line == nil else { return nil }
+        return (Int(first.source.line), first.reason + ", and the file reads as Windows-1251: "
+                + "declare its encoding (--encoding cp1251, or encoding: cp1251 in the import profile) and run again")
+    }
+
     /// Ends reading; returns a failure that happened behind the reader's back (a cut-short stream).
     func finish() -> String? {
         source.finish()

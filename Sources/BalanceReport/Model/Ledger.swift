@@ -1,11 +1,56 @@
+import Dispatch
+
 /// A client with its history and its own transactions, in the order balances are counted.
 public struct LedgerClient: Sendable {
     public var record: ClientRecord
     public var timeline: ClientTimeline
     /// Sorted by instant, ties by id byte-wise (SPEC §3).
-    public var transactions: [Transaction]
+    public var transactions: ClientTransactions
     /// The events that made the timeline (duplicates and illegal transitions left out), in time order.
     public var events: [ClientEvent]
+}
+
+/// The run's transaction table once the ledger has laid it out: shared by every client, report
+/// line and page, and never changed again. A class with one `let`, so that handing it around costs
+/// one reference count (a copy of the table struct would retain each of its columns, and two
+/// threads retaining the same columns for every client contend for them).
+public final class TransactionStore: Sendable {
+    public let table: TransactionTable
+
+    public init(_ table: consuming TransactionTable) { self.table = table }
+}
+
+/// One client's transactions in balance order: a contiguous run of rows of the run's table.
+///
+/// The ledger lays the table out client by client in balance order, so a client is a range of
+/// rows, read front to back.
+public struct ClientTransactions: RandomAccessCollection, Sendable {
+    public let store: TransactionStore
+    /// The client's rows of the table.
+    public let rows: Range<Int>
+
+    public init(store: TransactionStore, rows: Range<Int>) {
+        self.store = store
+        self.rows = rows
+    }
+
+    public init(_ transactions: [Transaction]) {
+        self.init(store: TransactionStore(TransactionTable(transactions)), rows: 0..<transactions.count)
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { rows.count }
+
+    /// The row number of the `index`-th transaction.
+    @inline(__always) public func row(_ index: Int) -> Int { rows.lowerBound + index }
+
+    public subscript(index: Int) -> Transaction { store.table[row(index)] }
+
+    @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(row(index)) }
+    @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(row(index)) }
+    @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(row(index)) }
+    @inline(__always) public func net(_ index: Int) -> Money { store.table.net(row(index)) }
+    @inline(__always) public func source(_ index: Int) -> SourceLocation { store.table.source(row(index)) }
 }
 
 /// A record that repeats an earlier one with identical facts (overlapping exports).
@@ -29,39 +74,48 @@ public enum LedgerError: Error, Equatable, Sendable {
     }
 }
 
+
 /// The validated, deduplicated facts of a run: the boundary between Model and Report.
 public struct Ledger: Sendable {
     public var currency: String
     /// Clients by id, each with its timeline and transactions.
     public var clients: [ByteKey: LedgerClient]
-    /// Transactions whose client no clients record names: nobody's report shows them.
-    public var unknownClientTransactions: [Transaction]
+    /// Every transaction of the run (the clients' ranges point into it).
+    public var store: TransactionStore
+    public var table: TransactionTable { store.table }
+    /// Rows of transactions whose client no clients record names: nobody's report shows them.
+    public var unknownClientRows: Range<Int>
     /// Events whose client no clients record names.
     public var unknownClientEvents: [ClientEvent]
     public var duplicates: [Duplicate]
     /// Ingest rejections plus the ones found here (conflicting duplicates, illegal transitions).
     public var rejections: [Rejection]
 
+    /// Transactions whose client no clients record names, as values (they are few; tests and the
+    /// run summary's naming of unknown clients read them).
+    public var unknownClientTransactions: [Transaction] { unknownClientRows.map { table[$0] } }
+
     /// Builds the ledger from what Ingest read. Pure: same export, same ledger.
-    public static func build(from export: IngestedExport) throws(LedgerError) -> Ledger {
+    public static func build(from export: IngestedExport, workers: Int = 1) throws(LedgerError) -> Ledger {
         var rest = export
-        var transactions: [Transaction] = []
+        var transactions = TransactionTable()
         swap(&transactions, &rest.transactions)
-        return try build(from: rest, transactions: transactions)
+        return try build(from: rest, transactions: transactions, workers: workers)
     }
 
     /// Builds the ledger, taking ownership of `transactions` (those of `export` are ignored):
-    /// a million transactions are moved into place, never copied.
-    public static func build(from export: IngestedExport, transactions: consuming [Transaction]) throws(LedgerError) -> Ledger {
+    /// the table is moved into place, never copied. Balance order is sorted on up to `workers` threads.
+    public static func build(from export: IngestedExport, transactions: consuming TransactionTable,
+                             workers: Int = 1) throws(LedgerError) -> Ledger {
         var rejections = export.rejections
         var duplicates: [Duplicate] = []
         func location(_ source: SourceLocation) -> String { export.location(source) }
 
-        // Transactions, first pass, reading only: identical repeats count once; the same id with
-        // other facts rejects every record of that id.
-        var all = consume transactions
-        let (fates, conflicted) = transactionFates(all)
-        let currency = try singleCurrency(all, fates)
+        // Transactions, first pass: identical repeats count once; the same id with other facts
+        // rejects every record of that id.
+        let table = consume transactions
+        var (fates, conflicted) = transactionFates(table)
+        let currency = try singleCurrency(table, fates)
 
         // Clients: identical repeats count once; conflicting records reject both.
         var records: [ByteKey: ClientRecord] = [:]
@@ -96,10 +150,16 @@ public struct Ledger: Sendable {
         if noClientRecords {
             var derived: [ByteKey: ClientRecord] = [:]
             for client in export.derivedClients where derived[ByteKey(client.id)] == nil { derived[ByteKey(client.id)] = client }
-            for index in all.indices where fates[index] == .keep && records[ByteKey(all[index].clientID)] == nil {
-                let id = ByteKey(all[index].clientID)
-                records[id] = derived[id] ?? ClientRecord(id: all[index].clientID, name: "", email: "", phone: "",
-                                                          partnerID: "default", checkpoint: nil, source: all[index].source)
+            // Each client once, from its first kept row.
+            var seen = [Bool](repeating: false, count: table.clientNames.count)
+            for row in 0..<table.count where fates[row] == keep && !seen[Int(table.client(row))] {
+                seen[Int(table.client(row))] = true
+                let name = table.clientID(row)
+                let id = ByteKey(name)
+                if records[id] == nil {
+                    records[id] = derived[id] ?? ClientRecord(id: name, name: "", email: "", phone: "",
+                                                              partnerID: "default", checkpoint: nil, source: table.source(row))
+                }
             }
         }
 
@@ -124,8 +184,9 @@ public struct Ledger: Sendable {
         // An event record Ingest rejected still makes a run with events: nobody is attached by default then.
         let runHasEvents = (!export.events.isEmpty || export.hasFile(of: .event) || export.rejections.contains { $0.isRecord && $0.kind == .event })
             && !noClientRecords
-        var clients: [ByteKey: LedgerClient] = [:]
-        clients.reserveCapacity(records.count)
+        var ledgerClients: [(id: ByteKey, client: LedgerClient)] = []
+        ledgerClients.reserveCapacity(records.count)
+        let none = ClientTransactions([])
         for (id, record) in records {
             var timeline = ClientTimeline.alwaysAttached
             var accepted: [ClientEvent] = []
@@ -148,64 +209,135 @@ public struct Ledger: Sendable {
                                                 reason: "\(problem) (client \(id))", recordID: id.text))
                 }
             }
-            clients[id] = LedgerClient(record: record, timeline: timeline, transactions: [], events: accepted)
+            ledgerClients.append((id, LedgerClient(record: record, timeline: timeline, transactions: none, events: accepted)))
         }
 
-        // Second pass: move every transaction where it belongs, popping from the end so that
-        // nothing is copied; each client's list comes out reversed and is turned round after.
-        // Buckets by client number: one hash lookup per transaction, and no copy-on-write checks
-        // through the dictionary of clients.
-        var bucketOf: [ByteKey: Int] = [:]
-        bucketOf.reserveCapacity(clients.count)
-        for id in clients.keys { bucketOf[id] = bucketOf.count }
-        var buckets = [[Transaction]](repeating: [], count: bucketOf.count)
-        // Each transaction's bucket, looked up once; counted first, so that every list is allocated
-        // at its final size instead of doubling its way there (which set the run's peak memory).
-        var bucketIndex = [Int32](repeating: -1, count: all.count)
-        var counts = [Int](repeating: 0, count: bucketOf.count)
-        for index in all.indices where fates[index] == .keep {
-            guard let bucket = bucketOf[ByteKey(all[index].clientID)] else { continue }
-            bucketIndex[index] = Int32(bucket)
-            counts[bucket] += 1
-        }
-        for bucket in buckets.indices { buckets[bucket].reserveCapacity(counts[bucket]) }
-        var unknownTransactions: [Transaction] = []
-        while let transaction = all.popLast() {
-            switch fates[all.count] {
-            case .keep:
-                let bucket = Int(bucketIndex[all.count])
-                if bucket >= 0 {
-                    buckets[bucket].append(transaction)
-                } else {
-                    unknownTransactions.append(transaction)
-                }
-            case .duplicate(let first):
-                duplicates.append(Duplicate(kind: .transaction, source: transaction.source,
-                                            original: all[first].source, amount: transaction.amount))
-            case .conflict:
-                let (first, sources) = conflicted[ByteKey(transaction.id)]!
-                let others = Ledger.listed(sources.filter { $0 != transaction.source }, location)
-                // A later record also says how it differs from the first; that one is still in `all`.
-                let difference = first < all.count ? " (\(differences(all[first], transaction)))" : ""
-                rejections.append(Rejection(
-                    source: transaction.source, kind: .transaction,
-                    reason: "transaction id \(transaction.id) conflicts with \(others)\(difference)",
-                    recordID: transaction.id, amount: transaction.amount))
+        // Second pass: each kept row to its client. A client number of the table (one per distinct
+        // client id) maps to the ledger client once; then the rows are grouped by a counting pass,
+        // with no hash lookup per row.
+        let table2 = table
+        var bucketOfName = [Int32](repeating: -1, count: table2.clientNames.count)
+        do {
+            var index: [ByteKey: Int32] = [:]
+            index.reserveCapacity(ledgerClients.count)
+            for (number, entry) in ledgerClients.enumerated() { index[entry.id] = Int32(number) }
+            for n in table2.clientNames.names.indices {
+                bucketOfName[n] = index[ByteKey(table2.clientNames.names[n])] ?? -1
             }
         }
-        // Reversed through the buffer: its swaps move elements, where the array's would copy them.
-        unknownTransactions.withUnsafeMutableBufferPointer { $0.reverse() }
-        // Balance order; exports mostly come in time order already, and then nothing is sorted.
-        for (id, bucket) in bucketOf {
-            var transactions: [Transaction] = []
-            swap(&transactions, &buckets[bucket])
-            transactions.withUnsafeMutableBufferPointer { $0.reverse() }
-            if !Ledger.isInBalanceOrder(transactions) { transactions.sort(by: Ledger.balanceOrder) }
-            clients[id]!.transactions = transactions
+        var offsets = [Int](repeating: 0, count: ledgerClients.count + 1)
+        var unknownRows: [UInt32] = []
+        for row in 0..<table2.count {
+            switch fates[row] {
+            case keep:
+                let bucket = bucketOfName[Int(table2.client(row))]
+                if bucket >= 0 { offsets[Int(bucket) + 1] += 1 } else { unknownRows.append(UInt32(row)) }
+            case let first where first >= 0:
+                duplicates.append(Duplicate(kind: .transaction, source: table2.source(row),
+                                            original: table2.source(Int(first)), amount: table2.amount(row)))
+            default:
+                let id = table2.id(row)
+                let (first, sources) = conflicted[ByteKey(id)]!
+                let others = Ledger.listed(sources.filter { $0 != table2.source(row) }, location)
+                // A later record also says how it differs from the first.
+                let difference = first < row ? " (\(table2.differences(first, row)))" : ""
+                rejections.append(Rejection(
+                    source: table2.source(row), kind: .transaction,
+                    reason: "transaction id \(id) conflicts with \(others)\(difference)",
+                    recordID: id, amount: table2.amount(row)))
+            }
         }
-        return Ledger(currency: currency, clients: clients,
-                      unknownClientTransactions: unknownTransactions, unknownClientEvents: unknownEvents,
+        for bucket in ledgerClients.indices { offsets[bucket + 1] += offsets[bucket] }
+        var order = [UInt32](repeating: 0, count: offsets[ledgerClients.count])
+        var next = offsets
+        for row in 0..<table2.count where fates[row] == keep {
+            let bucket = bucketOfName[Int(table2.client(row))]
+            guard bucket >= 0 else { continue }
+            order[next[Int(bucket)]] = UInt32(row)
+            next[Int(bucket)] += 1
+        }
+        // Balance order within each client's slice, on every core: clients split into lanes of
+        // about equal row counts. Exports mostly come in time order already, and then nothing moves.
+        fates = []   // not needed past here: room for the layout below
+        sortSlices(&order, offsets: offsets, table: table2, workers: workers)
+        // The table laid out in that order: each client's transactions one contiguous run, then
+        // the unknown clients' (duplicates and conflicts are accounted for above and dropped).
+        let kept = order.count
+        order.append(contentsOf: unknownRows)
+        var laidOut = consume table
+        _ = consume table2
+        laidOut.gather(order, workers: workers)
+        order = []
+        let store = TransactionStore(laidOut)
+
+        var clients: [ByteKey: LedgerClient] = [:]
+        clients.reserveCapacity(ledgerClients.count)
+        for (bucket, entry) in ledgerClients.enumerated() {
+            var client = entry.client
+            client.transactions = ClientTransactions(store: store, rows: offsets[bucket]..<offsets[bucket + 1])
+            clients[entry.id] = client
+        }
+        return Ledger(currency: currency, clients: clients, store: store,
+                      unknownClientRows: kept..<store.table.count, unknownClientEvents: unknownEvents,
                       duplicates: duplicates, rejections: rejections)
+    }
+
+    /// Sorts each client's slice of `order` into balance order: instant, then id byte-wise.
+    static func sortSlices(_ order: inout [UInt32], offsets: [Int], table: TransactionTable, workers: Int) {
+        let clientCount = offsets.count - 1
+        guard clientCount > 0, !order.isEmpty else { return }
+        let lanes = max(1, min(workers, clientCount))
+        // Lane k takes the clients whose slices start in its share of the rows.
+        var bounds = [0]
+        for lane in 1..<lanes {
+            let target = order.count * lane / lanes
+            var client = bounds.last!
+            while client < clientCount && offsets[client] < target { client += 1 }
+            bounds.append(client)
+        }
+        bounds.append(clientCount)
+        let laneBounds = bounds
+        order.withUnsafeMutableBufferPointer { buffer in
+            // Lanes write disjoint ranges of the buffer.
+            nonisolated(unsafe) let rows = buffer
+            let sortLane = { @Sendable (lane: Int) in
+                // One 128-bit key a row: the instant (seconds with the sign bit flipped, so that
+                // unsigned order is time order; then nanoseconds) above the row number. Sorting
+                // plain integers needs no comparison closure; ties of one instant, rare, are then
+                // put in id order (SPEC §3) run by run.
+                var keys: [UInt128] = []
+                for client in laneBounds[lane]..<laneBounds[lane + 1] {
+                    let range = offsets[client]..<offsets[client + 1]
+                    guard range.count > 1 else { continue }
+                    keys.removeAll(keepingCapacity: true)
+                    for position in range {
+                        let row = Int(rows[position])
+                        let seconds = UInt64(bitPattern: table.seconds[row]) ^ (1 << 63)
+                        keys.append(UInt128(seconds) << 64 | UInt128(UInt32(bitPattern: table.nanoseconds[row])) << 32 | UInt128(row))
+                    }
+                    if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) {
+                        // Already in instant order; only ties need a look.
+                    } else {
+                        keys.sort()
+                    }
+                    var start = 0
+                    while start < keys.count {
+                        var end = start + 1
+                        while end < keys.count && keys[end] >> 32 == keys[start] >> 32 { end += 1 }
+                        if end - start > 1 {
+                            keys[start..<end].sort { table.idPrecedes(Int(UInt32(truncatingIfNeeded: $0)), Int(UInt32(truncatingIfNeeded: $1))) }
+                        }
+                        start = end
+                    }
+                    for (offset, key) in keys.enumerated() { rows[range.lowerBound + offset] = UInt32(truncatingIfNeeded: key) }
+                }
+            }
+            if lanes == 1 {
+                sortLane(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: lanes, execute: sortLane)
+            }
+        }
     }
 
     /// The first few places, and how many more: a reason names where to look without growing
@@ -224,70 +356,66 @@ public struct Ledger: Sendable {
         var kind: ClientEventKind
     }
 
-    /// What becomes of a transaction record.
-    enum Fate: Equatable {
-        case keep
-        /// An identical repeat of the record at this index.
-        case duplicate(of: Int)
-        /// One of several records of an id with different facts.
-        case conflict
-    }
+    /// What becomes of a transaction record, in four bytes a row: `keep`, `conflict` (one of
+    /// several records of an id with different facts), or the row it identically repeats (≥ 0).
+    typealias Fate = Int32
+    static let keep: Fate = -1
+    static let conflict: Fate = -2
 
     /// Decides each record's fate, and where the records of each conflicting id are.
     /// Duplicates of a conflicting id stay duplicates: rejecting them too would count an amount twice.
-    static func transactionFates(_ all: [Transaction]) -> ([Fate], [ByteKey: (first: Int, sources: [SourceLocation])]) {
-        var fates = [Fate](repeating: .keep, count: all.count)
-        var firstByID = IDTable(capacity: all.count)
+    static func transactionFates(_ table: TransactionTable) -> ([Fate], [ByteKey: (first: Int, sources: [SourceLocation])]) {
+        var fates = [Fate](repeating: keep, count: table.count)
+        var firstByID = IDTable(capacity: table.count)
         var conflicted: [ByteKey: (first: Int, sources: [SourceLocation])] = [:]
-        for index in all.indices {
-            guard let first = firstByID.insertOrFind(index, in: all) else { continue }
-            if all[first].sameFacts(as: all[index]) {
-                fates[index] = .duplicate(of: first)
+        for row in 0..<table.count {
+            guard let first = firstByID.insertOrFind(row, in: table) else { continue }
+            if table.sameFacts(first, row) {
+                fates[row] = Fate(first)
             } else {
-                fates[index] = .conflict
-                if conflicted[ByteKey(all[index].id)] == nil {
-                    conflicted[ByteKey(all[index].id)] = (first, [all[first].source])
-                    fates[first] = .conflict
+                fates[row] = conflict
+                let id = ByteKey(table.id(row))
+                if conflicted[id] == nil {
+                    conflicted[id] = (first, [table.source(first)])
+                    fates[first] = conflict
                 }
-                conflicted[ByteKey(all[index].id)]!.sources.append(all[index].source)
+                conflicted[id]!.sources.append(table.source(row))
             }
         }
         return (fates, conflicted)
     }
 
-    /// The first record of each transaction id: open addressing over a seeded FNV-1a hash of
-    /// the id's bytes, which costs a fraction of `Dictionary<String, Int>` on a million ids.
-    /// The per-run seed keeps crafted ids from piling into one chain.
+    /// The first row of each transaction id: open addressing over a seeded hash of the id's
+    /// bytes. The per-run seed keeps crafted ids from piling into one chain.
     struct IDTable {
-        /// Each slot: the record index + 1 in the high 32 bits, 32 bits of the id's hash in the low
-        /// ones, so a probe rarely has to look at the (cache-cold) record itself. 0 is empty.
+        /// Each slot: the row + 1 in the high 32 bits, 32 bits of the id's hash in the low ones,
+        /// so a probe rarely has to look at the (cache-cold) id itself. 0 is empty.
         private var slots: [UInt64]
         private let mask: Int
         private let seed = UInt64.random(in: 0...UInt64.max)
 
         init(capacity: Int) {
+            // At most two thirds full: short probes, 12–24 bytes a row.
             var size = 16
-            while size < capacity * 2 { size <<= 1 }
+            while size < capacity + capacity / 2 { size <<= 1 }
             slots = [UInt64](repeating: 0, count: size)
             mask = size - 1
         }
 
-        /// Records `index` as the first of its id, or returns the index that came first.
-        mutating func insertOrFind(_ index: Int, in all: [Transaction]) -> Int? {
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
-            for byte in all[index].id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-            hash ^= hash >> 29
+        /// Records `row` as the first of its id, or returns the row that came first.
+        mutating func insertOrFind(_ row: Int, in table: TransactionTable) -> Int? {
+            let hash = table.withID(row) { ByteHash.seeded(UnsafeRawBufferPointer($0), seed: seed) }
             let fingerprint = hash & 0xFFFF_FFFF
             var slot = Int(truncatingIfNeeded: hash >> 32) & mask
             while true {
                 let entry = slots[slot]
                 if entry == 0 {
-                    slots[slot] = (UInt64(index + 1) << 32) | fingerprint
+                    slots[slot] = (UInt64(row + 1) << 32) | fingerprint
                     return nil
                 }
                 if entry & 0xFFFF_FFFF == fingerprint {
                     let existing = Int(entry >> 32) - 1
-                    if all[existing].id.bytesEqual(all[index].id) { return existing }
+                    if table.sameID(existing, row) { return existing }
                 }
                 slot = (slot + 1) & mask
             }
@@ -295,35 +423,19 @@ public struct Ledger: Sendable {
     }
 
     /// SPEC §2.1: one run has one currency.
-    static func singleCurrency(_ all: [Transaction], _ fates: [Fate]) throws(LedgerError) -> String {
-        var currencies: [(currency: String, source: SourceLocation)] = []
-        for index in all.indices where fates[index] == .keep && !currencies.contains(where: { $0.currency.bytesEqual(all[index].currency) }) {
-            currencies.append((all[index].currency, all[index].source))
+    static func singleCurrency(_ table: TransactionTable, _ fates: [Fate]) throws(LedgerError) -> String {
+        var firstRow = [Int](repeating: -1, count: table.currencyNames.count)
+        for row in 0..<table.count where fates[row] == keep && firstRow[Int(table.currency(row))] < 0 {
+            firstRow[Int(table.currency(row))] = row
         }
+        let currencies = firstRow.filter { $0 >= 0 }.sorted().map { (currency: table.currencyCode($0), source: table.source($0)) }
         if currencies.count > 1 { throw .mixedCurrencies(currencies) }
         return currencies.first?.currency ?? "RUB"
-    }
-
-    static func isInBalanceOrder(_ transactions: [Transaction]) -> Bool {
-        transactions.indices.dropFirst().allSatisfy { !balanceOrder(transactions[$0], transactions[$0 - 1]) }
     }
 
     /// The order balances are counted in: instant, then id byte-wise.
     public static func balanceOrder(_ a: Transaction, _ b: Transaction) -> Bool {
         if a.instant != b.instant { return a.instant < b.instant }
         return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
-    }
-
-    static func differences(_ a: Transaction, _ b: Transaction) -> String {
-        var fields: [String] = []
-        if a.instant != b.instant { fields.append("timestamp") }
-        // Bytes, as `sameFacts` compares them: ids in NFC and NFD differ.
-        if !a.clientID.bytesEqual(b.clientID) { fields.append("client_id") }
-        if a.kind != b.kind { fields.append("type") }
-        if !a.service.bytesEqual(b.service) { fields.append("service") }
-        if a.amount != b.amount { fields.append("amount \(a.amount) vs \(b.amount)") }
-        if !a.currency.bytesEqual(b.currency) { fields.append("currency") }
-        if !a.description.bytesEqual(b.description) { fields.append("description") }
-        return "different " + fields.joined(separator: ", ")
     }
 }

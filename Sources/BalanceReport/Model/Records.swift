@@ -24,6 +24,17 @@ public enum TransactionKind: String, Sendable, CaseIterable, Comparable {
 
     public static func < (a: TransactionKind, b: TransactionKind) -> Bool { a.rawValue < b.rawValue }
 
+    /// The kind a type field's bytes name exactly, if any.
+    @inline(__always)
+    init?(bytes: UnsafeBufferPointer<UInt8>) {
+        // Byte by byte: the generic `elementsEqual` over a string's UTF-8 view showed in profiles.
+        func `is`(_ word: StaticString) -> Bool {
+            bytes.count == word.utf8CodeUnitCount
+                && (0..<bytes.count).allSatisfy { bytes[$0] == word.utf8Start[$0] }
+        }
+        if `is`("charge") { self = .charge } else if `is`("topup") { self = .topup } else if `is`("refund") { self = .refund } else { return nil }
+    }
+
     /// Sign of the effect on the balance.
     public func signed(_ amount: Money) -> Money { self == .charge ? -amount : amount }
 }

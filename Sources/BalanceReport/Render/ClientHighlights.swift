@@ -26,7 +26,8 @@ enum ClientHighlights {
         // The runway (`Runway`): empty columns where the money is not visible or no days are left to tell.
         case "has_runway": return .flag(client.runway != nil)
         case "runway_window_days": return .text(client.runway.map { String($0.days) } ?? "")
-        case "spend_rate_daily": return client.runway.map { .money($0.dailyRate) } ?? .text("")
+        case "spend_rate_daily": return client.runway.map { .rate($0.dailyRate) } ?? .text("")
+        case "runway_more_than_a_year": return .flag(client.runway?.lastsMoreThanAYear == true)
         case "runway_days": return .text(client.runway?.daysLeft.map(String.init) ?? "")
         case "runway_state": return .text(client.runway?.state.rawValue ?? "")
         case "runway_lasts": return .flag(client.runway?.state == .lasts)

@@ -129,7 +129,9 @@ public struct EmailOptions: Sendable {
 
     /// Compiles the text template (`Subject:` line, blank line, body).
     public static func compileTextTemplate(_ source: String) throws(TemplateError) -> Template {
-        try Template(name: textTemplateName, source: source, contentType: .html)
+        var template = try Template(name: textTemplateName, source: source, contentType: .html)
+        template.oneLineValues = true
+        return template
     }
 }
 
@@ -171,8 +173,11 @@ extension ReportRenderer {
             .reduce(into: "") { $0.append($1) }
             .trimmingCharacters(in: " ")
         let body = String(text[blank.upperBound...])
-        let html = try page(templates.partnerIndex, partner, report)
         let attachments = try emailAttachments(partner, report)
+        // The body is read away from the output folder: no links into it, and it names what is attached.
+        var mailed = self
+        mailed.emailAttachmentNames = attachments.map(\.name)
+        let html = try mailed.page(templates.partnerIndex, partner, report)
 
         let textPart = MIME.base64Lines(MIME.canonicalLineEnds(Array(body.utf8)))
         let htmlPart = MIME.base64Lines(MIME.canonicalLineEnds(html))

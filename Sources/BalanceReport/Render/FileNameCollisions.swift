@@ -9,7 +9,7 @@
 /// case are a collision too, and so is a partner folder named like a file of the run
 /// (`summary.json`, `rejects.csv`). A collision is an error naming both ids, never an overwrite.
 extension ReportRenderer {
-    static let runFiles = ["summary.json", "rejects.csv"]
+    static let runFiles = ["summary.json", "rejects.csv", "unknown-clients.csv"]
 
     public static func checkFileNames(_ report: RunReport) throws(OutputError) {
         try checkPartnerFolders(report.partners.map(\.partnerID))

@@ -32,6 +32,9 @@ public enum MergedOutput {
         }
         do {
             if includeRejects { try writer.write("rejects.csv", try renderer.rejectsFile(run.summary, currency: run.currency)) }
+            if !run.summary.unknownClients.isEmpty {
+                try writer.write(ReportRenderer.unknownClientsFileName, try renderer.unknownClientsFile(run.summary, currency: run.currency))
+            }
         } catch let error as OutputError {
             throw error
         } catch {

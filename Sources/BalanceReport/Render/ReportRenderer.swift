@@ -17,6 +17,8 @@ public struct TemplateSet: Sendable {
     public var dailyCSV: Template
     public var snapshotCSV: Template
     public var rejectsCSV: Template
+    /// `unknown-clients.csv`, written when transactions of the period name clients no record names.
+    public var unknownClientsCSV: Template
     /// `changes.csv`, written only with a comparison (`--compare previous`, `--compare-with`).
     public var changesCSV: Template
     /// How the HTML pages show figures (`Templates/<language>` is the default folder).
@@ -26,7 +28,7 @@ public struct TemplateSet: Sendable {
     public static let fileNames = [
         "index.html.mustache", "snapshot.html.mustache", "client.html.mustache", "client.csv.mustache",
         "services.csv.mustache", "daily.csv.mustache", "snapshot.csv.mustache", "rejects.csv.mustache",
-        "changes.csv.mustache",
+        "changes.csv.mustache", "unknown-clients.csv.mustache",
     ]
 
     /// Compiles the templates from `read(fileName) -> source`.
@@ -45,6 +47,7 @@ public struct TemplateSet: Sendable {
         snapshotCSV = try load("snapshot.csv.mustache")
         rejectsCSV = try load("rejects.csv.mustache")
         changesCSV = try load("changes.csv.mustache")
+        unknownClientsCSV = try load("unknown-clients.csv.mustache")
     }
 }
 
@@ -100,6 +103,20 @@ public struct ReportRenderer: Sendable {
     public init(templates: TemplateSet, dialect: CSVDialect) {
         self.templates = templates
         self.dialect = dialect
+    }
+
+    /// The pages of the output folder link to each other with relative links (`in_folder`); the
+    /// e-mail's HTML body, read away from the folder, has none and names its attachments
+    /// (`attached_files`): set for rendering that body only.
+    var emailAttachmentNames: [String]? = nil
+
+    /// The names every page's scope has for the links of the folder.
+    func folderValue(_ name: String) -> TemplateValue? {
+        switch name {
+        case "in_folder": return .flag(emailAttachmentNames == nil)
+        case "attached_files": return .text((emailAttachmentNames ?? []).joined(separator: ", "))
+        default: return nil
+        }
     }
 
     /// Whether a partner's e-mail carries the XLSX workbooks instead of the CSV files: in Russian,
@@ -164,7 +181,34 @@ public struct ReportRenderer: Sendable {
         if includeRejects {
             try emit("rejects.csv", try rejectsFile(report))
         }
+        if !report.summary.unknownClients.isEmpty {
+            try emit(ReportRenderer.unknownClientsFileName, try unknownClientsFile(report.summary, currency: report.currency))
+        }
         try emit("summary.json", SummaryJSON.encode(report))
+    }
+
+    public static let unknownClientsFileName = "unknown-clients.csv"
+
+    /// `unknown-clients.csv`: one row per client id and currency, with the first `file:line`.
+    func unknownClientsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
+        let entries = summary.unknownClients
+        let files = summary.files
+        let scope = Scope { name in
+            guard name == "unknown_clients" else { return nil }
+            return table(entries, count: entries.count) { entries, index, name in
+                let entry = entries[index]
+                switch name {
+                case "client_id": return .text(entry.clientID)
+                case "currency": return .text(entry.currency)
+                case "transactions": return .text(String(entry.transactions))
+                case "amount": return .money(entry.amount)
+                case "first_file": return .text(Int(entry.first.file) < files.count ? files[Int(entry.first.file)].path : "")
+                case "first_line": return .text(String(entry.first.line))
+                default: return nil
+                }
+            }
+        }
+        return try finish(templates.unknownClientsCSV, scope, currency: currency)
     }
 
     /// Renders a whole file into `bytes`, replacing what was there (its capacity is kept).
@@ -219,6 +263,7 @@ public struct ReportRenderer: Sendable {
             case "has_services": return .flag(!partner.services.isEmpty)
             case "any_unattached_change": return .flag(partner.hasGaps)
             case "attachments_xlsx": return .flag(attachesXLSX)
+            case "in_folder", "attached_files": return folderValue(name)
             case "client_services":
                 let rows = positions { $0.services.count }
                 return .table(FieldTable(rows, count: rows.count) { rows, index, field in
@@ -285,6 +330,7 @@ public struct ReportRenderer: Sendable {
         let scope = Scope { name in
             switch name {
             case "partner_id": return .text(partner.partnerID)
+            case "in_folder", "attached_files": return folderValue(name)
             case "transactions":
                 let rows = DetailRows(client)
                 return .table(FieldTable(rows, count: rows.count, ReportRenderer.detailValue))
@@ -371,7 +417,7 @@ public struct ReportRenderer: Sendable {
         case "is_active": return .flag(client.state == .active)
         case "is_blocked": return .flag(client.state == .blocked)
         case "is_removed": return .flag(client.state == .removed)
-        case "state_since": return client.stateSince.map { .instant($0) } ?? .text("")
+        case "state_since": return client.stateSince.map { .spreadsheetInstant($0) } ?? .text("")
         case "has_money": return .flag(client.movement != nil)
         case "opening_balance", "topups", "charges", "refunds", "unattached_change", "closing_balance", "closing_negative":
             // A client whose money the partner does not see shows empty columns, not zeros.
@@ -392,7 +438,7 @@ public struct ReportRenderer: Sendable {
     /// A client's detail rows: its visible transactions with, where the client was detached and
     /// attached again, one gap row between them, in time order.
     struct DetailRows {
-        let detail: [DetailLine]
+        let detail: DetailLines
         let gaps: [UnattachedGap]
         /// The row of each gap.
         let gapRows: [Int]
@@ -426,18 +472,18 @@ public struct ReportRenderer: Sendable {
         if let gapIndex { return gapValue(rows.gaps[gapIndex], field) }
         let detail = rows.detail
         switch field {
-        case .id: return .text(detail[index].transaction.id)
-        case .timestamp: return .instant(detail[index].transaction.instant)
-        case .type: return .text(detail[index].transaction.kind.rawValue)
-        case .isTopup: return .flag(detail[index].transaction.kind == .topup)
-        case .isCharge: return .flag(detail[index].transaction.kind == .charge)
-        case .isRefund: return .flag(detail[index].transaction.kind == .refund)
-        case .service: return .text(detail[index].transaction.service)
-        case .amount: return .money(detail[index].transaction.amount)
-        case .signedAmount: return .money(detail[index].transaction.net)
-        case .balanceAfter: return .money(detail[index].balanceAfter)
-        case .balanceNegative: return .flag(detail[index].balanceAfter.isNegative)
-        case .description: return .text(detail[index].transaction.description)
+        case .id: return .text(detail.id(index))
+        case .timestamp: return .instant(detail.instant(index))
+        case .type: return .text(detail.kind(index).rawValue)
+        case .isTopup: return .flag(detail.kind(index) == .topup)
+        case .isCharge: return .flag(detail.kind(index) == .charge)
+        case .isRefund: return .flag(detail.kind(index) == .refund)
+        case .service: return .text(detail.service(index))
+        case .amount: return .money(detail.amount(index))
+        case .signedAmount: return .money(detail.net(index))
+        case .balanceAfter: return .money(detail.balanceAfter(index))
+        case .balanceNegative: return .flag(detail.balanceAfter(index).isNegative)
+        case .description: return .text(detail.description(index))
         case .isUnattached: return .flag(false)
         case .unattachedFrom, .unattachedTo: return .text("")
         }

@@ -77,12 +77,23 @@ enum SummaryJSON {
                     }
                 }
             }
+            out.key("unknown_clients") {
+                out.array(summary.unknownClients) { entry in
+                    out.object {
+                        out.field("client_id", entry.clientID)
+                        out.field("currency", entry.currency)
+                        out.field("transactions", entry.transactions)
+                        out.field("amount", entry.amount.description)
+                        out.field("first", location(summary, entry.first))
+                    }
+                }
+            }
             out.key("duplicates") {
                 out.array(Array(summary.duplicates.prefix(maxDuplicatesListed))) { duplicate in
                     out.object {
-                        out.field("location", location(summary, duplicate.source))
+                        out.location("location", path(summary, duplicate.source), duplicate.source.line)
                         out.field("record", duplicate.kind.rawValue)
-                        out.field("original", location(summary, duplicate.original))
+                        out.location("original", path(summary, duplicate.original), duplicate.original.line)
                     }
                 }
             }
@@ -97,8 +108,12 @@ enum SummaryJSON {
     }
 
     static func location(_ summary: RunSummary, _ source: SourceLocation) -> String {
+        path(summary, source) + ":" + String(source.line)
+    }
+
+    static func path(_ summary: RunSummary, _ source: SourceLocation) -> String {
         let index = Int(source.file)
-        return (index < summary.files.count ? summary.files[index].path : "?") + ":" + String(source.line)
+        return index < summary.files.count ? summary.files[index].path : "?"
     }
 
     static func outcomes(_ out: JSONWriter, _ tallies: [Outcome: Tally]) {
@@ -125,10 +140,13 @@ enum SummaryJSON {
 }
 
 /// A small pretty-printing JSON writer: keys in the order written, two-space indent.
+///
+/// A class so that nested closures can write to it; its state is only ever touched from the one
+/// thread that writes, so the per-access exclusivity checks (measurable over a million values) are off.
 final class JSONWriter {
-    var bytes: [UInt8] = []
-    private var depth = 0
-    private var needsComma = false
+    @exclusivity(unchecked) var bytes: [UInt8] = []
+    @exclusivity(unchecked) private var depth = 0
+    @exclusivity(unchecked) private var needsComma = false
 
     func object(_ body: () -> Void) {
         bytes.append(UInt8(ascii: "{"))
@@ -168,6 +186,8 @@ final class JSONWriter {
     func field(_ name: String, _ value: Int) { key(name) { bytes.append(contentsOf: String(value).utf8) } }
     func field(_ name: String, _ value: Bool) { key(name) { bytes.append(contentsOf: (value ? "true" : "false").utf8) } }
     func value(_ text: String) { string(text) }
+    /// `"path:line"`, written without making the string (a summary may list a million duplicates).
+    func location(_ name: String, _ path: String, _ line: Int32) { key(name) { string(path, line: line) } }
 
     private func separator() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
@@ -179,23 +199,38 @@ final class JSONWriter {
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
     }
 
-    private func string(_ text: String) {
+    @inline(__always) static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x57 + value }
+
+    /// A JSON string: byte by byte over the UTF-8 (a summary may list a million duplicates).
+    private func string(_ text: String, line: Int32? = nil) {
         bytes.append(UInt8(ascii: "\""))
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": bytes.append(contentsOf: "\\\"".utf8)
-            case "\\": bytes.append(contentsOf: "\\\\".utf8)
-            case "\n": bytes.append(contentsOf: "\\n".utf8)
-            case "\r": bytes.append(contentsOf: "\\r".utf8)
-            case "\t": bytes.append(contentsOf: "\\t".utf8)
-            default:
-                if scalar.value < 0x20 || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                    let hex = String(scalar.value, radix: 16)
-                    bytes.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-                } else {
-                    bytes.append(contentsOf: String(scalar).utf8)
+        var text = text
+        text.withUTF8 { utf8 in
+            var index = 0
+            while index < utf8.count {
+                let byte = utf8[index]
+                switch byte {
+                case 0x22: bytes.append(contentsOf: "\\\"".utf8)
+                case 0x5C: bytes.append(contentsOf: "\\\\".utf8)
+                case 0x0A: bytes.append(contentsOf: "\\n".utf8)
+                case 0x0D: bytes.append(contentsOf: "\\r".utf8)
+                case 0x09: bytes.append(contentsOf: "\\t".utf8)
+                case 0..<0x20:
+                    bytes.append(contentsOf: "\\u00".utf8)
+                    bytes.append(JSONWriter.hexDigit(byte >> 4))
+                    bytes.append(JSONWriter.hexDigit(byte & 0x0F))
+                // U+2028 and U+2029 (E2 80 A8/A9): line breaks to JavaScript.
+                case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
+                    bytes.append(contentsOf: (utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+                    index += 2
+                default: bytes.append(byte)
                 }
+                index += 1
             }
+        }
+        if let line {
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: String(line).utf8)
         }
         bytes.append(UInt8(ascii: "\""))
     }

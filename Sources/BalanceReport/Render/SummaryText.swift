@@ -65,6 +65,15 @@ public enum SummaryText {
         for partner in report.partners {
             lines.append("partner \(partner.partnerID): \(partner.clients.count) clients")
         }
+        // Unknown clients by name, the largest first: where finance looks for them.
+        let unknown = summary.unknownClients
+        if !unknown.isEmpty {
+            lines.append("unknown clients (in no report; all \(unknown.count) in unknown-clients.csv and summary.json):")
+            for entry in UnknownClient.top(unknown, count: maxUnknownClients) {
+                lines.append("  \(entry.clientID): \(entry.transactions) transaction(s), \(amount(entry.amount)) \(entry.currency), first at \(SummaryJSON.location(summary, entry.first))")
+            }
+            if unknown.count > maxUnknownClients { lines.append("  … and \(unknown.count - maxUnknownClients) more") }
+        }
         for rejection in summary.rejections.prefix(maxRejections) {
             lines.append(SummaryJSON.location(summary, rejection.source) + ": " + rejection.reason)
         }
@@ -73,6 +82,9 @@ public enum SummaryText {
         }
         return lines
     }
+
+    /// Unknown clients named on stderr; the rest are in `unknown-clients.csv`.
+    public static let maxUnknownClients = 5
 
     static func label(_ outcome: Outcome) -> String {
         outcome.rawValue.replacingOccurrences(of: "_", with: " ")

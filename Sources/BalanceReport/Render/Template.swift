@@ -12,8 +12,15 @@ public enum TemplateValue {
     case text(String)
     /// An amount: exact with the dialect's decimal mark in CSV, rounded to kopecks in HTML.
     case money(Money)
+    /// A daily rate: exact in CSV; in HTML rounded to kopecks like an amount, and a positive rate
+    /// under half a kopeck is "less than 0,01 ₽" (a person reads a rate, not twelve digits).
+    case rate(Money)
     /// A moment: `YYYY-MM-DDTHH:MM:SS+03:00` in CSV, `01.03.2024 03:15` in HTML (Moscow time).
     case instant(Instant)
+    /// A moment a spreadsheet should read as a date-time (`state_since`): as `instant`, except in the
+    /// excel-ru CSV dialect, where it is `DD.MM.YYYY HH:MM:SS`, the form Russian Excel reads as a
+    /// date-time (ISO text stays text there).
+    case spreadsheetInstant(Instant)
     /// A Moscow calendar day: `YYYY-MM-DD` in CSV, `01.03.2024` in HTML.
     case date(CivilDate)
     /// A condition: `{{#name}}` renders its block once when true, `{{^name}}` when false.
@@ -67,6 +74,9 @@ public struct Template: Sendable {
 
     public let name: String
     public let contentType: ContentType
+    /// Line breaks in values become spaces: the plain-text e-mail lists one client a line, and a
+    /// name with a line break in it must not split its item.
+    public var oneLineValues = false
     /// The compiled program: a flat list of operations with integer operands, so running it
     /// copies no reference-counted values.
     let ops: [Op]
@@ -83,6 +93,14 @@ public struct Template: Sendable {
         /// literal: byte count; variable: segment count; sections: index just past the body.
         var extent: Int32
         var line: Int32
+    }
+
+    /// CR, LF, NEL, VT, FF and the Unicode line and paragraph separators.
+    static func isLineBreak(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029: return true
+        default: return false
+        }
     }
 
     /// Compiles `source`. For CSV templates, which are written in the plain dialect (`,` and LF),
@@ -203,7 +221,13 @@ public struct Template: Sendable {
     /// Typed values are written straight as bytes; what they produce (digits, marks, signs) needs no escaping.
     private func write(_ value: TemplateValue, _ context: RenderContext, _ output: inout [UInt8]) -> Bool {
         switch (value, contentType) {
-        case (.text(let text), _): Escaping.append(text, for: contentType, to: &output)
+        case (.text(let text), _):
+            if oneLineValues, text.unicodeScalars.contains(where: Template.isLineBreak) {
+                let flat = String(String.UnicodeScalarView(text.unicodeScalars.map { Template.isLineBreak($0) ? " " : $0 }))
+                Escaping.append(flat, for: contentType, to: &output)
+            } else {
+                Escaping.append(text, for: contentType, to: &output)
+            }
         case (.money(let money), .html):
             switch context.language {
             case .ru: Formatting.appendRussian(money, currency: context.currency, to: &output)
@@ -211,12 +235,36 @@ public struct Template: Sendable {
             }
         case (.money(let money), .csv(let dialect)):
             Formatting.appendExact(money, decimalMark: dialect == .standard ? UInt8(ascii: ".") : UInt8(ascii: ","), to: &output)
+        case (.rate(let rate), .html):
+            if rate.roundedKopecks == 0 && rate.picos > 0 {
+                let cent = Money(picos: Money.scale / 100)
+                switch context.language {
+                case .ru:
+                    output.append(contentsOf: Array("меньше ".utf8))
+                    Formatting.appendRussian(cent, currency: context.currency, to: &output)
+                case .en:
+                    output.append(contentsOf: Array("less than ".utf8))
+                    EnglishFormatting.appendAmount(cent, currency: context.currency, to: &output)
+                }
+                return true
+            }
+            return write(.money(rate), context, &output)
+        case (.rate(let rate), .csv):
+            return write(.money(rate), context, &output)
         case (.instant(let instant), .html):
             switch context.language {
             case .ru: Formatting.appendRussianDateTime(instant, to: &output)
             case .en: EnglishFormatting.appendDateTime(instant, to: &output)
             }
         case (.instant(let instant), .csv): Formatting.appendISO(instant, to: &output)
+        case (.spreadsheetInstant(let instant), .csv(.excelRU)):
+            let c = MoscowTime.components(of: instant)
+            Formatting.appendRussianDate(c.date, to: &output)
+            output.append(UInt8(ascii: " "))
+            Formatting.appendClock(c.hour, c.minute, to: &output)
+            output.append(UInt8(ascii: ":"))
+            Formatting.appendPadded(Int64(c.second), width: 2, to: &output)
+        case (.spreadsheetInstant(let instant), _): return write(.instant(instant), context, &output)
         case (.date(let date), .html):
             switch context.language {
             case .ru: Formatting.appendRussianDate(date, to: &output)
@@ -234,7 +282,8 @@ public struct Template: Sendable {
     /// scope of their own inside the row).
     private final class RowBinding: TemplateScope {
         let table: any TemplateTable
-        var row = 0
+        /// Set by the one thread that runs the template, once per row; read for every field.
+        @exclusivity(unchecked) var row = 0
         /// Field per operation, indexed by `pc - first`.
         let fields: [Int32]
         let first: Int
@@ -321,7 +370,7 @@ public struct Template: Sendable {
                     if on != inverted { try run(body, literals, &stack, context, &output, binding) }
                 case .text(let text):
                     if text.isEmpty == inverted { try run(body, literals, &stack, context, &output, binding) }
-                case .money, .instant, .date:
+                case .money, .rate, .instant, .spreadsheetInstant, .date:
                     if !inverted { try run(body, literals, &stack, context, &output, binding) }
                 case .rows(let count, let row):
                     if inverted {

@@ -46,6 +46,16 @@ struct WorkbookTable {
 /// The bytes depend on the data and `created` only (libxlsxwriter dates its zip entries 1980-01-01
 /// and takes the document's creation time from `created`), so two runs give identical files.
 enum Workbook {
+    /// A state as the Russian pages say it (`активен`), for the Russian workbook's state column.
+    static func russianState(_ state: ClientState) -> String {
+        switch state {
+        case .invited: return "приглашён"
+        case .active: return "активен"
+        case .blocked: return "заблокирован"
+        case .removed: return "отключён"
+        }
+    }
+
     /// Rows per sheet, the header included (Excel's limit); longer tables go on to further sheets.
     static let maxRows = 1_048_576
     /// Characters a cell holds (Excel's limit); a longer text is cut and ends in `…`.
@@ -280,7 +290,7 @@ extension ReportRenderer {
                 case 1: return .text(client.client.name)
                 case 2: return .text(client.client.email)
                 case 3: return .text(client.client.phone)
-                case 4: return .text(client.state.rawValue)
+                case 4: return .text(ru ? Workbook.russianState(client.state) : client.state.rawValue)
                 case 5: return client.stateSince.map { .instant($0) } ?? .empty
                 // The runway, as snapshot.csv has it: empty where no days are left to tell.
                 case 12: return client.runway.map { .money($0.dailyRate) } ?? .empty

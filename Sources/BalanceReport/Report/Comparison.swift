@@ -226,8 +226,8 @@ public enum Comparison {
             throw ComparisonError("--compare previous: the period before \(report.period.label) is not a period of real dates")
         }
         let start = report.period.interval.start
-        let covered = ledger.clients.values.contains { client in client.transactions.first.map { $0.instant < start } ?? false }
-            || ledger.unknownClientTransactions.contains { $0.instant < start }
+        let covered = ledger.clients.values.contains { client in !client.transactions.isEmpty && client.transactions.instant(0) < start }
+            || ledger.unknownClientRows.contains { ledger.table.instant($0) < start }
         guard covered else {
             throw ComparisonError("--compare previous: the inputs hold no transaction before \(report.period.firstDay), so they do not cover the previous period \(previous.label); "
                 + "give its exports too, or compare with an earlier output (--compare-with DIR)")

@@ -13,7 +13,7 @@ extension SummaryMerge {
     /// The sum of the amounts of every record of `export`, those rejected while reading included.
     static func readAmount(_ export: IngestedExport) -> Money {
         var sum = Money.zero
-        for transaction in export.transactions { sum += transaction.amount }
+        for row in 0..<export.transactions.count { sum += export.transactions.amount(row) }
         for rejection in export.rejections where rejection.isRecord { sum += rejection.amount ?? .zero }
         return sum
     }

@@ -48,35 +48,94 @@ public struct UnattachedGap: Sendable, Equatable {
     public var change: Money { after - before }
 }
 
-/// A line of a client's detail: a transaction and the balance right after it.
-///
-/// The line points into the client's transactions in the ledger instead of holding a copy: a
-/// million lines then cost a million small structs, not a million copies of six strings each.
+/// A line of a client's detail as a value: a transaction and the balance right after it.
 public struct DetailLine: Sendable, Equatable {
-    /// The client's transactions as the ledger holds them (the same storage, not a copy).
-    private var ledger: [Transaction]
-    private var position: Int
+    public var transaction: Transaction
     public var balanceAfter: Money
 
     public init(transaction: Transaction, balanceAfter: Money) {
-        self.init(in: [transaction], at: 0, balanceAfter: balanceAfter)
-    }
-
-    init(in ledger: [Transaction], at position: Int, balanceAfter: Money) {
-        self.ledger = ledger
-        self.position = position
+        self.transaction = transaction
         self.balanceAfter = balanceAfter
     }
+}
 
-    /// Read in place; a change (only tests tamper with lines) copies the ledger's list first.
-    public var transaction: Transaction {
-        _read { yield ledger[position] }
-        _modify { yield &ledger[position] }
+/// A client's detail: row numbers into the run's transaction table and the balance after each.
+///
+/// 20 bytes a line, no string and no reference count per line; pages read single fields
+/// (`id(_:)`, `amount(_:)`, …). As a collection its elements are `DetailLine` values, and a
+/// line changed or added through it (only tests tamper with lines) gets a row of its own.
+public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, RangeReplaceableCollection,
+                           ExpressibleByArrayLiteral, Equatable {
+    private(set) var store: TransactionStore
+    private(set) var rows: [UInt32]
+    public private(set) var balances: [Money]
+
+    public init() {
+        store = TransactionStore(TransactionTable())
+        rows = []
+        balances = []
     }
 
-    public static func == (a: DetailLine, b: DetailLine) -> Bool {
-        a.balanceAfter == b.balanceAfter && a.transaction == b.transaction
+    init(store: TransactionStore) {
+        self.store = store
+        rows = []
+        balances = []
     }
+
+    public init(arrayLiteral lines: DetailLine...) {
+        self.init()
+        append(contentsOf: lines)
+    }
+
+    mutating func append(row: Int, balanceAfter: Money) {
+        rows.append(UInt32(row))
+        balances.append(balanceAfter)
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { rows.count }
+
+    public subscript(index: Int) -> DetailLine {
+        get { DetailLine(transaction: store.table[Int(rows[index])], balanceAfter: balances[index]) }
+        set {
+            if newValue.transaction != store.table[Int(rows[index])] {
+                var table = store.table
+                table.append(newValue.transaction)
+                store = TransactionStore(table)
+                rows[index] = UInt32(table.count - 1)
+            }
+            balances[index] = newValue.balanceAfter
+        }
+    }
+
+    public mutating func replaceSubrange<C: Collection>(_ range: Range<Int>, with lines: C) where C.Element == DetailLine {
+        var newRows: [UInt32] = []
+        var table = store.table
+        for line in lines {
+            table.append(line.transaction)
+            newRows.append(UInt32(table.count - 1))
+        }
+        if !newRows.isEmpty { store = TransactionStore(table) }
+        rows.replaceSubrange(range, with: newRows)
+        balances.replaceSubrange(range, with: lines.map(\.balanceAfter))
+    }
+
+    public mutating func reserveCapacity(_ n: Int) {
+        rows.reserveCapacity(n)
+        balances.reserveCapacity(n)
+    }
+
+    // Single fields of line `index`.
+    @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(Int(rows[index])) }
+    @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(Int(rows[index])) }
+    @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(Int(rows[index])) }
+    @inline(__always) public func net(_ index: Int) -> Money { store.table.net(Int(rows[index])) }
+    @inline(__always) public func balanceAfter(_ index: Int) -> Money { balances[index] }
+    public func id(_ index: Int) -> String { store.table.id(Int(rows[index])) }
+    public func service(_ index: Int) -> String { store.table.serviceName(Int(rows[index])) }
+    public func description(_ index: Int) -> String { store.table.description(Int(rows[index])) }
+
+    public static func == (a: DetailLines, b: DetailLines) -> Bool { a.elementsEqual(b) }
 }
 
 /// Spend on one service: charges − refunds.
@@ -106,7 +165,7 @@ public struct ClientReport: Sendable {
     public var visibleIntervals: [Interval]
     /// `nil` when nothing of the period is visible (invited, never confirmed): the money is not the partner's.
     public var movement: BalanceMovement?
-    public var detail: [DetailLine]
+    public var detail: DetailLines
     /// By service name.
     public var services: [ServiceSpend]
     /// By date, then service.
@@ -152,7 +211,7 @@ public struct ClientReport: Sendable {
 public struct PartnerReport: Sendable {
     public var partnerID: String
     /// By client id.
-    public var clients: [ClientReport]
+    public var clients: [ClientReport] { didSet { hasGaps = clients.contains { !$0.gaps.isEmpty } } }
     /// Sum over the clients whose money is visible.
     public var totals: BalanceMovement
     /// Spend per service over all clients, by service name.
@@ -165,14 +224,16 @@ public struct PartnerReport: Sendable {
     /// Change since an earlier period (`--compare previous` / `--compare-with`); `nil` without one.
     public var comparison: PartnerComparison? = nil
 
-    /// Whether any client was detached and attached again inside the period.
-    public var hasGaps: Bool { clients.contains { !$0.gaps.isEmpty } }
+    /// Whether any client was detached and attached again inside the period. Stored, not
+    /// computed: pages ask once per row, and a scan per row was quadratic in clients.
+    public private(set) var hasGaps = false
 
     public init(partnerID: String, clients: [ClientReport], totals: BalanceMovement, services: [ServiceSpend]) {
         self.partnerID = partnerID
         self.clients = clients
         self.totals = totals
         self.services = services
+        hasGaps = clients.contains { !$0.gaps.isEmpty }
         attention = Attention.rank(clients)
         bySpend = PartnerReport.rankBySpend(clients)
     }
@@ -259,13 +320,16 @@ public enum ReportBuilder {
             report.attention = Attention(report, period: period)
             return report
         }
-        let transactions = client.transactions
+        // The client's rows, read straight from the table's columns (no per-row copy of anything).
+        let store = client.transactions.store
+        let rows = client.transactions.rows
+        let first = rows.lowerBound
         // Running net: prefix[i] = net of the first i transactions in balance order.
-        var prefix = [Money](repeating: .zero, count: transactions.count + 1)
-        for index in transactions.indices {
-            prefix[index + 1] = prefix[index] + transactions[index].kind.signed(transactions[index].amount)
+        var prefix = [Money](repeating: .zero, count: rows.count + 1)
+        for index in 0..<rows.count {
+            prefix[index + 1] = prefix[index] + store.table.net(first + index)
         }
-        func netBefore(_ t: Instant) -> Money { prefix[lowerBound(transactions, t)] }
+        func netBefore(_ t: Instant) -> Money { prefix[lowerBound(store.table, rows, t)] }
         // balance(T) = B + net(before T) − net(before Tb); B = 0 and Tb = −∞ without a checkpoint.
         let base = client.record.checkpoint.map { $0.balance - netBefore($0.at) } ?? .zero
         func balance(at t: Instant) -> Money { base + netBefore(t) }
@@ -275,10 +339,11 @@ public enum ReportBuilder {
         movement.closing = balance(at: visible.last!.end)
         var lowest = movement.opening
         var gaps: [UnattachedGap] = []
-        // The runway's spend rate: the last days of the last visible interval.
-        let rateFrom = Instant(seconds: visible.last!.end.seconds &- runwayDays * 86_400)
+        // The runway's spend rate: the last N visible days (Runway.window), divided by those counted.
+        let (rateFrom, rateDays) = Runway.window(visible: visible, days: runwayDays)
         var recentSpend = Money.zero
-        var detail: [DetailLine] = []
+        var detail = DetailLines(store: store)
+        // Services by their number in the run's table (equal bytes, one number).
         var services = FewKeys<ServiceSpend>()
         var daily: [DailySpend] = []
         // Detail lines come in time order, so one Moscow day's spend is one run of lines; one
@@ -287,8 +352,9 @@ public enum ReportBuilder {
         var daySpend = FewKeys<Money>()
         func closeDay() {
             guard let finished = day else { return }
-            for slot in daySpend.keys.indices.sorted(by: { byteOrder(daySpend.keys[$0], daySpend.keys[$1]) }) {
-                daily.append(DailySpend(date: finished.date, service: daySpend.keys[slot], net: daySpend.values[slot]))
+            let names = daySpend.keys.map { store.table.serviceNames.names[Int($0)] }
+            for slot in names.indices.sorted(by: { byteOrder(names[$0], names[$1]) }) {
+                daily.append(DailySpend(date: finished.date, service: names[slot], net: daySpend.values[slot]))
             }
             daySpend.removeAll()
             day = nil
@@ -304,33 +370,36 @@ public enum ReportBuilder {
                 if gap.after < lowest { lowest = gap.after }
                 gaps.append(gap)
             }
-            var index = lowerBound(transactions, interval.start)
-            let first = index
-            while index < transactions.count && transactions[index].instant < interval.end { index += 1 }
-            detail.reserveCapacity(detail.count + index - first)
-            for position in first..<index {
+            let from = lowerBound(store.table, rows, interval.start)
+            let to = lowerBound(store.table, rows, interval.end)
+            detail.reserveCapacity(detail.count + to - from)
+            for position in from..<to {
+                let row = first + position
                 let after = base + prefix[position + 1]
                 if after < lowest { lowest = after }
-                detail.append(DetailLine(in: transactions, at: position, balanceAfter: after))
-                let transaction = transactions[position]
-                switch transaction.kind {
+                detail.append(row: row, balanceAfter: after)
+                let amount = store.table.amount(row)
+                let kind = store.table.kind(row)
+                switch kind {
                 case .topup:
-                    movement.topups += transaction.amount
+                    movement.topups += amount
                     continue
                 case .charge:
-                    movement.charges += transaction.amount
-                    services.values[services.slot(transaction.service) { ServiceSpend(service: $0) }].charged += transaction.amount
+                    movement.charges += amount
+                    services.values[services.slot(store.table.service(row)) { _ in ServiceSpend(service: store.table.serviceName(row)) }].charged += amount
                 case .refund:
-                    movement.refunds += transaction.amount
-                    services.values[services.slot(transaction.service) { ServiceSpend(service: $0) }].refunded += transaction.amount
+                    movement.refunds += amount
+                    services.values[services.slot(store.table.service(row)) { _ in ServiceSpend(service: store.table.serviceName(row)) }].refunded += amount
                 }
-                if number == visible.count - 1 && transaction.instant >= rateFrom { recentSpend -= transaction.net }
-                if let current = day, transaction.instant >= current.end { closeDay() }
+                let instant = store.table.instant(row)
+                let net = kind == .charge ? -amount : amount
+                if instant >= rateFrom { recentSpend -= net }
+                if let current = day, instant >= current.end { closeDay() }
                 if day == nil {
-                    let date = MoscowTime.date(of: transaction.instant)
+                    let date = MoscowTime.date(of: instant)
                     day = (date, MoscowTime.midnight(date.adding(days: 1)))
                 }
-                daySpend.values[daySpend.slot(transaction.service) { _ in .zero }] -= transaction.net
+                daySpend.values[daySpend.slot(store.table.service(row)) { _ in .zero }] -= net
             }
         }
         closeDay()
@@ -342,7 +411,7 @@ public enum ReportBuilder {
         report.gaps = gaps
         report.lowestBalance = lowest
         report.removedAt = visible.first { $0.end < period.end }?.end
-        report.runway = Runway(days: runwayDays, spend: recentSpend, closing: movement.closing,
+        report.runway = Runway(days: rateDays, spend: recentSpend, closing: movement.closing,
                                attachedAtEnd: visible.last!.end == period.end)
         report.spike = Spike.largest(daily: daily, visible: visible)
         report.attention = Attention(report, period: period)
@@ -358,40 +427,40 @@ public enum ReportBuilder {
         return merged.values.sorted { byteOrder($0.service, $1.service) }
     }
 
-    /// Index of the first transaction at or after `t`.
-    static func lowerBound(_ transactions: [Transaction], _ t: Instant) -> Int {
+    /// Index (from the start of `rows`) of the first transaction at or after `t`.
+    static func lowerBound(_ table: TransactionTable, _ rows: Range<Int>, _ t: Instant) -> Int {
         var low = 0
-        var high = transactions.count
+        var high = rows.count
         while low < high {
             let mid = (low + high) / 2
-            if transactions[mid].instant < t { low = mid + 1 } else { high = mid }
+            if table.instant(rows.lowerBound + mid) < t { low = mid + 1 } else { high = mid }
         }
         return low
     }
 }
 
-/// Values under a few string keys (a client's services): found by comparing the keys while they
-/// are few, which is cheaper than hashing, and through a dictionary once they are many, so that
-/// an export with thousands of services per client stays linear.
+/// Values under a few numbered keys (a client's services, by their number in the run's table):
+/// found by comparing the numbers while they are few, which is cheaper than hashing, and through a
+/// dictionary once they are many, so that an export with thousands of services per client stays linear.
 struct FewKeys<Value> {
-    private(set) var keys: [String] = []
+    private(set) var keys: [UInt32] = []
     var values: [Value] = []
-    private var slots: [ByteKey: Int]? = nil
+    private var slots: [UInt32: Int]? = nil
     private static var searchLimit: Int { 16 }
 
     /// The slot of `key`, made with `make(key)` when it is new.
-    mutating func slot(_ key: String, _ make: (String) -> Value) -> Int {
+    mutating func slot(_ key: UInt32, _ make: (UInt32) -> Value) -> Int {
         if let slots {
-            if let slot = slots[ByteKey(key)] { return slot }
-        } else if let slot = keys.firstIndex(where: { $0.bytesEqual(key) }) {
+            if let slot = slots[key] { return slot }
+        } else if let slot = keys.firstIndex(of: key) {
             return slot
         }
         keys.append(key)
         values.append(make(key))
         if slots != nil {
-            slots![ByteKey(key)] = keys.count - 1
+            slots![key] = keys.count - 1
         } else if keys.count > FewKeys.searchLimit {
-            slots = Dictionary(uniqueKeysWithValues: keys.enumerated().map { (ByteKey($1), $0) })
+            slots = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
         }
         return keys.count - 1
     }

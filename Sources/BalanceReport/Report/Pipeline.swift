@@ -25,11 +25,11 @@ public enum Pipeline {
         let chosen = period ?? spanningPeriod(export.transactions)
         let origin: RunReport.PeriodOrigin = period != nil ? .given : export.transactions.isEmpty ? .none : .transactions
         // The ledger takes the transactions over: one copy of a million of them is enough.
-        var transactions: [Transaction] = []
+        var transactions = TransactionTable()
         swap(&transactions, &export.transactions)
         let ledger: Ledger
         do {
-            ledger = try Ledger.build(from: export, transactions: consume transactions)
+            ledger = try Ledger.build(from: export, transactions: consume transactions, workers: workers)
         } catch {
             switch error {
             case .mixedCurrencies(let found):
@@ -45,8 +45,8 @@ public enum Pipeline {
 
     /// The Moscow days from the earliest to the latest transaction (when there is none, a placeholder
     /// day the run report marks as `PeriodOrigin.none`, never shown as a period).
-    static func spanningPeriod(_ transactions: [Transaction]) -> ReportPeriod {
-        let instants = transactions.map(\.instant)
+    static func spanningPeriod(_ transactions: TransactionTable) -> ReportPeriod {
+        let instants = transactions.indices.lazy.map { transactions.instant($0) }
         let first = instants.min().map(MoscowTime.date(of:)) ?? CivilDate(year: 1970, month: 1, day: 1)
         let last = instants.max().map(MoscowTime.date(of:)) ?? first
         return (try? ReportPeriod(firstDay: first, lastDay: last)) ?? (try! ReportPeriod(firstDay: first, lastDay: first))

@@ -108,9 +108,9 @@ public struct KindTotals: Sendable, Equatable {
     }
 
     /// The totals of a client's detail lines.
-    init(_ detail: [DetailLine]) {
+    init(_ detail: DetailLines) {
         self.init()
-        for index in detail.indices { add(detail[index].transaction.kind, detail[index].transaction.amount) }
+        for index in detail.indices { add(detail.kind(index), detail.amount(index)) }
     }
 }
 
@@ -144,6 +144,8 @@ public struct RunSummary: Sendable {
     public var duplicates: [Duplicate]
     /// Where a partner's totals, spend or balances disagree with its own detail lines.
     public var reconciliationFailures: [String] = []
+    /// The clients no clients record names, with the period's transactions each (`unknown-clients.csv`).
+    public var unknownClients: [UnknownClient] = []
 
     public var hasRejections: Bool { !rejections.isEmpty }
 
@@ -195,26 +197,27 @@ public struct RunSummary: Sendable {
                 if hasClientRecords { part.count(.client, .accepted, client.record.source, nil) }
                 for event in client.events { part.count(.event, .accepted, event.source, nil) }
                 // By index, reading single fields: copying a million transactions costs more than counting them.
-                let transactions = client.transactions
-                for index in transactions.indices {
-                    let instant = transactions[index].instant
+                let store = client.transactions.store
+                for row in client.transactions.rows {
+                    let instant = store.table.instant(row)
                     let outcome: Outcome
                     if !period.contains(instant) {
                         outcome = .outsidePeriod
                     } else if client.timeline.isAttached(at: instant) {
                         outcome = .accepted
-                        part.accepted.add(transactions[index].kind, transactions[index].amount)
+                        part.accepted.add(store.table.kind(row), store.table.amount(row))
                     } else {
                         outcome = .outsideAttachment
                     }
-                    part.count(.transaction, outcome, transactions[index].source, transactions[index].amount)
+                    part.count(.transaction, outcome, store.table.source(row), store.table.amount(row))
                 }
             }
             return part
         }
         for part in parts { counts.merge(part) }
-        for transaction in ledger.unknownClientTransactions {
-            counts.count(.transaction, period.contains(transaction.instant) ? .unknownClient : .outsidePeriod, transaction.source, transaction.amount)
+        let table = ledger.store.table
+        for row in ledger.unknownClientRows {
+            counts.count(.transaction, period.contains(table.instant(row)) ? .unknownClient : .outsidePeriod, table.source(row), table.amount(row))
         }
         for event in ledger.unknownClientEvents {
             counts.count(.event, .unknownClient, event.source, nil)
@@ -255,7 +258,8 @@ public struct RunSummary: Sendable {
         let duplicates = ledger.duplicates.sorted { $0.source < $1.source }
         return RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                           rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
-                          reconciliationFailures: reconcile(partners, shown: shown, workers: workers))
+                          reconciliationFailures: reconcile(partners, shown: shown, workers: workers),
+                          unknownClients: UnknownClient.list(ledger, period: period))
     }
 
     /// Every figure a partner reads must follow from the detail lines it is shown: client movements,
@@ -349,17 +353,17 @@ public struct RunSummary: Sendable {
         let detail = client.detail
         for index in detail.indices {
             if let problem = crossGaps(upTo: index) { return problem }
-            let instant = detail[index].transaction.instant
+            let instant = detail.instant(index)
             guard intervals.contains(where: { $0.contains(instant) }) else {
-                return "transaction \(detail[index].transaction.id) lies outside the visible intervals"
+                return "transaction \(detail.id(index)) lies outside the visible intervals"
             }
             if nextGap > 0 && instant < gaps[nextGap - 1].to || nextGap < gaps.count && instant >= gaps[nextGap].from {
-                return "transaction \(detail[index].transaction.id) is on the wrong side of a gap row"
+                return "transaction \(detail.id(index)) is on the wrong side of a gap row"
             }
-            let after = detail[index].balanceAfter
-            let expected = balance + detail[index].transaction.net
+            let after = detail.balanceAfter(index)
+            let expected = balance + detail.net(index)
             if expected != after {
-                return "the balance after \(detail[index].transaction.id) is \(after), expected \(expected)"
+                return "the balance after \(detail.id(index)) is \(after), expected \(expected)"
             }
             balance = after
         }

@@ -47,6 +47,16 @@ public struct SummaryPart: Codable, Sendable, Equatable {
         public var originalLine: Int
     }
 
+    /// An unknown client of a render part (`UnknownClient`), its first record on the part's files.
+    public struct PartUnknownClient: Codable, Sendable, Equatable {
+        public var clientID: String
+        public var currency: String
+        public var transactions: Int
+        public var amount: String
+        public var file: Int
+        public var line: Int
+    }
+
     public struct PartPartner: Codable, Sendable, Equatable {
         public var partnerID: String
         public var clients: Int
@@ -75,6 +85,8 @@ public struct SummaryPart: Codable, Sendable, Equatable {
     public var reconciliationFailures: [String]
     /// A render part: the output folder its reports were written to.
     public var output: String?
+    /// A render part's unknown clients (absent from parts written before they were named).
+    public var unknownClients: [PartUnknownClient]? = nil
 }
 
 public struct MergeError: Error, Sendable, CustomStringConvertible {
@@ -108,7 +120,11 @@ extension SummaryPart {
                 return PartPartner(partnerID: partner.partnerID, clients: partner.clients.count,
                                    totals: [t.opening, t.topups, t.charges, t.refunds, t.unattachedChange, t.closing].map(\.description))
             },
-            reconciliationFailures: summary.reconciliationFailures, output: output)
+            reconciliationFailures: summary.reconciliationFailures, output: output,
+            unknownClients: summary.unknownClients.map {
+                PartUnknownClient(clientID: $0.clientID, currency: $0.currency, transactions: $0.transactions,
+                                  amount: $0.amount.description, file: Int($0.first.file), line: Int($0.first.line))
+            })
     }
 
     /// The part of one original file as read, before it is cut by partner (`role` `input`): its
@@ -246,6 +262,7 @@ public enum SummaryMerge {
         var partners: [PartnerLine] = []
         var reconciliation: [String] = []
         var outputs: [String] = []
+        var unknownClients: [UnknownClient] = []
 
         for (number, part) in (inputs + renders).enumerated() {
             let isInput = number < inputs.count
@@ -303,6 +320,18 @@ public enum SummaryMerge {
                 (totals.opening, totals.topups, totals.charges, totals.refunds, totals.unattachedChange, totals.closing) = (t[0], t[1], t[2], t[3], t[4], t[5])
                 partners.append(PartnerLine(partnerID: p.partnerID, clients: p.clients, totals: totals))
             }
+            for u in part.unknownClients ?? [] {
+                let first = try location(u.file, u.line)
+                let amount = try money(u.amount)
+                if let at = unknownClients.firstIndex(where: { $0.clientID.bytesEqual(u.clientID) && $0.currency.bytesEqual(u.currency) }) {
+                    unknownClients[at].transactions += u.transactions
+                    unknownClients[at].amount += amount
+                    if first < unknownClients[at].first { unknownClients[at].first = first }
+                } else {
+                    unknownClients.append(UnknownClient(clientID: u.clientID, currency: u.currency, transactions: u.transactions,
+                                                        amount: amount, first: first))
+                }
+            }
             if let output = part.output, !isInput { outputs.append(output) }
             reconciliation += part.reconciliationFailures
         }
@@ -328,7 +357,10 @@ public enum SummaryMerge {
         }
         let summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                                  rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
-                                 reconciliationFailures: reconciliation)
+                                 reconciliationFailures: reconciliation,
+                                 unknownClients: unknownClients.sorted {
+                                     $0.clientID.bytesEqual($1.clientID) ? byteOrder($0.currency, $1.currency) : byteOrder($0.clientID, $1.clientID)
+                                 })
         return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs,
                          renderParts: renders)
     }

@@ -168,4 +168,21 @@ struct JobsTests {
         // A quarter, so clients are attached, removed and re-attached inside the period.
         try expectSameOutput(files, period: "2024-Q2", minimumFiles: 300)
     }
+
+    /// The shape the columnar core is built for: rows in no time order, two exports that overlap
+    /// (identical repeats), seven timestamp forms; the ledger sorts and lays out on every thread.
+    @Test func aShuffledOverlappingExportRendersTheSameOnOneThreadAndOnFour() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Repository.root.appendingPathComponent("Benchmarks/generate.py").path, "--unordered",
+                             "--clients", "200", "--transactions", "8000", "--seed", "5", "--out", temp.url.path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "Benchmarks/generate.py failed")
+        let files = ["clients.csv", "events.csv", "transactions-1.csv", "transactions-2.csv"].map { temp.url.appendingPathComponent($0).path }
+        try expectSameOutput(files, period: "2024-03", minimumFiles: 300)
+    }
 }

@@ -19,13 +19,13 @@ struct HostileCorpusTests {
     }
 
     static let csvCases: [Case] = [
-        Case(files: ["invalid-utf8.csv"], expected: ["invalid-utf8.csv:3: description is not valid UTF-8"]),
+        Case(files: ["invalid-utf8.csv"], expected: ["invalid-utf8.csv:3: description is not valid UTF-8, and the file reads as Windows-1251: declare its encoding (--encoding cp1251, or encoding: cp1251 in the import profile) and run again"]),
         Case(files: ["nul-byte.csv"], expected: ["nul-byte.csv:2: NUL byte in field"]),
         Case(files: ["ragged.csv"], expected: ["ragged.csv:3: expected 8 fields, found 5"]),
         Case(files: ["unterminated-quote.csv"], expected: ["unterminated-quote.csv:3: unterminated quoted field (the rest of the file cannot be read)"]),
         Case(files: ["stray-quote.csv"], expected: ["stray-quote.csv:3: stray quote in an unquoted field"]),
         Case(files: ["empty.csv"], expected: ["empty.csv: the file is empty: no header, so it is not an export"]),
-        Case(files: ["unknown-type.csv"], expected: ["unknown-type.csv:3: unknown type 'payment' (expected topup, charge or refund)"]),
+        Case(files: ["unknown-type.csv"], expected: ["unknown-type.csv:3: unknown type 'payment' (expected topup, charge or refund); an export's own type names are mapped by an import profile (--profile FILE) with transaction_types:, e.g. 'payment: charge'"]),
         Case(files: ["impossible-dates.csv"], expected: [
             "impossible-dates.csv:3: timestamp has an impossible date",
             "impossible-dates.csv:4: timestamp has an impossible time of day",
@@ -45,7 +45,7 @@ struct HostileCorpusTests {
             "ambiguous-amounts.csv:8: amount has a decimal comma, but the decimal mark here is '.'",
         ]),
         Case(files: ["unknown-event-clients.csv", "unknown-event-events.csv"], expected: [
-            "unknown-event-events.csv:3: unknown event type 'suspended' (expected invited, confirmed, blocked, unblocked or removed)",
+            "unknown-event-events.csv:3: unknown event type 'suspended' (expected invited, confirmed, blocked, unblocked or removed); an export's own event names are mapped by an import profile (--profile FILE) with event_types:",
         ]),
         Case(files: ["transitions-clients.csv", "transitions-events.csv"], expected: [
             "transitions-events.csv:3: illegal transition: blocked while invited (client c1)",

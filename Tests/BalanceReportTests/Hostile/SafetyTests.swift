@@ -309,6 +309,8 @@ struct SafetyTests {
             var a = try String(contentsOf: temp.url.appendingPathComponent("plain/" + file), encoding: .utf8)
             let b = try String(contentsOf: temp.url.appendingPathComponent("gzip/" + file), encoding: .utf8)
             if file == "summary.json" { a = a.replacingOccurrences(of: "\"" + transactions, with: "\"t.csv.gz") }
+            // unknown-clients.csv names the file of each one's first transaction, too.
+            if file == "unknown-clients.csv" { a = a.replacingOccurrences(of: "," + transactions + ",", with: ",t.csv.gz,") }
             #expect(a == b, "\(file) differs between the plain and the gzipped export")
         }
         // Cut short: the file is refused, not read in part.

@@ -63,10 +63,10 @@ struct IngestorTests {
     func missingColumn() throws {
         var (export, _) = try Self.ingest("tx.csv", "id,client_id,type,amount\nt1,c1,topup,5\n")
         try #require(export.fileFailures.count == 1)
-        #expect(export.fileFailures[0].reason == "missing column timestamp")
+        #expect(export.fileFailures[0].reason.hasPrefix("missing column timestamp (a transactions file needs id, timestamp, client_id, type, amount); rename"))
         #expect(export.transactions.isEmpty && export.rejections.isEmpty)
         (export, _) = try Self.ingest("tx.csv", "id,amount,service\nt1,5,\n")
-        #expect(export.fileFailures.map(\.reason) == ["missing column timestamp, client_id, type"])
+        #expect(export.fileFailures.map { $0.reason.prefix(41) } == ["missing column timestamp, client_id, type"])
     }
 
     @Test("an empty file is a file-level rejection", arguments: ["", "\n", "\r\n\r\n", "\u{FEFF}"])
@@ -204,7 +204,9 @@ struct IngestorTests {
         ("id", "", ",2024-03-01 10:00:00,c1,charge,CDN,5,RUB,x"),
     ])
     func invalidUTF8(_ field: String, _ before: String, _ after: String) throws {
-        let bytes = Array((Self.transactionsHeader + before).utf8) + [0xC3, 0x28, 0xFF] + Array((after + "\n").utf8)
+        // 0x98 is no Windows-1251 character: the file is neither encoding, and the record is rejected
+        // (a file that reads as Windows-1251 is refused as a whole: TextEncodingTests, issue 20).
+        let bytes = Array((Self.transactionsHeader + before).utf8) + [0xC3, 0x28, 0x98] + Array((after + "\n").utf8)
         let export = try Self.ingest([("tx.csv", bytes)]).export
         #expect(export.transactions.isEmpty)
         try #require(export.rejections.count == 1)

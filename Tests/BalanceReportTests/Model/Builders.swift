@@ -87,7 +87,7 @@ extension ModelBuilders {
             records[location.file, default: 0] += 1
         }
         var result = IngestedExport()
-        result.transactions = transactions.map { var t = $0; place(&t.source); return t }
+        result.transactions = TransactionTable(transactions.map { var t = $0; place(&t.source); return t })
         result.clients = clients.map { var c = $0; place(&c.source); return c }
         result.events = events.map { var e = $0; place(&e.source); return e }
         result.rejections = rejections

@@ -68,7 +68,7 @@ struct BuiltinTemplatesTests {
             defer { temp.cleanup() }
             let folder = temp.url.appendingPathComponent("t").path
             let written = try TemplateFiles.builtIn(language).write(to: folder)
-            #expect(written.count == 10)
+            #expect(written.count == 11)
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == TemplateFiles.names.sorted())
             let loaded = try TemplateFiles.folder(folder)
             #expect(loaded.origin == .folder(folder))

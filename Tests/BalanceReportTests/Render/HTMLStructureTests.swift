@@ -10,6 +10,19 @@ import Testing
 /// or through a URL attribute. Data in a `title` or `data-*` attribute is text, not a reference.
 /// It does not guess like a browser: what it cannot read is a problem.
 struct EmailHTMLChecker {
+    /// `clients/cl-1.html`, `../index.html`, `snapshot.html`: a path of safe file names, at most one
+    /// level up, no scheme, no host, not absolute.
+    static func isFolderLink(_ value: String) -> Bool {
+        var rest = Substring(value)
+        if rest.hasPrefix("../") { rest = rest.dropFirst(3) }
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        return !parts.isEmpty && parts.allSatisfy { part in
+            !part.isEmpty && part != "." && part != ".." && part.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)
+            }
+        }
+    }
+
     struct Element {
         var name: String
         var attributes: [(name: String, value: String)]
@@ -113,7 +126,11 @@ struct EmailHTMLChecker {
             if EmailHTMLChecker.forbiddenElements.contains(name) { problem("a <\(name)> element") }
             for (attribute, value) in attributes {
                 if attribute.hasPrefix("on") { problem("<\(name) \(attribute)=…>: an event handler attribute") }
-                if ["href", "src", "srcset", "action", "background", "poster", "formaction", "xlink:href", "lowsrc", "dynsrc"].contains(attribute) {
+                // A link inside the output folder (issue 20) is no resource: `<a href="clients/x.html">`,
+                // `../index.html`; anything with a scheme, a host or an absolute path is.
+                if name == "a" && attribute == "href" {
+                    if !EmailHTMLChecker.isFolderLink(value) { problem("<a href=\"\(value)\">: not a relative link inside the folder") }
+                } else if ["href", "src", "srcset", "action", "background", "poster", "formaction", "xlink:href", "lowsrc", "dynsrc"].contains(attribute) {
                     problem("<\(name) \(attribute)=…>: a resource attribute")
                 }
                 // Values that a client reads as a location: CSS, and meta content (a refresh URL).
@@ -289,7 +306,7 @@ struct HTMLStructureTests: ModelBuilders {
 
     /// The elements the shipped templates write; anything else in a page came from the data.
     static let templateElements: Set = ["html", "head", "meta", "title", "style", "body", "div", "table", "thead", "tbody",
-                                        "tr", "th", "td", "h1", "h2", "p", "span", "br", "strong", "small"]
+                                        "tr", "th", "td", "h1", "h2", "p", "span", "br", "strong", "small", "a"]
     static let scriptName = "<script>alert(1)</script>"
     static let attributeBreaker = "\" onmouseover=\"x"
     static let singleQuoteBreaker = "' onfocus='y"

@@ -46,7 +46,7 @@ struct RunwayTests: ModelBuilders {
         #expect(huge.daysLeft == Int64.max)
     }
 
-    @Test("only the last N days of the visible window count, divided by N (also for a client attached two days)")
+    @Test("only the last N visible days count, divided by the days counted (a client attached two days: two)")
     func window() throws {
         let byID = try report([
             tx("a0", "2024-03-01 10:00:00", client: "a", .topup, "100"),
@@ -60,9 +60,10 @@ struct RunwayTests: ModelBuilders {
            events: confirmed("a") + confirmed("new", at: "2024-03-30 00:00:00") + confirmed("zero") + confirmed("debt"))
         #expect(byID["a"]!.runway == Runway(days: 7, spend: money("14"), closing: money("36"), attachedAtEnd: true))
         #expect(byID["a"]!.runway?.daysLeft == 18)
-        // Attached for two days: 14 over 7 days is 2 a day, not 7; 7 left lasts 3 days, not 1.
-        #expect(byID["new"]!.runway?.dailyRate == money("2") && byID["new"]!.runway?.daysLeft == 3)
-        #expect(byID["new"]!.attention.reasons == .runningOut && byID["new"]!.attention.daysLeft == 3)
+        // Attached for two days (SPEC §3, issue 20): 14 over the 2 visible days is 7 a day; 7 left lasts 1 day.
+        #expect(byID["new"]!.runway?.days == 2)
+        #expect(byID["new"]!.runway?.dailyRate == money("7") && byID["new"]!.runway?.daysLeft == 1)
+        #expect(byID["new"]!.attention.reasons == .runningOut && byID["new"]!.attention.daysLeft == 1)
         #expect(byID["zero"]!.runway?.state == .noSpend)
         #expect(byID["debt"]!.runway?.state == .inDebt && byID["debt"]!.attention.reasons == .inDebt)
     }
@@ -75,13 +76,78 @@ struct RunwayTests: ModelBuilders {
             tx("a2", "2024-03-31 10:00:00", client: "a", .charge, service: "S", "7"),
         ]
         let day = try report(transactions, clients: ["a"], from: "2024-03-31", to: "2024-03-31")
-        // Only the visible day counts, still divided by 7: 63 at 1 a day.
-        #expect(day["a"]!.runway?.spend == money("7") && day["a"]!.runway?.daysLeft == 63)
+        // Only the visible day counts, and it is divided by that one day: 63 at 7 a day.
+        #expect(day["a"]!.runway?.spend == money("7") && day["a"]!.runway?.days == 1 && day["a"]!.runway?.daysLeft == 9)
         let three = try report(transactions, clients: ["a"], runwayDays: 3)
         // 2024-03-29..31: 7 over 3 days; 63 × 3 / 7 = 27.
         #expect(three["a"]!.runway?.spend == money("7") && three["a"]!.runway?.daysLeft == 27)
         let seven = try report(transactions, clients: ["a"])
         #expect(seven["a"]!.runway?.spend == money("37") && seven["a"]!.runway?.daysLeft == 11)
+    }
+
+    @Test("removed on 28 March, confirmed again on 29 March: the last 7 visible days hold 70 + 7, 11 a day (issue 20)")
+    func acrossAReattachment() throws {
+        let byID = try report([
+            tx("r0", "2024-03-01 10:00:00", client: "r", .topup, "130"),
+            tx("r1", "2024-03-26 10:00:00", client: "r", .charge, service: "S", "70"),
+            tx("r2", "2024-03-30 10:00:00", client: "r", .charge, service: "S", "7"),
+        ], clients: ["r"], events: confirmed("r") + [ev("r", "2024-03-28 12:00:00", .removed), ev("r", "2024-03-28 18:00:00", .invited),
+                                                     ev("r", "2024-03-29 09:00:00", .confirmed)])
+        let runway = try #require(byID["r"]!.runway)
+        #expect(runway.days == 7 && runway.spend == money("77"))
+        #expect(runway.dailyRate == money("11"))
+        // 53 left at 11 a day: 4 whole days (not 53 at 1 a day, 53 days).
+        #expect(runway.daysLeft == 4)
+        #expect(byID["r"]!.attention.reasons.contains(.runningOut))
+    }
+
+    @Test("the window: Moscow days with a visible moment, counted back across gaps; a part day counts; fewer when there are fewer")
+    func windowFunction() throws {
+        func at(_ text: String) throws -> Instant { try TimestampParser.parse(text) }
+        func interval(_ a: String, _ b: String) throws -> Interval { Interval(start: try at(a), end: try at(b)) }
+        // Two intervals of March with a gap of a day and a half: 31, 30, 29 (part), 27 (part), 26, 25, 24.
+        let visible = [try interval("2024-03-01T00:00:00+03:00", "2024-03-27T12:00:00+03:00"),
+                       try interval("2024-03-29T09:00:00+03:00", "2024-04-01T00:00:00+03:00")]
+        let seven = Runway.window(visible: visible, days: 7)
+        let start24 = try at("2024-03-24T00:00:00+03:00")
+        #expect(seven.days == 7 && seven.from == start24)
+        // Two intervals sharing a Moscow day count it once.
+        let sameDay = [try interval("2024-03-30T00:00:00+03:00", "2024-03-30T10:00:00+03:00"),
+                       try interval("2024-03-30T15:00:00+03:00", "2024-03-31T00:00:00+03:00")]
+        let one = Runway.window(visible: sameDay, days: 7)
+        let start30 = try at("2024-03-30T00:00:00+03:00")
+        #expect(one.days == 1 && one.from == start30)
+        // Attached 23:00 on the 30th to the period end: the 30th and the 31st.
+        let late = Runway.window(visible: [try interval("2024-03-30T23:00:00+03:00", "2024-04-01T00:00:00+03:00")], days: 7)
+        #expect(late.days == 2 && late.from == start30)
+    }
+
+    @Test("pages show a usable rate and 'more than a year'; snapshot.csv keeps the exact figures", arguments: ReportLanguage.allCases)
+    func displayed(_ language: ReportLanguage) throws {
+        let clients = ["rich"].map { clientRecord($0) }
+        let e = export([
+            tx("t0", "2024-03-01 10:00:00", client: "rich", .topup, "11433.342086"),
+            tx("t1", "2024-03-30 10:00:00", client: "rich", .charge, service: "S", "0.004166999998"),
+        ], clients: clients, events: clients.flatMap { confirmed($0.id) })
+        let run = ReportBuilder.build(ledger: try Ledger.build(from: e), export: e, period: try ReportPeriod.parse("2024-03"))
+        let set = try HTMLStructureTests.templates(language)
+        let renderer = ReportRenderer(templates: set, dialect: .standard)
+        let p = try partner(run)
+        let csv = String(decoding: try renderer.page(set.snapshotCSV, p, run), as: UTF8.self)
+        let days = try #require(p.clients[0].runway?.daysLeft)
+        #expect(days > 365)
+        #expect(csv.contains(",0.000595285714,\(days)\n"), "\(csv)")
+        let html = String(decoding: try renderer.clientPage(set.clientHTML, p.clients[0], p, run), as: UTF8.self)
+        let text = EmailHTMLChecker(html).text
+        switch language {
+        case .ru:
+            #expect(text.contains("Расход в день: меньше 0,01\u{00A0}₽ за последние 7 дн."), "\(text)")
+            #expect(text.contains("При таком расходе баланса хватит больше чем на год."))
+        case .en:
+            #expect(text.contains("Spend rate: less than RUB\u{00A0}0.01 a day"), "\(text)")
+            #expect(text.contains("At this rate the balance lasts more than a year."))
+        }
+        #expect(!text.contains(String(days)) && !text.contains("0,000595") && !text.contains("0.000595"))
     }
 
     @Test("removed before the period end: detached, no runway days, not running out")

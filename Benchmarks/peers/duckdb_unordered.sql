@@ -1,0 +1,140 @@
+-- The work of `balance-report render --period 2024-03` on the exports of
+-- `Benchmarks/generate.py --unordered` (two overlapping, unordered transaction files), computed by
+-- DuckDB: the peer Benchmarks/bench.sh times the product against (docs/performance.md).
+--
+-- Run in a folder holding clients.csv, events.csv, transactions-*.csv and an empty out/ folder.
+-- It writes, with partner_id as a column instead of a folder per partner:
+--   out/detail.csv     partner_id,client_id,id,timestamp_us,type,service,amount,balance_after
+--                      (every visible transaction with its running balance, in balance order:
+--                      the rows of the product's P/clients/<client>.csv)
+--   out/services.csv   partner_id,client_id,service,charged,refunded,net    (as P/services.csv)
+--   out/daily.csv      partner_id,client_id,date,service,net                (as P/daily.csv)
+--   out/balances.csv   partner_id,client_id,opening_balance,topups,charges,refunds,closing_balance
+-- with the product's rules for what a partner sees (the period [2024-03-01, 2024-04-01) Moscow
+-- time, intersected with the attachment windows) and identical repeats counted once (DISTINCT).
+--
+-- What it does NOT do, and the product does: validation with line numbers, conflicting ids, the
+-- client state machine, listed clients without visible money, the run summary, the HTML pages,
+-- the per-client files. A lower bound for the same sums, not the same work.
+
+SET TimeZone = 'UTC';
+
+CREATE OR REPLACE TEMP MACRO utc_us(ts) AS CASE
+    WHEN ts IS NULL OR ts = '' THEN NULL
+    WHEN regexp_full_match(ts, '-?[0-9]+') THEN CAST(ts AS BIGINT) * 1000000
+    WHEN suffix(ts, 'Z') OR regexp_matches(ts, '[+-][0-9][0-9]:?[0-9][0-9]$')
+        THEN epoch_us(CAST(ts AS TIMESTAMPTZ))
+    WHEN substr(ts, 3, 1) = '.'
+        THEN epoch_us(strptime(ts, '%d.%m.%Y %H:%M:%S')) - 10800000000
+    ELSE epoch_us(CAST(ts AS TIMESTAMP)) - 10800000000
+END;
+
+CREATE OR REPLACE TEMP MACRO moscow_day(us) AS
+    DATE '1970-01-01' + CAST(floor((us + 10800000000) / 86400000000) AS INTEGER);
+
+CREATE OR REPLACE TEMP TABLE period AS
+SELECT epoch_us(TIMESTAMPTZ '2024-03-01 00:00:00+03:00') AS p0,
+       epoch_us(TIMESTAMPTZ '2024-04-01 00:00:00+03:00') AS p1;
+
+-- Both exports; an identical repeat counts once.
+CREATE OR REPLACE TEMP TABLE tx AS
+SELECT DISTINCT id, utc_us("timestamp") AS us, client_id, "type", service, amount, description,
+       CASE "type" WHEN 'charge' THEN -amount ELSE amount END AS signed
+FROM read_csv('transactions-*.csv', header = true, auto_detect = false, delim = ',', quote = '"',
+              columns = {'id': 'VARCHAR', 'timestamp': 'VARCHAR', 'client_id': 'VARCHAR',
+                         'type': 'VARCHAR', 'service': 'VARCHAR', 'amount': 'DECIMAL(18,6)',
+                         'currency': 'VARCHAR', 'description': 'VARCHAR'});
+
+CREATE OR REPLACE TEMP TABLE clients AS
+SELECT client_id, coalesce(nullif(partner_id, ''), 'default') AS partner_id,
+       CAST(nullif(balance, '') AS DECIMAL(18,6)) AS balance, utc_us(balance_at) AS balance_at_us
+FROM read_csv('clients.csv', header = true, auto_detect = false, delim = ',', quote = '"',
+              columns = {'client_id': 'VARCHAR', 'name': 'VARCHAR', 'email': 'VARCHAR',
+                         'phone': 'VARCHAR', 'partner_id': 'VARCHAR', 'balance': 'VARCHAR',
+                         'balance_at': 'VARCHAR'});
+
+CREATE OR REPLACE TEMP TABLE events AS
+SELECT client_id, utc_us("timestamp") AS us, "type"
+FROM read_csv('events.csv', header = true, auto_detect = false, delim = ',', quote = '"',
+              columns = {'client_id': 'VARCHAR', 'timestamp': 'VARCHAR', 'type': 'VARCHAR'});
+
+CREATE OR REPLACE TEMP TABLE windows AS
+SELECT c.client_id, c.us AS w0,
+       (SELECT min(r.us) FROM events r
+        WHERE r.client_id = c.client_id AND r."type" = 'removed' AND r.us > c.us) AS w1
+FROM events c
+WHERE c."type" = 'confirmed';
+
+CREATE OR REPLACE TEMP TABLE visible AS
+SELECT w.client_id, greatest(w.w0, p.p0) AS v0, least(coalesce(w.w1, p.p1), p.p1) AS v1
+FROM windows w, period p
+WHERE w.client_id IN (SELECT client_id FROM clients)
+  AND w.w0 < p.p1 AND (w.w1 IS NULL OR w.w1 > p.p0);
+
+-- Every transaction of a client with its running balance (balance order: instant, then id).
+-- A client's base: its checkpoint less the net before the checkpoint's moment.
+CREATE OR REPLACE TEMP TABLE base AS
+SELECT c.client_id, coalesce(c.balance, 0)
+         - coalesce(sum(t.signed) FILTER (WHERE t.us < c.balance_at_us), 0) AS base
+FROM clients c LEFT JOIN tx t USING (client_id)
+GROUP BY c.client_id, c.balance;
+
+CREATE OR REPLACE TEMP TABLE running AS
+SELECT t.*, b.base
+         + sum(t.signed) OVER (PARTITION BY t.client_id ORDER BY t.us, t.id ROWS UNBOUNDED PRECEDING)
+         AS balance_after
+FROM tx t JOIN base b USING (client_id);
+
+CREATE OR REPLACE TEMP TABLE seen AS
+SELECT t.* FROM running t JOIN visible v ON t.client_id = v.client_id AND t.us >= v.v0 AND t.us < v.v1;
+
+COPY (
+    SELECT c.partner_id, s.client_id, s.id, s.us AS timestamp_us, s."type", s.service, s.amount, s.balance_after
+    FROM seen s JOIN clients c USING (client_id)
+    ORDER BY c.partner_id, s.client_id, s.us, s.id
+) TO 'out/detail.csv' (HEADER);
+
+COPY (
+    SELECT c.partner_id, s.client_id, s.service,
+           coalesce(sum(s.amount) FILTER (WHERE s."type" = 'charge'), 0) AS charged,
+           coalesce(sum(s.amount) FILTER (WHERE s."type" = 'refund'), 0) AS refunded,
+           sum(-s.signed) AS net
+    FROM seen s JOIN clients c USING (client_id)
+    WHERE s."type" IN ('charge', 'refund')
+    GROUP BY ALL
+    ORDER BY c.partner_id, s.client_id, s.service
+) TO 'out/services.csv' (HEADER);
+
+COPY (
+    SELECT c.partner_id, s.client_id, moscow_day(s.us) AS date, s.service, sum(-s.signed) AS net
+    FROM seen s JOIN clients c USING (client_id)
+    WHERE s."type" IN ('charge', 'refund')
+    GROUP BY ALL
+    ORDER BY c.partner_id, s.client_id, date, s.service
+) TO 'out/daily.csv' (HEADER);
+
+COPY (
+    WITH bounds AS (
+        SELECT client_id, min(v0) AS t_open, max(v1) AS t_close FROM visible GROUP BY client_id
+    ), movement AS (
+        SELECT client_id,
+               coalesce(sum(amount) FILTER (WHERE "type" = 'topup'), 0) AS topups,
+               coalesce(sum(amount) FILTER (WHERE "type" = 'charge'), 0) AS charges,
+               coalesce(sum(amount) FILTER (WHERE "type" = 'refund'), 0) AS refunds
+        FROM seen GROUP BY client_id
+    ), balances AS (
+        SELECT b.client_id,
+               coalesce(sum(t.signed) FILTER (WHERE t.us < b.t_open), 0) AS net_before_open,
+               coalesce(sum(t.signed) FILTER (WHERE t.us < b.t_close), 0) AS net_before_close,
+               coalesce(sum(t.signed) FILTER (WHERE t.us < c.balance_at_us), 0) AS net_before_checkpoint
+        FROM bounds b JOIN clients c USING (client_id) LEFT JOIN tx t USING (client_id)
+        GROUP BY b.client_id
+    )
+    SELECT c.partner_id, c.client_id,
+           coalesce(c.balance, 0) + n.net_before_open - n.net_before_checkpoint AS opening_balance,
+           coalesce(m.topups, 0) AS topups, coalesce(m.charges, 0) AS charges,
+           coalesce(m.refunds, 0) AS refunds,
+           coalesce(c.balance, 0) + n.net_before_close - n.net_before_checkpoint AS closing_balance
+    FROM balances n JOIN clients c USING (client_id) LEFT JOIN movement m USING (client_id)
+    ORDER BY c.partner_id, c.client_id
+) TO 'out/balances.csv' (HEADER);
