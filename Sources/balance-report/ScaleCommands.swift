@@ -35,16 +35,23 @@ struct SplitExport: ParsableCommand {
             Diagnostics.error("\(path): the Spark route cannot split this export: \(refusal)")
             throw Reported(code: ExitStatus.dataError)
         }
+        do { try SplitOutputs.check(rows: rows, part: part, input: path) } catch {
+            Diagnostics.error(error.message)
+            throw Reported(code: ExitStatus.dataError)
+        }
         let export = Ingestor.ingest(paths: [path], options: options, workers: input.workers)
         if !export.fileFailures.isEmpty {
             for failure in export.fileFailures { Diagnostics.error(export.describe(failure)) }
             throw Reported(code: ExitStatus.dataError)
         }
         do {
-            try Data(ExportSplit.lines(export, path: path)).write(to: URL(fileURLWithPath: rows))
-            try PartFiles.encode(SummaryPart.ofInput(export)).write(to: URL(fileURLWithPath: part))
+            try SplitOutputs.write(ExportSplit.lines(export, path: path), to: rows)
+            try SplitOutputs.write(Array(PartFiles.encode(SummaryPart.ofInput(export))), to: part)
+        } catch let error as OutputError {
+            Diagnostics.error(error.message)
+            throw Reported(code: ExitStatus.dataError)
         } catch {
-            Diagnostics.error("cannot write \(rows) or \(part): \(error.localizedDescription)")
+            Diagnostics.error("cannot write \(part): \(error.localizedDescription)")
             throw Reported(code: ExitStatus.dataError)
         }
     }

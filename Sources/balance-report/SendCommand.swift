@@ -31,6 +31,9 @@ struct Send: ParsableCommand {
     @Option(help: ArgumentHelp("Send these partners' messages even when the log says they were sent, changed or in flight (repeat or separate with commas).", valueName: "P"))
     var resend: [String] = []
 
+    @Option(help: ArgumentHelp("Seconds one delivery may take; a sendmail still running then is killed and its message counted uncertain.", valueName: "SECONDS"))
+    var timeout: Double = Sendmail.defaultTimeout
+
     @Flag(help: "Print nothing but the partners not sent and errors (and no progress line).")
     var quiet = false
 
@@ -41,6 +44,7 @@ struct Send: ParsableCommand {
     func validate() throws {
         if sendmail.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--sendmail names a command") }
         if !only.isEmpty && Send.names(only).isEmpty { throw ValidationError("--only names partners") }
+        if !(timeout > 0 && timeout <= 86_400) { throw ValidationError("--timeout is a number of seconds, more than 0 and at most 86400") }
     }
 
     func run() throws {
@@ -78,7 +82,7 @@ struct Send: ParsableCommand {
             throw Reported(code: ExitStatus.dataError)
         }
         for problem in problems {
-            Diagnostics.line("warning: \(output.folder)/\(SentLog.fileName):\(problem.line): not a record, ignored: \(problem.text)")
+            Diagnostics.line("warning: \(output.folder)/\(SentLog.fileName):\(problem.line): not a record, ignored: \(Quoted.cut(problem.text))")
         }
 
         let plan: SendPlan
@@ -92,7 +96,7 @@ struct Send: ParsableCommand {
             Diagnostics.line("note: \(record.partner): \(record.messageID), of an earlier report, was in flight when a run ended; whether it arrived is unknown")
         }
 
-        let mailer = Sendmail(command: sendmail)
+        let mailer = Sendmail(command: sendmail, timeout: timeout)
         if let missing = mailer.missingDefaultProgram, !plan.toSend.isEmpty {
             let hint = "install a mail transfer agent that provides it (Debian: msmtp-mta, or postfix), or name a command with --sendmail"
             if !dryRun {

@@ -477,7 +477,7 @@ struct Render: ParsableCommand {
                 try Comparison.comparePrevious(&report, ledger: ledger, workers: input.workers)
             } else if let compareWith {
                 let folders = report.partners.map { FileNames.safeName(for: $0.partnerID) }
-                let previous = try PreviousOutput.read(compareWith, current: report.period, folders: folders)
+                let previous = try PreviousOutput.read(compareWith, current: report.period, folders: folders, currency: report.currency)
                 Comparison.attach(to: &report, previousPeriod: previous.period) { partner in
                     previous.partners[ByteKey(FileNames.safeName(for: partner.partnerID))]
                 }

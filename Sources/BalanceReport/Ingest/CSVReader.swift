@@ -333,6 +333,7 @@ public struct CSVReader {
     static func detectDelimiter(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt8 {
         var commas = 0
         var semicolons = 0
+        var tabs = 0
         var quoted = false
         for byte in bytes {
             if byte == UInt8(ascii: "\"") { quoted.toggle(); continue }
@@ -340,7 +341,11 @@ public struct CSVReader {
             if byte == 0x0A || byte == 0x0D { break }
             if byte == UInt8(ascii: ",") { commas += 1 }
             if byte == UInt8(ascii: ";") { semicolons += 1 }
+            if byte == 0x09 { tabs += 1 }
         }
+        // A header with tabs and neither commas nor semicolons: tab-separated, as Excel's
+        // "Unicode text" is.
+        if tabs > 0 && commas == 0 && semicolons == 0 { return 0x09 }
         return semicolons > 0 && semicolons >= commas ? UInt8(ascii: ";") : UInt8(ascii: ",")
     }
 }

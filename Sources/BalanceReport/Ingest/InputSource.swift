@@ -123,6 +123,14 @@ final class InputSource {
         return reader
     }
 
+    /// A CSV reader over UTF-16 content (after its BOM) transcoded to UTF-8 as it streams: Excel's
+    /// "Unicode text". Works for every kind of input (a pipe, a .gz): the content is read once.
+    func utf16CSVReader(bigEndian: Bool) -> CSVReader {
+        let pump = StreamPump(source: contentFD, prefix: consumed, transform: .utf16(bigEndian: bigEndian))
+        pumps.append(pump)
+        return CSVReader(descriptor: pump.readFD, prefix: [], positional: false)
+    }
+
     /// A CSV reader over the Windows-1251 content transcoded to UTF-8 as it streams.
     func transcodingCSVReader() -> CSVReader {
         precondition(isPlainFile)
@@ -223,7 +231,7 @@ final class ByteFeed {
 /// and writes them into a pipe the reader reads: memory stays bounded whatever the size, and the
 /// reader sees the same byte stream (and line numbers) as for a plain file.
 final class StreamPump: Sendable {
-    enum Transform: Sendable { case gunzip, windows1251 }
+    enum Transform: Sendable { case gunzip, windows1251, utf16(bigEndian: Bool) }
 
     let readFD: Int32
     private let cancelled = Atomic<Bool>(false)
@@ -251,6 +259,7 @@ final class StreamPump: Sendable {
             let problem: String?
             switch transform {
             case .windows1251: problem = transcode(prefix: prefix, source: source, to: writeFD)
+            case .utf16(let bigEndian): problem = transcodeUTF16(prefix: prefix, source: source, to: writeFD, bigEndian: bigEndian)
             case .gunzip: problem = inflate(prefix: prefix, source: source, to: writeFD)
             }
             if let problem { failure.withLock { $0 = problem } }
@@ -311,6 +320,73 @@ final class StreamPump: Sendable {
                 let count = Windows1251.transcode(input, count: got, into: output)
                 if !writeAll(writeFD, output, count) { return nil }
             }
+        }
+        return nil
+    }
+
+    /// UTF-16 (its BOM, the first two bytes, dropped) as UTF-8. A lone surrogate, or an odd byte
+    /// at the end, stops the read with a failure: nothing is guessed.
+    private func transcodeUTF16(prefix: [UInt8], source: Int32, to writeFD: Int32, bigEndian: Bool) -> String? {
+        let chunk = 1 << 20
+        let input = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk * 2 + 8)
+        defer {
+            input.deallocate()
+            output.deallocate()
+        }
+        var rest = prefix[...]
+        var skip = 2             // the BOM
+        var carry: UInt8? = nil  // an odd byte left from the last chunk
+        var high: UInt32? = nil  // a high surrogate waiting for its low half
+        var units = 0
+        while !cancelled.load(ordering: .relaxed) {
+            let got: Int
+            switch readChunk(&rest, source, input, chunk) {
+            case .failure(let failure): return failure.reason
+            case .success(let count): got = count
+            }
+            if got == 0 {
+                if carry != nil { return "the UTF-16 text ends in half a character" }
+                if high != nil { return "the UTF-16 text ends in half a surrogate pair" }
+                return nil
+            }
+            var count = 0
+            func emit(_ scalar: UInt32) {
+                switch scalar {
+                case ..<0x80:
+                    output[count] = UInt8(scalar); count += 1
+                case ..<0x800:
+                    output[count] = UInt8(0xC0 | scalar >> 6); output[count + 1] = UInt8(0x80 | scalar & 0x3F); count += 2
+                case ..<0x10000:
+                    output[count] = UInt8(0xE0 | scalar >> 12); output[count + 1] = UInt8(0x80 | scalar >> 6 & 0x3F)
+                    output[count + 2] = UInt8(0x80 | scalar & 0x3F); count += 3
+                default:
+                    output[count] = UInt8(0xF0 | scalar >> 18); output[count + 1] = UInt8(0x80 | scalar >> 12 & 0x3F)
+                    output[count + 2] = UInt8(0x80 | scalar >> 6 & 0x3F); output[count + 3] = UInt8(0x80 | scalar & 0x3F); count += 4
+                }
+            }
+            var index = 0
+            while index < got {
+                if skip > 0 { skip -= 1; index += 1; continue }
+                guard let first = carry else { carry = input[index]; index += 1; continue }
+                let second = input[index]
+                index += 1
+                carry = nil
+                let unit = bigEndian ? UInt32(first) << 8 | UInt32(second) : UInt32(second) << 8 | UInt32(first)
+                units += 1
+                if let pending = high {
+                    guard (0xDC00...0xDFFF).contains(unit) else { return "the UTF-16 text has a lone surrogate (code unit \(units - 1))" }
+                    emit(0x10000 + ((pending - 0xD800) << 10) + (unit - 0xDC00))
+                    high = nil
+                } else if (0xD800...0xDBFF).contains(unit) {
+                    high = unit
+                } else if (0xDC00...0xDFFF).contains(unit) {
+                    return "the UTF-16 text has a lone surrogate (code unit \(units))"
+                } else {
+                    emit(unit)
+                }
+            }
+            if !writeAll(writeFD, output, count) { return nil }
         }
         return nil
     }

@@ -188,6 +188,12 @@ final class EncodedCSVInput {
     }
 
     static func open(_ source: InputSource, declared: TextEncoding) throws(CSVError) -> EncodedCSVInput {
+        // UTF-16 with a BOM (Excel's "Save as Unicode text"): its BOM says what it is, whatever
+        // was declared; read as UTF-8 (tab-delimited, as Excel writes it, is told from the header).
+        if source.head.starts(with: [0xFF, 0xFE]) || source.head.starts(with: [0xFE, 0xFF]) {
+            return EncodedCSVInput(reader: source.utf16CSVReader(bigEndian: source.head[0] == 0xFE), encoding: .utf8,
+                                   source: source, direct: false)
+        }
         if declared == .utf8 {
             return EncodedCSVInput(reader: source.csvReader(), encoding: .utf8, source: source, direct: source.isPlainFile)
         }

@@ -14,18 +14,20 @@ public enum MergedOutput {
         try ReportRenderer.checkPartnerFolders(run.partners.map(\.partnerID))
         let writer = try ReportWriter(destination: destination)
         var seen = Set<ByteKey>()
-        for folder in run.outputs {
-            let files: [String]
-            do {
-                files = try RenderedOutput.parseMarker(try readAll(FileSystem.joined(folder, OutputFolder.markerName))).files
-            } catch {
-                throw OutputError("\(folder) is not a finished render output: \(error)")
-            }
-            for file in files where !ReportRenderer.runFiles.contains(file) {
+        // Every part's output is checked whole before any file of it is taken (issue 19).
+        var checked: [(folder: String, marker: OutputFolder.Marker)] = []
+        for part in run.renderParts {
+            guard let folder = part.output else { throw OutputError("a render part does not name its output folder") }
+            checked.append((folder, try PartOutput.check(part, folder: folder)))
+        }
+        for (folder, marker) in checked {
+            for file in marker.files where !ReportRenderer.runFiles.contains(file) {
                 guard seen.insert(ByteKey(file)).inserted else {
                     throw OutputError("two parts both wrote \(file): a partner's files belong to one part")
                 }
-                try writer.adopt(file, from: FileSystem.joined(folder, file))
+                let source = FileSystem.joined(folder, file)
+                let digest = try PartOutput.verify(source, digest: marker.digest(of: file), shown: source)
+                try writer.adopt(file, from: source, digest: digest)
             }
         }
         do {

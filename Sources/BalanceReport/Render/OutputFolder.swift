@@ -9,8 +9,12 @@ import Glibc
 ///
 ///     balance-report output 1
 ///     period 2024-03-01 2024-03-31
-///     alfa-cloud/index.html
-///     …                          (every file the run wrote, byte order, the marker left out)
+///     alfa-cloud/index.html 9f86d081…   (every file the run wrote, byte order, the marker left
+///     …                                  out, each with the SHA-256 of the bytes written)
+///
+/// A file line is the path, a space and the SHA-256 of the file's bytes as written (64 hex digits;
+/// paths are the tool's own safe names and hold no space). Markers of earlier versions have no
+/// digests: their files are listed, and whatever needs the digest (`send`, `merge-parts`) refuses them.
 public enum OutputFolder {
     public static let markerName = ".balance-report-output"
     /// The `send` subcommand's log of delivered messages: kept across re-renders, never deleted.
@@ -23,18 +27,33 @@ public enum OutputFolder {
         public var lastDay: CivilDate?
         /// Relative paths of every file of the output, the marker excepted.
         public var files: [String]
+        /// The SHA-256 (hex) of each file's bytes as written, by path.
+        public var digests: [ByteKey: String]
 
-        public init(firstDay: CivilDate?, lastDay: CivilDate?, files: [String]) {
+        public init(firstDay: CivilDate?, lastDay: CivilDate?, files: [String], digests: [ByteKey: String] = [:]) {
             self.firstDay = firstDay
             self.lastDay = lastDay
             self.files = files
+            self.digests = digests
         }
+
+        /// The digest render recorded for `file`, if the marker has one.
+        public func digest(of file: String) -> String? { digests[ByteKey(file)] }
 
         public var bytes: [UInt8] {
             var text = OutputFolder.markerHeader + "\n"
             if let firstDay, let lastDay { text += "period \(firstDay) \(lastDay)\n" }
-            for file in files.sorted(by: byteOrder) { text += file + "\n" }
+            for file in files.sorted(by: byteOrder) { text += file + (digests[ByteKey(file)].map { " " + $0 } ?? "") + "\n" }
             return Array(text.utf8)
+        }
+
+        static func isDigest<S: Sequence>(_ text: S) -> Bool where S.Element == UInt8 {
+            var count = 0
+            for byte in text {
+                guard (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) else { return false }
+                count += 1
+            }
+            return count == 64
         }
 
         /// Reads a marker's text; `nil` when it is not one.
@@ -51,12 +70,19 @@ public enum OutputFolder {
                 marker.lastDay = days[1]
                 lines.removeFirst()
             }
-            // Paths are relative and made of the tool's own safe names.
+            // Paths are relative and made of the tool's own safe names; a digest follows a space.
             for line in lines {
-                let parts = line.split(separator: "/", omittingEmptySubsequences: false)
+                var path = Substring(line)
+                if let space = line.firstIndex(of: " ") {
+                    let digest = line[line.index(after: space)...]
+                    guard isDigest(digest.utf8) else { return nil }
+                    path = line[..<space]
+                    marker.digests[ByteKey(String(path))] = String(digest)
+                }
+                let parts = path.split(separator: "/", omittingEmptySubsequences: false)
                 guard parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { return nil }
+                marker.files.append(String(path))
             }
-            marker.files = Array(lines)
             return marker
         }
 
@@ -172,7 +198,8 @@ public enum OutputFolder {
 }
 
 /// A small file's bytes, or `nil` when it cannot be read or is larger than `limit`.
-func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
+/// With `prefixOnly`, the first `limit` bytes or fewer (no failure when the file is longer).
+func readSmallFile(_ path: String, limit: Int, prefixOnly: Bool = false) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -183,6 +210,6 @@ func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
         if got < 0 { if errno == EINTR { continue }; return nil }
         if got == 0 { return bytes }
         bytes.append(contentsOf: chunk[0..<got])
-        if bytes.count > limit { return nil }
+        if bytes.count > limit { return prefixOnly ? Array(bytes.prefix(limit)) : nil }
     }
 }

@@ -38,12 +38,24 @@ public enum PreviousOutput {
     }
 
     /// Reads `dir` for a run of `current`, for the partners whose folders are `folders`.
-    public static func read(_ dir: String, current: ReportPeriod, folders: [String]) throws(ComparisonError) -> Contents {
+    /// With `currency`, the run's: an earlier output in another currency is refused (SPEC §2.1:
+    /// amounts of two currencies are never subtracted); its currency is the one its `summary.json` says.
+    public static func read(_ dir: String, current: ReportPeriod, folders: [String], currency: String? = nil) throws(ComparisonError) -> Contents {
         let root = try openFolder(dir)
         defer { close(root) }
         let (marker, period) = try self.marker(root, dir, current: current)
         let markerPath = FileSystem.joined(dir, OutputFolder.markerName)
         let listed = Set(marker.files.map { ByteKey($0) })
+        if let currency, listed.contains(ByteKey("summary.json")) {
+            let shown = FileSystem.joined(dir, "summary.json")
+            let summary = try readFile(root, ["summary.json"], limit: maxFileBytes, shown: shown, missingIsNil: false)!
+            guard let earlier = summaryCurrency(summary) else {
+                throw ComparisonError("\(shown) does not say the currency of the earlier output: it cannot be compared")
+            }
+            guard earlier.utf8.elementsEqual(currency.utf8) else {
+                throw ComparisonError("--compare-with \(dir) is in \(earlier) and this run is in \(currency): amounts of two currencies are never subtracted; compare with an output in \(currency)")
+            }
+        }
         var partners: [ByteKey: PeriodSpend] = [:]
         for folder in folders {
             let snapshot = folder + "/snapshot.csv"
@@ -79,6 +91,23 @@ public enum PreviousOutput {
                 + "the earlier output must be of a period that ends before this one starts")
         }
         return (marker, period)
+    }
+
+    /// The top-level `"currency": "…"` of a `summary.json` the tool wrote (it comes before any
+    /// other object holding such a key).
+    static func summaryCurrency(_ bytes: [UInt8]) -> String? {
+        let key = Array("\"currency\": \"".utf8)
+        guard bytes.count >= key.count else { return nil }
+        var index = 0
+        while index + key.count <= bytes.count {
+            if bytes[index] == key[0], bytes[index..<index + key.count].elementsEqual(key) {
+                let start = index + key.count
+                guard let end = bytes[start...].prefix(64).firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                return String(validating: bytes[start..<end], as: UTF8.self)
+            }
+            index += 1
+        }
+        return nil
     }
 
     static func openFolder(_ dir: String) throws(ComparisonError) -> Int32 {

@@ -23,6 +23,8 @@ public final class ReportWriter: Sendable {
         var createdFolders = Set<ByteKey>()
         /// Relative paths of the files written, for the output's marker.
         var written: [String] = []
+        /// The SHA-256 of each file's bytes, for the marker (`send` and `merge-parts` check them).
+        var digests: [ByteKey: String] = [:]
     }
     /// `write` may be called from several threads at once.
     private let state = Mutex(State())
@@ -40,36 +42,55 @@ public final class ReportWriter: Sendable {
             throw OutputError("the folder \(parent) that would hold \(trimmed) does not exist")
         }
         ReportWriter.removeAbandonedStaging(in: parent)
-        var template = Array((parent == "/" ? "" : parent) .utf8CString.dropLast()) + Array("/.balance-report-staging-XXXXXX".utf8CString)
+        // Made under a name of its own, locked, and only then given the staging name: a staging
+        // folder that no run holds locked is abandoned, however young (see `StagingFolders.swift`).
+        var template = Array((parent == "/" ? "" : parent) .utf8CString.dropLast()) + Array("/\(ReportWriter.newPrefix)XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw OutputError("cannot create a staging folder in \(parent): \(String(cString: strerror(errno)))")
         }
-        staging = String(cString: made)
+        let fresh = String(cString: made)
         // mkdtemp makes the folder 0700; the published output gets the umask's permissions, as
         // any folder the user makes would.
-        _ = chmod(staging, 0o777 & ~FileSystem.umaskBits)
-        stagingLock = ReportWriter.lockFolder(staging)
+        _ = chmod(fresh, 0o777 & ~FileSystem.umaskBits)
+        stagingLock = ReportWriter.lockFolder(fresh)
+        let named = FileSystem.joined(parent, ReportWriter.stagingPrefix + String(fresh.utf8.count >= 6 ? String(fresh.suffix(6)) : fresh))
+        if stagingLock >= 0, rename(fresh, named) == 0 {
+            staging = named
+        } else {
+            staging = fresh
+        }
+        // SIGTERM and SIGINT remove it before the process ends (`LiveStaging`).
+        LiveStaging.add(staging)
     }
 
     deinit {
         if !state.withLock({ $0.published }) { ReportWriter.removeTree(staging) }
+        LiveStaging.remove(staging)
         if stagingLock >= 0 { close(stagingLock) }
     }
 
     /// Writes one file; `relativePath` is built from safe names only ("a/b/c.csv").
     public func write(_ relativePath: String, _ bytes: [UInt8]) throws(OutputError) {
         try writeFile(try prepare(relativePath), bytes, shownAs: relativePath)
-        state.withLock { $0.written.append(relativePath) }
+        let digest = SHA256.hex(bytes)
+        state.withLock {
+            $0.written.append(relativePath)
+            $0.digests[ByteKey(relativePath)] = digest
+        }
     }
 
     /// Takes a finished file of another output on the same file system (a part of a run rendered
     /// per partner, `MergedOutput`) as `relativePath`: hard-linked into the staging folder, the
     /// same bytes without copying them; copied where a link cannot be made (another file system).
-    public func adopt(_ relativePath: String, from source: String) throws(OutputError) {
+    /// `digest` is the SHA-256 the source's bytes must have (checked by the caller).
+    public func adopt(_ relativePath: String, from source: String, digest: String) throws(OutputError) {
         let target = try prepare(relativePath)
         guard FileSystem.kind(of: source) == .file else { throw OutputError("\(source) is not a regular file") }
         if link(source, target) == 0 {
-            state.withLock { $0.written.append(relativePath) }
+            state.withLock {
+                $0.written.append(relativePath)
+                $0.digests[ByteKey(relativePath)] = digest
+            }
             return
         }
         if errno == EEXIST { throw OutputError("two reports would share the file \(relativePath)") }
@@ -104,8 +125,8 @@ public final class ReportWriter: Sendable {
     /// checked again (it may have changed while the inputs were read), its sent log carried over,
     /// and after the swap only the files it lists are deleted.
     public func publish(period: ReportPeriod? = nil) throws(OutputError) {
-        let marker = OutputFolder.Marker(firstDay: period?.firstDay, lastDay: period?.lastDay,
-                                         files: state.withLock { $0.written })
+        let (files, digests) = state.withLock { ($0.written, $0.digests) }
+        let marker = OutputFolder.Marker(firstDay: period?.firstDay, lastDay: period?.lastDay, files: files, digests: digests)
         try writeFile(FileSystem.joined(staging, OutputFolder.markerName), marker.bytes, shownAs: OutputFolder.markerName)
         switch FileSystem.kind(of: destination) {
         case .missing:
@@ -113,6 +134,7 @@ public final class ReportWriter: Sendable {
                 throw OutputError("cannot create \(destination): \(String(cString: strerror(errno)))")
             }
             state.withLock { $0.published = true }
+            LiveStaging.remove(staging)
             releaseStagingLock()
         case .folder:
             // Not while `send` delivers from this output: held until the swap (see `OutputLock`).
@@ -145,6 +167,7 @@ public final class ReportWriter: Sendable {
                 throw OutputError("cannot replace \(destination): \(String(cString: strerror(errno)))")
             }
             state.withLock { $0.published = true }
+            LiveStaging.remove(staging)
             releaseStagingLock()
             // The staging path now holds the previous output: an empty folder, or what its marker lists.
             if let previous {

@@ -1,5 +1,8 @@
 /// `summary.json`: the run summary as JSON with a fixed key order, so equal runs give equal bytes.
 enum SummaryJSON {
+    /// Duplicates listed one by one (2M duplicate rows of a small `.gz` would make a 400 MB file).
+    static let maxDuplicatesListed = 10_000
+
     static func encode(_ report: RunReport) -> [UInt8] {
         encode(period: report.period, currency: report.currency, summary: report.summary,
                partners: report.partners.map { PartnerLine(partnerID: $0.partnerID, clients: $0.clients.count, totals: $0.totals) })
@@ -86,13 +89,18 @@ enum SummaryJSON {
                 }
             }
             out.key("duplicates") {
-                out.array(summary.duplicates) { duplicate in
+                out.array(Array(summary.duplicates.prefix(maxDuplicatesListed))) { duplicate in
                     out.object {
                         out.location("location", path(summary, duplicate.source), duplicate.source.line)
                         out.field("record", duplicate.kind.rawValue)
                         out.location("original", path(summary, duplicate.original), duplicate.original.line)
                     }
                 }
+            }
+            // Every duplicate is counted in `records` and `files`; past the first ones (in file and
+            // line order) the list says how many it leaves out rather than growing without end.
+            if summary.duplicates.count > maxDuplicatesListed {
+                out.field("duplicates_not_listed", summary.duplicates.count - maxDuplicatesListed)
             }
         }
         out.bytes.append(0x0A)

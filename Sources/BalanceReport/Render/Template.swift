@@ -150,19 +150,20 @@ public struct Template: Sendable {
     /// Renders into `output`. `currency` picks the sign of display amounts and `language` how HTML
     /// shows figures; CSV is exact and the same in every language.
     public func render(_ scope: any TemplateScope, currency: String = "RUB", language: ReportLanguage = .ru,
-                       into output: inout [UInt8]) throws(TemplateError) {
+                       limits: Limits = .standard, into output: inout [UInt8]) throws(TemplateError) {
         var stack: [any TemplateScope] = [scope]
         stack.reserveCapacity(8)
-        let context = RenderContext(currency: currency, language: language, outsideTables: .outside())
+        let context = RenderContext(currency: currency, language: language, outsideTables: .outside(), budget: RenderBudget(limits))
         let result: Result<Void, TemplateError> = literalBytes.withUnsafeBufferPointer { literals in
             Result { () throws(TemplateError) in try run(0..<ops.count, literals, &stack, context, &output, context.outsideTables) }
         }
         try result.get()
     }
 
-    public func render(_ scope: any TemplateScope, currency: String = "RUB", language: ReportLanguage = .ru) throws(TemplateError) -> [UInt8] {
+    public func render(_ scope: any TemplateScope, currency: String = "RUB", language: ReportLanguage = .ru,
+                       limits: Limits = .standard) throws(TemplateError) -> [UInt8] {
         var output: [UInt8] = []
-        try render(scope, currency: currency, language: language, into: &output)
+        try render(scope, currency: currency, language: language, limits: limits, into: &output)
         return output
     }
 
@@ -171,6 +172,50 @@ public struct Template: Sendable {
         let currency: String
         let language: ReportLanguage
         let outsideTables: RowBinding
+        let budget: RenderBudget
+    }
+
+    /// Issue 19: what one template may do to write one file. Sections nested in sections repeat
+    /// their body for every row of each (`{{#clients}}` 30 deep would run for ever), so a render
+    /// stops with an error naming the template once it has written more than `maxOutputBytes` or
+    /// repeated a section body more than `maxRepetitions` times. The built-in templates stay far
+    /// below both (a row of a file is one repetition and a few dozen bytes).
+    /// A section that repeats inside a section repeating the same name (`{{#clients}}` within
+    /// `{{#clients}}`) is refused outright: it writes every row once per row of itself.
+    public struct Limits: Sendable {
+        public var maxOutputBytes: Int
+        public var maxRepetitions: Int
+        public static let standard = Limits(maxOutputBytes: 1 << 30, maxRepetitions: 64_000_000)
+        public init(maxOutputBytes: Int, maxRepetitions: Int) {
+            self.maxOutputBytes = maxOutputBytes
+            self.maxRepetitions = maxRepetitions
+        }
+    }
+
+    private final class RenderBudget {
+        let limits: Limits
+        var repetitions = 0
+        /// Names of the repeating sections being run, outermost first.
+        var repeating: [String] = []
+        init(_ limits: Limits) { self.limits = limits }
+    }
+
+    @inline(__always)
+    private func charge(_ context: RenderContext, _ output: [UInt8], _ op: Op) throws(TemplateError) {
+        let budget = context.budget
+        budget.repetitions &+= 1
+        if budget.repetitions > budget.limits.maxRepetitions || output.count > budget.limits.maxOutputBytes {
+            throw TemplateError(template: name, line: Int(op.line), message: "the template writes more than \(budget.limits.maxOutputBytes >> 20) MiB or repeats its sections more than \(budget.limits.maxRepetitions) times for one file (sections nested in sections of many rows?); nothing written")
+        }
+    }
+
+    /// Enters the repeating section of `op`; refuses one already repeating around it.
+    private func enterRepeating(_ context: RenderContext, _ op: Op) throws(TemplateError) {
+        let sectionName = nameSegments[Int(op.operand)]
+        if context.budget.repeating.contains(where: { $0.utf8.elementsEqual(sectionName.utf8) }) {
+            throw TemplateError(template: name, line: Int(op.line), message: "{{#\(sectionName)}} is inside {{#\(sectionName)}}: it would write every row once for every row; nothing written")
+        }
+        context.budget.repeating.append(sectionName)
     }
 
     /// Typed values are written straight as bytes; what they produce (digits, marks, signs) needs no escaping.
@@ -330,12 +375,15 @@ public struct Template: Sendable {
                 case .rows(let count, let row):
                     if inverted {
                         if count == 0 { try run(body, literals, &stack, context, &output, binding) }
-                    } else {
+                    } else if count > 0 {
+                        try enterRepeating(context, op)
                         for index in 0..<count {
+                            try charge(context, output, op)
                             stack.append(row(index))
                             try run(body, literals, &stack, context, &output, context.outsideTables)
                             stack.removeLast()
                         }
+                        context.budget.repeating.removeLast()
                     }
                 case .table(let table):
                     if inverted {
@@ -343,10 +391,13 @@ public struct Template: Sendable {
                     } else if table.count > 0 {
                         let rows = RowBinding(table: table, fields: bindFields(body, table), first: body.lowerBound)
                         stack.append(rows)
+                        try enterRepeating(context, op)
                         for row in 0..<table.count {
+                            try charge(context, output, op)
                             rows.row = row
                             try run(body, literals, &stack, context, &output, rows)
                         }
+                        context.budget.repeating.removeLast()
                         stack.removeLast()
                     }
                 case .scope(let scope):

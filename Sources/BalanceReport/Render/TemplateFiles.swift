@@ -222,8 +222,12 @@ public struct TemplateFiles: Sendable {
     /// The whole of a regular file as UTF-8 text (a device or a FIFO named as a template is refused,
     /// never read until it ends).
     static func readText(_ path: String) throws(TemplateFilesError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw TemplateFilesError("\(path): cannot open: \(errnoText())") }
+        // Never through a link: a link in the folder could publish any file of the machine.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw TemplateFilesError("\(path): not a regular file (a symbolic link: templates are never read through a link)") }
+            throw TemplateFilesError("\(path): cannot open: \(errnoText())")
+        }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw TemplateFilesError("\(path): cannot read: \(errnoText())") }

@@ -60,6 +60,8 @@ enum Workbook {
     static let maxRows = 1_048_576
     /// Characters a cell holds (Excel's limit); a longer text is cut and ends in `…`.
     static let maxText = 32_767
+    /// 1980-01-01T00:00:00Z, the earliest creation time written.
+    static let earliestCreated: Int64 = 315_532_800
 
     static func bytes(_ table: WorkbookTable, language: ReportLanguage, created: Instant,
                       maxRows: Int = Workbook.maxRows) throws(WorkbookError) -> [UInt8] {
@@ -76,7 +78,9 @@ enum Workbook {
             throw WorkbookError("cannot create the workbook \(table.sheet).xlsx (libxlsxwriter)")
         }
         var properties = lxw_doc_properties()
-        properties.created = time_t(created.seconds)
+        // docProps/core.xml wants a four-digit year (openpyxl refuses `1-01-31`): a period before
+        // 1980 (the zip entries' date) is stamped 1980-01-01.
+        properties.created = time_t(max(created.seconds, Workbook.earliestCreated))
         workbook_set_properties(book, &properties)
 
         let header = workbook_add_format(book)
@@ -184,9 +188,15 @@ enum Workbook {
             }
             result = escaped
         }
-        if result.unicodeScalars.count > maxText {
+        // Excel counts UTF-16 units: an emoji is two.
+        if result.utf16.count > maxText {
             var cut = String.UnicodeScalarView()
-            cut.append(contentsOf: result.unicodeScalars.prefix(maxText - 1))
+            var units = 0
+            for scalar in result.unicodeScalars {
+                units += scalar.utf16.count
+                if units > maxText - 1 { break }
+                cut.append(scalar)
+            }
             result = String(cut) + "…"
         }
         return result

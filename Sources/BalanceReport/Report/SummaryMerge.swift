@@ -19,6 +19,9 @@ public struct SummaryPart: Codable, Sendable, Equatable {
         public var provenance: Bool
         /// Outcome raw value → count and exact amount.
         public var outcomes: [String: PartTally]
+        /// An input part: the exact sum of the amounts of every record read from the file (those
+        /// rejected while reading included), which the outcomes of every part must add up to.
+        public var readAmount: String? = nil
     }
 
     public struct PartTally: Codable, Sendable, Equatable {
@@ -138,6 +141,7 @@ extension SummaryPart {
         let files = export.files.map { file -> File in
             var part = File(InputFile: file)
             if fileTally.count > 0 { part.outcomes[Outcome.rejected.rawValue] = PartTally(fileTally) }
+            part.readAmount = SummaryMerge.readAmount(export).description
             return part
         }
         return SummaryPart(
@@ -196,6 +200,8 @@ public struct MergedRun: Sendable {
     public var partners: [PartnerLine]
     /// Each render part's output folder, in the order the parts were given.
     public var outputs: [String]
+    /// The render parts, checked against their outputs before anything of them is published.
+    public var renderParts: [SummaryPart] = []
 }
 
 public enum SummaryMerge {
@@ -232,6 +238,7 @@ public enum SummaryMerge {
             period = p
         }
         guard let period else { throw MergeError("no render part: nothing to merge") }
+        for part in inputs + renders { try checkConsistency(part) }
         // One currency: the one a transaction gave (SPEC §2.1), the same in every part that has one.
         var currency: (code: String, source: String?)? = nil
         for part in renders where part.currencyFromData {
@@ -338,6 +345,7 @@ public enum SummaryMerge {
             files[Int(rejection.source.file)].problems.append("\(rejection.source.line): \(rejection.reason)")
         }
         for file in files.indices { files[file].outcomes = fileOutcomes[file] }
+        reconciliation += try checkReadAmounts(inputs: inputs, files: files)
         // The order a run lists them in (`RunSummary.build`): by file and line.
         rejections.sort { $0.source != $1.source ? $0.source < $1.source : byteOrder($0.reason, $1.reason) }
         duplicates.sort { $0.source != $1.source ? $0.source < $1.source : $0.original < $1.original }
@@ -353,7 +361,8 @@ public enum SummaryMerge {
                                  unknownClients: unknownClients.sorted {
                                      $0.clientID.bytesEqual($1.clientID) ? byteOrder($0.currency, $1.currency) : byteOrder($0.clientID, $1.clientID)
                                  })
-        return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs)
+        return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs,
+                         renderParts: renders)
     }
 
     static func kind(_ name: String) throws(MergeError) -> RecordKind {

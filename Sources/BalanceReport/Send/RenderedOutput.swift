@@ -17,6 +17,8 @@ public struct RenderedOutput: Sendable {
     /// Listed `…/report.eml` paths that are not one partner folder deep or whose folder name
     /// could not be logged; they are reported and never sent.
     public let strayMessages: [String]
+    /// The SHA-256 render recorded for each file, by path: only these bytes are sent.
+    private let digests: [ByteKey: String]
     private let markerDevice: UInt64
     private let markerInode: UInt64
     /// With `locking`: held as long as this value lives.
@@ -58,6 +60,7 @@ public struct RenderedOutput: Sendable {
         markerInode = UInt64(info.st_ino)
         let parsed = try RenderedOutput.parseMarker(try SentLogFile.readAll(fd), path: path)
         period = parsed.period
+        digests = parsed.digests
         var partners: [String] = []
         var stray: [String] = []
         for file in parsed.files where file == RenderedOutput.messageName || file.hasSuffix("/" + RenderedOutput.messageName) {
@@ -74,7 +77,7 @@ public struct RenderedOutput: Sendable {
 
     /// The marker's period line and file list; an error unless its first line is exactly
     /// `markerFirstLine` and the rest is what `OutputFolder.Marker` reads.
-    public static func parseMarker(_ bytes: [UInt8], path: String = markerName) throws(SendError) -> (period: String?, files: [String]) {
+    public static func parseMarker(_ bytes: [UInt8], path: String = markerName) throws(SendError) -> (period: String?, files: [String], digests: [ByteKey: String]) {
         let first = bytes.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first.map { String(decoding: $0, as: UTF8.self) }
         guard first == markerFirstLine else {
             throw SendError("\(path) does not start with '\(markerFirstLine)': not an output this version of balance-report made; nothing is sent")
@@ -83,7 +86,7 @@ public struct RenderedOutput: Sendable {
             throw SendError("\(path) is damaged (not a list of the files render wrote); nothing is sent")
         }
         let period = marker.firstDay.flatMap { first in marker.lastDay.map { "\(first) \($0)" } }
-        return (period, marker.files)
+        return (period, marker.files, marker.digests)
     }
 
     /// `P/report.eml` read whole: a regular file, reached without following a symbolic link.
@@ -100,7 +103,15 @@ public struct RenderedOutput: Sendable {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw SendError("\(shown) is not a regular file") }
-        return OutgoingMessage(bytes: try SentLogFile.readAll(fd))
+        let message = OutgoingMessage(bytes: try SentLogFile.readAll(fd))
+        // Only the bytes render wrote: a message edited since (a `Bcc:` added) is not sent.
+        guard let digest = digests[ByteKey(shown)] else {
+            throw SendError("\(shown): the output's marker records no SHA-256 of it (an output of an older balance-report): render it again; not sent")
+        }
+        guard message.sha256 == digest else {
+            throw SendError("\(shown) was changed after render (its SHA-256 \(message.sha256.prefix(12))… is not the \(digest.prefix(12))… render wrote): not sent; render it again")
+        }
+        return message
     }
 
     /// Whether the folder still holds the marker read at the start: `render` replacing the

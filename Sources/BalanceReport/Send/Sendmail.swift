@@ -11,9 +11,15 @@ public struct Sendmail: Sendable {
 
     /// Run by `/bin/sh -c`, so it may quote paths and name a config file: `msmtp -C ~/.msmtprc-billing -t`.
     public var command: String
+    /// Seconds a delivery may take; a command still running then is killed (its whole process
+    /// group) and the message is *uncertain*: it may have gone out.
+    public var timeout: Double
 
-    public init(command: String = Sendmail.defaultCommand) {
+    public static let defaultTimeout: Double = 300
+
+    public init(command: String = Sendmail.defaultCommand, timeout: Double = Sendmail.defaultTimeout) {
         self.command = command
+        self.timeout = timeout
     }
 
     /// The default command's program is missing (no MTA installed): said once, before anything
@@ -65,10 +71,15 @@ public struct Sendmail: Sendable {
         var unblocked = sigset_t()
         sigemptyset(&unblocked)
         posix_spawnattr_setsigmask(&attributes, &unblocked)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // A process group of its own: a timeout kills the shell and what it started.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
         var child: pid_t = 0
         let spawned = posix_spawn(&child, "/bin/sh", &actions, &attributes, &cArgs, environ)
-        close(toChild[0])
+        // The read end stays open here until the command has ended: what it left unread is then
+        // still in the pipe and counted (a small message fits the pipe whole, read or not).
+        let unreadProbe = toChild[0]
+        defer { close(unreadProbe) }
         close(fromChild[1])
         guard spawned == 0 else {
             close(toChild[1]); close(fromChild[0])
@@ -99,6 +110,9 @@ public struct Sendmail: Sendable {
             }
         }
         if input.isEmpty { close(writeFD); writeFD = -1 }
+        var started = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &started)
+        var timedOut = false
         while !exited {
             var fds = [pollfd(fd: writeFD, events: Int16(POLLOUT), revents: 0),
                        pollfd(fd: outputOpen ? readFD : -1, events: Int16(POLLIN), revents: 0)]
@@ -115,8 +129,16 @@ public struct Sendmail: Sendable {
             readAvailable()
             // Ends when the command does (a daemon it leaves behind may keep the output open).
             var result: pid_t
-            repeat { result = waitpid(child, &status, writeFD < 0 && !outputOpen ? 0 : WNOHANG) } while result < 0 && errno == EINTR
-            if result == child { exited = true }
+            repeat { result = waitpid(child, &status, WNOHANG) } while result < 0 && errno == EINTR
+            if result == child { exited = true; break }
+            if writeFD < 0 && !outputOpen { usleep(20_000) }
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            if !timedOut, Double(now.tv_sec - started.tv_sec) + Double(now.tv_nsec - started.tv_nsec) / 1e9 >= timeout {
+                timedOut = true
+                kill(-child, SIGKILL)
+                kill(child, SIGKILL)
+            }
         }
         if writeFD >= 0 { readAll = false; close(writeFD) }
         readAvailable()
@@ -125,6 +147,11 @@ public struct Sendmail: Sendable {
         let name = command.split(separator: " ").first.map { String($0.split(separator: "/").last ?? $0) } ?? command
         let words = Sendmail.words(output)
         let said = words.isEmpty ? "" : ": " + words
+        if timedOut {
+            return .unknown("\(name) did not finish within the \(Int(timeout)) s of --timeout and was killed; whether the message went out is unknown" + said)
+        }
+        var unread: Int32 = 0
+        if ioctl(unreadProbe, UInt(FIONREAD), &unread) == 0, unread > 0 { readAll = false }
         let signalNumber = status & 0x7F
         if signalNumber != 0 {
             return .unknown("\(name) was killed by signal \(signalNumber) while delivering; whether the message went out is unknown" + said)

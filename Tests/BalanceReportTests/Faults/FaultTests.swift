@@ -120,7 +120,7 @@ struct FaultTests {
         #expect(Self.stagingFolders(in: work).isEmpty, "left: \(Self.stagingFolders(in: work)) of \(leftovers)")
     }
 
-    @Test("a staging folder is removed only when no live run holds it and it is not brand new")
+    @Test("a staging folder is removed only when no live run holds it; a folder not yet named staging only when not brand new")
     func abandonedStagingRules() throws {
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
@@ -136,15 +136,23 @@ struct FaultTests {
         }
         _ = try make(".balance-report-staging-dead01", age: 600)
         let live = try make(".balance-report-staging-live01", age: 600)
+        // Unlocked, a staging folder is abandoned however young (issue 19: the run right after a kill removes it).
         _ = try make(".balance-report-staging-young1", age: 0)
         _ = try make("not-staging", age: 600)
+        for (name, age) in [(".balance-report-new-young1", 0), (".balance-report-new-old001", 600)] {
+            let path = parent + "/" + name
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            let stamp = timeval(tv_sec: time(nil) - age, tv_usec: 0)
+            var times = [stamp, stamp]
+            _ = utimes(path, &times)
+        }
         let lock = ReportWriter.lockFolder(live)
         #expect(lock >= 0)
         defer { close(lock) }
         let removed = ReportWriter.removeAbandonedStaging(in: parent)
-        #expect(removed == [".balance-report-staging-dead01"])
+        #expect(removed == [".balance-report-new-old001", ".balance-report-staging-dead01", ".balance-report-staging-young1"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).sorted()
-                == [".balance-report-staging-live01", ".balance-report-staging-young1", "not-staging"])
+                == [".balance-report-new-young1", ".balance-report-staging-live01", "not-staging"])
         // A writer holds the lock on its own staging folder while it lives.
         let writer = try ReportWriter(destination: parent + "/out")
         #expect(ReportWriter.lockFolder(writer.staging) == -1)

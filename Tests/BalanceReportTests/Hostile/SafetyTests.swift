@@ -304,7 +304,8 @@ struct SafetyTests {
         #expect(plainRender.status == 0 && gzipRender.status == 0, "\(gzipRender.stderr)")
         let plainFiles = fileTree(temp.url.appendingPathComponent("plain"))
         #expect(plainFiles == fileTree(temp.url.appendingPathComponent("gzip")))
-        for file in plainFiles {
+        // The marker holds the SHA-256 of summary.json, which names the file read.
+        for file in plainFiles where file != ".balance-report-output" {
             var a = try String(contentsOf: temp.url.appendingPathComponent("plain/" + file), encoding: .utf8)
             let b = try String(contentsOf: temp.url.appendingPathComponent("gzip/" + file), encoding: .utf8)
             if file == "summary.json" { a = a.replacingOccurrences(of: "\"" + transactions, with: "\"t.csv.gz") }

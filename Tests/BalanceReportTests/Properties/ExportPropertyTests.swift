@@ -300,6 +300,10 @@ struct ExportPropertyTests {
         case "summary.json":
             return Data(text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("      \"first\": ") }
                 .joined(separator: "\n").utf8)
+        case ".balance-report-output":
+            // The marker's SHA-256 of each file follows the bytes compared above: the list is compared.
+            return Data(text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.split(separator: " ").first.map(String.init) ?? "" }
+                .joined(separator: "\n").utf8)
         default:
             return data
         }

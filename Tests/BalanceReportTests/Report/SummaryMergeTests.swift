@@ -7,7 +7,10 @@ struct SummaryMergeTests {
     static func input(_ path: String, records: Int) -> SummaryPart {
         var export = IngestedExport()
         export.files = [InputFile(path: path, format: .csv, kinds: [.transaction], records: records)]
-        return SummaryPart.ofInput(export)
+        var part = SummaryPart.ofInput(export)
+        // Each record of the renders below is 1.00.
+        part.files[0].readAmount = "\(records).00"
+        return part
     }
 
     static func render(_ path: String, accepted: Int, from: String = "2024-03-01", to: String = "2024-03-31",
