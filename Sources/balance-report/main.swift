@@ -403,7 +403,7 @@ struct Render: ParsableCommand {
             throw Reported(code: ExitStatus.dataError)
         }
         do {
-            let writer = try ReportWriter(destination: out)
+            let writer = try ReportWriter(destination: out, digestsEveryFile: summaryPart != nil)
             let progress = ProgressLine.shared
             // Per partner index, snapshot (HTML and CSV), services and daily, and each client's two
             // pages; then summary.json, rejects.csv and the messages.
