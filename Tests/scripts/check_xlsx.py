@@ -148,6 +148,15 @@ def check_book(folder, stem, lang):
                 continue
             if not check(cell is not None and cell.value is not None, f"{at}: empty where the CSV has {value!r}"):
                 continue
+            # What a person can use (issue 20): a runway past a year and a rate under half a kopeck
+            # are words in the workbook; the CSV keeps the exact figures they stand for.
+            if name in WHOLE and cell.data_type == "s":
+                check(int(value) > 365 and cell.value in ("больше года", "more than a year"), f"{at}: {cell.value!r}, the CSV has {value}")
+                continue
+            if name == "spend_rate_daily" and cell.data_type == "s":
+                check(cell.value in ("< 0,01", "< 0.01") and 0 < Decimal(value.replace(",", ".")) < Decimal("0.005"),
+                      f"{at}: {cell.value!r}, the CSV has {value}")
+                continue
             if name in MONEY:
                 check(cell.data_type == "n" and isinstance(cell.value, (int, float)), f"{at}: not a number: {cell.value!r}")
                 check(cell.number_format == "#,##0.00", f"{at}: number format {cell.number_format!r}")

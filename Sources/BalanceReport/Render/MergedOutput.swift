@@ -12,7 +12,8 @@ public enum MergedOutput {
     public static func publish(_ run: MergedRun, to destination: String, renderer: ReportRenderer,
                                includeRejects: Bool) throws(OutputError) -> Int {
         try ReportRenderer.checkPartnerFolders(run.partners.map(\.partnerID))
-        let writer = try ReportWriter(destination: destination, digestsEveryFile: true)
+        // The merged output's marker is a render's: the same bytes as one render of the run.
+        let writer = try ReportWriter(destination: destination)
         var seen = Set<ByteKey>()
         // Every part's output is checked whole before any file of it is taken (issue 19).
         var checked: [(folder: String, marker: OutputFolder.Marker)] = []

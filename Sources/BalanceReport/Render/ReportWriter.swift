@@ -93,9 +93,10 @@ public final class ReportWriter: Sendable {
         let target = try prepare(relativePath)
         guard FileSystem.kind(of: source) == .file else { throw OutputError("\(source) is not a regular file") }
         if link(source, target) == 0 {
+            let recorded = digestsEveryFile || relativePath.hasSuffix(".eml")
             state.withLock {
                 $0.written.append(relativePath)
-                $0.digests[ByteKey(relativePath)] = digest
+                if recorded { $0.digests[ByteKey(relativePath)] = digest }
             }
             return
         }

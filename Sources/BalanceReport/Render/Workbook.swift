@@ -293,8 +293,15 @@ extension ReportRenderer {
                 case 4: return .text(ru ? Workbook.russianState(client.state) : client.state.rawValue)
                 case 5: return client.stateSince.map { .instant($0) } ?? .empty
                 // The runway, as snapshot.csv has it: empty where no days are left to tell.
-                case 12: return client.runway.map { .money($0.dailyRate) } ?? .empty
-                case 13: return client.runway?.daysLeft.map { .count($0) } ?? .empty
+                // A rate under half a kopeck is not shown as 0,00, nor a runway of millions of
+                // days as a number: what a person can use, as on the pages (the CSV keeps both exactly).
+                case 12:
+                    guard let runway = client.runway else { return .empty }
+                    if runway.dailyRate.picos > 0 && runway.dailyRate.roundedKopecks == 0 { return .text(ru ? "< 0,01" : "< 0.01") }
+                    return .money(runway.dailyRate)
+                case 13:
+                    guard let runway = client.runway, let days = runway.daysLeft else { return .empty }
+                    return runway.lastsMoreThanAYear ? .text(ru ? "больше года" : "more than a year") : .count(days)
                 default:
                     // No visible interval: the money is not the partner's, the cells stay empty.
                     guard let m = client.movement else { return .empty }

@@ -152,6 +152,24 @@ struct WorkbookTests {
     }
 
     /// A table longer than a sheet holds goes on to further sheets, each with the header.
+    /// Issue 20: a rate under half a kopeck is not 0,00 and a runway of millions of days is not a
+    /// number a person reads; the workbook says so in words, the CSV keeps the exact figures.
+    @Test("the runway a person can use: words for a rate under a kopeck and a runway past a year", arguments: ["ru", "en"])
+    func runwayInWords(_ lang: String) throws {
+        let (temp, out) = try render(["--lang", lang])
+        defer { temp.cleanup() }
+        let read = try PythonScript.inline("""
+            import sys, openpyxl
+            sheet = openpyxl.load_workbook(sys.argv[1]).worksheets[0]
+            for row in sheet.iter_rows(min_row=2, values_only=True):
+                if row[0] == "cl-1001": print(repr(row[12]), repr(row[13]))
+            """, [out.appendingPathComponent("alfa-cloud/snapshot.xlsx").path])
+        let words = lang == "ru" ? "'< 0,01' 'больше года'" : "'< 0.01' 'more than a year'"
+        #expect(read.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == words, "\(read.stdout) \(read.stderr)")
+        let csv = try String(contentsOf: out.appendingPathComponent("alfa-cloud/snapshot.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").contains { $0.hasPrefix("cl-1001,") && $0.hasSuffix(",19206478") })
+    }
+
     @Test func aLongTableContinuesOnAnotherSheet() throws {
         let table = WorkbookTable(sheet: "daily", headers: ["A", "B"], kinds: [.text, .money], rows: 5) { row, column in
             column == 0 ? .text("r\(row)") : .money(Money(micros: Int128(row) * 1_000_000))
