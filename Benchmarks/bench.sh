@@ -11,7 +11,9 @@
 # Environment (optional):
 #   BINARY=PATH        time this balance-report binary instead of a fresh release build
 #   BENCH_DATA=DIR     the export folder (default /tmp/balance-report-unordered-TX-CLIENTS; generated once)
-#   OUT_BASE=DIR       where the reports go (default /tmp)
+#   OUT_BASE=DIR       where the reports go (default /dev/shm where it exists, else /tmp: creating
+#                      thousands of files on a much-churned ext4 /tmp costs seconds of kernel time
+#                      that say nothing about the tool)
 #   PEER=0             leave DuckDB out (e.g. past what it fits in memory)
 #   COMMANDS="render validate"   which of the product's commands to time
 # Needs: python3 with the duckdb package (pip install duckdb), /usr/bin/time (Debian package time).
@@ -24,7 +26,9 @@ runs=${3:-5}
 data=${BENCH_DATA:-/tmp/balance-report-unordered-$transactions-$clients}
 peer=${PEER:-1}
 commands=${COMMANDS:-render validate}
-out=$(mktemp -d "${OUT_BASE:-/tmp}/balance-report-bench.XXXXXX")
+default_out=/tmp
+[ -d /dev/shm ] && [ -w /dev/shm ] && default_out=/dev/shm
+out=$(mktemp -d "${OUT_BASE:-$default_out}/balance-report-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
 if [ ! -f "$data/transactions-2.csv" ]; then

@@ -42,14 +42,17 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
         let magnitude = negative ? -picos : picos
         if negative { out.append(UInt8(ascii: "-")) }
         // Int64 arithmetic where it fits (always, for parsed amounts): Int128 division is slow.
-        let whole: Int128 = magnitude / Money.scale
-        if let small = Int64(exactly: whole) {
-            appendDecimal(small, width: 1, to: &out)
+        // Int64 division where the amount fits (nearly always): Int128 division is a library call.
+        var fraction: Int64
+        if let small = Int64(exactly: magnitude) {
+            appendDecimal(small / 1_000_000_000_000, width: 1, to: &out)
+            fraction = small % 1_000_000_000_000
         } else {
+            let whole: Int128 = magnitude / Money.scale
             out.append(contentsOf: String(whole).utf8)
+            fraction = Int64(magnitude % Money.scale)
         }
         out.append(decimalMark)
-        var fraction = Int64(magnitude % Money.scale)
         var digits = Money.fractionDigits
         while digits > 2 && fraction % 10 == 0 {
             fraction /= 10
@@ -61,10 +64,13 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Whole kopecks (hundredths), rounded half away from zero: the one rounding the product does,
     /// for display only.
     public var roundedKopecks: Int128 {
-        let half: Int128 = Money.scale / 200
-        let perKopeck: Int128 = Money.scale / 100
         let magnitude = picos < 0 ? -picos : picos
-        let kopecks = (magnitude + half) / perKopeck
+        let kopecks: Int128
+        if let small = Int64(exactly: magnitude), small < Int64.max - 5_000_000_000 {
+            kopecks = Int128((small + 5_000_000_000) / 10_000_000_000)   // Int64 division where it fits
+        } else {
+            kopecks = (magnitude + Money.scale / 200) / (Money.scale / 100)
+        }
         return picos < 0 ? -kopecks : kopecks
     }
 }

@@ -437,7 +437,7 @@ public struct ReportRenderer: Sendable {
 
     /// A client's detail rows: its visible transactions with, where the client was detached and
     /// attached again, one gap row between them, in time order.
-    struct DetailRows {
+    final class DetailRows {
         let detail: DetailLines
         let gaps: [UnattachedGap]
         /// The row of each gap.

@@ -95,6 +95,34 @@ struct TransactionTableTests: ModelBuilders {
         }
     }
 
+    @Test("the id table grows past its first size and still finds each id's first row")
+    func idTableGrows() {
+        let rows = (0..<3000).map { n in tx("id-\(n % 1000)", "2024-03-01T10:00:00+03:00", client: "c", .charge, service: "S", "1") }
+        let table = TransactionTable(rows)
+        var ids = Ledger.IDTable(capacity: 1, seed: 42)
+        for row in 0..<table.count {
+            let hash = table.withID(row) { ByteHash.seeded(UnsafeRawBufferPointer($0), seed: 42) }
+            let first = ids.insertOrFind(row, hash: hash, in: table)
+            #expect(first == (row < 1000 ? nil : row % 1000))
+        }
+    }
+
+    @Test("fates are the same on one lane and on several (ids split over lanes by hash)")
+    func fatesOnLanes() {
+        var random = ModelSplitMix64(seed: 3)
+        var rows = (0..<250_000).map { n in tx("t\(n)", "2024-03-01T10:00:00+03:00", client: "c\(n % 50)", .charge, service: "S", "1") }
+        // Repeats (identical) and conflicts (another amount) of earlier ids.
+        for n in stride(from: 0, to: 20_000, by: 7) { rows.append(rows[n]) }
+        for n in stride(from: 3, to: 20_000, by: 11) { rows.append(tx("t\(n)", "2024-03-01T10:00:00+03:00", client: "c\(n % 50)", .charge, service: "S", "2")) }
+        rows.shuffle(using: &random)
+        let table = TransactionTable(rows)
+        let (one, conflictsOne) = Ledger.transactionFates(table, workers: 1)
+        let (four, conflictsFour) = Ledger.transactionFates(table, workers: 4)
+        #expect(one == four)
+        #expect(conflictsOne.count == conflictsFour.count && conflictsOne.count > 1000)
+        #expect(conflictsOne.allSatisfy { conflictsFour[$0.key]?.first == $0.value.first && conflictsFour[$0.key]?.sources == $0.value.sources })
+    }
+
     @Test("the ledger lays each client out contiguously and keeps unknown clients' rows after them")
     func layout() throws {
         let e = export([
