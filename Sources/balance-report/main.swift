@@ -213,7 +213,8 @@ enum Timings {
     static func peakKiB() -> String {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return "?" }
-        return line.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
+        // "VmHWM:\t  123456 kB", and past 10 GB "VmHWM:\t10963404 kB" (a tab, no space).
+        return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.map(String.init) ?? "?"
     }
 
     static func stage(_ name: String) {
