@@ -32,8 +32,11 @@ def main():
     data = os.path.abspath(a.data)
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
-    with open(a.sql, encoding="utf-8") as f:
+    # The macros, clients, events and attachment windows both scripts share come first.
+    with open(os.path.join(os.path.dirname(SQL), "common.sql"), encoding="utf-8") as f:
         script = f.read()
+    with open(a.sql, encoding="utf-8") as f:
+        script += "\n" + f.read()
     # The SQL names its files relative to the working folder: one that holds the three inputs
     # (links to them) and out/ (a link to OUT_DIR).
     with tempfile.TemporaryDirectory(prefix="balance-report-duckdb.") as work:
