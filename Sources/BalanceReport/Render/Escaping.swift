@@ -73,7 +73,12 @@ public enum Escaping {
     /// number such as `-1500.00` or `-1500,00` is left as it is: it cannot be a formula.
     public static func appendCSVCell(_ text: String, separator: UInt8, to output: inout [UInt8]) {
         let utf8 = text.utf8
-        let formula = utf8.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D, 0x0A, 0x00].contains($0) } ?? false
+        // A switch, not a membership test on an array literal: this runs for every CSV cell.
+        let formula: Bool
+        switch utf8.first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D, 0x0A, 0x00: formula = true
+        default: formula = false
+        }
         let neutralise = formula && !isPlainNumber(utf8)
         let needsQuotes = neutralise || anyByte(text) { $0 == separator || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
         if !needsQuotes {
