@@ -216,43 +216,42 @@ public struct Ledger: Sendable {
         // Second pass: each kept row to its client. A client number of the table (one per distinct
         // client id) maps to the ledger client once; then the rows are grouped by a counting pass,
         // with no hash lookup per row.
-        let table2 = table
-        var bucketOfName = [Int32](repeating: -1, count: table2.clientNames.count)
+        var bucketOfName = [Int32](repeating: -1, count: table.clientNames.count)
         do {
             var index: [ByteKey: Int32] = [:]
             index.reserveCapacity(ledgerClients.count)
             for (number, entry) in ledgerClients.enumerated() { index[entry.id] = Int32(number) }
-            for n in table2.clientNames.names.indices {
-                bucketOfName[n] = index[ByteKey(table2.clientNames.names[n])] ?? -1
+            for n in table.clientNames.names.indices {
+                bucketOfName[n] = index[ByteKey(table.clientNames.names[n])] ?? -1
             }
         }
         var offsets = [Int](repeating: 0, count: ledgerClients.count + 1)
         var unknownRows: [UInt32] = []
-        for row in 0..<table2.count {
+        for row in 0..<table.count {
             switch fates[row] {
             case keep:
-                let bucket = bucketOfName[Int(table2.client(row))]
+                let bucket = bucketOfName[Int(table.client(row))]
                 if bucket >= 0 { offsets[Int(bucket) + 1] += 1 } else { unknownRows.append(UInt32(row)) }
             case let first where first >= 0:
-                duplicates.append(Duplicate(kind: .transaction, source: table2.source(row),
-                                            original: table2.source(Int(first)), amount: table2.amount(row)))
+                duplicates.append(Duplicate(kind: .transaction, source: table.source(row),
+                                            original: table.source(Int(first)), amount: table.amount(row)))
             default:
-                let id = table2.id(row)
+                let id = table.id(row)
                 let (first, sources) = conflicted[ByteKey(id)]!
-                let others = Ledger.listed(sources.filter { $0 != table2.source(row) }, location)
+                let others = Ledger.listed(sources.filter { $0 != table.source(row) }, location)
                 // A later record also says how it differs from the first.
-                let difference = first < row ? " (\(table2.differences(first, row)))" : ""
+                let difference = first < row ? " (\(table.differences(first, row)))" : ""
                 rejections.append(Rejection(
-                    source: table2.source(row), kind: .transaction,
+                    source: table.source(row), kind: .transaction,
                     reason: "transaction id \(id) conflicts with \(others)\(difference)",
-                    recordID: id, amount: table2.amount(row)))
+                    recordID: id, amount: table.amount(row)))
             }
         }
         for bucket in ledgerClients.indices { offsets[bucket + 1] += offsets[bucket] }
         var order = [UInt32](repeating: 0, count: offsets[ledgerClients.count])
         var next = offsets
-        for row in 0..<table2.count where fates[row] == keep {
-            let bucket = bucketOfName[Int(table2.client(row))]
+        for row in 0..<table.count where fates[row] == keep {
+            let bucket = bucketOfName[Int(table.client(row))]
             guard bucket >= 0 else { continue }
             order[next[Int(bucket)]] = UInt32(row)
             next[Int(bucket)] += 1
@@ -260,13 +259,12 @@ public struct Ledger: Sendable {
         // Balance order within each client's slice, on every core: clients split into lanes of
         // about equal row counts. Exports mostly come in time order already, and then nothing moves.
         fates = []   // not needed past here: room for the layout below
-        sortSlices(&order, offsets: offsets, table: table2, workers: workers)
+        sortSlices(&order, offsets: offsets, table: table, workers: workers)
         // The table laid out in that order: each client's transactions one contiguous run, then
         // the unknown clients' (duplicates and conflicts are accounted for above and dropped).
         let kept = order.count
         order.append(contentsOf: unknownRows)
         var laidOut = consume table
-        _ = consume table2
         laidOut.gather(order, workers: workers)
         order = []
         let store = TransactionStore(laidOut)

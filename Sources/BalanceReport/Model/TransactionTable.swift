@@ -265,9 +265,6 @@ public struct TransactionTable: Sendable {
         return last
     }
 
-    /// Sets a row's source (provenance columns move a record to the file it came from).
-    public mutating func setSource(_ row: Int, _ source: SourceLocation) { sources[row] = source }
-
     /// The rows `keep` says to keep, in order, as a new table with the same names.
     public func filtered(_ keep: (Int) -> Bool) -> TransactionTable {
         var result = TransactionTable()
@@ -364,11 +361,6 @@ public struct TransactionTable: Sendable {
         gathered(&descriptionLengths)
     }
 
-    /// Bytes held per row, for the benchmark's memory figures and tests.
-    public var bytesPerRowEstimate: Int {
-        guard count > 0 else { return 0 }
-        return (count * (8 + 4 + 1 + 8 + 4 + 4 + 2 + 8 + 8 + 4 + 4) + text.count + largeAmounts.count * 16) / count
-    }
 }
 
 extension TransactionTable: RandomAccessCollection {
@@ -438,28 +430,6 @@ public struct NameTable: Sendable {
         slots[slot] = (UInt64(n + 1) << 32) | fingerprint
         if names.count * 2 > slots.count { grow() }
         return UInt32(n)
-    }
-
-    /// The number of `name` if it has one.
-    public func find(_ name: String) -> UInt32? {
-        var copy = name
-        return copy.withUTF8 { find($0) }
-    }
-
-    public func find(_ name: UnsafeBufferPointer<UInt8>) -> UInt32? {
-        let hash = ByteHash.seeded(UnsafeRawBufferPointer(name), seed: seed)
-        let fingerprint = hash & 0xFFFF_FFFF
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash >> 32) & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { return nil }
-            if entry & 0xFFFF_FFFF == fingerprint {
-                let n = Int(entry >> 32) - 1
-                if isName(n, name) { return UInt32(n) }
-            }
-            slot = (slot + 1) & mask
-        }
     }
 
     @inline(__always) private func isName(_ n: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
