@@ -9,9 +9,9 @@ public enum BuiltInProfiles {
 
     public static let all: [Entry] = [
         Entry(name: "focus", yaml: """
-        description: "FinOps FOCUS 1.0-1.2 cost and usage: SubAccountId is the client, BilledCost the signed amount, ChargePeriodStart the time (UTC)"
+        description: "FinOps FOCUS 0.5-1.3 cost and usage: SubAccountId is the client (null: the billing account's own charges), BillingAccountId its partner, BilledCost the signed amount (float-printed and E-notation read exactly), ChargePeriodStart the time (UTC)"
         # The FOCUS columns (specification/columns of the FOCUS specification). Id is read where the
-        # file has it (the sample data does); a file without one gets ids from each row's content.
+        # file has it (the sample data does); a file without one gets ids from the fields read.
         columns:
           SubAccountId: client_id
           BilledCost: amount
@@ -20,19 +20,40 @@ public enum BuiltInProfiles {
           ServiceName: service
           ChargeCategory: type
           ChargeDescription: description
-        # Every category is a charge; the sign makes credits and negative adjustments refunds.
+          # FOCUS 0.5 named the category ChargeType (the same values).
+          ChargeType: type
+          # Exports that write the column ids in snake_case (billed_cost).
+          sub_account_id: client_id
+          billed_cost: amount
+          billing_currency: currency
+          charge_period_start: timestamp
+          service_name: service
+          charge_category: type
+          charge_type: type
+          charge_description: description
+        # Every category is a charge; the sign makes credits and negative adjustments refunds (a
+        # positive Credit is a credit taken back: a charge). The specification's values, and the
+        # same in lower case, which some exporters write.
         transaction_types:
           Usage: charge
           Purchase: charge
           Tax: charge
           Credit: charge
           Adjustment: charge
+          usage: charge
+          purchase: charge
+          tax: charge
+          credit: charge
+          adjustment: charge
         signed_amounts: yes
+        # Generated exports print BilledCost as a binary float (227.28753400000005, 8.0E-7).
+        float_amounts: yes
         null_tokens: ["NULL", "\\\\N"]
-        row_ids: content
+        # Without an Id column: the fields read, and identical rows of one file counted.
+        row_ids: fields
         # FOCUS times are UTC; `2024-09-18 22:00:00` is written without T and Z.
         input_offset: "+00:00"
-        # No clients file: each sub-account is a client of its billing account.
+        # No clients file: each sub-account is a client of the billing account its row names.
         clients_from_rows:
           name: SubAccountName
           partner: BillingAccountId

@@ -94,6 +94,8 @@ public struct ImportProfile: Sendable, Equatable {
     public var files: [String] = []
     /// `signed_amounts`: amounts may be negative; a negative charge is a refund of its absolute value.
     public var signedAmounts = false
+    /// `float_amounts`: amounts as binary floats print them (see `FloatAmountParser`).
+    public var floatAmounts = false
     /// `null_tokens`: values that mean an empty field (`NULL`, `\N`).
     public var nullTokens: [String] = []
     /// `row_ids`, `amount_columns`, `clients_from_rows`, `supersede`.
@@ -113,7 +115,7 @@ public struct ImportProfile: Sendable, Equatable {
     public init(path: String = "") { self.path = path }
 
     public static let keys = ["description", "files", "encoding", "delimiter", "decimal_mark", "input_offset", "timestamp_format",
-                              "columns", "transaction_types", "event_types", "currencies", "signed_amounts", "null_tokens",
+                              "columns", "transaction_types", "event_types", "currencies", "signed_amounts", "float_amounts", "null_tokens",
                               "row_ids", "amount_columns", "clients_from_rows", "supersede"]
 }
 
@@ -150,6 +152,7 @@ extension IngestOptions {
         profiled.timestampFormat = profile.timestampFormat
         profiled.values = profile.values
         profiled.signedAmounts = profile.signedAmounts
+        profiled.floatAmounts = profile.floatAmounts
         profiled.nullTokens = profile.nullTokens.map { Array($0.utf8) }
         profiled.rowLayout = profile.rowLayout
         self.profiled = ProfiledOptions(profile: profile, options: profiled)

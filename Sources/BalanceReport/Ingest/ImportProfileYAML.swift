@@ -155,6 +155,13 @@ extension ImportProfile {
                 case "no", "false": profile.signedAmounts = false
                 default: throw fail(value, "signed_amounts is yes or no, got '\(Quoted.cut(text))'")
                 }
+            case "float_amounts":
+                let text = try scalar(value, key).trimmingWhitespace().lowercased()
+                switch text {
+                case "yes", "true": profile.floatAmounts = true
+                case "no", "false": profile.floatAmounts = false
+                default: throw fail(value, "float_amounts is yes or no, got '\(Quoted.cut(text))'")
+                }
             case "null_tokens":
                 switch value {
                 case .scalar(let token): profile.nullTokens = [token.string]
@@ -167,8 +174,13 @@ extension ImportProfile {
                 let text = try scalar(value, key).trimmingWhitespace()
                 switch text {
                 case "content": profile.rowLayout.idsFromContent = true
-                case "column": profile.rowLayout.idsFromContent = false
-                default: throw fail(value, "row_ids is content (an id made from each row) or column (the id column), got '\(Quoted.cut(text))'")
+                case "fields":
+                    profile.rowLayout.idsFromContent = true
+                    profile.rowLayout.idsFromFields = true
+                case "column":
+                    profile.rowLayout.idsFromContent = false
+                    profile.rowLayout.idsFromFields = false
+                default: throw fail(value, "row_ids is content (an id made from each row), fields (from the fields read, identical rows of a file counted) or column (the id column), got '\(Quoted.cut(text))'")
                 }
             case "amount_columns":
                 for pair in try table(value, key) {

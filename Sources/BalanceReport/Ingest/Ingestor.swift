@@ -59,6 +59,10 @@ public struct IngestedExport: Sendable {
     public var superseded: [Transaction] = []
     /// The file-list entry of each original file named by provenance columns, by its path's bytes.
     var provenanceFiles: [ByteKey: Int] = [:]
+    /// The float-printed amounts (`float_amounts`) rounded to twelve digits: counted and totalled.
+    public var amountRounding = AmountRounding()
+    /// `row_ids: fields`: how many rows of each (file, content hash) were read so far.
+    var rowOccurrences: [UInt128: Int] = [:]
 
     public init() {}
 
@@ -102,6 +106,8 @@ public struct IngestOptions: Sendable {
     public var profiled: ProfiledOptions? = nil
     /// A profile's `signed_amounts` (see `DecodingOptions.signedAmounts`).
     public var signedAmounts = false
+    /// A profile's `float_amounts` (see `DecodingOptions.floatAmounts`).
+    public var floatAmounts = false
     /// A profile's `null_tokens`: field values that mean "no value" (`NULL`, `\N`), read as empty.
     public var nullTokens: [[UInt8]] = []
     /// A profile's row layout (derived ids, amount columns, clients from rows, superseding days).
@@ -241,7 +247,8 @@ public enum Ingestor {
                     export.files[fileIndex].kinds = [header.kind]
                     // Rows that name their own file and line are read in one go: their locations
                     // are not renumbered the way a second half's are.
-                    if let split, header.provenance == nil {
+                    // So are rows whose ids count identical rows of the file (`row_ids: fields`).
+                    if let split, header.provenance == nil, header.shape?.idsFromFields != true {
                         stop.offset = split
                         secondHalf = CSVPart.start(source: source, from: split, sink: header, delimiter: row.delimiter)
                     }
@@ -364,7 +371,9 @@ public enum Ingestor {
                                         into export: inout IngestedExport) {
         do throws(FieldError) {
             switch kind {
-            case .transaction: try decoder.appendTransaction(fields, at: source, to: &export.transactions)
+            case .transaction:
+                try decoder.appendTransaction(fields, at: source, to: &export.transactions)
+                if decoder.options.floatAmounts { FloatAmountParser.count(fields, decoder, into: &export.amountRounding) }
             case .client: export.clients.append(try decoder.client(fields, at: source))
             case .event: export.events.append(try decoder.event(fields, at: source))
             }
@@ -514,7 +523,9 @@ final class CSVRecordSink: Sendable {
     /// content where the file has none, its client and its day noted.
     private func takeShaped(_ row: CSVRow, _ fields: CSVFields, _ shape: RowShape, _ source: SourceLocation,
                             into export: inout IngestedExport) -> Int {
-        let baseID: String? = columns[0] < 0 ? RowShape.contentID(row) : nil
+        let client = rowPartnerClient(row, fields, shape)
+        let baseID: String? = columns[0] < 0
+            ? (shape.idsFromFields ? fieldsID(row, fields, client: client, shape: shape, into: &export) : RowShape.contentID(row)) : nil
         let amounts: [(index: Int, name: String, kind: TransactionKind)?] = shape.amountColumns.isEmpty ? [nil] : shape.amountColumns
         var produced = 0
         for (position, column) in amounts.enumerated() {
@@ -524,7 +535,7 @@ final class CSVRecordSink: Sendable {
                 id = (id ?? fields.withField(0) { Array($0) }) + Array("-\(column.name)".utf8)
             }
             let derived = DerivedFields(base: fields, row: row, id: id, type: column.map { Array($0.kind.rawValue.utf8) },
-                                        amountColumn: column?.index, nullTokens: nullTokens)
+                                        amountColumn: column?.index, nullTokens: nullTokens, client: client)
             let before = export.transactions.count
             decode(derived, source, into: &export)
             produced += 1
@@ -554,6 +565,17 @@ final class CSVRecordSink: Sendable {
             }
         }
         return produced
+    }
+
+    /// The row's client as a `RowPartnerKey` when the layout names the partner in every row and
+    /// this row names one (a row without a partner is `default`'s, as before).
+    private func rowPartnerClient(_ row: CSVRow, _ fields: CSVFields, _ shape: RowShape) -> [UInt8]? {
+        guard shape.derivesClients, let column = shape.partnerColumn else { return nil }
+        let partner: [UInt8] = row.withField(column) { bytes in
+            nullTokens.contains(where: { $0.elementsEqual(bytes) }) ? [] : Array(bytes)
+        }
+        guard !partner.isEmpty else { return nil }
+        return fields.withField(2) { RowPartnerKey.encode(partner: partner, client: $0) }
     }
 
     func malformed(_ error: CSVError, into export: inout IngestedExport) {
@@ -644,6 +666,7 @@ struct CSVPart: Sendable {
         target.clients.append(contentsOf: export.clients)
         target.events.append(contentsOf: export.events)
         target.rejections.append(contentsOf: export.rejections)
+        target.amountRounding.merge(export.amountRounding)
         if var failure {
             failure.line += lineOffset
             throw failure

@@ -15,6 +15,9 @@ public struct DecodingOptions: Sendable {
     /// absolute value, a negative refund a charge (FOCUS writes credits as negative `BilledCost`).
     /// The native layout keeps amounts ≥ 0, the type giving the sign.
     public var signedAmounts = false
+    /// An import profile's `float_amounts`: amounts as a binary float prints them, read by
+    /// `FloatAmountParser` (E-notation, rounded half to even to twelve fractional digits).
+    public var floatAmounts = false
 
     public init(naiveOffsetSeconds: Int64 = MoscowTime.offsetSeconds, decimalMark: DecimalMark = .point) {
         self.naiveOffsetSeconds = naiveOffsetSeconds
@@ -33,6 +36,7 @@ struct RecordDecoder {
         options = DecodingOptions(naiveOffsetSeconds: ingest.naiveOffsetSeconds, decimalMark: decimalMark)
         options.timestampFormat = ingest.timestampFormat
         options.signedAmounts = ingest.signedAmounts
+        options.floatAmounts = ingest.floatAmounts
     }
 
     func text<F: SourceFields>(_ fields: F, _ index: Int, _ name: String) throws(FieldError) -> String {
@@ -58,8 +62,12 @@ struct RecordDecoder {
 
     func money<F: SourceFields>(_ fields: F, _ index: Int, _ name: String, allowNegative: Bool) throws(FieldError) -> Money {
         let mark = options.decimalMark
+        let float = options.floatAmounts
         let result: Result<Money, FieldError> = fields.withField(index) { bytes in
-            Result { () throws(FieldError) -> Money in try AmountParser.parse(bytes, mark: mark, allowNegative: allowNegative) }
+            Result { () throws(FieldError) -> Money in
+                if float { return try FloatAmountParser.parse(bytes, allowNegative: allowNegative).money }
+                return try AmountParser.parse(bytes, mark: mark, allowNegative: allowNegative)
+            }
         }
         do { return try result.get() } catch { throw FieldError(name == "amount" ? error.message : "\(name): \(error.message)") }
     }

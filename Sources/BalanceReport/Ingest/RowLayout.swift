@@ -12,6 +12,9 @@ public struct RowLayout: Sendable, Equatable {
     /// its content: `row-` and a 128-bit FNV-1a hash of every field of the row, so the same row in
     /// two overlapping exports is one duplicate, and a row repeated byte for byte counts once.
     public var idsFromContent = false
+    /// `row_ids: fields` (with `idsFromContent`): the id hashes what the run reads of the row and
+    /// counts identical rows of a file (`CSVRecordSink.fieldsID`).
+    public var idsFromFields = false
     /// `amount_columns`: each column is one transaction of its type. The first always gives a
     /// record (a zero one too: free usage is a real line); the others only when not zero, so a
     /// row without a credit has no empty refund beside its charge. Ids get `-column` appended.
@@ -36,6 +39,7 @@ public struct RowLayout: Sendable, Equatable {
 /// A layout's columns found in one file's header.
 struct RowShape: Sendable {
     var idsFromContent: Bool
+    var idsFromFields: Bool
     /// Header index and type of each amount column.
     var amountColumns: [(index: Int, name: String, kind: TransactionKind)]
     var derivesClients: Bool
@@ -49,12 +53,16 @@ struct RowShape: Sendable {
     init(_ layout: RowLayout, header written: [String]) throws(CSVRecordSink.HeaderError) {
         let normalized = written.map(HeaderMapping.normalize)
         func index(_ name: String, _ role: String) throws(CSVRecordSink.HeaderError) -> Int {
-            guard let found = normalized.firstIndex(of: HeaderMapping.normalize(name)) else {
+            // `BillingAccountId` is also found as `billing_account_id` (snake_case exports of FOCUS).
+            func bare(_ text: String) -> String { text.replacingOccurrences(of: "_", with: "") }
+            let wanted = HeaderMapping.normalize(name)
+            guard let found = normalized.firstIndex(of: wanted) ?? normalized.firstIndex(where: { bare($0) == bare(wanted) }) else {
                 throw CSVRecordSink.HeaderError(kind: .transaction, reason: "missing column \(name) (the profile's \(role))")
             }
             return found
         }
         idsFromContent = layout.idsFromContent
+        idsFromFields = layout.idsFromFields
         amountColumns = []
         for column in layout.amountColumns {
             amountColumns.append((try index(column.column, "amount_columns"), column.column, column.kind))
@@ -86,10 +94,14 @@ struct DerivedFields<Base: SourceFields>: SourceFields {
     let type: [UInt8]?
     let amountColumn: Int?
     let nullTokens: [[UInt8]]
+    /// The client as a partner-qualified key (`RowPartnerKey`), for a layout that names the
+    /// partner in every row.
+    var client: [UInt8]? = nil
 
     func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         switch index {
         case 0 where id != nil: return try id!.withUnsafeBufferPointer(body)
+        case 2 where client != nil: return try client!.withUnsafeBufferPointer(body)
         case 3 where type != nil: return try type!.withUnsafeBufferPointer(body)
         case 5 where amountColumn != nil:
             return try row.withField(amountColumn!) { bytes in

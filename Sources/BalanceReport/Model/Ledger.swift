@@ -158,7 +158,7 @@ public struct Ledger: Sendable {
                 let name = table.clientID(row)
                 let id = ByteKey(name)
                 if records[id] == nil {
-                    records[id] = derived[id] ?? ClientRecord(id: name, name: "", email: "", phone: "",
+                    records[id] = derived[id].map(RowPartnerKey.shown) ?? ClientRecord(id: name, name: "", email: "", phone: "",
                                                               partnerID: "default", checkpoint: nil, source: table.source(row))
                 }
             }
@@ -222,7 +222,9 @@ public struct Ledger: Sendable {
             index.reserveCapacity(ledgerClients.count)
             for (number, entry) in ledgerClients.enumerated() { index[entry.id] = Int32(number) }
             for n in table.clientNames.names.indices {
-                bucketOfName[n] = index[ByteKey(table.clientNames.names[n])] ?? -1
+                // A row-partner key (`RowPartnerKey`) is its client's own where a clients file names it.
+                let name = table.clientNames.names[n]
+                bucketOfName[n] = index[ByteKey(name)] ?? RowPartnerKey.decode(name).flatMap { index[ByteKey($0.client)] } ?? -1
             }
         }
         var offsets = [Int](repeating: 0, count: ledgerClients.count + 1)

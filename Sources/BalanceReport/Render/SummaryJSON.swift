@@ -36,6 +36,16 @@ enum SummaryJSON {
                     out.field("balanced", summary.controlFailures.isEmpty)
                 }
             }
+            // Only in a run that rounded an amount: other runs' summaries keep their bytes.
+            if !summary.amountRounding.isEmpty {
+                out.key("amounts_rounded") {
+                    out.object {
+                        out.field("rule", AmountRounding.rule)
+                        out.field("count", summary.amountRounding.count)
+                        out.field("difference", summary.amountRounding.difference)
+                    }
+                }
+            }
             out.key("partners") {
                 out.array(partners) { partner in
                     out.object {

@@ -62,6 +62,9 @@ public enum SummaryText {
                      ? "  the reports show exactly these (amounts here rounded to kopecks)"
                      : "  MISMATCH: the reports do not show what was accepted")
         for failure in summary.controlFailures { lines.append("  control failure: \(failure)") }
+        if !summary.amountRounding.isEmpty {
+            lines.append("  \(summary.amountRounding.count) float-printed amount(s) rounded half to even to 12 fractional digits; total difference (rounded − written) \(summary.amountRounding.difference) \(report.currency)")
+        }
         for partner in report.partners {
             lines.append("partner \(partner.partnerID): \(partner.clients.count) clients")
         }

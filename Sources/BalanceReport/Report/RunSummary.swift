@@ -146,6 +146,9 @@ public struct RunSummary: Sendable {
     public var reconciliationFailures: [String] = []
     /// The clients no clients record names, with the period's transactions each (`unknown-clients.csv`).
     public var unknownClients: [UnknownClient] = []
+    /// Float-printed amounts (`float_amounts`) rounded to twelve fractional digits: how many, and
+    /// the exact total difference. Every amount above is the rounded one.
+    public var amountRounding = AmountRounding()
 
     public var hasRejections: Bool { !rejections.isEmpty }
 
@@ -256,10 +259,12 @@ public struct RunSummary: Sendable {
         // Listed in file and line order, whatever order the model found them in.
         let rejections = ledger.rejections.sorted { $0.source != $1.source ? $0.source < $1.source : byteOrder($0.reason, $1.reason) }
         let duplicates = ledger.duplicates.sorted { $0.source < $1.source }
-        return RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
+        var summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                           rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
                           reconciliationFailures: reconcile(partners, shown: shown, workers: workers),
                           unknownClients: UnknownClient.list(ledger, period: period))
+        summary.amountRounding = export.amountRounding
+        return summary
     }
 
     /// Every figure a partner reads must follow from the detail lines it is shown: client movements,

@@ -25,7 +25,8 @@ public struct UnknownClient: Sendable, Equatable {
         var entries: [UnknownClient] = []
         var slots: [ByteKey: [ByteKey: Int]] = [:]
         for transaction in ledger.unknownClientTransactions where period.contains(transaction.instant) {
-            let client = ByteKey(transaction.clientID)
+            let shownID = RowPartnerKey.shownID(transaction.clientID)
+            let client = ByteKey(shownID)
             let currency = ByteKey(transaction.currency)
             if let slot = slots[client]?[currency] {
                 entries[slot].transactions += 1
@@ -33,7 +34,7 @@ public struct UnknownClient: Sendable, Equatable {
                 if transaction.source < entries[slot].first { entries[slot].first = transaction.source }
             } else {
                 slots[client, default: [:]][currency] = entries.count
-                entries.append(UnknownClient(clientID: transaction.clientID, currency: transaction.currency, transactions: 1,
+                entries.append(UnknownClient(clientID: shownID, currency: transaction.currency, transactions: 1,
                                              amount: transaction.amount, first: transaction.source))
             }
         }
