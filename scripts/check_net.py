@@ -1,18 +1,28 @@
 #!/usr/bin/env python3
 """An independent check of a render of FOCUS or Yandex Cloud partner exports.
 
-Computes, with exact decimals and nothing of the tool, the net spend per client and service in
-the period (Moscow time, UTC+03:00) straight from the export rows, and compares it with every
-`services.csv` under the output folder. FOCUS: net = sum of BilledCost (ChargePeriodStart in
-UTC; a row repeated, by Id or, without an Id column, byte for byte, counted once). Yandex: net = sum of cost + credit over the rows of each day's latest export (exported_at),
-the day being in UTC+3.
+Computes, with exact decimals and nothing of the tool, the net spend per partner, client and
+service in the period (Moscow time, UTC+03:00) straight from the export rows, and compares it with
+every `services.csv` under the output folder (each partner's folder by its id).
+
+FOCUS (any version 0.5-1.3, PascalCase or snake_case column ids): net = sum of BilledCost, read
+exactly (E-notation too) and rounded half to even to 12 fractional digits; ChargePeriodStart in
+UTC; the partner is the row's BillingAccountId, the client its SubAccountId, and a row with a
+BillingAccountId and a null SubAccountId is the partner's account-level charge (client
+"(account-level)"). A row repeated by Id counts once; without an Id column a row is its values
+(instant, amount, partner, client, category, service, currency, description, sub-account name) and
+its occurrence among identical rows of its file: identical rows of one file are that many charges,
+the same rows in two files (of any FOCUS version) one.
+Yandex: net = sum of cost + credit over the rows of each day's latest export (exported_at),
+the day being in UTC+3; partner `default`.
 
     scripts/check_net.py focus|yandex-cloud-partner FIRST_DAY LAST_DAY OUT FILE...
 
-Exits 0 and prints the number of (client, service) pairs compared when every one agrees.
+Exits 0 and prints the number of (partner, client, service) triples compared when every one agrees.
 """
 import csv
 import datetime as dt
+import decimal
 import glob
 import gzip
 import os
@@ -21,6 +31,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 MSK = dt.timezone(dt.timedelta(hours=3))
+PICO = Decimal("1e-12")
+ACCOUNT_LEVEL = "(account-level)"
+decimal.getcontext().prec = 200
 
 
 def rows(path):
@@ -30,22 +43,43 @@ def rows(path):
 
 
 def value(text):
-    return None if text in ("", "NULL", "\\N") else text
+    return None if text in (None, "", "NULL", "\\N") else text
+
+
+def bare(name):
+    return name.strip().lower().replace("_", "")
+
+
+def utc(text):
+    when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def focus(files, start, end):
-    # The same row twice (overlapping exports; without an Id column, the same content) is one charge.
     net = defaultdict(Decimal)
     seen = set()
-    for path in files:
-        for row in rows(path):
-            key = row["Id"] if "Id" in row else tuple(row.items())
+    for index, path in enumerate(files):
+        occurrences = defaultdict(int)
+        for raw in rows(path):
+            row = {bare(k): v for k, v in raw.items()}
+            get = lambda *names: next((value(row[n]) for n in names if n in row), None)
+            amount = Decimal(get("billedcost")).quantize(PICO, rounding=decimal.ROUND_HALF_EVEN)
+            when = utc(get("chargeperiodstart"))
+            partner = get("billingaccountid") or "default"
+            client = get("subaccountid") or (ACCOUNT_LEVEL if partner != "default" else None)
+            service = get("servicename") or ""
+            if "id" in row:
+                key = row["id"]
+            else:
+                facts = (when, amount, partner, client, get("chargecategory", "chargetype"), service,
+                         get("billingcurrency"), get("chargedescription"), get("subaccountname"))
+                occurrences[facts] += 1
+                key = (facts, occurrences[facts])
             if key in seen:
                 continue
             seen.add(key)
-            when = dt.datetime.fromisoformat(row["ChargePeriodStart"].replace("Z", "")).replace(tzinfo=dt.timezone.utc)
             if start <= when < end:
-                net[(row["SubAccountId"], row["ServiceName"])] += Decimal(row["BilledCost"])
+                net[(partner, client, service)] += amount
     return net
 
 
@@ -65,8 +99,24 @@ def yandex(files, start, end):
         day = dt.datetime.fromisoformat(row["date"]).replace(tzinfo=MSK)
         if start <= day < end:
             credit = value(row.get("credit", "")) or "0"
-            net[(row["billing_account_id"], row["service_name"])] += Decimal(row["cost"]) + Decimal(credit)
+            net[("default", row["billing_account_id"], row["service_name"])] += Decimal(row["cost"]) + Decimal(credit)
     return net
+
+
+def safe_name(name):
+    """The tool's file name of an id (README: ids that are not plain names are encoded)."""
+    data = name.encode()
+    plain = (0 < len(data) <= 64 and data[:1] not in (b".", b"-", b"_")
+             and all(chr(b).isascii() and (chr(b).isalnum() or chr(b) in "._-") for b in data)
+             and name.split(".", 1)[0].upper() not in {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)})
+    if plain:
+        return name
+    if len(data) * 2 + 1 <= 128:
+        return "_" + data.hex()
+    h = 0x6c62272e07bb014262b821756295c58d
+    for b in data:
+        h = ((h ^ b) * 0x0000000001000000000000000000013B) % (1 << 128)
+    return "_h" + h.to_bytes(16, "big").hex()
 
 
 def main():
@@ -75,16 +125,19 @@ def main():
     end = dt.datetime.fromisoformat(last).replace(tzinfo=MSK) + dt.timedelta(days=1)
     expected = focus(files, start, end) if profile == "focus" else yandex(files, start, end)
     shown = defaultdict(Decimal)
+    folders = {safe_name(partner): partner for partner, _, _ in expected}
     for path in glob.glob(os.path.join(out, "*", "services.csv")):
+        folder = os.path.basename(os.path.dirname(path))
+        partner = folders.get(folder, "folder " + folder)
         for row in rows(path):
-            shown[(row["client_id"], row["service"])] += Decimal(row["net"])
+            shown[(partner, row["client_id"], row["service"])] += Decimal(row["net"])
     problems = [f"{key}: export {expected.get(key, 0)} report {shown.get(key, 0)}"
                 for key in sorted(set(expected) | set(shown)) if expected.get(key, Decimal(0)) != shown.get(key, Decimal(0))]
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         sys.exit(1)
-    print(f"{len(expected)} client/service pairs agree exactly")
+    print(f"{len(expected)} partner/client/service triples agree exactly")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,13 @@ struct GoldenTests {
         // every file of their own, in full.
         ("focus-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
         ("yandex-2024-03", ["--profile", "yandex-cloud-partner"]),
+        // FOCUS 1.0–1.3 as AWS, Azure and GCP write them (issue 22, scripts/make_focus_fixtures.py):
+        // float-printed and E-notation amounts, a sub-account under two billing accounts,
+        // account-level charges; in 1.3 an overlapping 1.2 export.
+        ("focus-1.0-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
+        ("focus-1.1-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
+        ("focus-1.2-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
+        ("focus-1.3-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
         // Daily usage (issue 13): a spend spike, a balance that runs out within 7 days, a client
         // attached too recently for its jump to be judged; rows not in time order. Both languages.
         ("daily-2024-03", []),
@@ -32,7 +39,7 @@ struct GoldenTests {
 
     /// The inputs of a case: a profile case reads its fixtures, every other case sample-data.
     static func inputs(_ name: String) -> [String] {
-        let folder = ["focus", "yandex", "daily"].first { name.hasPrefix($0 + "-") }
+        let folder = ["focus-1.0", "focus-1.1", "focus-1.2", "focus-1.3", "focus", "yandex", "daily"].first { name.hasPrefix($0 + "-") }
         guard let folder else { return Repository.sampleFiles }
         let path = "sample-data/" + folder
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Repository.root.appendingPathComponent(path).path)) ?? []
