@@ -31,10 +31,6 @@ struct SplitExport: ParsableCommand {
     func run() throws {
         let options = try input.ingestOptions()
         let path = input.files[0]
-        if let refusal = ExportSplit.refusal(options, path: path) {
-            Diagnostics.error("\(path): the Spark route cannot split this export: \(refusal)")
-            throw Reported(code: ExitStatus.dataError)
-        }
         do { try SplitOutputs.check(rows: rows, part: part, input: path) } catch {
             Diagnostics.error(error.message)
             throw Reported(code: ExitStatus.dataError)
@@ -45,8 +41,18 @@ struct SplitExport: ParsableCommand {
             throw Reported(code: ExitStatus.dataError)
         }
         do {
-            try SplitOutputs.write(ExportSplit.lines(export, path: path), to: rows)
-            try SplitOutputs.write(Array(PartFiles.encode(SummaryPart.ofInput(export))), to: part)
+            if ExportSplit.passesRows(export, options: options, path: path) {
+                // A layout that names its clients in the rows: the rows themselves, read again by the renders.
+                let (lines, passed) = try ExportSplit.rawLines(export, options: options, path: path)
+                try SplitOutputs.write(lines, to: rows)
+                try SplitOutputs.write(Array(PartFiles.encode(SummaryPart.ofInput(export, passingLines: passed))), to: part)
+            } else {
+                try SplitOutputs.write(ExportSplit.lines(export, path: path), to: rows)
+                try SplitOutputs.write(Array(PartFiles.encode(SummaryPart.ofInput(export))), to: part)
+            }
+        } catch let error as CSVError {
+            Diagnostics.error("\(path):\(error.line): \(error.reason)")
+            throw Reported(code: ExitStatus.dataError)
         } catch let error as OutputError {
             Diagnostics.error(error.message)
             throw Reported(code: ExitStatus.dataError)

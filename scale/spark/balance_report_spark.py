@@ -58,6 +58,8 @@ HEADERS = {
 NOBODY = "-"
 # A run without any clients file: every client is the partner `default`'s, one set.
 EVERYONE = "*"
+# `default` in hex: a row that names this partner is in the everyone set, as one without any.
+DEFAULT_HEX = b"default".hex()
 
 
 def parse_args(argv):
@@ -238,8 +240,14 @@ def main(argv):
                 yield ("part", index, f.read())
             with open(rows, "rb") as f:
                 for line in f:
-                    kind, seq, client, key, row = line.rstrip(b"\n").split(b"\t")
-                    yield ("row", kind.decode(), index, int(seq), client.decode(), key.decode(), row)
+                    # A layout that names clients in its rows passes its rows on as they were read
+                    # (`raw`, with the partner the row names), after its header line.
+                    kind, seq, client, key, row, *partner = line.rstrip(b"\n").split(b"\t")
+                    if kind == b"header":
+                        yield ("header", index, key.decode(), row)
+                        continue
+                    yield ("row", kind.decode(), index, int(seq), client.decode(), key.decode(), row,
+                           partner[0].decode() if partner else "")
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -248,7 +256,7 @@ def main(argv):
     except OSError as error:
         fail(f"cannot create the staging folder {stage} beside --out: {error.strerror}", 1)
     try:
-        code = run(a, sc, paths, stage, out, split_one, tool, cwd)
+        code = run(a, sc, paths, stage, out, split_one, tool, cwd, sopts)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         timing("staging removed")
@@ -257,7 +265,7 @@ def main(argv):
     return code
 
 
-def run(a, sc, paths, stage, out, split_one, tool, cwd):
+def run(a, sc, paths, stage, out, split_one, tool, cwd, sopts):
     from pyspark import StorageLevel
     # Kept (spilling to disk when memory is short) rather than read again: the rows are used twice.
     split = sc.parallelize(list(enumerate(paths)), max(1, len(paths))).flatMap(split_one).persist(StorageLevel.MEMORY_AND_DISK)
@@ -290,10 +298,19 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
         return 1
     has_clients = "client" in kinds
     has_events = "event" in kinds
+    # Files read through a row layout (FOCUS, the Yandex partner report): their header, and whether
+    # a day's exports are compared across the whole run (`supersede`).
+    headers = dict(split.filter(lambda r: r[0] == "header").map(lambda r: (r[1], (r[2], r[3]))).collect())
+    supersede = any(flags == b"supersede".hex() for flags, _ in headers.values())
 
-    # (kind, file, seq, client_hex, key_hex, row_b64)
+    # (kind, file, seq, client_hex, key_hex, row_b64, partner_hex)
     rows = split.filter(lambda r: r[0] == "row").map(lambda r: r[1:])
-    if has_clients:
+    def is_transaction(r):
+        return r[0] == "transaction" or r[0] == "raw"
+    if supersede:
+        # The latest export of a day is chosen across every client of the run: one set.
+        routed = rows.map(lambda r: (EVERYONE, r))
+    elif has_clients:
         # Each client belongs to the partner of its first clients record (in file order); every
         # record of that client goes to that one set, so conflicts and duplicates meet there.
         owner = (rows.filter(lambda r: r[0] == "client")
@@ -308,24 +325,39 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
         else:
             routed = (rows.map(lambda r: (r[3], r)).leftOuterJoin(owner)
                       .map(lambda kv: (kv[1][1] if kv[1][1] is not None else NOBODY, kv[1][0])))
+    elif headers:
+        # No clients file, clients from the rows: each row's money is the partner's its row names
+        # (SPEC §3), so each partner a set; rows that name none (and every other record, which can
+        # only be `default`'s) the everyone set.
+        def by_partner(r):
+            if r[0] == "raw" and r[6] and r[6] != DEFAULT_HEX:
+                return "p" + r[6]
+            return EVERYONE
+        routed = rows.map(lambda r: (by_partner(r), r))
     else:
         routed = rows.map(lambda r: (EVERYONE, r))
     routed = routed.persist(StorageLevel.MEMORY_AND_DISK)
     # The same transaction id in two sets has other facts (another client): one run rejects every
     # record of that id, so they all go to the set no partner owns and are rejected there alike.
     # Combined where the rows are: one (id, set) pair per id and partition moves, not one per row.
-    twice = set(routed.filter(lambda kv: kv[1][0] == "transaction")
-                .map(lambda kv: (kv[1][4], kv[0]))
-                .reduceByKey(lambda x, y: x if x == y else None)
-                .filter(lambda kv: kv[1] is None).keys().collect())
+    # Without a clients file there is no such set: they all go to the first of their sets instead,
+    # where the same rule rejects them (a rejected row makes no client there).
+    twice = dict(routed.filter(lambda kv: is_transaction(kv[1]))
+                 .map(lambda kv: (kv[1][4], (kv[0], kv[0])))
+                 .reduceByKey(lambda x, y: (min(x[0], y[0]), max(x[1], y[1])))
+                 .filter(lambda kv: kv[1][0] != kv[1][1])
+                 .mapValues(lambda v: NOBODY if has_clients else v[0]).collect())
     if twice:
         moved = sc.broadcast(twice)
-        routed = routed.map(lambda kv: (NOBODY, kv[1]) if kv[1][0] == "transaction" and kv[1][4] in moved.value else kv)
+        routed = routed.map(lambda kv: (moved.value[kv[1][4]], kv[1]) if is_transaction(kv[1]) and kv[1][4] in moved.value else kv)
     timing("routed")
     sets = routed.keys().distinct().count()
     # Every record rejected (or none at all): one empty set still gives the run's empty output.
     empty = sets == 0
     ropts = render_options(a)
+    if headers:
+        # Rows passed on as they were read are read again as the run reads them: the profile too.
+        ropts = sopts + ropts
 
     def render_set(item):
         """Stage 2, on an executor: a bucket of partners' sets as one self-contained input set,
@@ -336,8 +368,12 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
         work = tempfile.mkdtemp(prefix="br-set-")
         try:
             by_kind = {"client": [], "event": [], "transaction": []}
+            raw = {}
             for r in records:
-                by_kind[r[0]].append((r[1], r[2], r[5]))
+                if r[0] == "raw":
+                    raw.setdefault(r[1], []).append((r[2], r[5]))
+                else:
+                    by_kind[r[0]].append((r[1], r[2], r[5]))
             files = []
             for kind in ("client", "event", "transaction"):
                 # A clients or events file, even one without rows, tells the run it has such records.
@@ -349,6 +385,18 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd):
                     f.write(HEADERS[kind])
                     # In the order one run reads them: by file, then as the file has them.
                     for _, _, row in sorted(by_kind[kind]):
+                        f.write(base64.b64decode(row))
+                files.append(name)
+            # Each file read through a row layout as a file of its own (its header, its rows in the
+            # order it has them), named as the original (a profile's `files:` patterns match it).
+            for index in sorted(raw):
+                folder = os.path.join(work, f"raw-{index:06d}")
+                os.mkdir(folder)
+                base = os.path.basename(paths[index])
+                name = os.path.join(folder, base[:-3] if base.endswith(".gz") else base)
+                with open(name, "wb") as f:
+                    f.write(base64.b64decode(headers[index][1]))
+                    for _, row in sorted(raw[index]):
                         f.write(base64.b64decode(row))
                 files.append(name)
             output = os.path.join(stage, f"set-{number:06d}")

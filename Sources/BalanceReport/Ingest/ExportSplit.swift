@@ -16,16 +16,6 @@ public enum ExportSplit {
         (kind.fields + [Provenance.fileColumn, Provenance.lineColumn]).joined(separator: ",") + "\n"
     }
 
-    /// Whether a run with these options can be split by partner: a layout that derives clients
-    /// from the rows (only when the whole run has no clients records) or that lets a day's later
-    /// export supersede an earlier one (across every client of the run) needs the whole run.
-    public static func refusal(_ options: IngestOptions, path: String) -> String? {
-        let layout = options.forFile(path).rowLayout
-        if layout.clientsFromRows { return "the profile's clients_from_rows needs the whole run (its clients exist only when no file of the run has clients records); render it on one machine" }
-        if layout.supersedeDay != nil { return "the profile's supersede compares a day's exports across every client of the run; render it on one machine" }
-        return nil
-    }
-
     /// The lines for every record `export` read from `path`, the file it read alone.
     public static func lines(_ export: IngestedExport, path: String) -> [UInt8] {
         var out: [UInt8] = []

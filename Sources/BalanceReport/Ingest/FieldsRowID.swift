@@ -10,7 +10,9 @@
 /// charges: a row repeated within one export is that many charges (`row-…`, `row-…-2`, …), and
 /// the same rows in two overlapping exports, of any versions, are duplicates, counted once.
 extension CSVRecordSink {
-    func fieldsID(_ row: CSVRow, _ fields: CSVFields, client: [UInt8]?, shape: RowShape, into export: inout IngestedExport) -> String {
+    /// `file`: the row's original file (its own, or the one its provenance columns name), whose
+    /// identical rows are counted.
+    func fieldsID(_ row: CSVRow, _ fields: CSVFields, client: [UInt8]?, shape: RowShape, file: Int, into export: inout IngestedExport) -> String {
         var hash = FNV1a128()
         func add(_ bytes: some Sequence<UInt8>) {
             hash.add(bytes)
@@ -38,7 +40,7 @@ extension CSVRecordSink {
         }
         let base = "row-" + String(hash.value, radix: 16).leftPadded(to: 32)
         var key = FNV1a128()
-        key.add(String(fileIndex).utf8)
+        key.add(String(file).utf8)
         key.add(CollectionOfOne(0x1F))
         key.add(base.utf8)
         let occurrence = export.rowOccurrences[key.value, default: 0] + 1

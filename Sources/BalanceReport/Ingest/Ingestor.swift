@@ -525,7 +525,8 @@ final class CSVRecordSink: Sendable {
                             into export: inout IngestedExport) -> Int {
         let client = rowPartnerClient(row, fields, shape)
         let baseID: String? = columns[0] < 0
-            ? (shape.idsFromFields ? fieldsID(row, fields, client: client, shape: shape, into: &export) : RowShape.contentID(row)) : nil
+            ? (shape.idsFromFields ? fieldsID(row, fields, client: client, shape: shape, file: Int(source.file), into: &export)
+                : RowShape.contentID(row, skipping: provenance)) : nil
         let amounts: [(index: Int, name: String, kind: TransactionKind)?] = shape.amountColumns.isEmpty ? [nil] : shape.amountColumns
         var produced = 0
         for (position, column) in amounts.enumerated() {

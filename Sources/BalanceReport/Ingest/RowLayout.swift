@@ -75,9 +75,10 @@ struct RowShape: Sendable {
     }
 
     /// `row-` and the hex of a 128-bit FNV-1a hash over every field (a unit separator between).
-    static func contentID(_ row: CSVRow) -> String {
+    /// The provenance columns of a row passed on by the Spark route are not its content.
+    static func contentID(_ row: CSVRow, skipping provenance: Provenance.Columns? = nil) -> String {
         var hash = FNV1a128()
-        for index in 0..<row.count {
+        for index in 0..<row.count where index != provenance?.file && index != provenance?.line {
             row.withField(index) { hash.add($0) }
             hash.add(CollectionOfOne(0x1F))
         }

@@ -15,6 +15,8 @@ extension SummaryMerge {
         var sum = Money.zero
         for row in 0..<export.transactions.count { sum += export.transactions.amount(row) }
         for rejection in export.rejections where rejection.isRecord { sum += rejection.amount ?? .zero }
+        // Rows a later export of their day replaces (`supersede`) were read too.
+        for transaction in export.superseded { sum += transaction.amount }
         return sum
     }
 

@@ -87,6 +87,8 @@ public struct SummaryPart: Codable, Sendable, Equatable {
     public var output: String?
     /// A render part's unknown clients (absent from parts written before they were named).
     public var unknownClients: [PartUnknownClient]? = nil
+    /// A render part's float-printed amounts rounded (`AmountRounding.parts`); absent when none.
+    public var amountRounding: [String]? = nil
 }
 
 public struct MergeError: Error, Sendable, CustomStringConvertible {
@@ -124,7 +126,7 @@ extension SummaryPart {
             unknownClients: summary.unknownClients.map {
                 PartUnknownClient(clientID: $0.clientID, currency: $0.currency, transactions: $0.transactions,
                                   amount: $0.amount.description, file: Int($0.first.file), line: Int($0.first.line))
-            })
+            }, amountRounding: summary.amountRounding.isEmpty ? nil : summary.amountRounding.parts)
     }
 
     /// The part of one original file as read, before it is cut by partner (`role` `input`): its
@@ -263,6 +265,8 @@ public enum SummaryMerge {
         var reconciliation: [String] = []
         var outputs: [String] = []
         var unknownClients: [UnknownClient] = []
+        // Counted where the amounts became records: by the renders (an input part passes its rows on).
+        var rounding = AmountRounding()
 
         for (number, part) in (inputs + renders).enumerated() {
             let isInput = number < inputs.count
@@ -332,6 +336,10 @@ public enum SummaryMerge {
                                                         amount: amount, first: first))
                 }
             }
+            if let parts = part.amountRounding, !isInput {
+                guard let counted = AmountRounding(parts: parts) else { throw MergeError("a part's amount_rounding is not five figures") }
+                rounding.merge(counted)
+            }
             if let output = part.output, !isInput { outputs.append(output) }
             reconciliation += part.reconciliationFailures
         }
@@ -355,12 +363,13 @@ public enum SummaryMerge {
                 if outcomes[kind]!.isEmpty { outcomes[kind] = nil }
             }
         }
-        let summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
+        var summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                                  rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
                                  reconciliationFailures: reconciliation,
                                  unknownClients: unknownClients.sorted {
                                      $0.clientID.bytesEqual($1.clientID) ? byteOrder($0.currency, $1.currency) : byteOrder($0.clientID, $1.clientID)
                                  })
+        summary.amountRounding = rounding
         return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs,
                          renderParts: renders)
     }
