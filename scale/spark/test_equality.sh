@@ -58,7 +58,25 @@ cp -r out-spark out-tampered
 printf 'x' >> "$(find out-tampered -name '*.csv' -path '*clients*' | sort | head -1)"
 check "a one-byte difference is detected" differs out-single out-tampered
 
-# 2. The smaller cases, on a small export (SPARK_TEST_MAIN_ONLY=1 skips them: a second, larger run).
+# 2. Layouts that name their clients in the rows (issue 22), always: FOCUS 1.0-1.3 exports as AWS,
+#    Azure and GCP write them (sample-data/focus*: overlapping versions, float-printed and E-notation
+#    amounts, a sub-account under two billing accounts, account-level charges, one gzipped), routed by
+#    the partner each row names; and the Yandex Cloud partner report (a day's later export supersedes).
+mkdir -p focus && gzip -c "$repo/sample-data/focus-1.1/aws-focus-1.1-2024-09.csv" > focus/aws-focus-1.1-2024-09.csv.gz
+focus=("$repo"/sample-data/focus-1.0/*.csv focus/aws-focus-1.1-2024-09.csv.gz "$repo"/sample-data/focus-1.1/azure*.csv "$repo"/sample-data/focus-1.1/gcp*.csv
+       "$repo"/sample-data/focus-1.2/*.csv "$repo"/sample-data/focus-1.3/*.csv "$repo"/sample-data/focus/*.csv)
+"$bin" render --quiet --period 2024-09 --profile focus --out out-focus-single "${focus[@]}" > focus-single.log 2>&1; a=$?
+spark --quiet --period 2024-09 --profile focus --out out-focus-spark "${focus[@]}" > focus-spark.log 2>&1; b=$?
+check "FOCUS 1.0-1.3 (${#focus[@]} files): both succeed ($a, $b)" test "$a" -eq 0 -a "$b" -eq 0
+[ "$b" -eq 0 ] || tail -20 focus-spark.log
+check "... and the output folders are byte-identical ($(find out-focus-single -type f | wc -l) files, $(ls out-focus-single | wc -l) entries)" same out-focus-single out-focus-spark
+check "... and summary.json states the roundings" \
+    grep -q '"amounts_rounded"' out-focus-spark/summary.json
+"$bin" render --quiet --period 2024-03 --profile yandex-cloud-partner --out out-yandex-single "$repo"/sample-data/yandex/*.csv > /dev/null 2>&1; a=$?
+spark --quiet --period 2024-03 --profile yandex-cloud-partner --out out-yandex-spark "$repo"/sample-data/yandex/*.csv > yandex-spark.log 2>&1; b=$?
+check "the Yandex partner report (superseded days): both succeed ($a, $b), byte-identical" same out-yandex-single out-yandex-spark
+
+# 3. The smaller cases, on a small export (SPARK_TEST_MAIN_ONLY=1 skips them: a second, larger run).
 if [ -z "${SPARK_TEST_MAIN_ONLY:-}" ]; then
 python3 "$here/make_exports.py" --transactions 3000 --partners 40 --seed 3 --out small > small.txt || exit 1
 mapfile -t small < small.txt

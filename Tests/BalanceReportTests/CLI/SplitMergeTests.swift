@@ -171,11 +171,65 @@ struct SplitMergeTests {
         #expect(foreign.stderr.contains("sample-data"), "\(foreign.stderr)")
     }
 
-    @Test("split-export refuses a layout that needs the whole run (clients from rows, superseding days)")
-    func refusesWholeRunLayouts() throws {
-        let result = try BalanceReportBinary.run(["split-export", "--profile", "focus", "--rows", "/dev/null", "--part", "/dev/null",
-                                                  "sample-data/clients.csv"])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("clients_from_rows needs the whole run"), "\(result.stderr)")
+    /// Issue 22: a layout that names its clients (and partners) in its rows goes the route too. Its
+    /// rows are passed on as they were read, after a header line; each partner the rows name is a set,
+    /// rendered with the same profile, and the merge equals one render byte for byte.
+    @Test("FOCUS exports of several versions, routed by the partner each row names: the same bytes as one render")
+    func focusRowsByPartner() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let files = try BuiltInProfileTests.fixtures("focus-1.3")
+        let options = ["--period", "2024-09", "--profile", "focus"]
+        var inputParts: [String] = []
+        var headers: [Int: Data] = [:]
+        // set (partner hex) -> file -> [(seq, row)]
+        var sets: [String: [Int: [(Int, Data)]]] = [:]
+        for (index, file) in files.enumerated() {
+            let rowsPath = folder.url.appendingPathComponent("rows-\(index).tsv").path
+            let part = folder.url.appendingPathComponent("input-\(index).json").path
+            let split = try BalanceReportBinary.run(["split-export", "--profile", "focus", "--rows", rowsPath, "--part", part, file])
+            #expect(split.status == 0, "\(split.stderr)")
+            inputParts.append(part)
+            for line in try String(contentsOfFile: rowsPath, encoding: .utf8).split(separator: "\n") {
+                let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                if cells[0] == "header" { headers[index] = Data(base64Encoded: cells[4])!; continue }
+                #expect(cells[0] == "raw" && cells.count == 6)
+                sets[cells[5], default: [:]][index, default: []].append((Int(cells[1])!, Data(base64Encoded: cells[4])!))
+            }
+        }
+        #expect(sets.count == 4, "one set per billing account")
+        var renderParts: [String] = []
+        for (number, set) in sets.keys.sorted().enumerated() {
+            var shardFiles: [String] = []
+            for (index, rows) in sets[set]!.sorted(by: { $0.key < $1.key }) {
+                let dir = folder.url.appendingPathComponent("set-\(number)-raw-\(index)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                var data = headers[index]!
+                for (_, row) in rows.sorted(by: { $0.0 < $1.0 }) { data.append(row) }
+                let path = dir.appendingPathComponent(URL(fileURLWithPath: files[index]).lastPathComponent).path
+                try data.write(to: URL(fileURLWithPath: path))
+                shardFiles.append(path)
+            }
+            let part = folder.url.appendingPathComponent("render-\(number).json").path
+            let output = folder.url.appendingPathComponent("set-\(number)").path
+            let render = try BalanceReportBinary.run(["render", "--quiet"] + options + ["--out", output, "--summary-part", part] + shardFiles)
+            #expect(render.status == 0, "\(render.stderr)")
+            renderParts.append(part)
+        }
+        let merged = folder.url.appendingPathComponent("merged").path
+        let result = try BalanceReportBinary.run(["merge-parts", "--quiet", "--out", merged] + inputParts + renderParts)
+        #expect(result.status == 0, "\(result.stderr)")
+        let single = folder.url.appendingPathComponent("single").path
+        let one = try BalanceReportBinary.run(["render", "--quiet"] + options + ["--out", single] + files)
+        #expect(one.status == 0, "\(one.stderr)")
+        let a = fileTree(URL(fileURLWithPath: single)), b = fileTree(URL(fileURLWithPath: merged))
+        #expect(a == b)
+        for name in a + [".balance-report-output"] {
+            let x = try Data(contentsOf: URL(fileURLWithPath: single + "/" + name))
+            let y = try Data(contentsOf: URL(fileURLWithPath: merged + "/" + name))
+            #expect(x == y, "\(name) differs")
+        }
+        let summary = try String(contentsOfFile: merged + "/summary.json", encoding: .utf8)
+        #expect(summary.contains("\"amounts_rounded\""))
     }
 }
