@@ -23,7 +23,11 @@ What runs where (the parsing and every rule stay in the binary; Spark only moves
   1. every export file is read on an executor by `balance-report split-export` (with the profile,
      gzip, Windows-1251, XML: every reader of the tool): each record becomes a canonical CSV row
      carrying its original file and line (provenance columns), keyed by its client id as bytes (hex);
-  2. each client is attached to the partner of its first clients record (file order); records of a
+     a file read through a row layout (FOCUS, the Yandex partner report) passes its rows on as they
+     were read instead, with the partner each row names, and the renders read them with the profile;
+  2. without a clients file, rows of a row layout go to the set of the partner they name (FOCUS
+     BillingAccountId), a superseding layout makes one set; otherwise
+     each client is attached to the partner of its first clients record (file order); records of a
      client no clients record names, and transaction ids found in two partners' sets, go to one more
      set, "no partner's", so they are counted (unknown client, or rejected as a conflict) exactly as
      one run counts them;

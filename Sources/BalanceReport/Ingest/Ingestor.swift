@@ -153,6 +153,8 @@ public enum Ingestor {
             case .csv: readCSV(source: source, fileIndex: index, options: fileOptions, workers: workers, into: &export)
             case .xml: readXML(source: source, fileIndex: index, options: fileOptions, into: &export)
             }
+            // Identical rows are counted within one file (`row_ids: fields`): none of it is needed past it.
+            export.rowOccurrences = [:]
             if !export.fileFailures.isEmpty { break }
         }
         Supersession.apply(&export)

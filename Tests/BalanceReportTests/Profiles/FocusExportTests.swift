@@ -86,6 +86,58 @@ struct FocusExportTests {
         #expect(AmountRounding().difference == "0.00")
     }
 
+    /// Checked against an independent reader of decimals (Python's `decimal`, exact, half to even).
+    @Test("random float-printed amounts read as Python's decimal reads them (seeded property), their roundings totalled alike")
+    func againstPythonDecimal() throws {
+        var generator = SplitMix64(seed: 22)
+        var texts: [String] = []
+        for _ in 0..<3_000 {
+            let digits = String((0..<Int.random(in: 1...19, using: &generator)).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+            var text = Bool.random(using: &generator) ? "-" : ""
+            // At most 8 whole digits and an exponent up to 3: below the trillion-unit cap.
+            let point = Int.random(in: 1...min(8, digits.count), using: &generator)
+            text += point == digits.count ? digits : String(digits.prefix(point)) + "." + String(digits.dropFirst(point))
+            if Int.random(in: 0..<3, using: &generator) == 0 {
+                let exponent = Int.random(in: -30...3, using: &generator)
+                text += (Bool.random(using: &generator) ? "E" : "e") + (exponent >= 0 && Bool.random(using: &generator) ? "+" : "") + String(exponent)
+            }
+            texts.append(text)
+        }
+        var ours: [String] = []
+        var rounding = AmountRounding()
+        for text in texts {
+            let parsed = try FloatAmountParser.parse(text)
+            ours.append(parsed.money.description)
+            rounding.add(parsed)
+        }
+        let result = try PythonScript.inline("""
+            import sys
+            from decimal import Decimal, getcontext, ROUND_HALF_EVEN
+            getcontext().prec = 200
+            total, count = Decimal(0), 0
+            for text in sys.argv[1:]:
+                exact = Decimal(text)
+                rounded = exact.quantize(Decimal("1e-12"), rounding=ROUND_HALF_EVEN)
+                if rounded != exact:
+                    count += 1
+                    total += rounded - exact
+                print(format(rounded, "f"))
+            print(count, total)
+            """, texts)
+        var lines = result.stdout.split(separator: "\n").map(String.init)
+        let last = lines.removeLast().split(separator: " ").map(String.init)
+        #expect(lines.count == texts.count)
+        for (index, line) in lines.enumerated() where index < ours.count {
+            let expected = try AmountParser.parse(line, mark: .point, allowNegative: true)
+            #expect(expected.description == ours[index], "\(texts[index])")
+        }
+        #expect(String(rounding.count) == last.first)
+        // Python writes the total with an exponent; compare as exact decimals.
+        let check = try PythonScript.inline("import sys; from decimal import Decimal; print(Decimal(sys.argv[1]) == Decimal(sys.argv[2]))",
+                                            [rounding.difference, last.last ?? ""])
+        #expect(check.stdout == "True\n", "\(rounding.difference) vs \(last.last ?? "")")
+    }
+
     @Test("a FOCUS export with float-printed amounts renders with none rejected, the roundings in the summary")
     func floatPrintedRender() throws {
         let temp = try TemporaryFolder()
