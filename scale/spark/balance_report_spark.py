@@ -135,11 +135,13 @@ def fail(message, code):
     sys.exit(code)
 
 
-def split_options(a):
+def split_options(a, builtins=()):
     opts = []
     if a.profile:
-        # A built-in profile is a name; a file is made absolute for the executors.
-        opts += ["--profile", absolute(a.profile) if os.path.exists(a.profile) else a.profile]
+        # A built-in profile is a name, as the tool reads it even beside a file or folder of that
+        # name (`focus/`); a file is made absolute for the executors.
+        named = a.profile in builtins or not os.path.exists(a.profile)
+        opts += ["--profile", a.profile if named else absolute(a.profile)]
     if a.encoding:
         opts += ["--encoding", a.encoding]
     for m in a.map:
@@ -227,7 +229,10 @@ def main(argv):
             return path
         return binary
 
-    sopts = split_options(a)
+    # The tool's built-in profile names (`balance-report profiles`: one a line, the name first).
+    listed = subprocess.run([binary, "profiles"], capture_output=True, cwd=cwd)
+    builtins = {line.split()[0] for line in listed.stdout.decode("utf-8", "replace").splitlines() if line.split()}
+    sopts = split_options(a, builtins)
 
     def split_one(item):
         """Stage 1, on an executor: one export file read by the tool, its records as routable rows."""
