@@ -1,3 +1,10 @@
+import BalanceSupport
+import BalancePipeline
+import BalanceSend
+import BalanceOutput
+import BalanceRender
+import BalanceIngest
+import BalanceModel
 import BalanceReport
 
 /// A period that holds none of the run's transactions: a run for the wrong month (`--period

@@ -1,7 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Protections of issues 8 and 9 that a mutation run (each protection removed in turn) found no
 /// test failing for. Each test here fails when the protection named in its title is removed.

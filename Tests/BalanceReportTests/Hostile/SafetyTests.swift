@@ -1,7 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 8, each point seen by a new user and a hostile corpus, through the binary: the tool
 /// never destroys a folder, never leaks through a refused file, never hangs.

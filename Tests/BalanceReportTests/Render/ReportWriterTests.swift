@@ -2,7 +2,14 @@ import Foundation
 import Testing
 import Synchronization
 import Dispatch
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 @Suite struct ReportWriterTests {
     @Test func publishingCreatesTheFolderInOneStep() throws {

@@ -1,4 +1,11 @@
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 import Testing
 
 /// The run summary on stderr reads like a report: grouped, aligned amounts, and no made-up period.

@@ -1,5 +1,12 @@
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// `SummaryMerge`: parts of one run only, and the figures added up as one run counts them.
 @Suite("Summary merge")

@@ -1,0 +1,110 @@
+import BalanceModel
+import BalanceSupport
+/// One export file's records as rows a distributed job can route by client without parsing
+/// anything (the Spark route, `scale/spark/`): each record, as this tool read it (profile,
+/// encoding, gzip, XML), becomes a canonical CSV row of the SPEC layout with the provenance
+/// columns naming its original file and line. Reading it back gives the same record: text fields
+/// are the same bytes, times are exact instants in +03:00 with the input's fractional digits,
+/// amounts exact decimals. So the parsing stays in one place, this tool.
+///
+/// The output is one line per record, tab-separated, every field ASCII:
+/// `kind  seq  client-id-hex  key-hex  row-base64`, where `kind` is `transaction`, `client` or
+/// `event`, `seq` the record's position in the file (the order a run reads it in), `key` the
+/// partner id of a clients record and the id of a transaction (empty for an event), and the row
+/// the canonical CSV record (ending in LF, which may hold line breaks inside quotes).
+public enum ExportSplit {
+    /// Canonical headers of the rows, with the provenance columns last.
+    public static func header(_ kind: RecordKind) -> String {
+        (kind.fields + [Provenance.fileColumn, Provenance.lineColumn]).joined(separator: ",") + "\n"
+    }
+
+    /// Whether a run with these options can be split by partner: a layout that derives clients
+    /// from the rows (only when the whole run has no clients records) or that lets a day's later
+    /// export supersede an earlier one (across every client of the run) needs the whole run.
+    public static func refusal(_ options: IngestOptions, path: String) -> String? {
+        let layout = options.forFile(path).rowLayout
+        if layout.clientsFromRows { return "the profile's clients_from_rows needs the whole run (its clients exist only when no file of the run has clients records); render it on one machine" }
+        if layout.supersedeDay != nil { return "the profile's supersede compares a day's exports across every client of the run; render it on one machine" }
+        return nil
+    }
+
+    /// The lines for every record `export` read from `path`, the file it read alone.
+    public static func lines(_ export: IngestedExport, path: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(export.transactions.count * 200)
+        var row: [UInt8] = []
+        var seq = 0
+        func emit(_ kind: RecordKind, client: String, key: String, _ fields: [String], line: Int32) {
+            row.removeAll(keepingCapacity: true)
+            for field in fields {
+                quote(field, into: &row)
+                row.append(UInt8(ascii: ","))
+            }
+            quote(path, into: &row)
+            row.append(UInt8(ascii: ","))
+            row.append(contentsOf: String(line).utf8)
+            row.append(0x0A)
+            out.append(contentsOf: kind.rawValue.utf8)
+            out.append(0x09)
+            out.append(contentsOf: String(seq).utf8)
+            out.append(0x09)
+            hex(client, into: &out)
+            out.append(0x09)
+            hex(key, into: &out)
+            out.append(0x09)
+            base64(row, into: &out)
+            out.append(0x0A)
+            seq += 1
+        }
+        for c in export.clients {
+            emit(.client, client: c.id, key: c.partnerID,
+                 [c.id, c.name, c.email, c.phone, c.partnerID, c.checkpoint?.balance.description ?? "",
+                  c.checkpoint.map { MoscowTime.isoText($0.at) } ?? ""], line: c.source.line)
+        }
+        for e in export.events {
+            emit(.event, client: e.clientID, key: "", [e.clientID, MoscowTime.isoText(e.instant), e.kind.rawValue], line: e.source.line)
+        }
+        for t in export.transactions {
+            emit(.transaction, client: t.clientID, key: t.id,
+                 [t.id, MoscowTime.isoText(t.instant), t.clientID, t.kind.rawValue, t.service, t.amount.description,
+                  t.currency, t.description], line: t.source.line)
+        }
+        return out
+    }
+
+    /// Always quoted (RFC 4180): a field is its bytes, whatever they hold.
+    static func quote(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func hex(_ text: String, into out: inout [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        for byte in text.utf8 {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+    }
+
+    static func base64(_ bytes: [UInt8], into out: inout [UInt8]) {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out.append(table[Int(n >> 18 & 63)]); out.append(table[Int(n >> 12 & 63)])
+            out.append(table[Int(n >> 6 & 63)]); out.append(table[Int(n & 63)])
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            out.append(table[Int(n >> 18 & 63)]); out.append(table[Int(n >> 12 & 63)])
+            out.append(rest == 2 ? table[Int(n >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(UInt8(ascii: "="))
+        }
+    }
+}

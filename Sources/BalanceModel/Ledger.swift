@@ -1,0 +1,486 @@
+import BalanceSupport
+import Dispatch
+import Synchronization
+
+/// A client with its history and its own transactions, in the order balances are counted.
+public struct LedgerClient: Sendable {
+    public var record: ClientRecord
+    public var timeline: ClientTimeline
+    /// Sorted by instant, ties by id byte-wise (SPEC §3).
+    public var transactions: ClientTransactions
+    /// The events that made the timeline (duplicates and illegal transitions left out), in time order.
+    public var events: [ClientEvent]
+}
+
+/// The run's transaction table once the ledger has laid it out: shared by every client, report
+/// line and page, and never changed again. A class with one `let`, so that handing it around costs
+/// one reference count (a copy of the table struct would retain each of its columns, and two
+/// threads retaining the same columns for every client contend for them).
+public final class TransactionStore: Sendable {
+    public let table: TransactionTable
+
+    public init(_ table: consuming TransactionTable) { self.table = table }
+}
+
+/// One client's transactions in balance order: a contiguous run of rows of the run's table.
+///
+/// The ledger lays the table out client by client in balance order, so a client is a range of
+/// rows, read front to back.
+public struct ClientTransactions: RandomAccessCollection, Sendable {
+    public let store: TransactionStore
+    /// The client's rows of the table.
+    public let rows: Range<Int>
+
+    public init(store: TransactionStore, rows: Range<Int>) {
+        self.store = store
+        self.rows = rows
+    }
+
+    public init(_ transactions: [Transaction]) {
+        self.init(store: TransactionStore(TransactionTable(transactions)), rows: 0..<transactions.count)
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { rows.count }
+
+    /// The row number of the `index`-th transaction.
+    @inline(__always) public func row(_ index: Int) -> Int { rows.lowerBound + index }
+
+    public subscript(index: Int) -> Transaction { store.table[row(index)] }
+
+    @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(row(index)) }
+    @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(row(index)) }
+    @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(row(index)) }
+    @inline(__always) public func net(_ index: Int) -> Money { store.table.net(row(index)) }
+    @inline(__always) public func source(_ index: Int) -> SourceLocation { store.table.source(row(index)) }
+}
+
+/// A record that repeats an earlier one with identical facts (overlapping exports).
+public struct Duplicate: Sendable, Equatable {
+    public var kind: RecordKind
+    public var source: SourceLocation
+    public var original: SourceLocation
+    public var amount: Money?
+
+    public init(kind: RecordKind, source: SourceLocation, original: SourceLocation, amount: Money?) {
+        self.kind = kind
+        self.source = source
+        self.original = original
+        self.amount = amount
+    }
+}
+
+/// A problem with the run as a whole, which no `--allow-rejects` can get past.
+public enum LedgerError: Error, Equatable, Sendable {
+    /// SPEC §2.1: one run has one currency. Carries each currency with where it first appears.
+    case mixedCurrencies([(currency: String, source: SourceLocation)])
+
+    public static func == (a: LedgerError, b: LedgerError) -> Bool {
+        switch (a, b) {
+        case let (.mixedCurrencies(x), .mixedCurrencies(y)):
+            return x.map(\.currency) == y.map(\.currency) && x.map(\.source) == y.map(\.source)
+        }
+    }
+}
+
+
+/// The validated, deduplicated facts of a run: the boundary between Model and Report.
+public struct Ledger: Sendable {
+    public var currency: String
+    /// Clients by id, each with its timeline and transactions.
+    public var clients: [ByteKey: LedgerClient]
+    /// Every transaction of the run (the clients' ranges point into it).
+    public var store: TransactionStore
+    public var table: TransactionTable { store.table }
+    /// Rows of transactions whose client no clients record names: nobody's report shows them.
+    public var unknownClientRows: Range<Int>
+    /// Events whose client no clients record names.
+    public var unknownClientEvents: [ClientEvent]
+    public var duplicates: [Duplicate]
+    /// Ingest rejections plus the ones found here (conflicting duplicates, illegal transitions).
+    public var rejections: [Rejection]
+
+    /// Transactions whose client no clients record names, as values (they are few; tests and the
+    /// run summary's naming of unknown clients read them).
+    public var unknownClientTransactions: [Transaction] { unknownClientRows.map { table[$0] } }
+
+    /// Builds the ledger from what Ingest read. Pure: same export, same ledger.
+    public static func build(from export: IngestedExport, workers: Int = 1) throws(LedgerError) -> Ledger {
+        var rest = export
+        var transactions = TransactionTable()
+        swap(&transactions, &rest.transactions)
+        return try build(from: rest, transactions: transactions, workers: workers)
+    }
+
+    /// Builds the ledger, taking ownership of `transactions` (those of `export` are ignored):
+    /// the table is moved into place, never copied. Balance order is sorted on up to `workers` threads.
+    public static func build(from export: IngestedExport, transactions: consuming TransactionTable,
+                             workers: Int = 1) throws(LedgerError) -> Ledger {
+        var rejections = export.rejections
+        var duplicates: [Duplicate] = []
+        func location(_ source: SourceLocation) -> String { export.location(source) }
+
+        // Transactions, first pass: identical repeats count once; the same id with other facts
+        // rejects every record of that id.
+        let table = consume transactions
+        var (fates, conflicted) = transactionFates(table, workers: workers)
+        let currency = try singleCurrency(table, fates)
+
+        // Clients: identical repeats count once; conflicting records reject both.
+        var records: [ByteKey: ClientRecord] = [:]
+        var conflictedClients: [ByteKey: [SourceLocation]] = [:]
+        for client in export.clients {
+            if let original = records[ByteKey(client.id)] {
+                if original.sameFacts(as: client) {
+                    duplicates.append(Duplicate(kind: .client, source: client.source, original: original.source, amount: nil))
+                } else {
+                    conflictedClients[ByteKey(client.id), default: []].append(client.source)
+                    rejections.append(Rejection(source: client.source, kind: .client,
+                                                reason: "client \(client.id) conflicts with \(location(original.source))",
+                                                recordID: client.id))
+                }
+            } else {
+                records[ByteKey(client.id)] = client
+            }
+        }
+        for id in conflictedClients.keys.sorted() {
+            let original = records.removeValue(forKey: id)!
+            rejections.append(Rejection(source: original.source, kind: .client,
+                                        reason: "client \(id) conflicts with \(Ledger.listed(conflictedClients[id]!, location))",
+                                        recordID: id.text))
+        }
+
+        // Without any clients record, every client found in the transactions is the default partner's.
+        // A clients record Ingest rejected still counts: its clients must not fall to `default`.
+        // So does a clients file without rows.
+        let noClientRecords = export.clients.isEmpty && !export.hasFile(of: .client)
+            && !export.rejections.contains { $0.isRecord && $0.kind == .client }
+        // A layout that names its clients in the rows (`clients_from_rows`) gives their names and partners.
+        if noClientRecords {
+            var derived: [ByteKey: ClientRecord] = [:]
+            for client in export.derivedClients where derived[ByteKey(client.id)] == nil { derived[ByteKey(client.id)] = client }
+            // Each client once, from its first kept row.
+            var seen = [Bool](repeating: false, count: table.clientNames.count)
+            for row in 0..<table.count where fates[row] == keep && !seen[Int(table.client(row))] {
+                seen[Int(table.client(row))] = true
+                let name = table.clientID(row)
+                let id = ByteKey(name)
+                if records[id] == nil {
+                    records[id] = derived[id] ?? ClientRecord(id: name, name: "", email: "", phone: "",
+                                                              partnerID: "default", checkpoint: nil, source: table.source(row))
+                }
+            }
+        }
+
+        // Events: identical repeats count once; then each client's history through the state machine.
+        var eventsByClient: [ByteKey: [ClientEvent]] = [:]
+        var unknownEvents: [ClientEvent] = []
+        // One hash lookup per event: a client with 90,000 block/unblock events stays linear.
+        var seenEvents: [EventFacts: SourceLocation] = [:]
+        for event in export.events {
+            let facts = EventFacts(client: ByteKey(event.clientID), instant: event.instant, kind: event.kind)
+            if let original = seenEvents[facts] {
+                duplicates.append(Duplicate(kind: .event, source: event.source, original: original, amount: nil))
+                continue
+            }
+            seenEvents[facts] = event.source
+            if records[facts.client] == nil || noClientRecords {
+                unknownEvents.append(event)
+            } else {
+                eventsByClient[facts.client, default: []].append(event)
+            }
+        }
+        // An event record Ingest rejected still makes a run with events: nobody is attached by default then.
+        let runHasEvents = (!export.events.isEmpty || export.hasFile(of: .event) || export.rejections.contains { $0.isRecord && $0.kind == .event })
+            && !noClientRecords
+        var ledgerClients: [(id: ByteKey, client: LedgerClient)] = []
+        ledgerClients.reserveCapacity(records.count)
+        let none = ClientTransactions([])
+        for (id, record) in records {
+            var timeline = ClientTimeline.alwaysAttached
+            var accepted: [ClientEvent] = []
+            if runHasEvents {
+                let events = (eventsByClient[id] ?? []).sorted {
+                    $0.instant != $1.instant ? $0.instant < $1.instant : $0.kind.sameInstantRank < $1.kind.sameInstantRank
+                }
+                let (replayed, illegal) = ClientTimeline.replay(events)
+                timeline = replayed
+                // `illegal` is a subsequence of `events`; match it by position, not by source
+                // (records of a one-line XML export share their source location).
+                var pending = illegal.map(\.0)[...]
+                accepted = events.filter { event in
+                    guard let next = pending.first, next == event else { return true }
+                    pending.removeFirst()
+                    return false
+                }
+                for (event, problem) in illegal {
+                    rejections.append(Rejection(source: event.source, kind: .event,
+                                                reason: "\(problem) (client \(id))", recordID: id.text))
+                }
+            }
+            ledgerClients.append((id, LedgerClient(record: record, timeline: timeline, transactions: none, events: accepted)))
+        }
+
+        // Second pass: each kept row to its client. A client number of the table (one per distinct
+        // client id) maps to the ledger client once; then the rows are grouped by a counting pass,
+        // with no hash lookup per row.
+        var bucketOfName = [Int32](repeating: -1, count: table.clientNames.count)
+        do {
+            var index: [ByteKey: Int32] = [:]
+            index.reserveCapacity(ledgerClients.count)
+            for (number, entry) in ledgerClients.enumerated() { index[entry.id] = Int32(number) }
+            for n in table.clientNames.names.indices {
+                bucketOfName[n] = index[ByteKey(table.clientNames.names[n])] ?? -1
+            }
+        }
+        var offsets = [Int](repeating: 0, count: ledgerClients.count + 1)
+        var unknownRows: [UInt32] = []
+        for row in 0..<table.count {
+            switch fates[row] {
+            case keep:
+                let bucket = bucketOfName[Int(table.client(row))]
+                if bucket >= 0 { offsets[Int(bucket) + 1] += 1 } else { unknownRows.append(UInt32(row)) }
+            case let first where first >= 0:
+                duplicates.append(Duplicate(kind: .transaction, source: table.source(row),
+                                            original: table.source(Int(first)), amount: table.amount(row)))
+            default:
+                let id = table.id(row)
+                let (first, sources) = conflicted[ByteKey(id)]!
+                let others = Ledger.listed(sources.filter { $0 != table.source(row) }, location)
+                // A later record also says how it differs from the first.
+                let difference = first < row ? " (\(table.differences(first, row)))" : ""
+                rejections.append(Rejection(
+                    source: table.source(row), kind: .transaction,
+                    reason: "transaction id \(id) conflicts with \(others)\(difference)",
+                    recordID: id, amount: table.amount(row)))
+            }
+        }
+        for bucket in ledgerClients.indices { offsets[bucket + 1] += offsets[bucket] }
+        var order = [UInt32](repeating: 0, count: offsets[ledgerClients.count])
+        var next = offsets
+        for row in 0..<table.count where fates[row] == keep {
+            let bucket = bucketOfName[Int(table.client(row))]
+            guard bucket >= 0 else { continue }
+            order[next[Int(bucket)]] = UInt32(row)
+            next[Int(bucket)] += 1
+        }
+        // Balance order within each client's slice, on every core: clients split into lanes of
+        // about equal row counts. Exports mostly come in time order already, and then nothing moves.
+        fates = []   // not needed past here: room for the layout below
+        sortSlices(&order, offsets: offsets, table: table, workers: workers)
+        // The table laid out in that order: each client's transactions one contiguous run, then
+        // the unknown clients' (duplicates and conflicts are accounted for above and dropped).
+        let kept = order.count
+        order.append(contentsOf: unknownRows)
+        var laidOut = consume table
+        laidOut.gather(order, workers: workers)
+        order = []
+        let store = TransactionStore(laidOut)
+
+        var clients: [ByteKey: LedgerClient] = [:]
+        clients.reserveCapacity(ledgerClients.count)
+        for (bucket, entry) in ledgerClients.enumerated() {
+            var client = entry.client
+            client.transactions = ClientTransactions(store: store, rows: offsets[bucket]..<offsets[bucket + 1])
+            clients[entry.id] = client
+        }
+        return Ledger(currency: currency, clients: clients, store: store,
+                      unknownClientRows: kept..<store.table.count, unknownClientEvents: unknownEvents,
+                      duplicates: duplicates, rejections: rejections)
+    }
+
+    /// Sorts each client's slice of `order` into balance order: instant, then id byte-wise.
+    static func sortSlices(_ order: inout [UInt32], offsets: [Int], table: TransactionTable, workers: Int) {
+        let clientCount = offsets.count - 1
+        guard clientCount > 0, !order.isEmpty else { return }
+        let lanes = max(1, min(workers, clientCount))
+        // Lane k takes the clients whose slices start in its share of the rows.
+        var bounds = [0]
+        for lane in 1..<lanes {
+            let target = order.count * lane / lanes
+            var client = bounds.last!
+            while client < clientCount && offsets[client] < target { client += 1 }
+            bounds.append(client)
+        }
+        bounds.append(clientCount)
+        let laneBounds = bounds
+        order.withUnsafeMutableBufferPointer { buffer in
+            // Lanes write disjoint ranges of the buffer.
+            nonisolated(unsafe) let rows = buffer
+            let sortLane = { @Sendable (lane: Int) in
+                // One 128-bit key a row: the instant (seconds with the sign bit flipped, so that
+                // unsigned order is time order; then nanoseconds) above the row number. Sorting
+                // plain integers needs no comparison closure; ties of one instant, rare, are then
+                // put in id order (SPEC §3) run by run.
+                var keys: [UInt128] = []
+                for client in laneBounds[lane]..<laneBounds[lane + 1] {
+                    let range = offsets[client]..<offsets[client + 1]
+                    guard range.count > 1 else { continue }
+                    keys.removeAll(keepingCapacity: true)
+                    for position in range {
+                        let row = Int(rows[position])
+                        let seconds = UInt64(bitPattern: table.seconds[row]) ^ (1 << 63)
+                        keys.append(UInt128(seconds) << 64 | UInt128(UInt32(bitPattern: table.nanoseconds[row])) << 32 | UInt128(row))
+                    }
+                    if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) {
+                        // Already in instant order; only ties need a look.
+                    } else {
+                        keys.sort()
+                    }
+                    var start = 0
+                    while start < keys.count {
+                        var end = start + 1
+                        while end < keys.count && keys[end] >> 32 == keys[start] >> 32 { end += 1 }
+                        if end - start > 1 {
+                            keys[start..<end].sort { table.idPrecedes(Int(UInt32(truncatingIfNeeded: $0)), Int(UInt32(truncatingIfNeeded: $1))) }
+                        }
+                        start = end
+                    }
+                    for (offset, key) in keys.enumerated() { rows[range.lowerBound + offset] = UInt32(truncatingIfNeeded: key) }
+                }
+            }
+            if lanes == 1 {
+                sortLane(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: lanes, execute: sortLane)
+            }
+        }
+    }
+
+    /// The first few places, and how many more: a reason names where to look without growing
+    /// with the square of the records (3,000 records of one id would each list 2,999 others).
+    static func listed(_ sources: [SourceLocation], _ location: (SourceLocation) -> String) -> String {
+        let shown = sources.prefix(listedPlaces).map(location).joined(separator: ", ")
+        return sources.count > listedPlaces ? shown + " and \(sources.count - listedPlaces) more" : shown
+    }
+
+    static let listedPlaces = 5
+
+    /// Everything an event record states: two records with the same facts are one event.
+    struct EventFacts: Hashable {
+        var client: ByteKey
+        var instant: Instant
+        var kind: ClientEventKind
+    }
+
+    /// What becomes of a transaction record, in four bytes a row: `keep`, `conflict` (one of
+    /// several records of an id with different facts), or the row it identically repeats (≥ 0).
+    typealias Fate = Int32
+    static let keep: Fate = -1
+    static let conflict: Fate = -2
+
+    /// Decides each record's fate, and where the records of each conflicting id are.
+    /// Duplicates of a conflicting id stay duplicates: rejecting them too would count an amount twice.
+    static func transactionFates(_ table: TransactionTable, workers: Int = 1) -> ([Fate], [ByteKey: (first: Int, sources: [SourceLocation])]) {
+        var fates = [Fate](repeating: keep, count: table.count)
+        // Ids split over the lanes by their hash: every record of one id is in one lane, which
+        // sees them in row order, so "the first record of an id" is the same on any number of lanes.
+        let lanes = max(1, min(workers, table.count / 100_000 + 1))
+        let seed = UInt64.random(in: 0...UInt64.max)
+        let found = Mutex<[[ByteKey: (first: Int, sources: [SourceLocation])]]>(Array(repeating: [:], count: lanes))
+        fates.withUnsafeMutableBufferPointer { buffer in
+            // Lanes write disjoint rows.
+            nonisolated(unsafe) let fates = buffer
+            let lane = { @Sendable (lane: Int) in
+                var firstByID = IDTable(capacity: table.count / lanes + table.count / (4 * lanes) + 16, seed: seed)
+                var conflicted: [ByteKey: (first: Int, sources: [SourceLocation])] = [:]
+                for row in 0..<table.count {
+                    let hash = table.withID(row) { ByteHash.seeded(UnsafeRawBufferPointer($0), seed: seed) }
+                    guard lanes == 1 || Int(hash & 0xFFFF) % lanes == lane else { continue }
+                    guard let first = firstByID.insertOrFind(row, hash: hash, in: table) else { continue }
+                    if table.sameFacts(first, row) {
+                        fates[row] = Fate(first)
+                    } else {
+                        fates[row] = conflict
+                        let id = ByteKey(table.id(row))
+                        if conflicted[id] == nil {
+                            conflicted[id] = (first, [table.source(first)])
+                            fates[first] = conflict
+                        }
+                        conflicted[id]!.sources.append(table.source(row))
+                    }
+                }
+                found.withLock { $0[lane] = conflicted }
+            }
+            if lanes == 1 { lane(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: lane) }
+        }
+        var conflicted: [ByteKey: (first: Int, sources: [SourceLocation])] = [:]
+        for part in found.withLock({ $0 }) { conflicted.merge(part) { a, _ in a } }
+        return (fates, conflicted)
+    }
+
+    /// The first row of each transaction id: open addressing over a seeded hash of the id's
+    /// bytes. The per-run seed keeps crafted ids from piling into one chain.
+    struct IDTable {
+        /// Each slot: the row + 1 in the high 32 bits, 32 bits of the id's hash in the low ones,
+        /// so a probe rarely has to look at the (cache-cold) id itself. 0 is empty.
+        private var slots: [UInt64]
+        private var count = 0
+        private let seed: UInt64
+
+        init(capacity: Int, seed: UInt64) {
+            // Two thirds full at most (no rounding up to a power of two, which at 100M rows would
+            // cost a gigabyte more): 12 bytes a row. It grows past that, so no split of the ids
+            // over lanes can fill it.
+            slots = [UInt64](repeating: 0, count: Swift.max(16, capacity + capacity / 2))
+            self.seed = seed
+        }
+
+        /// Records `row` as the first of its id, or returns the row that came first. `hash` is
+        /// the id's `ByteHash.seeded` under this table's seed.
+        mutating func insertOrFind(_ row: Int, hash: UInt64, in table: TransactionTable) -> Int? {
+            let fingerprint = hash & 0xFFFF_FFFF
+            var slot = IDTable.start(hash, slots.count)
+            while true {
+                let entry = slots[slot]
+                if entry == 0 {
+                    slots[slot] = (UInt64(row + 1) << 32) | fingerprint
+                    count += 1
+                    if count * 3 > slots.count * 2 { grow(table) }
+                    return nil
+                }
+                if entry & 0xFFFF_FFFF == fingerprint {
+                    let existing = Int(entry >> 32) - 1
+                    if table.sameID(existing, row) { return existing }
+                }
+                slot += 1
+                if slot == slots.count { slot = 0 }
+            }
+        }
+
+        /// The high half of the hash scaled to the table's size: an id's first slot.
+        @inline(__always) static func start(_ hash: UInt64, _ size: Int) -> Int {
+            let scaled: UInt64 = (hash >> 32) &* UInt64(size)
+            return Int(truncatingIfNeeded: scaled >> 32)
+        }
+
+        private mutating func grow(_ table: TransactionTable) {
+            var larger = [UInt64](repeating: 0, count: slots.count * 2)
+            for entry in slots where entry != 0 {
+                let row = Int(entry >> 32) - 1
+                let hash = table.withID(row) { ByteHash.seeded(UnsafeRawBufferPointer($0), seed: seed) }
+                var slot = IDTable.start(hash, larger.count)
+                while larger[slot] != 0 { slot = slot + 1 == larger.count ? 0 : slot + 1 }
+                larger[slot] = entry
+            }
+            slots = larger
+        }
+    }
+
+    /// SPEC §2.1: one run has one currency.
+    static func singleCurrency(_ table: TransactionTable, _ fates: [Fate]) throws(LedgerError) -> String {
+        var firstRow = [Int](repeating: -1, count: table.currencyNames.count)
+        for row in 0..<table.count where fates[row] == keep && firstRow[Int(table.currency(row))] < 0 {
+            firstRow[Int(table.currency(row))] = row
+        }
+        let currencies = firstRow.filter { $0 >= 0 }.sorted().map { (currency: table.currencyCode($0), source: table.source($0)) }
+        if currencies.count > 1 { throw .mixedCurrencies(currencies) }
+        return currencies.first?.currency ?? "RUB"
+    }
+
+    /// The order balances are counted in: instant, then id byte-wise.
+    public static func balanceOrder(_ a: Transaction, _ b: Transaction) -> Bool {
+        if a.instant != b.instant { return a.instant < b.instant }
+        return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+    }
+}
