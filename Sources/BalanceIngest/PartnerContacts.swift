@@ -7,7 +7,7 @@ import BalanceSupport
 public enum PartnerContacts {
     /// Keyed by partner id as bytes. Reading stops at the first problem (a file that is not a
     /// contacts file, `/dev/urandom`, is refused at its header, not read to its end).
-    public static func read(path: String) throws(MailError) -> [ByteKey: [MailAddress]] {
+    public static func read(path: String) throws(Diagnostic) -> [ByteKey: [MailAddress]] {
         struct Stop: Error {}
         var contacts: [ByteKey: [MailAddress]] = [:]
         var columns: (partner: Int, email: Int, name: Int?)? = nil
@@ -37,7 +37,7 @@ public enum PartnerContacts {
                     let email = try MailAddress.validEmail(known.email < fields.count ? fields[known.email] : "")
                     let name = known.name.flatMap { $0 < fields.count ? fields[$0] : nil } ?? ""
                     contacts[ByteKey(partner), default: []].append(MailAddress(email: email, name: name))
-                } catch let error as MailError {
+                } catch let error as Diagnostic {
                     problem = "\(path):\(row.line): \(error.message)"
                     throw Stop()
                 }
@@ -47,12 +47,12 @@ public enum PartnerContacts {
             })
         } catch is Stop {
         } catch let error as CSVError {
-            throw MailError(error.line == 0 ? "\(path): \(error.reason)" : "\(path):\(error.line): \(error.reason)")
+            throw Diagnostic(error.line == 0 ? "\(path): \(error.reason)" : "\(path):\(error.line): \(error.reason)")
         } catch {
-            throw MailError("\(path): \(error)")
+            throw Diagnostic("\(path): \(error)")
         }
-        if let problem { throw MailError(problem) }
-        if columns == nil { throw MailError("\(path): empty (the header partner_id,email,name is missing)") }
+        if let problem { throw Diagnostic(problem) }
+        if columns == nil { throw Diagnostic("\(path): empty (the header partner_id,email,name is missing)") }
         return contacts
     }
 }

@@ -78,6 +78,13 @@ public struct IngestedExport: Sendable {
         file >= 0 && file < files.count ? files[file].path : "?"
     }
 
+    /// `file:line`, or `file` where no line means anything.
+    public func locationOf(_ failure: FileFailure) -> String {
+        let path = path(of: failure.file)
+        guard let line = failure.line, line > 0 else { return path }
+        return "\(path):\(line)"
+    }
+
     /// `file:line: reason`, or `file: reason` where no line means anything.
     public func describe(_ failure: FileFailure) -> String {
         let path = path(of: failure.file)

@@ -12,7 +12,7 @@ public struct MailAddress: Sendable, Equatable {
     }
 
     /// `addr@example.com` or `Name <addr@example.com>`.
-    public static func parse(_ text: String) throws(MailError) -> MailAddress {
+    public static func parse(_ text: String) throws(Diagnostic) -> MailAddress {
         let trimmed = text.trimmingCharacters(in: " \t")
         if trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") {
             var name = String(trimmed[..<open]).trimmingCharacters(in: " \t")
@@ -24,22 +24,16 @@ public struct MailAddress: Sendable, Equatable {
     }
 
     /// A plain ASCII `local@domain` with nothing that could end or add a header field.
-    package static func validEmail(_ text: String) throws(MailError) -> String {
+    package static func validEmail(_ text: String) throws(Diagnostic) -> String {
         let email = text.trimmingCharacters(in: " \t")
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         let allowed = email.utf8.allSatisfy { byte in
             byte > 0x20 && byte < 0x7F && !"<>()[]\\,;:\"".utf8.contains(byte)
         }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, allowed else {
-            throw MailError("'\(email)' is not an e-mail address (ASCII local@domain)")
+            throw Diagnostic("'\(email)' is not an e-mail address (ASCII local@domain)")
         }
         return email
     }
-}
-
-public struct MailError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }
 

@@ -100,7 +100,7 @@ public enum OutputFolder {
     }
 
     /// Refuses an `--out` the tool must not replace, before any input is read.
-    public static func check(_ out: String, inputs: [String]) throws(OutputError) {
+    public static func check(_ out: String, inputs: [String]) throws(Diagnostic) {
         let target = try absoluteTarget(out)
         var protected: [(path: String, what: String)] = [("/", "the root folder")]
         if let cwd = FileSystem.resolved(".") { protected.append((cwd, "the working folder")) }
@@ -112,30 +112,30 @@ public enum OutputFolder {
         }
         for (path, what) in protected where path == target || path.hasPrefix(target == "/" ? "/" : target + "/") {
             let relation = path == target ? "is" : "contains"
-            throw OutputError("--out \(out) \(relation) \(what); it must be a folder of its own (a new or empty one, or an earlier output of balance-report)")
+            throw Diagnostic("--out \(out) \(relation) \(what); it must be a folder of its own (a new or empty one, or an earlier output of balance-report)")
         }
         try checkReplaceable(out)
     }
 
     /// A folder may be replaced when it is missing, empty, or an earlier output holding only what it lists.
-    static func checkReplaceable(_ out: String) throws(OutputError) {
+    static func checkReplaceable(_ out: String) throws(Diagnostic) {
         switch FileSystem.kind(of: out) {
         case .missing: return
         case .folder: break
-        case .symlink: throw OutputError("--out \(out) is a symbolic link; give the folder itself")
-        case .file, .other: throw OutputError("--out \(out) exists and is not a folder")
+        case .symlink: throw Diagnostic("--out \(out) is a symbolic link; give the folder itself")
+        case .file, .other: throw Diagnostic("--out \(out) exists and is not a folder")
         }
         guard let names = FileSystem.entries(of: out) else {
-            throw OutputError("--out \(out) cannot be read: \(FileSystem.lastError)")
+            throw Diagnostic("--out \(out) cannot be read: \(FileSystem.lastError)")
         }
         if names.isEmpty { return }
         guard let marker = Marker.read(folder: out) else {
-            throw OutputError("--out \(out) is a folder balance-report did not make (it has no \(markerName)) and is not empty; "
+            throw Diagnostic("--out \(out) is a folder balance-report did not make (it has no \(markerName)) and is not empty; "
                 + "it never replaces such a folder: give a new or empty one")
         }
         let known = Set((marker.files + [markerName, sentLogName]).map { ByteKey($0) })
         if let stranger = firstUnlisted(in: out, relative: "", known: known, folders: folders(holding: marker.files)) {
-            throw OutputError("--out \(out) holds \(stranger), which balance-report did not write; "
+            throw Diagnostic("--out \(out) holds \(stranger), which balance-report did not write; "
                 + "it replaces only what its own output holds: move \(stranger) away or give another folder")
         }
     }
@@ -172,11 +172,11 @@ public enum OutputFolder {
     }
 
     /// The path `out` will have once it exists, links in its parent resolved.
-    static func absoluteTarget(_ out: String) throws(OutputError) -> String {
+    static func absoluteTarget(_ out: String) throws(Diagnostic) -> String {
         if FileSystem.kind(of: out) == .folder, let resolved = FileSystem.resolved(out) { return resolved }
         let parent = FileSystem.parent(of: out)
         guard let resolvedParent = FileSystem.resolved(parent), FileSystem.kind(of: resolvedParent) == .folder else {
-            throw OutputError("the folder \(parent) that would hold \(out) does not exist")
+            throw Diagnostic("the folder \(parent) that would hold \(out) does not exist")
         }
         let name = out.split(separator: "/").last.map(String.init) ?? out
         if name == "." || name == ".." || name.isEmpty, let resolved = FileSystem.resolved(out) { return resolved }

@@ -36,7 +36,7 @@ public enum PreviousOutput {
 
     /// Checks `dir`'s marker and period for a run of `current`: called before the exports are
     /// read, so that a wrong folder costs no full read (`read` checks it again).
-    public static func check(_ dir: String, current: ReportPeriod) throws(ComparisonError) {
+    public static func check(_ dir: String, current: ReportPeriod) throws(Diagnostic) {
         let root = try openFolder(dir)
         defer { close(root) }
         _ = try marker(root, dir, current: current)
@@ -45,7 +45,7 @@ public enum PreviousOutput {
     /// Reads `dir` for a run of `current`, for the partners whose folders are `folders`.
     /// With `currency`, the run's: an earlier output in another currency is refused (SPEC §2.1:
     /// amounts of two currencies are never subtracted); its currency is the one its `summary.json` says.
-    public static func read(_ dir: String, current: ReportPeriod, folders: [String], currency: String? = nil) throws(ComparisonError) -> Contents {
+    public static func read(_ dir: String, current: ReportPeriod, folders: [String], currency: String? = nil) throws(Diagnostic) -> Contents {
         let root = try openFolder(dir)
         defer { close(root) }
         let (marker, period) = try self.marker(root, dir, current: current)
@@ -55,10 +55,10 @@ public enum PreviousOutput {
             let shown = FileSystem.joined(dir, "summary.json")
             let summary = try readFile(root, ["summary.json"], limit: maxFileBytes, shown: shown, missingIsNil: false)!
             guard let earlier = summaryCurrency(summary) else {
-                throw ComparisonError("\(shown) does not say the currency of the earlier output: it cannot be compared")
+                throw Diagnostic("\(shown) does not say the currency of the earlier output: it cannot be compared")
             }
             guard earlier.utf8.elementsEqual(currency.utf8) else {
-                throw ComparisonError("--compare-with \(dir) is in \(earlier) and this run is in \(currency): amounts of two currencies are never subtracted; compare with an output in \(currency)")
+                throw Diagnostic("--compare-with \(dir) is in \(earlier) and this run is in \(currency): amounts of two currencies are never subtracted; compare with an output in \(currency)")
             }
         }
         var partners: [ByteKey: PeriodSpend] = [:]
@@ -67,9 +67,9 @@ public enum PreviousOutput {
             let services = folder + "/services.csv"
             guard listed.contains(ByteKey(snapshot)) else { continue }
             guard listed.contains(ByteKey(services)) else {
-                throw ComparisonError("\(markerPath) lists \(snapshot) but not \(services): not a complete output")
+                throw Diagnostic("\(markerPath) lists \(snapshot) but not \(services): not a complete output")
             }
-            func load(_ name: String) throws(ComparisonError) -> [UInt8] {
+            func load(_ name: String) throws(Diagnostic) -> [UInt8] {
                 try readFile(root, [folder, name], limit: maxFileBytes, shown: FileSystem.joined(dir, folder + "/" + name), missingIsNil: false)!
             }
             partners[ByteKey(folder)] = try spend(snapshot: load("snapshot.csv"), services: load("services.csv"), period: period,
@@ -79,20 +79,20 @@ public enum PreviousOutput {
     }
 
     /// The marker of `dir` (open as `root`) and its period, refused unless it is before `current`.
-    static func marker(_ root: Int32, _ dir: String, current: ReportPeriod) throws(ComparisonError) -> (OutputFolder.Marker, ReportPeriod) {
+    static func marker(_ root: Int32, _ dir: String, current: ReportPeriod) throws(Diagnostic) -> (OutputFolder.Marker, ReportPeriod) {
         let markerPath = FileSystem.joined(dir, OutputFolder.markerName)
         guard let markerBytes = try readFile(root, [OutputFolder.markerName], limit: markerLimit, shown: markerPath, missingIsNil: true) else {
-            throw ComparisonError("--compare-with \(dir) is not an output of balance-report (it has no \(OutputFolder.markerName))")
+            throw Diagnostic("--compare-with \(dir) is not an output of balance-report (it has no \(OutputFolder.markerName))")
         }
         guard markerBytes.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first.map(Array.init) == Array(OutputFolder.markerHeader.utf8),
               let marker = OutputFolder.Marker.parse(markerBytes) else {
-            throw ComparisonError("\(markerPath) is not the marker of a balance-report output (its first line is not '\(OutputFolder.markerHeader)', or it is damaged)")
+            throw Diagnostic("\(markerPath) is not the marker of a balance-report output (its first line is not '\(OutputFolder.markerHeader)', or it is damaged)")
         }
         guard let first = marker.firstDay, let last = marker.lastDay, let period = try? ReportPeriod(firstDay: first, lastDay: last) else {
-            throw ComparisonError("\(markerPath) does not say which period the output is of (no 'period FIRST LAST' line)")
+            throw Diagnostic("\(markerPath) does not say which period the output is of (no 'period FIRST LAST' line)")
         }
         guard period.lastDay < current.firstDay else {
-            throw ComparisonError("--compare-with \(dir) is of \(period.label), which is not before \(current.label): "
+            throw Diagnostic("--compare-with \(dir) is of \(period.label), which is not before \(current.label): "
                 + "the earlier output must be of a period that ends before this one starts")
         }
         return (marker, period)
@@ -115,20 +115,20 @@ public enum PreviousOutput {
         return nil
     }
 
-    static func openFolder(_ dir: String) throws(ComparisonError) -> Int32 {
+    static func openFolder(_ dir: String) throws(Diagnostic) -> Int32 {
         let root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { throw ComparisonError("--compare-with \(dir): cannot open the folder: \(FileSystem.lastError)") }
+        guard root >= 0 else { throw Diagnostic("--compare-with \(dir): cannot open the folder: \(FileSystem.lastError)") }
         return root
     }
 
     /// A partner's earlier spend from its `snapshot.csv` (who was listed) and `services.csv`.
     static func spend(snapshot: [UInt8], services: [UInt8], period: ReportPeriod,
-                      shownAs: (snapshot: String, services: String)) throws(ComparisonError) -> PeriodSpend {
+                      shownAs: (snapshot: String, services: String)) throws(Diagnostic) -> PeriodSpend {
         var clients: [PeriodSpend.Client] = []
         var known: [ByteKey: Int] = [:]
-        try parse(snapshot, shown: shownAs.snapshot, header: ["client_id", "name", "closing_balance"], exactHeader: false) { (fields, _, line) throws(ComparisonError) in
+        try parse(snapshot, shown: shownAs.snapshot, header: ["client_id", "name", "closing_balance"], exactHeader: false) { (fields, _, line) throws(Diagnostic) in
             let id = fields[0]
-            guard known[ByteKey(id)] == nil else { throw ComparisonError("\(shownAs.snapshot):\(line): client \(id) is listed twice") }
+            guard known[ByteKey(id)] == nil else { throw Diagnostic("\(shownAs.snapshot):\(line): client \(id) is listed twice") }
             known[ByteKey(id)] = clients.count
             // The money columns are empty where the partner did not see the client's money.
             clients.append(PeriodSpend.Client(id: id, name: fields[1], services: [], moneyShown: !fields[2].isEmpty))
@@ -136,12 +136,12 @@ public enum PreviousOutput {
         var perClient: [[PeriodSpend.Service]] = Array(repeating: [], count: clients.count)
         var seen = Set<[ByteKey]>()
         try parse(services, shown: shownAs.services, header: ["client_id", "service", "charged", "refunded", "net"], exactHeader: true,
-                  amounts: [4]) { (fields, amounts, line) throws(ComparisonError) in
+                  amounts: [4]) { (fields, amounts, line) throws(Diagnostic) in
             guard let slot = known[ByteKey(fields[0])] else {
-                throw ComparisonError("\(shownAs.services):\(line): client \(fields[0]) is not in \(shownAs.snapshot)")
+                throw Diagnostic("\(shownAs.services):\(line): client \(fields[0]) is not in \(shownAs.snapshot)")
             }
             guard seen.insert([ByteKey(fields[0]), ByteKey(fields[1])]).inserted else {
-                throw ComparisonError("\(shownAs.services):\(line): client \(fields[0]) and service \(fields[1]) appear twice")
+                throw Diagnostic("\(shownAs.services):\(line): client \(fields[0]) and service \(fields[1]) appear twice")
             }
             perClient[slot].append(PeriodSpend.Service(service: fields[1], net: amounts[0]))
         }
@@ -153,13 +153,13 @@ public enum PreviousOutput {
     /// fields (formula neutralisation undone) and the exact
     /// amounts of the `amounts` columns to `row`.
     static func parse(_ bytes: [UInt8], shown: String, header: [String], exactHeader: Bool, amounts: [Int] = [],
-                      row: ([String], [Money], Int) throws(ComparisonError) -> Void) throws(ComparisonError) {
+                      row: ([String], [Money], Int) throws(Diagnostic) -> Void) throws(Diagnostic) {
         let hasBOM = bytes.starts(with: [0xEF, 0xBB, 0xBF])
         let empty = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        guard empty >= 0 else { throw ComparisonError("cannot open /dev/null: \(FileSystem.lastError)") }
+        guard empty >= 0 else { throw Diagnostic("cannot open /dev/null: \(FileSystem.lastError)") }
         defer { close(empty) }
         var reader = CSVReader(descriptor: empty, prefix: bytes)
-        var failure: ComparisonError? = nil
+        var failure: Diagnostic? = nil
         var columns: [Int] = []
         var width = 0
         var first = true
@@ -172,11 +172,11 @@ public enum PreviousOutput {
                     let standard = !hasBOM && record.delimiter == UInt8(ascii: ",")
                     let excel = hasBOM && record.delimiter == UInt8(ascii: ";")
                     guard standard || excel else {
-                        failure = ComparisonError("\(shown): neither CSV dialect balance-report writes (standard: ',' without BOM; excel-ru: ';' with BOM)")
+                        failure = Diagnostic("\(shown): neither CSV dialect balance-report writes (standard: ',' without BOM; excel-ru: ';' with BOM)")
                         return
                     }
                     if exactHeader ? names != header : !header.allSatisfy(names.contains) {
-                        failure = ComparisonError("\(shown):1: the header is not the one balance-report writes (\(header.joined(separator: ","))\(exactHeader ? "" : ",…")); "
+                        failure = Diagnostic("\(shown):1: the header is not the one balance-report writes (\(header.joined(separator: ","))\(exactHeader ? "" : ",…")); "
                             + "an output rendered with edited templates cannot be compared with")
                         return
                     }
@@ -185,36 +185,36 @@ public enum PreviousOutput {
                     return
                 }
                 guard record.count == width else {
-                    failure = ComparisonError("\(shown):\(record.line): \(record.count) fields, the header has \(width)")
+                    failure = Diagnostic("\(shown):\(record.line): \(record.count) fields, the header has \(width)")
                     return
                 }
                 var fields: [String] = []
                 var money: [Money] = []
                 for (position, column) in columns.enumerated() {
                     guard let text = record.string(column) else {
-                        failure = ComparisonError("\(shown):\(record.line): not UTF-8 text")
+                        failure = Diagnostic("\(shown):\(record.line): not UTF-8 text")
                         return
                     }
                     if amounts.contains(position) {
                         let mark: DecimalMark = record.delimiter == UInt8(ascii: ";") ? .comma : .point
                         do { money.append(try AmountParser.parse(text, mark: mark, allowNegative: true)) } catch {
-                            failure = ComparisonError("\(shown):\(record.line): \(header[position]): \(error)")
+                            failure = Diagnostic("\(shown):\(record.line): \(header[position]): \(error)")
                             return
                         }
                     }
                     fields.append(record.isQuoted(column) ? unneutralised(text) : text)
                 }
-                do throws(ComparisonError) { try row(fields, money, record.line) } catch { failure = error }
+                do throws(Diagnostic) { try row(fields, money, record.line) } catch { failure = error }
             }, onMalformed: { (error: CSVError) in
-                if failure == nil { failure = ComparisonError("\(shown):\(error.line): \(error.reason)") }
+                if failure == nil { failure = Diagnostic("\(shown):\(error.line): \(error.reason)") }
             })
         } catch let error as CSVError {
-            throw ComparisonError("\(shown):\(error.line): \(error.reason)")
+            throw Diagnostic("\(shown):\(error.line): \(error.reason)")
         } catch {
-            throw ComparisonError("\(shown): \(error)")
+            throw Diagnostic("\(shown): \(error)")
         }
         if let failure { throw failure }
-        if first { throw ComparisonError("\(shown) is empty (no header)") }
+        if first { throw Diagnostic("\(shown) is empty (no header)") }
     }
 
     /// A quoted cell the tool neutralised (`Escaping.appendCSVCell`: a `'` before `= + - @`, tab,
@@ -229,7 +229,7 @@ public enum PreviousOutput {
 
     /// A file below `root`, each component opened without following a link; only a regular file,
     /// at most `limit` bytes. `nil` when it is missing and `missingIsNil`.
-    static func readFile(_ root: Int32, _ components: [String], limit: Int, shown: String, missingIsNil: Bool) throws(ComparisonError) -> [UInt8]? {
+    static func readFile(_ root: Int32, _ components: [String], limit: Int, shown: String, missingIsNil: Bool) throws(Diagnostic) -> [UInt8]? {
         var fd = root
         var opened: [Int32] = []
         defer { for descriptor in opened { close(descriptor) } }
@@ -238,17 +238,17 @@ public enum PreviousOutput {
             let next = openat(fd, component, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (last ? 0 : O_DIRECTORY))
             guard next >= 0 else {
                 if errno == ENOENT && missingIsNil { return nil }
-                if errno == ELOOP || errno == ENOTDIR { throw ComparisonError("\(shown) is reached through a symbolic link or is not a folder's file; it is not read") }
-                throw ComparisonError("cannot open \(shown): \(FileSystem.lastError)")
+                if errno == ELOOP || errno == ENOTDIR { throw Diagnostic("\(shown) is reached through a symbolic link or is not a folder's file; it is not read") }
+                throw Diagnostic("cannot open \(shown): \(FileSystem.lastError)")
             }
             opened.append(next)
             fd = next
         }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ComparisonError("\(shown) is not a regular file; it is not read")
+            throw Diagnostic("\(shown) is not a regular file; it is not read")
         }
-        guard Int(info.st_size) <= limit else { throw ComparisonError("\(shown) is larger than \(limit >> 20) MiB; it is not read") }
+        guard Int(info.st_size) <= limit else { throw Diagnostic("\(shown) is larger than \(limit >> 20) MiB; it is not read") }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size))
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -256,12 +256,12 @@ public enum PreviousOutput {
             let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if got < 0 {
                 if errno == EINTR { continue }
-                throw ComparisonError("cannot read \(shown): \(FileSystem.lastError)")
+                throw Diagnostic("cannot read \(shown): \(FileSystem.lastError)")
             }
             if got == 0 { return bytes }
             bytes.append(contentsOf: chunk[0..<got])
             // A file that grows while it is read stops here too.
-            if bytes.count > limit { throw ComparisonError("\(shown) is larger than \(limit >> 20) MiB; it is not read") }
+            if bytes.count > limit { throw Diagnostic("\(shown) is larger than \(limit >> 20) MiB; it is not read") }
         }
     }
 }

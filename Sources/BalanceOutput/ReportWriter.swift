@@ -35,22 +35,22 @@ public final class ReportWriter: Sendable {
     /// million-row run took a third of its time.
     let digestsEveryFile: Bool
 
-    public init(destination: String, digestsEveryFile: Bool = false) throws(OutputError) {
+    public init(destination: String, digestsEveryFile: Bool = false) throws(Diagnostic) {
         self.digestsEveryFile = digestsEveryFile
         var trimmed = destination
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
-        guard !trimmed.isEmpty else { throw OutputError("--out is empty") }
+        guard !trimmed.isEmpty else { throw Diagnostic("--out is empty") }
         self.destination = trimmed
         let parent = FileSystem.parent(of: trimmed)
         guard FileSystem.resolved(parent).map({ FileSystem.kind(of: $0) == .folder }) == true else {
-            throw OutputError("the folder \(parent) that would hold \(trimmed) does not exist")
+            throw Diagnostic("the folder \(parent) that would hold \(trimmed) does not exist")
         }
         ReportWriter.removeAbandonedStaging(in: parent)
         // Made under a name of its own, locked, and only then given the staging name: a staging
         // folder that no run holds locked is abandoned, however young (see `StagingFolders.swift`).
         var template = Array((parent == "/" ? "" : parent) .utf8CString.dropLast()) + Array("/\(ReportWriter.newPrefix)XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw OutputError("cannot create a staging folder in \(parent): \(FileSystem.lastError)")
+            throw Diagnostic("cannot create a staging folder in \(parent): \(FileSystem.lastError)")
         }
         let fresh = String(cString: made)
         // mkdtemp makes the folder 0700; the published output gets the umask's permissions, as
@@ -74,7 +74,7 @@ public final class ReportWriter: Sendable {
     }
 
     /// Writes one file; `relativePath` is built from safe names only ("a/b/c.csv").
-    public func write(_ relativePath: String, _ bytes: [UInt8]) throws(OutputError) {
+    public func write(_ relativePath: String, _ bytes: [UInt8]) throws(Diagnostic) {
         try writeFile(try prepare(relativePath), bytes, shownAs: relativePath)
         let digest = digestsEveryFile || relativePath.hasSuffix(".eml") ? SHA256.hex(bytes) : nil
         state.withLock {
@@ -87,9 +87,9 @@ public final class ReportWriter: Sendable {
     /// per partner, `MergedOutput`) as `relativePath`: hard-linked into the staging folder, the
     /// same bytes without copying them; copied where a link cannot be made (another file system).
     /// `digest` is the SHA-256 the source's bytes must have (checked by the caller).
-    public func adopt(_ relativePath: String, from source: String, digest: String) throws(OutputError) {
+    public func adopt(_ relativePath: String, from source: String, digest: String) throws(Diagnostic) {
         let target = try prepare(relativePath)
-        guard FileSystem.kind(of: source) == .file else { throw OutputError("\(source) is not a regular file") }
+        guard FileSystem.kind(of: source) == .file else { throw Diagnostic("\(source) is not a regular file") }
         if link(source, target) == 0 {
             let recorded = digestsEveryFile || relativePath.hasSuffix(".eml")
             state.withLock {
@@ -98,26 +98,26 @@ public final class ReportWriter: Sendable {
             }
             return
         }
-        if errno == EEXIST { throw OutputError("two reports would share the file \(relativePath)") }
+        if errno == EEXIST { throw Diagnostic("two reports would share the file \(relativePath)") }
         try write(relativePath, try FileSystem.readAll(source))
     }
 
     /// Checks a relative path and makes the folders it needs in the staging folder; returns the
     /// file's path there.
-    private func prepare(_ relativePath: String) throws(OutputError) -> String {
+    private func prepare(_ relativePath: String) throws(Diagnostic) -> String {
         let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
         guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") && !$0.contains("\n") }),
               relativePath != OutputFolder.markerName, relativePath != OutputFolder.sentLogName else {
-            throw OutputError("refusing to write the unsafe path \(relativePath)")
+            throw Diagnostic("refusing to write the unsafe path \(relativePath)")
         }
         var folder = staging
         for component in components.dropLast() {
             folder += "/" + component
             let path = folder
-            try state.withLock { (state) throws(OutputError) in
+            try state.withLock { (state) throws(Diagnostic) in
                 guard !state.createdFolders.contains(ByteKey(path)) else { return }
                 if mkdir(path, 0o777) != 0 && errno != EEXIST {
-                    throw OutputError("cannot create \(path): \(FileSystem.lastError)")
+                    throw Diagnostic("cannot create \(path): \(FileSystem.lastError)")
                 }
                 state.createdFolders.insert(ByteKey(path))
             }
@@ -129,14 +129,14 @@ public final class ReportWriter: Sendable {
     /// lists every file written, goes in last; `period` is recorded in it. An earlier output is
     /// checked again (it may have changed while the inputs were read), its sent log carried over,
     /// and after the swap only the files it lists are deleted.
-    public func publish(period: ReportPeriod? = nil) throws(OutputError) {
+    public func publish(period: ReportPeriod? = nil) throws(Diagnostic) {
         let (files, digests) = state.withLock { ($0.written, $0.digests) }
         let marker = OutputFolder.Marker(firstDay: period?.firstDay, lastDay: period?.lastDay, files: files, digests: digests)
         try writeFile(FileSystem.joined(staging, OutputFolder.markerName), marker.bytes, shownAs: OutputFolder.markerName)
         switch FileSystem.kind(of: destination) {
         case .missing:
             guard rename(staging, destination) == 0 else {
-                throw OutputError("cannot create \(destination): \(FileSystem.lastError)")
+                throw Diagnostic("cannot create \(destination): \(FileSystem.lastError)")
             }
             state.withLock { $0.published = true }
             LiveStaging.remove(staging)
@@ -146,8 +146,8 @@ public final class ReportWriter: Sendable {
             let lock: OutputLock
             do { lock = try OutputLock(destination) } catch {
                 switch error {
-                case .busy: throw OutputError("\(destination) is in use by another balance-report run (`send` delivering from it, or a render); render again when it has finished")
-                case .failed(let why): throw OutputError(why)
+                case .busy: throw Diagnostic("\(destination) is in use by another balance-report run (`send` delivering from it, or a render); render again when it has finished")
+                case .failed(let why): throw Diagnostic(why)
                 }
             }
             defer { withExtendedLifetime(lock) {} }
@@ -156,7 +156,7 @@ public final class ReportWriter: Sendable {
             let sentLog = FileSystem.joined(destination, OutputFolder.sentLogName)
             if previous != nil, FileSystem.kind(of: sentLog) == .file {
                 guard let log = FileSystem.readSmallFile(sentLog, limit: 256 << 20) else {
-                    throw OutputError("cannot read \(sentLog) to keep it: \(FileSystem.lastError)")
+                    throw Diagnostic("cannot read \(sentLog) to keep it: \(FileSystem.lastError)")
                 }
                 let kept = FileSystem.joined(staging, OutputFolder.sentLogName)
                 try writeFile(kept, log, shownAs: OutputFolder.sentLogName)
@@ -164,12 +164,12 @@ public final class ReportWriter: Sendable {
                 let fd = open(kept, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0, fsync(fd) == 0 else {
                     if fd >= 0 { close(fd) }
-                    throw OutputError("cannot sync \(OutputFolder.sentLogName) to disk: \(FileSystem.lastError)")
+                    throw Diagnostic("cannot sync \(OutputFolder.sentLogName) to disk: \(FileSystem.lastError)")
                 }
                 close(fd)
             }
             guard br_exchange_paths(staging, destination) == 0 else {
-                throw OutputError("cannot replace \(destination): \(FileSystem.lastError)")
+                throw Diagnostic("cannot replace \(destination): \(FileSystem.lastError)")
             }
             state.withLock { $0.published = true }
             LiveStaging.remove(staging)
@@ -181,7 +181,7 @@ public final class ReportWriter: Sendable {
                 rmdir(staging)
             }
         default:
-            throw OutputError("\(destination) exists and is not a folder")
+            throw Diagnostic("\(destination) exists and is not a folder")
         }
     }
 
@@ -192,11 +192,11 @@ public final class ReportWriter: Sendable {
     }
 
     /// Creates a new file (never through a link, never over one that exists) and writes it whole.
-    private func writeFile(_ path: String, _ bytes: [UInt8], shownAs name: String) throws(OutputError) {
+    private func writeFile(_ path: String, _ bytes: [UInt8], shownAs name: String) throws(Diagnostic) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
         guard fd >= 0 else {
-            if errno == EEXIST { throw OutputError("two reports would share the file \(name)") }
-            throw OutputError("cannot create \(name): \(FileSystem.lastError)")
+            if errno == EEXIST { throw Diagnostic("two reports would share the file \(name)") }
+            throw Diagnostic("cannot create \(name): \(FileSystem.lastError)")
         }
         defer { close(fd) }
         var offset = 0
@@ -204,7 +204,7 @@ public final class ReportWriter: Sendable {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw OutputError("cannot write \(name): \(FileSystem.lastError)")
+                throw Diagnostic("cannot write \(name): \(FileSystem.lastError)")
             }
             offset += written
         }

@@ -17,7 +17,7 @@ public enum MergedOutput {
     /// The parts' files are linked in, not copied (`ReportWriter.adopt`), where they share a file system.
     /// Nothing is published when two partners would share a folder name, as a render refuses it.
     public static func publish(_ run: MergedRun, to destination: String, renderer: ReportRenderer,
-                               includeRejects: Bool) throws(OutputError) -> Int {
+                               includeRejects: Bool) throws(Diagnostic) -> Int {
         try ReportRenderer.checkPartnerFolders(run.partners.map(\.partnerID))
         // The merged output's marker is a render's: the same bytes as one render of the run.
         let writer = try ReportWriter(destination: destination)
@@ -25,13 +25,13 @@ public enum MergedOutput {
         // Every part's output is checked whole before any file of it is taken (issue 19).
         var checked: [(folder: String, marker: OutputFolder.Marker)] = []
         for part in run.renderParts {
-            guard let folder = part.output else { throw OutputError("a render part does not name its output folder") }
+            guard let folder = part.output else { throw Diagnostic("a render part does not name its output folder") }
             checked.append((folder, try PartOutput.check(part, folder: folder)))
         }
         for (folder, marker) in checked {
             for file in marker.files where !ReportRenderer.runFiles.contains(file) {
                 guard seen.insert(ByteKey(file)).inserted else {
-                    throw OutputError("two parts both wrote \(file): a partner's files belong to one part")
+                    throw Diagnostic("two parts both wrote \(file): a partner's files belong to one part")
                 }
                 let source = FileSystem.joined(folder, file)
                 let digest = try PartOutput.verify(source, digest: marker.digest(of: file), shown: source)
@@ -43,10 +43,10 @@ public enum MergedOutput {
             if !run.summary.unknownClients.isEmpty {
                 try writer.write(ReportRenderer.unknownClientsFileName, try renderer.unknownClientsFile(run.summary, currency: run.currency))
             }
-        } catch let error as OutputError {
+        } catch let error as Diagnostic {
             throw error
         } catch {
-            throw OutputError("rejects.csv: \(error)")
+            throw Diagnostic("rejects.csv: \(error)")
         }
         try writer.write("summary.json", SummaryJSON.encode(period: run.period, currency: run.currency,
                                                             summary: run.summary, partners: run.partners))

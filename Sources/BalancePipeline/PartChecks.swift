@@ -26,39 +26,39 @@ extension SummaryMerge {
     }
 
     /// What one part says must agree with itself.
-    static func checkConsistency(_ part: SummaryPart) throws(MergeError) {
+    static func checkConsistency(_ part: SummaryPart) throws(Diagnostic) {
         let name = part.role == "input" ? "the input part of \(part.files.first?.path ?? "?")" : "the render part of \(part.output ?? "?")"
         for (index, file) in part.files.enumerated() {
             var listed = Tally()
             for rejection in part.rejections where rejection.isRecord && rejection.file == index {
-                listed.add(try rejection.amount.map { (a: String) throws(MergeError) -> Money in try money(a) })
+                listed.add(try rejection.amount.map { (a: String) throws(Diagnostic) -> Money in try money(a) })
             }
-            let stated = try file.outcomes[Outcome.rejected.rawValue].map { (t: SummaryPart.PartTally) throws(MergeError) -> Tally in try Tally(t) } ?? Tally()
+            let stated = try file.outcomes[Outcome.rejected.rawValue].map { (t: SummaryPart.PartTally) throws(Diagnostic) -> Tally in try Tally(t) } ?? Tally()
             if listed != stated {
-                throw MergeError("\(name) lists \(listed.count) rejected record(s) of \(file.path) for \(listed.amount) but counts \(stated.count) for \(stated.amount): the part was edited; nothing published")
+                throw Diagnostic("\(name) lists \(listed.count) rejected record(s) of \(file.path) for \(listed.amount) but counts \(stated.count) for \(stated.amount): the part was edited; nothing published")
             }
         }
         guard part.role == "render" else { return }
         var sums = KindTotals()
         for partner in part.partners {
-            guard partner.totals.count == 6 else { throw MergeError("partner \(partner.partnerID): totals are six amounts") }
+            guard partner.totals.count == 6 else { throw Diagnostic("partner \(partner.partnerID): totals are six amounts") }
             sums.topups += try money(partner.totals[1])
             sums.charges += try money(partner.totals[2])
             sums.refunds += try money(partner.totals[3])
         }
         let reported = try add(KindTotals(), part.reported)
         if sums != reported {
-            throw MergeError("\(name): its partners' totals (top-ups \(sums.topups), charges \(sums.charges), refunds \(sums.refunds)) are not what its reports show (\(reported.topups), \(reported.charges), \(reported.refunds)): the part was edited; nothing published")
+            throw Diagnostic("\(name): its partners' totals (top-ups \(sums.topups), charges \(sums.charges), refunds \(sums.refunds)) are not what its reports show (\(reported.topups), \(reported.charges), \(reported.refunds)): the part was edited; nothing published")
         }
     }
 
     /// Every file's records, with their amounts, are accounted for by the parts together: the
     /// failures, for the control totals (where the count already differs, that is said instead).
-    static func checkReadAmounts(inputs: [SummaryPart], files: [RunSummary.FileSummary]) throws(MergeError) -> [String] {
+    static func checkReadAmounts(inputs: [SummaryPart], files: [RunSummary.FileSummary]) throws(Diagnostic) -> [String] {
         var failures: [String] = []
         for (index, part) in inputs.enumerated() {
             guard let text = part.files.first?.readAmount else {
-                throw MergeError("the input part of \(part.files.first?.path ?? "?") does not say the amount its file holds (a part of an older balance-report): split the file again")
+                throw Diagnostic("the input part of \(part.files.first?.path ?? "?") does not say the amount its file holds (a part of an older balance-report): split the file again")
             }
             let read = try money(text)
             let counted = files[index].outcomes.values.reduce(Money.zero) { $0 + $1.amount }

@@ -13,17 +13,17 @@ import Glibc
 /// the SHA-256 its render recorded in the marker.
 enum PartOutput {
     /// The output's marker, once `folder` is found to be `part`'s render.
-    static func check(_ part: SummaryPart, folder: String) throws(OutputError) -> OutputFolder.Marker {
+    static func check(_ part: SummaryPart, folder: String) throws(Diagnostic) -> OutputFolder.Marker {
         let markerPath = FileSystem.joined(folder, OutputFolder.markerName)
         let bytes = try FileSystem.readAll(markerPath)
         do { _ = try RenderedOutput.parseMarker(bytes, path: markerPath) } catch {
-            throw OutputError("\(folder) is not a finished render output: \(error)")
+            throw Diagnostic("\(folder) is not a finished render output: \(error)")
         }
-        guard let marker = OutputFolder.Marker.parse(bytes) else { throw OutputError("\(markerPath) is damaged") }
+        guard let marker = OutputFolder.Marker.parse(bytes) else { throw Diagnostic("\(markerPath) is damaged") }
         let refused = "; nothing published (a part edited, or one of another run)"
         guard let first = marker.firstDay, let last = marker.lastDay,
               first.isoText == part.periodFrom, last.isoText == part.periodTo else {
-            throw OutputError("\(folder) holds reports of \(marker.firstDay?.isoText ?? "?") – \(marker.lastDay?.isoText ?? "?"), but its render part is of \(part.periodFrom ?? "?") – \(part.periodTo ?? "?")" + refused)
+            throw Diagnostic("\(folder) holds reports of \(marker.firstDay?.isoText ?? "?") – \(marker.lastDay?.isoText ?? "?"), but its render part is of \(part.periodFrom ?? "?") – \(part.periodTo ?? "?")" + refused)
         }
         // Its partner folders, and the part's partners.
         var folders = Set<ByteKey>()
@@ -35,34 +35,34 @@ enum PartOutput {
         if folders != partners {
             let extra = folders.subtracting(partners).map(\.text).sorted(by: byteOrder)
             let missing = partners.subtracting(folders).map(\.text).sorted(by: byteOrder)
-            throw OutputError("\(folder) holds the reports of partners its render part does not name"
+            throw Diagnostic("\(folder) holds the reports of partners its render part does not name"
                 + (extra.isEmpty ? "" : " (\(extra.joined(separator: ", ")))")
                 + (missing.isEmpty ? "" : ", and lacks those it names (\(missing.joined(separator: ", ")))") + refused)
         }
         // What its summary.json says of the period, the currency and the partners.
-        guard marker.files.contains("summary.json") else { throw OutputError("\(folder) has no summary.json" + refused) }
+        guard marker.files.contains("summary.json") else { throw Diagnostic("\(folder) has no summary.json" + refused) }
         let summaryPath = FileSystem.joined(folder, "summary.json")
         let summary = try FileSystem.readAll(summaryPath)
         guard let digest = marker.digest(of: "summary.json"), SHA256.hex(summary) == digest else {
-            throw OutputError("\(summaryPath) is not the file its render wrote (its SHA-256 differs from the marker's)" + refused)
+            throw Diagnostic("\(summaryPath) is not the file its render wrote (its SHA-256 differs from the marker's)" + refused)
         }
-        guard let expected = expectedSummary(part) else { throw OutputError("the render part of \(folder) is damaged" + refused) }
+        guard let expected = expectedSummary(part) else { throw Diagnostic("the render part of \(folder) is damaged" + refused) }
         for (from, to, what) in [("\n  \"period\": ", "\n  \"records\": ", "period and currency"), ("\n  \"partners\": ", "\n  \"files\": ", "partners and their totals")] {
             let mine = fragment(summary, from: from, to: to), theirs = fragment(expected, from: from, to: to)
             guard let mine, let theirs, mine == theirs else {
-                throw OutputError("the render part of \(folder) does not say the \(what) its summary.json says" + refused)
+                throw Diagnostic("the render part of \(folder) does not say the \(what) its summary.json says" + refused)
             }
         }
         return marker
     }
 
     /// The file's bytes have `digest`; returns it.
-    static func verify(_ path: String, digest: String?, shown: String) throws(OutputError) -> String {
+    static func verify(_ path: String, digest: String?, shown: String) throws(Diagnostic) -> String {
         guard let digest else {
-            throw OutputError("\(shown): its output's marker records no SHA-256 of it (an output of an older balance-report): render the part again")
+            throw Diagnostic("\(shown): its output's marker records no SHA-256 of it (an output of an older balance-report): render the part again")
         }
         guard SHA256.hex(try FileSystem.readAll(path)) == digest else {
-            throw OutputError("\(shown) was changed after its render (its SHA-256 is not the one the marker records); nothing published")
+            throw Diagnostic("\(shown) was changed after its render (its SHA-256 is not the one the marker records); nothing published")
         }
         return digest
     }

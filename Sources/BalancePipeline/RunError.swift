@@ -1,26 +1,23 @@
-import BalanceSend
-import BalanceOutput
-import BalanceRender
-import BalanceReport
-import BalanceIngest
-import BalanceModel
 import BalanceSupport
-/// What stops a run as a whole, whatever `--allow-rejects` says.
-public enum RunError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// SPEC §3: an input that cannot be read as a whole (missing, a folder, not an export, a
-    /// refused header or encoding, a DOCTYPE, not well-formed before its first record). Each
-    /// entry is `file: reason` or `file:line: reason`.
-    case unreadableFiles([String])
-    /// SPEC §2.1: one run has one currency. Each currency with where it first appears (`file:line`).
-    case mixedCurrencies([String], locations: [String])
 
-    public var description: String {
-        switch self {
-        case .unreadableFiles(let failures):
-            return failures.joined(separator: "\n")
-        case .mixedCurrencies(let currencies, let locations):
-            return "one run has one currency, found "
-                + zip(currencies, locations).map { "\($0) (first in \($1))" }.joined(separator: " and ")
-        }
+/// Why a run stopped: what to tell the user, in order, and the exit code. Whatever stage stopped
+/// it, the caller prints `diagnostics` and exits with `exitCode`; nothing was published.
+public struct RunError: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+    public var exitCode: Int32
+
+    public init(_ diagnostics: [Diagnostic], exitCode: Int32? = nil) {
+        self.diagnostics = diagnostics
+        self.exitCode = exitCode ?? diagnostics.map(\.exitCode).max() ?? Diagnostic.dataError
     }
+
+    public init(_ diagnostic: Diagnostic) {
+        self.init([diagnostic])
+    }
+
+    public init(_ message: String, exitCode: Int32 = Diagnostic.dataError) {
+        self.init([Diagnostic(message, exitCode: exitCode)])
+    }
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }

@@ -16,38 +16,38 @@ public enum SplitOutputs {
     public enum Kind: Sendable { case rows, part }
 
     /// Refuses, before anything is read, outputs that would replace an input, each other, or a stranger.
-    public static func check(rows: String, part: String, input: String) throws(OutputError) {
+    public static func check(rows: String, part: String, input: String) throws(Diagnostic) {
         let inputIdentity = identity(input)
         let inputResolved = FileSystem.resolved(input)
         for (option, path) in [("--rows", rows), ("--part", part)] {
             if let inputResolved, target(path).utf8.elementsEqual(inputResolved.utf8)
                 || (inputIdentity != nil && identity(path) == inputIdentity) {
-                throw OutputError("\(option) \(path) is the export file split-export reads (\(input)); give another path, nothing written")
+                throw Diagnostic("\(option) \(path) is the export file split-export reads (\(input)); give another path, nothing written")
             }
         }
         if target(rows).utf8.elementsEqual(target(part).utf8) || (identity(rows) != nil && identity(rows) == identity(part)) {
-            throw OutputError("--rows and --part are both \(rows): each output needs a path of its own; nothing written")
+            throw Diagnostic("--rows and --part are both \(rows): each output needs a path of its own; nothing written")
         }
         try checkReplaceable(rows, option: "--rows", kind: .rows)
         try checkReplaceable(part, option: "--part", kind: .part)
     }
 
     /// A path that does not exist, an empty regular file, or a file of `kind` the tool wrote.
-    static func checkReplaceable(_ path: String, option: String, kind: Kind) throws(OutputError) {
+    static func checkReplaceable(_ path: String, option: String, kind: Kind) throws(Diagnostic) {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT { return }
-            throw OutputError("\(option) \(path): \(FileSystem.lastError)")
+            throw Diagnostic("\(option) \(path): \(FileSystem.lastError)")
         }
         let stranger = "\(option) \(path) exists and is not a \(kind == .rows ? "rows file" : "summary part") balance-report wrote; it replaces only its own files: give a new path"
         switch info.st_mode & S_IFMT {
         case S_IFREG: break
-        case S_IFLNK: throw OutputError("\(option) \(path) is a symbolic link; give the file itself or a new path")
-        default: throw OutputError(stranger)
+        case S_IFLNK: throw Diagnostic("\(option) \(path) is a symbolic link; give the file itself or a new path")
+        default: throw Diagnostic(stranger)
         }
         if info.st_size == 0 { return }
         guard let bytes = FileSystem.readSmallFile(path, limit: kind == .part ? 256 << 20 : 1 << 16, prefixOnly: kind == .rows),
-              isOwn(bytes, kind: kind) else { throw OutputError(stranger) }
+              isOwn(bytes, kind: kind) else { throw Diagnostic(stranger) }
     }
 
     /// Whether `bytes` (a part whole, or the start of a rows file) is what split-export writes.
@@ -68,11 +68,11 @@ public enum SplitOutputs {
     }
 
     /// Writes `bytes` to a fresh file beside `path`, then renames it over `path` (checked by `check`).
-    public static func write(_ bytes: [UInt8], to path: String) throws(OutputError) {
+    public static func write(_ bytes: [UInt8], to path: String) throws(Diagnostic) {
         let folder = FileSystem.parent(of: path)
         var template = Array(((folder == "/" ? "" : folder) + "/.balance-report-split-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw OutputError("cannot write \(path): \(FileSystem.lastError)") }
+        guard fd >= 0 else { throw Diagnostic("cannot write \(path): \(FileSystem.lastError)") }
         let temporary = String(cString: template)
         var offset = 0
         while offset < bytes.count {
@@ -81,7 +81,7 @@ public enum SplitOutputs {
                 if errno == EINTR { continue }
                 let why = FileSystem.lastError
                 close(fd); unlink(temporary)
-                throw OutputError("cannot write \(path): \(why)")
+                throw Diagnostic("cannot write \(path): \(why)")
             }
             offset += written
         }
@@ -90,7 +90,7 @@ public enum SplitOutputs {
         guard rename(temporary, path) == 0 else {
             let why = FileSystem.lastError
             unlink(temporary)
-            throw OutputError("cannot write \(path): \(why)")
+            throw Diagnostic("cannot write \(path): \(why)")
         }
     }
 

@@ -96,12 +96,6 @@ public struct SummaryPart: Codable, Sendable, Equatable {
     public var unknownClients: [PartUnknownClient]? = nil
 }
 
-public struct MergeError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 extension SummaryPart {
     /// The part of a whole run: a partner set's render (`role` `render`).
     public static func of(_ report: RunReport, currencyFromData: Bool, currencySource: String?, output: String?) -> SummaryPart {
@@ -209,47 +203,47 @@ public enum SummaryMerge {
     /// and `renders` (one per partner set, any order) into the run's summary. Throws when the parts
     /// do not belong to one run (periods, currencies, files no input part names, a partner twice).
     /// The merged summary's `controlFailures` are left for the caller to check, as a run does.
-    public static func merge(inputs: [SummaryPart], renders: [SummaryPart]) throws(MergeError) -> MergedRun {
-        guard !inputs.isEmpty else { throw MergeError("no input part: name the parts of every export file of the run") }
+    public static func merge(inputs: [SummaryPart], renders: [SummaryPart]) throws(Diagnostic) -> MergedRun {
+        guard !inputs.isEmpty else { throw Diagnostic("no input part: name the parts of every export file of the run") }
         if let wrong = inputs.first(where: { $0.role != "input" }) ?? renders.first(where: { $0.role != "render" }) {
-            throw MergeError("a part of role '\(wrong.role)' given where an \(wrong.role == "input" ? "render" : "input") part belongs")
+            throw Diagnostic("a part of role '\(wrong.role)' given where an \(wrong.role == "input" ? "render" : "input") part belongs")
         }
         // The run's files: each input part holds exactly one (the file it read).
         var files: [RunSummary.FileSummary] = []
         var index: [ByteKey: Int] = [:]
         for part in inputs {
-            guard part.files.count == 1, let file = part.files.first else { throw MergeError("an input part holds \(part.files.count) files, not one") }
+            guard part.files.count == 1, let file = part.files.first else { throw Diagnostic("an input part holds \(part.files.count) files, not one") }
             let key = ByteKey(file.path)
-            if index[key] != nil { throw MergeError("the file \(file.path) is named twice: each export file is one part") }
+            if index[key] != nil { throw Diagnostic("the file \(file.path) is named twice: each export file is one part") }
             index[key] = files.count
             files.append(RunSummary.FileSummary(
                 path: file.path, format: InputFile.Format(rawValue: file.format) ?? .csv,
-                kinds: try file.kinds.map { (k: String) throws(MergeError) -> RecordKind in try kind(k) },
+                kinds: try file.kinds.map { (k: String) throws(Diagnostic) -> RecordKind in try kind(k) },
                 records: file.records, blankRows: file.blankRows, outcomes: [:], problems: []))
         }
         // Periods: one for every render part.
         var period: ReportPeriod? = nil
         for part in renders {
             guard let from = part.periodFrom.flatMap(CivilDate.parse), let to = part.periodTo.flatMap(CivilDate.parse),
-                  let p = try? ReportPeriod(firstDay: from, lastDay: to) else { throw MergeError("a render part has no period") }
+                  let p = try? ReportPeriod(firstDay: from, lastDay: to) else { throw Diagnostic("a render part has no period") }
             if let period, period != p {
-                throw MergeError("the parts are of two periods: \(period.firstDay.isoText) – \(period.lastDay.isoText) and \(from.isoText) – \(to.isoText)")
+                throw Diagnostic("the parts are of two periods: \(period.firstDay.isoText) – \(period.lastDay.isoText) and \(from.isoText) – \(to.isoText)")
             }
             period = p
         }
-        guard let period else { throw MergeError("no render part: nothing to merge") }
+        guard let period else { throw Diagnostic("no render part: nothing to merge") }
         for part in inputs + renders { try checkConsistency(part) }
         // One currency: the one a transaction gave (SPEC §2.1), the same in every part that has one.
         var currency: (code: String, source: String?)? = nil
         for part in renders where part.currencyFromData {
             if let known = currency, !known.code.bytesEqual(part.currency) {
-                throw MergeError("more than one currency: \(known.code) (\(known.source ?? "?")) and \(part.currency) (\(part.currencySource ?? "?")); one run has one currency")
+                throw Diagnostic("more than one currency: \(known.code) (\(known.source ?? "?")) and \(part.currency) (\(part.currencySource ?? "?")); one run has one currency")
             }
             if currency == nil { currency = (part.currency, part.currencySource) }
         }
         let runCurrency = currency?.code ?? renders.first?.currency ?? "RUB"
         if currency == nil, let other = renders.first(where: { !$0.currency.bytesEqual(runCurrency) }) {
-            throw MergeError("the parts have no transaction but name two currencies, \(runCurrency) and \(other.currency)")
+            throw Diagnostic("the parts have no transaction but name two currencies, \(runCurrency) and \(other.currency)")
         }
 
         var outcomes: [RecordKind: [Outcome: Tally]] = [:]
@@ -272,32 +266,32 @@ public enum SummaryMerge {
             for file in part.files {
                 if isInput || file.provenance {
                     guard let target = index[ByteKey(file.path)] else {
-                        throw MergeError("a part counts records of \(file.path), which no input part names")
+                        throw Diagnostic("a part counts records of \(file.path), which no input part names")
                     }
                     map.append(target)
                 } else {
                     guard file.records == 0, file.outcomes.isEmpty else {
-                        throw MergeError("a render part counts \(file.records) records on \(file.path) itself, not on the file they came from (rows without provenance columns)")
+                        throw Diagnostic("a render part counts \(file.records) records on \(file.path) itself, not on the file they came from (rows without provenance columns)")
                     }
                     map.append(nil)
                 }
                 for (name, tally) in file.outcomes {
                     guard let target = map.last!, let outcome = Outcome(rawValue: name) else {
-                        throw MergeError("a part counts outcome '\(name)' on \(file.path)")
+                        throw Diagnostic("a part counts outcome '\(name)' on \(file.path)")
                     }
                     fileOutcomes[target][outcome, default: Tally()].merge(try Tally(tally))
                 }
             }
-            func location(_ file: Int, _ line: Int) throws(MergeError) -> SourceLocation {
+            func location(_ file: Int, _ line: Int) throws(Diagnostic) -> SourceLocation {
                 guard file >= 0, file < map.count, let target = map[file] else {
-                    throw MergeError("a part names a record of a file it does not list")
+                    throw Diagnostic("a part names a record of a file it does not list")
                 }
                 return SourceLocation(file: target, line: line)
             }
             for (name, byOutcome) in part.kindOutcomes {
                 let k = try kind(name)
                 for (outcomeName, tally) in byOutcome {
-                    guard let outcome = Outcome(rawValue: outcomeName) else { throw MergeError("unknown outcome '\(outcomeName)'") }
+                    guard let outcome = Outcome(rawValue: outcomeName) else { throw Diagnostic("unknown outcome '\(outcomeName)'") }
                     outcomes[k, default: [:]][outcome, default: Tally()].merge(try Tally(tally))
                 }
             }
@@ -305,8 +299,8 @@ public enum SummaryMerge {
             reported = try add(reported, part.reported)
             rejectedWithoutAmount += part.rejectedWithoutAmount
             for r in part.rejections {
-                rejections.append(Rejection(source: try location(r.file, r.line), kind: try r.kind.map { (k: String) throws(MergeError) -> RecordKind in try kind(k) },
-                                            reason: r.reason, recordID: r.id, amount: try r.amount.map { (a: String) throws(MergeError) -> Money in try money(a) },
+                rejections.append(Rejection(source: try location(r.file, r.line), kind: try r.kind.map { (k: String) throws(Diagnostic) -> RecordKind in try kind(k) },
+                                            reason: r.reason, recordID: r.id, amount: try r.amount.map { (a: String) throws(Diagnostic) -> Money in try money(a) },
                                             isRecord: r.isRecord))
             }
             for d in part.duplicates {
@@ -314,8 +308,8 @@ public enum SummaryMerge {
                                             original: try location(d.originalFile, d.originalLine), amount: nil))
             }
             for p in part.partners {
-                guard p.totals.count == 6 else { throw MergeError("partner \(p.partnerID): totals are six amounts") }
-                let t = try p.totals.map { (a: String) throws(MergeError) -> Money in try money(a) }
+                guard p.totals.count == 6 else { throw Diagnostic("partner \(p.partnerID): totals are six amounts") }
+                let t = try p.totals.map { (a: String) throws(Diagnostic) -> Money in try money(a) }
                 var totals = BalanceMovement()
                 (totals.opening, totals.topups, totals.charges, totals.refunds, totals.unattachedChange, totals.closing) = (t[0], t[1], t[2], t[3], t[4], t[5])
                 partners.append(PartnerLine(partnerID: p.partnerID, clients: p.clients, totals: totals))
@@ -338,7 +332,7 @@ public enum SummaryMerge {
         // A partner is in one part only: its clients' records were all sent to one set.
         partners.sort { byteOrder($0.partnerID, $1.partnerID) }
         for (a, b) in zip(partners, partners.dropFirst()) where a.partnerID.bytesEqual(b.partnerID) {
-            throw MergeError("partner \(a.partnerID) is in two parts: every record of a partner's clients belongs in one set")
+            throw Diagnostic("partner \(a.partnerID) is in two parts: every record of a partner's clients belongs in one set")
         }
         // Whole-file problems sit with their file, as a run lists them.
         for rejection in rejections where !rejection.isRecord {
@@ -365,19 +359,19 @@ public enum SummaryMerge {
                          renderParts: renders)
     }
 
-    static func kind(_ name: String) throws(MergeError) -> RecordKind {
-        guard let kind = RecordKind(rawValue: name) else { throw MergeError("unknown record kind '\(name)'") }
+    static func kind(_ name: String) throws(Diagnostic) -> RecordKind {
+        guard let kind = RecordKind(rawValue: name) else { throw Diagnostic("unknown record kind '\(name)'") }
         return kind
     }
 
-    static func money(_ text: String) throws(MergeError) -> Money {
+    static func money(_ text: String) throws(Diagnostic) -> Money {
         do { return try AmountParser.parse(text, mark: .point, allowNegative: true) } catch {
-            throw MergeError("'\(text)' is not an exact amount")
+            throw Diagnostic("'\(text)' is not an exact amount")
         }
     }
 
-    static func add(_ totals: KindTotals, _ texts: [String]) throws(MergeError) -> KindTotals {
-        guard texts.count == 3 else { throw MergeError("control totals are three amounts") }
+    static func add(_ totals: KindTotals, _ texts: [String]) throws(Diagnostic) -> KindTotals {
+        guard texts.count == 3 else { throw Diagnostic("control totals are three amounts") }
         var sum = totals
         sum.topups += try money(texts[0])
         sum.charges += try money(texts[1])
@@ -387,7 +381,7 @@ public enum SummaryMerge {
 }
 
 extension Tally {
-    init(_ part: SummaryPart.PartTally) throws(MergeError) {
+    init(_ part: SummaryPart.PartTally) throws(Diagnostic) {
         self.init()
         count = part.count
         amount = try SummaryMerge.money(part.amount)

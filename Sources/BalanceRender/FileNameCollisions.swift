@@ -14,7 +14,7 @@ import BalanceSupport
 extension ReportRenderer {
     package static let runFiles = ["summary.json", "rejects.csv", "unknown-clients.csv"]
 
-    public static func checkFileNames(_ report: RunReport) throws(OutputError) {
+    public static func checkFileNames(_ report: RunReport) throws(Diagnostic) {
         try checkPartnerFolders(report.partners.map(\.partnerID))
         for partner in report.partners {
             var clients: [String: String] = [:]
@@ -22,7 +22,7 @@ extension ReportRenderer {
                 let name = FileNames.safeName(for: client.client.id)
                 let key = name.lowercased()
                 if let other = clients[key] {
-                    throw OutputError("clients \(quoted(other)) and \(quoted(client.client.id)) of partner \(quoted(partner.partnerID)) would share the file name \(name) (names that differ only in case are one name on Windows and macOS)")
+                    throw Diagnostic("clients \(quoted(other)) and \(quoted(client.client.id)) of partner \(quoted(partner.partnerID)) would share the file name \(name) (names that differ only in case are one name on Windows and macOS)")
                 }
                 clients[key] = client.client.id
             }
@@ -31,16 +31,16 @@ extension ReportRenderer {
 
     /// Partner folders differ in more than letter case, and from the run's own files; also across
     /// the parts of a run rendered per partner (`MergedOutput`).
-    package static func checkPartnerFolders(_ partnerIDs: [String]) throws(OutputError) {
+    package static func checkPartnerFolders(_ partnerIDs: [String]) throws(Diagnostic) {
         var folders: [String: String] = [:]
         for id in partnerIDs {
             let folder = FileNames.safeName(for: id)
             let key = folder.lowercased()
             if runFiles.contains(key) {
-                throw OutputError("partner \(quoted(id)) would get the folder \(folder), the name of the run's \(key)")
+                throw Diagnostic("partner \(quoted(id)) would get the folder \(folder), the name of the run's \(key)")
             }
             if let other = folders[key] {
-                throw OutputError("partners \(quoted(other)) and \(quoted(id)) would share the folder \(folder) (names that differ only in case are one name on Windows and macOS)")
+                throw Diagnostic("partners \(quoted(other)) and \(quoted(id)) would share the folder \(folder) (names that differ only in case are one name on Windows and macOS)")
             }
             folders[key] = id
         }

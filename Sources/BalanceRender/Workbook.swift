@@ -4,13 +4,6 @@ import BalanceModel
 import BalanceSupport
 import Glibc
 
-/// Why a workbook could not be written.
-public struct WorkbookError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// A cell of a workbook, typed as a spreadsheet should hold it.
 enum WorkbookCell {
     /// A text cell (never read as a formula or a number: no guard apostrophe is needed).
@@ -67,7 +60,7 @@ enum Workbook {
     static let earliestCreated: Int64 = 315_532_800
 
     static func bytes(_ table: WorkbookTable, language: ReportLanguage, created: Instant,
-                      maxRows: Int = Workbook.maxRows) throws(WorkbookError) -> [UInt8] {
+                      maxRows: Int = Workbook.maxRows) throws(Diagnostic) -> [UInt8] {
         let folder = try temporaryFolder()
         let path = folder + "/workbook.xlsx"
         defer {
@@ -78,7 +71,7 @@ enum Workbook {
         // hold a million cells (text is then stored inline, not as shared strings).
         var options = lxw_workbook_options(constant_memory: 1, tmpdir: nil, use_zip64: 0)
         guard let book = workbook_new_opt(path, &options) else {
-            throw WorkbookError("cannot create the workbook \(table.sheet).xlsx (libxlsxwriter)")
+            throw Diagnostic("cannot create the workbook \(table.sheet).xlsx (libxlsxwriter)")
         }
         var properties = lxw_doc_properties()
         // docProps/core.xml wants a four-digit year (openpyxl refuses `1-01-31`): a period before
@@ -99,10 +92,10 @@ enum Workbook {
         format_set_num_format(whole, "0")
 
         let widths = columnWidths(table)
-        var failure: WorkbookError? = nil
+        var failure: Diagnostic? = nil
         func check(_ result: lxw_error, _ what: @autoclosure () -> String) {
             if result != LXW_NO_ERROR && failure == nil {
-                failure = WorkbookError("\(table.sheet).xlsx: \(what()): \(String(cString: lxw_strerror(result)))")
+                failure = Diagnostic("\(table.sheet).xlsx: \(what()): \(String(cString: lxw_strerror(result)))")
             }
         }
         let perSheet = maxRows - 1
@@ -152,7 +145,7 @@ enum Workbook {
         let closed = workbook_close(book)
         if let failure { throw failure }
         guard closed == LXW_NO_ERROR else {
-            throw WorkbookError("\(table.sheet).xlsx: \(String(cString: lxw_strerror(closed)))")
+            throw Diagnostic("\(table.sheet).xlsx: \(String(cString: lxw_strerror(closed)))")
         }
         return try readFile(path)
     }
@@ -238,19 +231,19 @@ enum Workbook {
         }
     }
 
-    static func temporaryFolder() throws(WorkbookError) -> String {
+    static func temporaryFolder() throws(Diagnostic) -> String {
         var base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         if base.isEmpty { base = "/tmp" }
         var template = Array((base + "/balance-report-xlsx-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw WorkbookError("cannot create a temporary folder in \(base) for a workbook: \(FileSystem.lastError)")
+            throw Diagnostic("cannot create a temporary folder in \(base) for a workbook: \(FileSystem.lastError)")
         }
         return String(cString: made)
     }
 
-    static func readFile(_ path: String) throws(WorkbookError) -> [UInt8] {
+    static func readFile(_ path: String) throws(Diagnostic) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw WorkbookError("cannot read back the workbook: \(FileSystem.lastError)") }
+        guard descriptor >= 0 else { throw Diagnostic("cannot read back the workbook: \(FileSystem.lastError)") }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -258,7 +251,7 @@ enum Workbook {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw WorkbookError("cannot read back the workbook: \(FileSystem.lastError)")
+                throw Diagnostic("cannot read back the workbook: \(FileSystem.lastError)")
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
@@ -272,7 +265,7 @@ extension ReportRenderer {
     /// columns and rows of the CSV files of the same name, headed in the run's language. Per-client
     /// detail is left to the CSV: a client's detail can pass a sheet's million rows, and a
     /// workbook per client would multiply the files of a run by two.
-    public func workbooks(_ partner: PartnerReport, _ report: RunReport) throws(WorkbookError) -> [(name: String, bytes: [UInt8])] {
+    public func workbooks(_ partner: PartnerReport, _ report: RunReport) throws(Diagnostic) -> [(name: String, bytes: [UInt8])] {
         let created = report.period.interval.end
         let ru = templates.language == .ru
         let clients = partner.clients

@@ -157,13 +157,6 @@ public struct PartnerComparison: Sendable {
     }
 }
 
-/// Why a comparison cannot be made; the run stops with exit 1 and this message.
-public struct ComparisonError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 public enum Comparison {
     /// Three-way byte comparison of two ids (never `String ==`: that is canonical equivalence).
     static func compare(_ a: String, _ b: String) -> Int {
@@ -222,16 +215,16 @@ public enum Comparison {
     /// it when they hold a transaction (of any client) before the current period starts; without
     /// one the previous period would show as all zeros, so the run is refused instead.
     public static func comparePrevious(_ report: inout RunReport, ledger: Ledger,
-                                       workers: Int = processorCount) throws(ComparisonError) {
+                                       workers: Int = processorCount) throws(Diagnostic) {
         let previous: ReportPeriod
         do { previous = try report.period.previous() } catch {
-            throw ComparisonError("--compare previous: the period before \(report.period.label) is not a period of real dates")
+            throw Diagnostic("--compare previous: the period before \(report.period.label) is not a period of real dates")
         }
         let start = report.period.interval.start
         let covered = ledger.clients.values.contains { client in !client.transactions.isEmpty && client.transactions.instant(0) < start }
             || ledger.unknownClientRows.contains { ledger.table.instant($0) < start }
         guard covered else {
-            throw ComparisonError("--compare previous: the inputs hold no transaction before \(report.period.firstDay), so they do not cover the previous period \(previous.label); "
+            throw Diagnostic("--compare previous: the inputs hold no transaction before \(report.period.firstDay), so they do not cover the previous period \(previous.label); "
                 + "give its exports too, or compare with an earlier output (--compare-with DIR)")
         }
         let earlier = ReportBuilder.partnerReports(ledger: ledger, period: previous, runwayDays: report.runwayDays, workers: workers)
@@ -247,18 +240,18 @@ extension ReportPeriod {
     /// The period of equal length just before this one: a span of whole calendar months (a month,
     /// a quarter, a year, or `--from`/`--to` that happen to cover whole months) → as many months
     /// before it; any other span of N days → the N days before it.
-    public func previous() throws(PeriodError) -> ReportPeriod {
+    public func previous() throws(Diagnostic) -> ReportPeriod {
         let lastOfMonth = CivilDate.daysInMonth(year: lastDay.year, month: lastDay.month)
         if firstDay.day == 1 && lastDay.day == lastOfMonth {
             let months = (lastDay.year * 12 + lastDay.month) - (firstDay.year * 12 + firstDay.month) + 1
             let start = firstDay.year * 12 + (firstDay.month - 1) - months
             let first = CivilDate(year: start / 12, month: start % 12 + 1, day: 1)
-            guard start >= 12 else { throw PeriodError("the previous period starts before year 1") }
+            guard start >= 12 else { throw Diagnostic("the previous period starts before year 1") }
             return try ReportPeriod(firstDay: first, lastDay: firstDay.adding(days: -1))
         }
         let days = lastDay.daysSinceEpoch - firstDay.daysSinceEpoch + 1
         let first = firstDay.adding(days: -days)
-        guard first.year >= 1 else { throw PeriodError("the previous period starts before year 1") }
+        guard first.year >= 1 else { throw Diagnostic("the previous period starts before year 1") }
         return try ReportPeriod(firstDay: first, lastDay: firstDay.adding(days: -1))
     }
 }

@@ -32,19 +32,19 @@ public struct RenderedOutput: Sendable {
 
     /// Reads and checks the marker of `folder`; with `locking`, first takes the folder's
     /// `OutputLock`, so that no render replaces it and no other send works on it meanwhile.
-    public init(folder: String, locking: Bool = false) throws(SendError) {
+    public init(folder: String, locking: Bool = false) throws(Diagnostic) {
         var trimmed = folder
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.folder = trimmed
         var info = stat()
         guard stat(trimmed, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw SendError("\(trimmed) is not a folder")
+            throw Diagnostic("\(trimmed) is not a folder")
         }
         if locking {
             do { lock = try OutputLock(trimmed) } catch {
                 switch error {
-                case .busy: throw SendError("another `balance-report send`, or a render replacing it, is working on \(trimmed); wait for it to end")
-                case .failed(let why): throw SendError(why)
+                case .busy: throw Diagnostic("another `balance-report send`, or a render replacing it, is working on \(trimmed); wait for it to end")
+                case .failed(let why): throw Diagnostic(why)
                 }
             }
         } else {
@@ -54,12 +54,12 @@ public struct RenderedOutput: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             if errno == ENOENT {
-                throw SendError("\(trimmed) is not a finished render output (it has no \(RenderedOutput.markerName)): nothing is sent from it")
+                throw Diagnostic("\(trimmed) is not a finished render output (it has no \(RenderedOutput.markerName)): nothing is sent from it")
             }
-            throw SendError("cannot read \(path): \(FileSystem.lastError)")
+            throw Diagnostic("cannot read \(path): \(FileSystem.lastError)")
         }
         defer { close(fd) }
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw SendError("\(path) is not a regular file") }
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw Diagnostic("\(path) is not a regular file") }
         markerDevice = UInt64(info.st_dev)
         markerInode = UInt64(info.st_ino)
         let parsed = try RenderedOutput.parseMarker(try SentLogFile.readAll(fd), path: path)
@@ -81,39 +81,39 @@ public struct RenderedOutput: Sendable {
 
     /// The marker's period line and file list; an error unless its first line is exactly
     /// `markerFirstLine` and the rest is what `OutputFolder.Marker` reads.
-    public static func parseMarker(_ bytes: [UInt8], path: String = markerName) throws(SendError) -> (period: String?, files: [String], digests: [ByteKey: String]) {
+    public static func parseMarker(_ bytes: [UInt8], path: String = markerName) throws(Diagnostic) -> (period: String?, files: [String], digests: [ByteKey: String]) {
         let first = bytes.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first.map { String(decoding: $0, as: UTF8.self) }
         guard first == markerFirstLine else {
-            throw SendError("\(path) does not start with '\(markerFirstLine)': not an output this version of balance-report made; nothing is sent")
+            throw Diagnostic("\(path) does not start with '\(markerFirstLine)': not an output this version of balance-report made; nothing is sent")
         }
         guard let marker = OutputFolder.Marker.parse(bytes) else {
-            throw SendError("\(path) is damaged (not a list of the files render wrote); nothing is sent")
+            throw Diagnostic("\(path) is damaged (not a list of the files render wrote); nothing is sent")
         }
         let period = marker.firstDay.flatMap { first in marker.lastDay.map { "\(first) \($0)" } }
         return (period, marker.files, marker.digests)
     }
 
     /// `P/report.eml` read whole: a regular file, reached without following a symbolic link.
-    public func message(_ partner: String) throws(SendError) -> OutgoingMessage {
+    public func message(_ partner: String) throws(Diagnostic) -> OutgoingMessage {
         let shown = "\(partner)/\(RenderedOutput.messageName)"
         let root = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { throw SendError("cannot open \(folder): \(FileSystem.lastError)") }
+        guard root >= 0 else { throw Diagnostic("cannot open \(folder): \(FileSystem.lastError)") }
         defer { close(root) }
         let partnerFolder = openat(root, partner, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard partnerFolder >= 0 else { throw SendError("cannot open \(partner)/ (\(FileSystem.lastError))") }
+        guard partnerFolder >= 0 else { throw Diagnostic("cannot open \(partner)/ (\(FileSystem.lastError))") }
         defer { close(partnerFolder) }
         let fd = openat(partnerFolder, RenderedOutput.messageName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw SendError("cannot open \(shown) (\(FileSystem.lastError))") }
+        guard fd >= 0 else { throw Diagnostic("cannot open \(shown) (\(FileSystem.lastError))") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw SendError("\(shown) is not a regular file") }
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw Diagnostic("\(shown) is not a regular file") }
         let message = OutgoingMessage(bytes: try SentLogFile.readAll(fd))
         // Only the bytes render wrote: a message edited since (a `Bcc:` added) is not sent.
         guard let digest = digests[ByteKey(shown)] else {
-            throw SendError("\(shown): the output's marker records no SHA-256 of it (an output of an older balance-report): render it again; not sent")
+            throw Diagnostic("\(shown): the output's marker records no SHA-256 of it (an output of an older balance-report): render it again; not sent")
         }
         guard message.sha256 == digest else {
-            throw SendError("\(shown) was changed after render (its SHA-256 \(message.sha256.prefix(12))… is not the \(digest.prefix(12))… render wrote): not sent; render it again")
+            throw Diagnostic("\(shown) was changed after render (its SHA-256 \(message.sha256.prefix(12))… is not the \(digest.prefix(12))… render wrote): not sent; render it again")
         }
         return message
     }

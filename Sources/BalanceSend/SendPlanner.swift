@@ -23,9 +23,9 @@ import BalanceSupport
 public enum SendPlanner {
     public struct Candidate: Sendable {
         public var partner: String
-        public var message: Result<OutgoingMessage, SendError>
+        public var message: Result<OutgoingMessage, Diagnostic>
 
-        public init(partner: String, message: Result<OutgoingMessage, SendError>) {
+        public init(partner: String, message: Result<OutgoingMessage, Diagnostic>) {
             self.partner = partner
             self.message = message
         }
@@ -51,15 +51,15 @@ public enum SendPlanner {
     }
 
     public static func plan(_ candidates: [Candidate], log: [SentLog.Record],
-                            only: [String]? = nil, resend: [String] = []) throws(SendError) -> SendPlan {
+                            only: [String]? = nil, resend: [String] = []) throws(Diagnostic) -> SendPlan {
         let known = Set(candidates.map { Array($0.partner.utf8) })
         for name in (only ?? []) + resend where !known.contains(Array(name.utf8)) {
-            throw SendError("there is no partner \(name) with a report.eml in this output")
+            throw Diagnostic("there is no partner \(name) with a report.eml in this output")
         }
         let selected = only.map { Set($0.map { Array($0.utf8) }) }
         let resent = Set(resend.map { Array($0.utf8) })
         if let selected, let outside = resend.first(where: { !selected.contains(Array($0.utf8)) }) {
-            throw SendError("--resend \(outside) names a partner that --only leaves out")
+            throw Diagnostic("--resend \(outside) names a partner that --only leaves out")
         }
         let ordered = candidates
             .filter { selected?.contains(Array($0.partner.utf8)) ?? true }

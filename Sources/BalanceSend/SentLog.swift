@@ -138,13 +138,6 @@ public enum SentLog {
     }
 }
 
-/// Why `send` could not go on.
-public struct SendError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// The sent log on disk, open for appending under an exclusive `flock` for as long as this
 /// object lives: a second `send` on the same folder is refused rather than sending beside it.
 /// The lock goes with the process, so a killed run never leaves the folder locked.
@@ -155,7 +148,7 @@ public final class SentLogFile {
     private let fd: Int32
 
     /// Opens (creating it when absent) and locks `folder/.balance-report-sent.log`, and reads it.
-    public init(folder: String) throws(SendError) {
+    public init(folder: String) throws(Diagnostic) {
         path = folder + "/" + SentLog.fileName
         var created = false
         var fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
@@ -163,16 +156,16 @@ public final class SentLogFile {
             fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
             created = fd >= 0
         }
-        guard fd >= 0 else { throw SendError("cannot open the sent log \(path): \(FileSystem.lastError)") }
+        guard fd >= 0 else { throw Diagnostic("cannot open the sent log \(path): \(FileSystem.lastError)") }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw SendError("the sent log \(path) is not a regular file")
+            throw Diagnostic("the sent log \(path) is not a regular file")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let busy = errno == EWOULDBLOCK
             close(fd)
-            throw SendError(busy ? "another `balance-report send` is running on \(folder) (its sent log is locked); wait for it to end"
+            throw Diagnostic(busy ? "another `balance-report send` is running on \(folder) (its sent log is locked); wait for it to end"
                                  : "cannot lock the sent log \(path): \(FileSystem.lastError)")
         }
         self.fd = fd
@@ -199,22 +192,22 @@ public final class SentLogFile {
     deinit { close(fd) }
 
     /// Appends one record and waits until it is on disk.
-    public func append(_ record: SentLog.Record) throws(SendError) {
+    public func append(_ record: SentLog.Record) throws(Diagnostic) {
         try append(bytes: Array(SentLog.line(record).utf8))
         records.append(record)
     }
 
-    private func append(bytes: [UInt8]) throws(SendError) {
+    private func append(bytes: [UInt8]) throws(Diagnostic) {
         var offset = 0
         while offset < bytes.count {
             let done = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if done < 0 && errno == EINTR { continue }
-            guard done > 0 else { throw SendError("cannot write the sent log \(path): \(FileSystem.lastError)") }
+            guard done > 0 else { throw Diagnostic("cannot write the sent log \(path): \(FileSystem.lastError)") }
             offset += done
         }
         while fsync(fd) != 0 {
             if errno == EINTR { continue }
-            throw SendError("cannot sync the sent log \(path) to disk: \(FileSystem.lastError)")
+            throw Diagnostic("cannot sync the sent log \(path) to disk: \(FileSystem.lastError)")
         }
     }
 
@@ -226,17 +219,17 @@ public final class SentLogFile {
     }
 
     /// The log's bytes as they are on disk, without taking the lock: what `--dry-run` reads.
-    public static func read(folder: String) throws(SendError) -> (records: [SentLog.Record], problems: [SentLog.Problem]) {
+    public static func read(folder: String) throws(Diagnostic) -> (records: [SentLog.Record], problems: [SentLog.Problem]) {
         let path = folder + "/" + SentLog.fileName
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 && errno == ENOENT { return ([], []) }
-        guard fd >= 0 else { throw SendError("cannot open the sent log \(path): \(FileSystem.lastError)") }
+        guard fd >= 0 else { throw Diagnostic("cannot open the sent log \(path): \(FileSystem.lastError)") }
         defer { close(fd) }
         return SentLog.parse(try readAll(fd))
     }
 
-    static func readAll(_ fd: Int32) throws(SendError) -> [UInt8] {
-        guard let bytes = FileSystem.readAll(descriptor: fd) else { throw SendError("cannot read the sent log: \(FileSystem.lastError)") }
+    static func readAll(_ fd: Int32) throws(Diagnostic) -> [UInt8] {
+        guard let bytes = FileSystem.readAll(descriptor: fd) else { throw Diagnostic("cannot read the sent log: \(FileSystem.lastError)") }
         return bytes
     }
 }

@@ -70,11 +70,11 @@ package enum FileSystem {
     }
 
     /// Every byte of the regular file at `path` (a symbolic link is not followed).
-    package static func readAll(_ path: String) throws(OutputError) -> [UInt8] {
+    package static func readAll(_ path: String) throws(Diagnostic) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw OutputError("cannot read \(path): \(lastError)") }
+        guard fd >= 0 else { throw Diagnostic("cannot read \(path): \(lastError)") }
         defer { close(fd) }
-        guard let bytes = readAll(descriptor: fd) else { throw OutputError("cannot read \(path): \(lastError)") }
+        guard let bytes = readAll(descriptor: fd) else { throw Diagnostic("cannot read \(path): \(lastError)") }
         return bytes
     }
 
@@ -103,9 +103,3 @@ package enum FileSystem {
     }
 }
 
-/// Why output could not be written; nothing half-written is left at the destination.
-public struct OutputError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

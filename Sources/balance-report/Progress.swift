@@ -83,12 +83,13 @@ final class ProgressLine: Sendable {
         }
     }
 
-    /// `Pipeline.analyse`'s `stageDone`: the next stage starts.
-    func stageDone(_ name: String) {
-        switch name {
-        case "ingest": set(.ledger)
-        case "ledger": set(.reports)
-        default: set(nil)   // the run summary comes next
+    /// The pipeline's `stageDone`: the next stage starts.
+    func stageDone(_ stage: BalancePipeline.Stage) {
+        switch stage {
+        case .ingest: set(.ledger)
+        case .ledger: set(.reports)
+        case .report: set(nil)   // the run summary comes next
+        case .compare, .render, .publish: break
         }
     }
 

@@ -68,7 +68,7 @@ struct Send: ParsableCommand {
             throw Reported(code: ExitStatus.dataError)
         }
         let candidates = output.partners.map { partner in
-            SendPlanner.Candidate(partner: partner, message: Result { () throws(SendError) in try output.message(partner) })
+            SendPlanner.Candidate(partner: partner, message: Result { () throws(Diagnostic) in try output.message(partner) })
         }
 
         // The log: locked for a real run (one `send` per folder at a time), only read for a dry run.

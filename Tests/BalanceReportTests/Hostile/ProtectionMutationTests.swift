@@ -47,11 +47,11 @@ struct ProtectionMutationTests: ModelBuilders {
         let out = temp.url.appendingPathComponent("out").path
         try Self.plantMarker(in: out, ["period 2024-03-01 2024-03-31", line])
         #expect(OutputFolder.Marker.read(folder: out) == nil)
-        #expect(throws: OutputError.self) { try OutputFolder.check(out, inputs: []) }
+        #expect(throws: Diagnostic.self) { try OutputFolder.check(out, inputs: []) }
         // Even past the check, publishing must not take the forged list for the output's files.
         let writer = try ReportWriter(destination: out)
         try writer.write("p/index.html", Array("new".utf8))
-        #expect(throws: OutputError.self) { try writer.publish() }
+        #expect(throws: Diagnostic.self) { try writer.publish() }
         #expect(try String(contentsOf: temp.url.appendingPathComponent("victim.txt"), encoding: .utf8) == "precious")
     }
 
@@ -64,7 +64,7 @@ struct ProtectionMutationTests: ModelBuilders {
         try first.write("p/index.html", Array("old".utf8))
         try first.publish()
         try FileManager.default.createDirectory(atPath: out + "/p/archive", withIntermediateDirectories: true)
-        let error = #expect(throws: OutputError.self) { try OutputFolder.check(out, inputs: []) }
+        let error = #expect(throws: Diagnostic.self) { try OutputFolder.check(out, inputs: []) }
         #expect(error?.message.contains("holds p/archive/, which balance-report did not write") == true, "\(String(describing: error))")
         #expect(FileManager.default.fileExists(atPath: out + "/p/archive"))
     }

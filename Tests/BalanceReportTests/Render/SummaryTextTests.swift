@@ -73,12 +73,12 @@ struct SummaryTextTests: ModelBuilders {
         defer { temp.cleanup() }
         let clients = try temp.file("clients.csv", "client_id,name,email\nc1,One,one@example.com\n")
         let transactions = try temp.file("t.csv", "id,timestamp,client_id,type,service,amount\nt1,2024-03-05T10:00:00+03:00,c1,topup,,5\n")
-        let empty = try Pipeline.analyse(paths: [clients], options: IngestOptions(), period: nil)
+        let empty = try Pipeline.analyse(AnalysisRequest(inputs: [clients], period: nil))
         #expect(empty.report.periodOrigin == .none)
-        let spanned = try Pipeline.analyse(paths: [clients, transactions], options: IngestOptions(), period: nil)
+        let spanned = try Pipeline.analyse(AnalysisRequest(inputs: [clients, transactions], period: nil))
         #expect(spanned.report.periodOrigin == .transactions)
         #expect(spanned.report.period.label == "2024-03-05 – 2024-03-05")
-        let given = try Pipeline.analyse(paths: [clients, transactions], options: IngestOptions(), period: try ReportPeriod.parse("2024-03"))
+        let given = try Pipeline.analyse(AnalysisRequest(inputs: [clients, transactions], period: try ReportPeriod.parse("2024-03")))
         #expect(given.report.periodOrigin == .given)
     }
 }

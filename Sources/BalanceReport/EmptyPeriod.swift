@@ -1,22 +1,16 @@
-import BalanceSupport
-import BalancePipeline
-import BalanceSend
-import BalanceOutput
-import BalanceRender
-import BalanceIngest
 import BalanceModel
-import BalanceReport
+import BalanceSupport
 
 /// A period that holds none of the run's transactions: a run for the wrong month (`--period
 /// 2023-01` on exports of 2024) would otherwise succeed with empty reports and say nothing.
-struct EmptyPeriod {
+public struct EmptyPeriod: Sendable {
     /// Transactions the run read (accepted by the ledger: no rejected or duplicate ones).
-    var transactions: Int
+    public var transactions: Int
     /// The first and the last Moscow day they fall on; `nil` without any.
-    var span: (first: CivilDate, last: CivilDate)?
+    public var span: (first: CivilDate, last: CivilDate)?
 
     /// `nil` when some transaction of the ledger falls inside `period`.
-    static func check(_ ledger: Ledger, period: ReportPeriod) -> EmptyPeriod? {
+    public static func check(_ ledger: Ledger, period: ReportPeriod) -> EmptyPeriod? {
         let interval = period.interval
         var count = 0
         var first: Instant? = nil
@@ -37,7 +31,7 @@ struct EmptyPeriod {
     }
 
     /// What is wrong, for a warning or (with `--fail-on-empty`) an error.
-    func message(_ period: ReportPeriod) -> String {
+    public func message(_ period: ReportPeriod) -> String {
         guard let span else {
             return "the period \(period.label) is empty: the inputs hold no transaction at all, so every report is empty"
         }
