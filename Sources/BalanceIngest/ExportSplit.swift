@@ -48,11 +48,11 @@ public enum ExportSplit {
             out.append(0x09)
             out.append(contentsOf: String(seq).utf8)
             out.append(0x09)
-            hex(client, into: &out)
+            Hex.append(client.utf8, to: &out)
             out.append(0x09)
-            hex(key, into: &out)
+            Hex.append(key.utf8, to: &out)
             out.append(0x09)
-            base64(row, into: &out)
+            Base64.append(row, to: &out)
             out.append(0x0A)
             seq += 1
         }
@@ -82,29 +82,4 @@ public enum ExportSplit {
         out.append(UInt8(ascii: "\""))
     }
 
-    static func hex(_ text: String, into out: inout [UInt8]) {
-        let digits = Array("0123456789abcdef".utf8)
-        for byte in text.utf8 {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-    }
-
-    static func base64(_ bytes: [UInt8], into out: inout [UInt8]) {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out.append(table[Int(n >> 18 & 63)]); out.append(table[Int(n >> 12 & 63)])
-            out.append(table[Int(n >> 6 & 63)]); out.append(table[Int(n & 63)])
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            out.append(table[Int(n >> 18 & 63)]); out.append(table[Int(n >> 12 & 63)])
-            out.append(rest == 2 ? table[Int(n >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        }
-    }
 }

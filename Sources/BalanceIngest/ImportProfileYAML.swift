@@ -11,28 +11,18 @@ extension ImportProfile {
 
     public static func load(path: String) throws(ProfileError) -> ImportProfile {
         // Not blocking on a FIFO nobody writes to: only a regular file is read.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else {
-            let reason = FileSystem.lastError
-            throw ProfileError("\(path): cannot open: \(reason) (a profile is a file, or a built-in one: \(BuiltInProfiles.names.joined(separator: ", ")))", unreadable: true)
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ProfileError("\(path): cannot read: \(FileSystem.lastError)", unreadable: true) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ProfileError("\(path): not a regular file (a pipe or a device is not read as a profile: save the profile as a file)", unreadable: true)
-        }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let got = read(fd, &chunk, chunk.count)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw ProfileError("\(path): cannot read: \(FileSystem.lastError)", unreadable: true)
+        var bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readRegularFile(path, limit: maxBytes, followLinks: true)
+        } catch {
+            switch error {
+            case .cannotOpen(let reason):
+                throw ProfileError("\(path): cannot open: \(reason) (a profile is a file, or a built-in one: \(BuiltInProfiles.names.joined(separator: ", ")))", unreadable: true)
+            case .cannotRead(let reason): throw ProfileError("\(path): cannot read: \(reason)", unreadable: true)
+            case .notRegular, .symbolicLink:
+                throw ProfileError("\(path): not a regular file (a pipe or a device is not read as a profile: save the profile as a file)", unreadable: true)
+            case .tooLarge: throw ProfileError("\(path): a profile may not be larger than 1 MiB")
             }
-            if got == 0 { break }
-            bytes.append(contentsOf: chunk[..<got])
-            if bytes.count > maxBytes { throw ProfileError("\(path): a profile may not be larger than 1 MiB") }
         }
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         guard let text = String(validating: bytes, as: UTF8.self) else {

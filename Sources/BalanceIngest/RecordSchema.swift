@@ -96,12 +96,3 @@ public struct HeaderMapping: Sendable, Equatable {
     }
 }
 
-/// Where each schema field sits in a source record (`nil`: the source does not have it).
-struct ColumnMap {
-    var columns: [Int?]
-
-    init(kind: RecordKind, sourceNames: [String]) {
-        columns = kind.fields.map { field in sourceNames.firstIndex(of: field) }
-    }
-}
-

@@ -85,10 +85,10 @@ extension ReportRenderer {
         mailed.emailAttachmentNames = attachments.map(\.name)
         let html = try mailed.page(templates.partnerIndex, partner, report)
 
-        let textPart = MIME.base64Lines(MIME.canonicalLineEnds(Array(body.utf8)))
-        let htmlPart = MIME.base64Lines(MIME.canonicalLineEnds(html))
-        let attachmentParts = attachments.map { MIME.base64Lines($0.bytes) }
-        let hash = MIME.fnv1a64([textPart, htmlPart] + attachmentParts + [Array(subject.utf8)])
+        let textPart = Base64.lines(MIME.canonicalLineEnds(Array(body.utf8)))
+        let htmlPart = Base64.lines(MIME.canonicalLineEnds(html))
+        let attachmentParts = attachments.map { Base64.lines($0.bytes) }
+        let hash = FNV1a64.hex([textPart, htmlPart] + attachmentParts + [Array(subject.utf8)])
         let mixed = "=_br_mixed_" + hash
         let alternative = "=_br_alt_" + hash
 
@@ -149,43 +149,6 @@ extension ReportRenderer {
 package enum MIME {
     static let crlf: [UInt8] = [0x0D, 0x0A]
 
-    /// Base64 in lines of 76 characters, each ended by CRLF (RFC 2045 §6.8).
-    static func base64Lines(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 4 / 3 + bytes.count / 38 + 8)
-        var column = 0
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            out.append(contentsOf: base64(Array(chunk)))
-            index += 3
-            column += 4
-            if column == 76 || index >= bytes.count {
-                out.append(contentsOf: crlf)
-                column = 0
-            }
-        }
-        return out
-    }
-
-    package static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func base64(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let b0 = bytes[index]
-            let b1 = index + 1 < bytes.count ? bytes[index + 1] : 0
-            let b2 = index + 2 < bytes.count ? bytes[index + 2] : 0
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            out.append(index + 1 < bytes.count ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            out.append(index + 2 < bytes.count ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return out
-    }
-
     /// Text in its canonical form for mail: every line ends in CRLF (RFC 2046 §4.1.1).
     static func canonicalLineEnds(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
@@ -209,21 +172,6 @@ package enum MIME {
             .replacingOccurrences(of: "&amp;", with: "&")
     }
 
-    /// 64-bit FNV-1a over the parts, as 16 hex digits: boundaries that depend on the content only.
-    static func fnv1a64(_ parts: [[UInt8]]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for part in parts {
-            for byte in part {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01B3
-            }
-            hash ^= 0xFF
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: (0..<16).map { digits[Int(hash >> (60 - 4 * UInt64($0)) & 0xF)] }, as: UTF8.self)
-    }
-
     static func isPlainASCII(_ text: String) -> Bool {
         text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
     }
@@ -232,7 +180,7 @@ package enum MIME {
     /// characters), never splitting a character, and ending a word after a space where one fits:
     /// decoders that wrongly put a space between adjacent encoded-words then at worst double one.
     static func encodedWords(_ text: String) -> [String] {
-        func word(_ bytes: [UInt8]) -> String { "=?UTF-8?B?" + String(decoding: base64(bytes), as: UTF8.self) + "?=" }
+        func word(_ bytes: [UInt8]) -> String { "=?UTF-8?B?" + String(decoding: Base64.encode(bytes), as: UTF8.self) + "?=" }
         var words: [String] = []
         var chunk: [UInt8] = []
         var afterSpace: Int? = nil   // where the chunk may be cut: just after its last space

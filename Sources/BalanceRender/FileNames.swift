@@ -12,9 +12,9 @@ public enum FileNames {
         if isPlain(id) { return id }
         let bytes = Array(id.utf8)
         if bytes.count * 2 + 1 <= maxPlainLength * 2 {
-            return "_" + hex(bytes)
+            return "_" + Hex.string(bytes)
         }
-        return "_h" + hex(fnv1a128(bytes))
+        return "_h" + Hex.string(FNV1a128.hash(bytes))
     }
 
     /// ASCII letters, digits, `.`, `_` and `-`; not starting with `.`, `-` or `_` (the last kept
@@ -34,20 +34,4 @@ public enum FileNames {
 
     static let reservedDeviceNames = Set(["CON", "PRN", "AUX", "NUL"] + (1...9).flatMap { ["COM\($0)", "LPT\($0)"] })
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func fnv1a128(_ bytes: [UInt8]) -> [UInt8] {
-        var hash = FNV1a128()
-        hash.add(bytes)
-        return hash.bytes
-    }
 }

@@ -117,14 +117,6 @@ public enum Formatting {
         appendPadded(Int64(minute), width: 2, to: &out)
     }
 
-    static func appendDigits(_ value: Int128, to out: inout [UInt8]) {
-        if let small = Int64(exactly: value), small >= 0 {
-            appendPadded(small, width: 1, to: &out)
-        } else {
-            out.append(contentsOf: String(value).utf8)
-        }
-    }
-
     @inline(__always)
     static func appendPadded(_ value: Int64, width: Int, to out: inout [UInt8]) {
         appendDecimal(value, width: width, to: &out)

@@ -42,7 +42,7 @@ public enum SummaryText {
                 var row = ["  " + label(outcome)]
                 for kind in kinds {
                     let tally = summary.outcomes[kind]?[outcome] ?? Tally()
-                    row.append(grouped(Int128(tally.count)))
+                    row.append(Digits.grouped(Int128(tally.count), separator: " "))
                     if kind == .transaction { row.append(amount(tally.amount)) }
                 }
                 rows.append(row)
@@ -99,18 +99,7 @@ public enum SummaryText {
         let kopecks = money.roundedKopecks
         let magnitude = kopecks < 0 ? -kopecks : kopecks
         let fraction = Int(magnitude % 100)
-        return (kopecks < 0 ? "-" : "") + grouped(magnitude / 100) + "," + (fraction < 10 ? "0" : "") + String(fraction)
-    }
-
-    /// `1 234 567`: digits in groups of three.
-    public static func grouped(_ value: Int128) -> String {
-        let digits = Array(String(value < 0 ? -value : value))
-        var out = value < 0 ? "-" : ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out.append(" ") }
-            out.append(digit)
-        }
-        return out
+        return (kopecks < 0 ? "-" : "") + Digits.grouped(magnitude / 100, separator: " ") + "," + (fraction < 10 ? "0" : "") + String(fraction)
     }
 
     /// Columns padded to their widest cell: the first left-aligned, the others right-aligned, two

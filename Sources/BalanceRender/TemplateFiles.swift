@@ -226,27 +226,17 @@ public struct TemplateFiles: Sendable {
     /// never read until it ends).
     static func readText(_ path: String) throws(TemplateFilesError) -> String {
         // Never through a link: a link in the folder could publish any file of the machine.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
-        guard fd >= 0 else {
-            if errno == ELOOP { throw TemplateFilesError("\(path): not a regular file (a symbolic link: templates are never read through a link)") }
-            throw TemplateFilesError("\(path): cannot open: \(FileSystem.lastError)")
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw TemplateFilesError("\(path): cannot read: \(FileSystem.lastError)") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw TemplateFilesError("\(path): not a regular file") }
-        guard Int(info.st_size) <= maxBytes else { throw TemplateFilesError("\(path): a template may not be larger than 4 MiB") }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let got = read(fd, &chunk, chunk.count)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw TemplateFilesError("\(path): cannot read: \(FileSystem.lastError)")
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readRegularFile(path, limit: maxBytes, followLinks: false)
+        } catch {
+            switch error {
+            case .symbolicLink: throw TemplateFilesError("\(path): not a regular file (a symbolic link: templates are never read through a link)")
+            case .cannotOpen(let reason): throw TemplateFilesError("\(path): cannot open: \(reason)")
+            case .cannotRead(let reason): throw TemplateFilesError("\(path): cannot read: \(reason)")
+            case .notRegular: throw TemplateFilesError("\(path): not a regular file")
+            case .tooLarge: throw TemplateFilesError("\(path): a template may not be larger than 4 MiB")
             }
-            if got == 0 { break }
-            bytes.append(contentsOf: chunk[..<got])
-            if bytes.count > maxBytes { throw TemplateFilesError("\(path): a template may not be larger than 4 MiB") }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw TemplateFilesError("\(path): not valid UTF-8") }
         return text

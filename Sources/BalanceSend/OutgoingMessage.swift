@@ -236,7 +236,7 @@ enum MessageHeaders {
         let charset = parts[0].lowercased()
         guard charset == "utf-8" || charset == "us-ascii" else { return nil }
         switch parts[1].lowercased() {
-        case "b": return base64Decode(Array(parts[2].utf8))
+        case "b": return Base64.decode(Array(parts[2].utf8))
         case "q":
             var out: [UInt8] = []
             let bytes = Array(parts[2].utf8)
@@ -253,20 +253,4 @@ enum MessageHeaders {
         }
     }
 
-    static func base64Decode(_ bytes: [UInt8]) -> [UInt8]? {
-        var values: [UInt8] = []
-        for byte in bytes where byte != UInt8(ascii: "=") {
-            guard let value = MIME.alphabet.firstIndex(of: byte) else { return nil }
-            values.append(UInt8(value))
-        }
-        var out: [UInt8] = []
-        var index = 0
-        while index + 1 < values.count {
-            out.append(values[index] << 2 | values[index + 1] >> 4)
-            if index + 2 < values.count { out.append(values[index + 1] << 4 | values[index + 2] >> 2) }
-            if index + 3 < values.count { out.append(values[index + 2] << 6 | values[index + 3]) }
-            index += 4
-        }
-        return out
-    }
 }

@@ -78,6 +78,44 @@ package enum FileSystem {
         return bytes
     }
 
+    /// Why `readRegularFile` read nothing.
+    package enum RegularFileProblem: Error, Sendable {
+        case cannotOpen(String)
+        /// A symbolic link, with `followLinks` off.
+        case symbolicLink
+        /// A FIFO, a device or a folder: never read until it ends.
+        case notRegular
+        case tooLarge
+        case cannotRead(String)
+    }
+
+    /// The whole of a regular file of at most `limit` bytes. Opened without blocking (a FIFO nobody
+    /// writes to is refused, not waited on) and, unless `followLinks`, never through a link.
+    package static func readRegularFile(_ path: String, limit: Int, followLinks: Bool) throws(RegularFileProblem) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
+        guard fd >= 0 else {
+            if errno == ELOOP && !followLinks { throw .symbolicLink }
+            throw .cannotOpen(lastError)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .cannotRead(lastError) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegular }
+        guard Int(info.st_size) <= limit else { throw .tooLarge }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let got = read(fd, &chunk, chunk.count)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .cannotRead(lastError)
+            }
+            if got == 0 { return bytes }
+            bytes.append(contentsOf: chunk[..<got])
+            if bytes.count > limit { throw .tooLarge }
+        }
+    }
+
     /// A small file's bytes, or `nil` when it cannot be read or is over `limit` bytes (with
     /// `prefixOnly`, its first `limit` bytes). A symbolic link is not followed.
     package static func readSmallFile(_ path: String, limit: Int, prefixOnly: Bool = false) -> [UInt8]? {

@@ -22,7 +22,7 @@ struct SummaryTextTests: ModelBuilders {
 
     @Test("counts grouped in threes", arguments: [(0, "0"), (999, "999"), (1000, "1 000"), (1234567, "1 234 567"), (-1000, "-1 000")])
     func counts(_ value: Int, _ shown: String) {
-        #expect(SummaryText.grouped(Int128(value)) == shown)
+        #expect(Digits.grouped(Int128(value), separator: " ") == shown)
     }
 
     @Test("outcomes and control totals are tables: every amount grouped, right-aligned in its column")
