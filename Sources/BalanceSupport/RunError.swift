@@ -1,4 +1,3 @@
-import BalanceSupport
 
 /// Why a run stopped: what to tell the user, in order, and the exit code. Whatever stage stopped
 /// it, the caller prints `diagnostics` and exits with `exitCode`; nothing was published.
