@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "balance-report", targets: ["balance-report"]),
-        .library(name: "BalanceReport", targets: ["BalanceReport"]),
+        .library(name: "BalanceReport", targets: ["BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,20 +41,46 @@ let package = Package(
         ),
         // renameat2(RENAME_EXCHANGE): the one-step swap that publishes a finished report directory.
         .target(name: "CSystemShims"),
+
+        // One target per stage (docs/architecture.md): a target imports only the stages before it, so
+        // an arrow against the flow Ingest → Model → Report → Render → Output → Send does not compile.
+        // What several stages need and no stage owns: hashing, hex and base64, digits, file-system
+        // errors, threads.
+        .target(name: "BalanceSupport"),
+        // Money, instants, byte ids, the transaction table, the ledger, provenance and rejections.
+        .target(name: "BalanceModel", dependencies: ["BalanceSupport"]),
+        // Files to records: CSV, XML, gzip, encodings, import profiles, decoding into the table.
         .target(
-            name: "BalanceReport",
-            dependencies: ["CLibXML2", "CZlib", "CLibXLSXWriter", "CSystemShims", .product(name: "Yams", package: "Yams")]
+            name: "BalanceIngest",
+            dependencies: ["BalanceModel", "BalanceSupport", "CLibXML2", "CZlib", .product(name: "Yams", package: "Yams")]
+        ),
+        // Every fact a page shows, decided: balances, spend, rankings, attention, runway, spikes,
+        // comparison, the run summary. Pure values; no file is read or written here.
+        .target(name: "BalanceReport", dependencies: ["BalanceModel", "BalanceSupport"]),
+        // Views, templates and formats: HTML, CSV, XLSX, JSON, MIME. Bytes out, no file system.
+        .target(name: "BalanceRender", dependencies: ["BalanceReport", "BalanceModel", "BalanceSupport", "CLibXLSXWriter"]),
+        // The output folder: staging, the marker, the lock, the atomic publish, reading an earlier output.
+        .target(
+            name: "BalanceOutput",
+            dependencies: ["BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport", "CSystemShims"]
+        ),
+        // Sending a published output's messages through sendmail, once each.
+        .target(name: "BalanceSend", dependencies: ["BalanceOutput", "BalanceRender", "BalanceModel", "BalanceSupport"]),
+        // The stages wired: a request in, ingest → ledger → report → compare → render → publish, an outcome out.
+        .target(
+            name: "BalancePipeline",
+            dependencies: ["BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport"]
         ),
         .executableTarget(
             name: "balance-report",
             dependencies: [
-                "BalanceReport",
+                "BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "BalanceReportTests",
-            dependencies: ["BalanceReport", "balance-report"],
+            dependencies: ["BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport", "balance-report"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/BalanceReport/Render/BuiltinTemplates+Sources.swift from Templates/<lang>/*.mustache.
+"""Writes Sources/BalanceRender/BuiltinTemplates+Sources.swift from Templates/<lang>/*.mustache.
 
     scripts/embed-templates.py           # regenerate after editing Templates/
     scripts/embed-templates.py --check   # exit 1 when the generated file is stale
@@ -20,7 +20,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = os.path.join(ROOT, "Templates")
-OUTPUT = os.path.join(ROOT, "Sources", "BalanceReport", "Render", "BuiltinTemplates+Sources.swift")
+OUTPUT = os.path.join(ROOT, "Sources", "BalanceRender", "BuiltinTemplates+Sources.swift")
 
 
 def literal(text: str, where: str) -> str:

@@ -1,3 +1,10 @@
+import BalanceSupport
+import BalancePipeline
+import BalanceSend
+import BalanceOutput
+import BalanceRender
+import BalanceIngest
+import BalanceModel
 import BalanceReport
 import Foundation
 import Glibc
@@ -76,12 +83,13 @@ final class ProgressLine: Sendable {
         }
     }
 
-    /// `Pipeline.analyse`'s `stageDone`: the next stage starts.
-    func stageDone(_ name: String) {
-        switch name {
-        case "ingest": set(.ledger)
-        case "ledger": set(.reports)
-        default: set(nil)   // the run summary comes next
+    /// The pipeline's `stageDone`: the next stage starts.
+    func stageDone(_ stage: BalancePipeline.Stage) {
+        switch stage {
+        case .ingest: set(.ledger)
+        case .ledger: set(.reports)
+        case .report: set(nil)   // the run summary comes next
+        case .compare, .render, .publish: break
         }
     }
 
@@ -166,11 +174,11 @@ final class ProgressLine: Sendable {
         case .reports: return "reports"
         case .writing(let total):
             let count = written.load(ordering: .relaxed)
-            return count <= total ? "writing \(ProgressLine.grouped(count)) / \(ProgressLine.grouped(total)) files"
-                                  : "writing \(ProgressLine.grouped(count)) files"
+            return count <= total ? "writing \(Digits.grouped(Int128(count), separator: ",")) / \(Digits.grouped(Int128(total), separator: ",")) files"
+                                  : "writing \(Digits.grouped(Int128(count), separator: ",")) files"
         case .publishing: return "publishing"
         case .sending(let total):
-            return "sending \(ProgressLine.grouped(min(written.load(ordering: .relaxed) + 1, total))) / \(ProgressLine.grouped(total)) messages"
+            return "sending \(Digits.grouped(Int128(min(written.load(ordering: .relaxed) + 1, total)), separator: ",")) / \(Digits.grouped(Int128(total), separator: ",")) messages"
         }
     }
 
@@ -213,17 +221,6 @@ final class ProgressLine: Sendable {
     static func megabytes(_ bytes: Int64, of scale: Int64) -> String {
         let mb = Double(bytes) / 1_000_000
         return scale < 10_000_000 ? String(format: "%.1f MB", mb) : "\(Int(mb.rounded())) MB"
-    }
-
-    /// `8010` → `8,010`, whatever the locale.
-    static func grouped(_ number: Int) -> String {
-        let digits = String(number.magnitude)
-        var out = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(digit)
-        }
-        return (number < 0 ? "-" : "") + out
     }
 
     /// At most `columns − 1` characters: a line that wraps could not be rewritten with `\r`.

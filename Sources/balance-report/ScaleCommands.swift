@@ -1,10 +1,16 @@
+import BalanceSupport
+import BalancePipeline
+import BalanceSend
+import BalanceOutput
+import BalanceRender
+import BalanceIngest
+import BalanceModel
 import ArgumentParser
 import BalanceReport
 import Foundation
 
-// The two steps of a run split by partner (the Spark route, scale/spark/, docs/scale.md) that
-// need this tool's own code: reading an export the way a run reads it, and putting the partners'
-// renders back together into the output one run would have written.
+// The two steps of the Spark route (scale/spark/, docs/scale.md): `Pipeline.splitExport` and
+// `Pipeline.mergeParts`.
 
 /// `balance-report split-export FILE --rows R --part P`: one export file's records as canonical rows
 /// for routing by client, and the file's part of the run summary.
@@ -29,37 +35,9 @@ struct SplitExport: ParsableCommand {
     }
 
     func run() throws {
-        let options = try input.ingestOptions()
-        let path = input.files[0]
-        do { try SplitOutputs.check(rows: rows, part: part, input: path) } catch {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
-        }
-        let export = Ingestor.ingest(paths: [path], options: options, workers: input.workers)
-        if !export.fileFailures.isEmpty {
-            for failure in export.fileFailures { Diagnostics.error(export.describe(failure)) }
-            throw Reported(code: ExitStatus.dataError)
-        }
-        do {
-            if ExportSplit.passesRows(export, options: options, path: path) {
-                // A layout that names its clients in the rows: the rows themselves, read again by the renders.
-                let (lines, passed) = try ExportSplit.rawLines(export, options: options, path: path)
-                try SplitOutputs.write(lines, to: rows)
-                try SplitOutputs.write(Array(PartFiles.encode(SummaryPart.ofInput(export, passingLines: passed))), to: part)
-            } else {
-                try SplitOutputs.write(ExportSplit.lines(export, path: path), to: rows)
-                try SplitOutputs.write(Array(PartFiles.encode(SummaryPart.ofInput(export))), to: part)
-            }
-        } catch let error as CSVError {
-            Diagnostics.error("\(path):\(error.line): \(error.reason)")
-            throw Reported(code: ExitStatus.dataError)
-        } catch let error as OutputError {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
-        } catch {
-            Diagnostics.error("cannot write \(part): \(error.localizedDescription)")
-            throw Reported(code: ExitStatus.dataError)
-        }
+        let request = Pipeline.SplitRequest(input: input.files[0], options: try input.ingestOptions(), rows: rows, part: part,
+                                            workers: input.workers)
+        do { try Pipeline.splitExport(request) } catch { throw Diagnostics.fail(error) }
     }
 }
 
@@ -103,88 +81,19 @@ struct MergeParts: ParsableCommand {
     }
 
     func run() throws {
-        if checkOut {
-            do { try OutputFolder.check(out, inputs: parts) } catch {
-                Diagnostics.error(error.message)
-                throw Reported(code: ExitStatus.dataError)
-            }
-            return
-        }
-        var inputs: [SummaryPart] = []
-        var renders: [SummaryPart] = []
-        for path in parts {
-            do {
-                let part = try JSONDecoder().decode(SummaryPart.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-                if part.role == "input" { inputs.append(part) } else { renders.append(part) }
-            } catch {
-                Diagnostics.error("\(path): not a summary part: \(error)")
-                throw Reported(code: ExitStatus.dataError)
-            }
-        }
-        do { try OutputFolder.check(out, inputs: inputs.flatMap { $0.files.map(\.path) }) } catch {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
-        }
-        let run: MergedRun
-        do { run = try SummaryMerge.merge(inputs: inputs, renders: renders) } catch {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
-        }
-        let summary = run.summary
-        if summary.hasRejections {
-            for r in summary.rejections.prefix(50) {
-                Diagnostics.line("\(summary.files[Int(r.source.file)].path):\(r.source.line): \(r.reason)")
-            }
-            if !allowRejects {
-                Diagnostics.error("\(summary.rejections.count) rejected record(s); no report written (use --allow-rejects to render the rest)")
-                throw Reported(code: ExitStatus.dataError)
-            }
-        }
-        let failures = summary.controlFailures
-        if !failures.isEmpty {
-            for failure in failures { Diagnostics.error(failure) }
-            Diagnostics.error("control totals do not reconcile; no report written")
-            throw Reported(code: ExitStatus.dataError)
-        }
-        let dialect = CSVDialect(rawValue: csvDialect)!
-        let language = ReportLanguage(rawValue: lang)!
+        var request = Pipeline.MergeRequest(parts: parts, out: out)
+        request.allowRejects = allowRejects
+        request.templates = templates.map { .folder($0) } ?? .builtIn
+        request.language = ReportLanguage(rawValue: lang)!
+        request.dialect = CSVDialect(rawValue: csvDialect)!
         do {
-            let files = try templates.map { try TemplateFiles.folder($0) } ?? TemplateFiles.builtIn(language)
-            let set = try TemplateSet(dialect: dialect, language: language) { files.source($0) }
-            let written = try MergedOutput.publish(run, to: out, renderer: ReportRenderer(templates: set, dialect: dialect),
-                                                   includeRejects: allowRejects)
-            if !quiet { Diagnostics.line("merged \(renders.count) part(s) of \(run.partners.count) partner(s): wrote \(written) files to \(out)") }
-        } catch let error as OutputError {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
-        } catch let error as TemplateFilesError {
-            for problem in error.problems { Diagnostics.error("--templates: " + problem) }
-            throw Reported(code: ExitStatus.dataError)
+            if checkOut { return try Pipeline.checkMergeOutput(request) }
+            let outcome = try Pipeline.mergeParts(request)
+            if !quiet {
+                Diagnostics.line("merged \(outcome.renderParts) part(s) of \(outcome.partners) partner(s): wrote \(outcome.writtenFiles) files to \(out)")
+            }
         } catch {
-            Diagnostics.error("\(error)")
-            throw Reported(code: ExitStatus.dataError)
+            throw Diagnostics.fail(error)
         }
-    }
-}
-
-/// Summary parts as JSON: keys sorted, so a part's bytes depend only on its content.
-enum PartFiles {
-    static func encode(_ part: SummaryPart) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(part)
-    }
-
-    /// What `render --summary-part` writes: the run's part, with where its currency came from.
-    static func renderPart(_ analysis: Pipeline.Analysis, output: String) throws -> Data {
-        let ledger = analysis.ledger
-        var first: SourceLocation? = ledger.unknownClientTransactions.map(\.source).min()
-        for client in ledger.clients.values {
-            let transactions = client.transactions
-            for index in transactions.indices where first.map({ transactions.source(index) < $0 }) ?? true { first = transactions.source(index) }
-        }
-        let part = SummaryPart.of(analysis.report, currencyFromData: first != nil,
-                                  currencySource: first.map { analysis.export.location($0) }, output: output)
-        return try encode(part)
     }
 }

@@ -1,3 +1,10 @@
+import BalanceSupport
+import BalancePipeline
+import BalanceSend
+import BalanceOutput
+import BalanceRender
+import BalanceIngest
+import BalanceModel
 import ArgumentParser
 import BalanceReport
 import Foundation
@@ -48,79 +55,29 @@ struct Send: ParsableCommand {
     }
 
     func run() throws {
-        let output: RenderedOutput
-        do { output = try RenderedOutput(folder: folder, locking: !dryRun) } catch {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
-        }
-        for stray in output.strayMessages {
-            Diagnostics.line("note: \(stray) is not a partner's report.eml (\(folder)/P/report.eml); it is not sent")
-        }
-        guard !output.partners.isEmpty else {
-            Diagnostics.error("\(folder) holds no report.eml: render it with --eml (and --contacts, --eml-from, --eml-date)")
-            throw Reported(code: ExitStatus.dataError)
-        }
-        let candidates = output.partners.map { partner in
-            SendPlanner.Candidate(partner: partner, message: Result { () throws(SendError) in try output.message(partner) })
-        }
-
-        // The log: locked for a real run (one `send` per folder at a time), only read for a dry run.
-        let log: SentLogFile?
-        let records: [SentLog.Record]
-        let problems: [SentLog.Problem]
-        do {
-            if dryRun {
-                log = nil
-                (records, problems) = try SentLogFile.read(folder: output.folder)
-            } else {
-                let opened = try SentLogFile(folder: output.folder)
-                log = opened
-                (records, problems) = (opened.records, opened.problems)
+        var request = Delivery.Request(folder: folder)
+        request.sendmail = sendmail
+        request.timeout = timeout
+        request.dryRun = dryRun
+        request.only = only.isEmpty ? nil : Send.names(only)
+        request.resend = Send.names(resend)
+        do throws(RunError) {
+            let prepared = try Delivery.prepare(request) { Diagnostics.print($0) }
+            if dryRun { printDryRun(prepared.plan) }
+            if let refusal = Delivery.refusal(prepared.plan) { throw refusal }
+            if dryRun { Foundation.exit(0) }
+            let progress = ProgressLine.shared
+            progress.begin(quiet: quiet, inputs: [], stage: .sending(total: prepared.plan.toSend.count))
+            let results = Delivery.send(prepared) { result in
+                if prepared.plan.toSend.contains(where: { $0.partner == result.partner }) { progress.fileWritten() }
+                report(result)
             }
+            progress.finish()
+            summarise(results)
+            Foundation.exit(results.allSatisfy { $0.outcome.delivered } ? 0 : ExitStatus.dataError)
         } catch {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.dataError)
+            throw Diagnostics.fail(error)
         }
-        for problem in problems {
-            Diagnostics.line("warning: \(output.folder)/\(SentLog.fileName):\(problem.line): not a record, ignored: \(Quoted.cut(problem.text))")
-        }
-
-        let plan: SendPlan
-        do {
-            plan = try SendPlanner.plan(candidates, log: records, only: only.isEmpty ? nil : Send.names(only), resend: Send.names(resend))
-        } catch {
-            Diagnostics.error(error.message)
-            throw Reported(code: ExitStatus.usage)
-        }
-        for record in plan.earlierUncertain {
-            Diagnostics.line("note: \(record.partner): \(record.messageID), of an earlier report, was in flight when a run ended; whether it arrived is unknown")
-        }
-
-        let mailer = Sendmail(command: sendmail, timeout: timeout)
-        if let missing = mailer.missingDefaultProgram, !plan.toSend.isEmpty {
-            let hint = "install a mail transfer agent that provides it (Debian: msmtp-mta, or postfix), or name a command with --sendmail"
-            if !dryRun {
-                Diagnostics.error("there is no \(missing) on this machine: \(hint); nothing was sent")
-                throw Reported(code: ExitStatus.dataError)
-            }
-            Diagnostics.line("note: there is no \(missing) on this machine: \(hint)")
-        }
-        if dryRun {
-            printDryRun(plan)
-            if !plan.refusal.isEmpty { refuse(plan) }
-            Foundation.exit(0)
-        }
-        if !plan.refusal.isEmpty { refuse(plan) }
-
-        let progress = ProgressLine.shared
-        progress.begin(quiet: quiet, inputs: [], stage: .sending(total: plan.toSend.count))
-        let results = SendRun.execute(plan, log: log!, output: output, deliver: { mailer.deliver($0) }, done: { result in
-            if plan.toSend.contains(where: { $0.partner == result.partner }) { progress.fileWritten() }
-            report(result)
-        })
-        progress.finish()
-        summarise(results)
-        Foundation.exit(results.allSatisfy { $0.outcome.delivered } ? 0 : ExitStatus.dataError)
     }
 
     /// One line per partner as it is done; not-sent ones are printed even with `--quiet`.
@@ -159,20 +116,6 @@ struct Send: ParsableCommand {
             }
             Diagnostics.line("not sent: " + names.joined(separator: ", "))
         }
-    }
-
-    /// Messages to send that lack `From:`, `Date:` or `Message-ID:`: nothing is sent.
-    func refuse(_ plan: SendPlan) -> Never {
-        for entry in plan.refusal {
-            guard case .incomplete(let missing) = entry.decision else { continue }
-            var how: [String] = []
-            if missing.contains(.from) { how.append("--eml-from 'Name <address>'") }
-            if missing.contains(.date) { how.append("--eml-date now (or SOURCE_DATE_EPOCH)") }
-            if missing.contains(.messageID) { how.append("this version of balance-report (it writes the Message-ID)") }
-            Diagnostics.error("\(entry.partner)/report.eml lacks the header(s) \(missing.map(\.rawValue).joined(separator: " ")); render it again with \(how.joined(separator: " and "))")
-        }
-        Diagnostics.error("\(plan.refusal.count) message(s) not ready to send; nothing was sent")
-        Foundation.exit(ExitStatus.dataError)
     }
 
     /// `--dry-run`: the plan on stdout, one block per partner.

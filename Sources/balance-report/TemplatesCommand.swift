@@ -1,3 +1,10 @@
+import BalanceSupport
+import BalancePipeline
+import BalanceSend
+import BalanceOutput
+import BalanceRender
+import BalanceIngest
+import BalanceModel
 import ArgumentParser
 import BalanceReport
 import Foundation

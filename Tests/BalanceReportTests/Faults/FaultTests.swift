@@ -1,7 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 4 / HOSTILE-CHECKLIST #14: faults while writing. A run killed at any moment, a full disk,
 /// an unwritable or missing output parent and broken templates leave `--out` holding the complete

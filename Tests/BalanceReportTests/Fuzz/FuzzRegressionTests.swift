@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Replays every input kept in `Fixtures/fuzz-regressions/` (named `TARGET-…`) through the same
 /// code and the same checks as the libFuzzer targets in `Fuzz/FuzzTargets.swift`, so a crash the

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 4, what the data can do to the output, end to end through the binary: hostile client
 /// ids stay inside `--out`, hostile names are neutralised in CSV and escaped in HTML, file-name

@@ -1,7 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Protections of issues 8 and 9 that a mutation run (each protection removed in turn) found no
 /// test failing for. Each test here fails when the protection named in its title is removed.
@@ -40,11 +47,11 @@ struct ProtectionMutationTests: ModelBuilders {
         let out = temp.url.appendingPathComponent("out").path
         try Self.plantMarker(in: out, ["period 2024-03-01 2024-03-31", line])
         #expect(OutputFolder.Marker.read(folder: out) == nil)
-        #expect(throws: OutputError.self) { try OutputFolder.check(out, inputs: []) }
+        #expect(throws: Diagnostic.self) { try OutputFolder.check(out, inputs: []) }
         // Even past the check, publishing must not take the forged list for the output's files.
         let writer = try ReportWriter(destination: out)
         try writer.write("p/index.html", Array("new".utf8))
-        #expect(throws: OutputError.self) { try writer.publish() }
+        #expect(throws: Diagnostic.self) { try writer.publish() }
         #expect(try String(contentsOf: temp.url.appendingPathComponent("victim.txt"), encoding: .utf8) == "precious")
     }
 
@@ -57,7 +64,7 @@ struct ProtectionMutationTests: ModelBuilders {
         try first.write("p/index.html", Array("old".utf8))
         try first.publish()
         try FileManager.default.createDirectory(atPath: out + "/p/archive", withIntermediateDirectories: true)
-        let error = #expect(throws: OutputError.self) { try OutputFolder.check(out, inputs: []) }
+        let error = #expect(throws: Diagnostic.self) { try OutputFolder.check(out, inputs: []) }
         #expect(error?.message.contains("holds p/archive/, which balance-report did not write") == true, "\(String(describing: error))")
         #expect(FileManager.default.fileExists(atPath: out + "/p/archive"))
     }

@@ -1,7 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 19, "what it reads, it checks": outputs never over inputs, templates never through links,
 /// only the rendered bytes sent, no currencies subtracted, no forged parts merged, bounded bombs.

@@ -1,7 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 8, each point seen by a new user and a hostile corpus, through the binary: the tool
 /// never destroys a folder, never leaks through a refused file, never hangs.
@@ -130,7 +137,7 @@ struct SafetyTests {
         _ = try temp.file("out/p/late.txt", "mine")
         let second = try ReportWriter(destination: out)
         try second.write("p/index.html", Array("new".utf8))
-        #expect(throws: OutputError.self) { try second.publish() }
+        #expect(throws: Diagnostic.self) { try second.publish() }
         #expect(try String(contentsOfFile: out + "/p/late.txt", encoding: .utf8) == "mine")
         #expect(try String(contentsOfFile: out + "/p/index.html", encoding: .utf8) == "old")
         // The deletion itself leaves what the marker does not list, and the marker with it.

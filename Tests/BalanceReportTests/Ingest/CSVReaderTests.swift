@@ -1,7 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// HOSTILE-CHECKLIST #3: the streaming RFC 4180 reader, against csv-spectrum and our own cases.
 @Suite("CSVReader")

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// The Ingest stage end to end: files in, typed records and `file:line: reason` rejections out.
 @Suite("Ingestor")

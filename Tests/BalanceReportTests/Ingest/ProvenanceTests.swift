@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Provenance columns (`balance_report_source_file`, `balance_report_source_line`): a row cut out
 /// of an original export names where it came from, and the run names it there.

@@ -1,5 +1,12 @@
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// A large CSV file is read in two halves on two cores. Whatever the split point (a record
 /// start, or a line break inside a quoted field), the records, rejections, lines and counts

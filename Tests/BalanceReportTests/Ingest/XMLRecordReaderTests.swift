@@ -1,7 +1,14 @@
 import CLibXML2
 import Foundation
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// HOSTILE-CHECKLIST #6–#11: the libxml2 streaming reader reads fields and refuses hostile documents.
 @Suite("XMLRecordReader")

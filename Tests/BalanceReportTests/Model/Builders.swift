@@ -1,4 +1,11 @@
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 import Testing
 
 /// The files of the in-memory exports the Model and Report tests build: record sources index these.
@@ -47,8 +54,8 @@ extension ModelBuilders {
         return CivilDate(year: parts[0], month: parts[1], day: parts[2])
     }
 
-    func source(_ file: Int, _ line: Int) -> BalanceReport.SourceLocation {
-        BalanceReport.SourceLocation(file: file, line: line)
+    func source(_ file: Int, _ line: Int) -> BalanceModel.SourceLocation {
+        BalanceModel.SourceLocation(file: file, line: line)
     }
 
     /// A transaction; `line: 0` lets `export(…)` number it.
@@ -79,7 +86,7 @@ extension ModelBuilders {
                 rejections: [Rejection] = []) -> IngestedExport {
         var nextLine: [Int32: Int32] = [:]
         var records: [Int32: Int] = [:]
-        func place(_ location: inout BalanceReport.SourceLocation) {
+        func place(_ location: inout BalanceModel.SourceLocation) {
             if location.line == 0 {
                 location.line = nextLine[location.file, default: 2]
                 nextLine[location.file] = location.line + 1

@@ -1,5 +1,12 @@
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 9, money as precise as the bill: twelve fractional digits exact, a thirteenth refused,
 /// zero a real line, signed amounts only where a profile declares them, null tokens read as empty.

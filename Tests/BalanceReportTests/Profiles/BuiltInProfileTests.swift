@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 9: the built-in profiles, by name, over fixtures written from each layout, checked
 /// against an independent computation from the export rows (`scripts/check_net.py`, exact decimals).

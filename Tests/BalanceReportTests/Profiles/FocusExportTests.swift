@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 22: FOCUS exports as AWS, Azure and GCP write them. Each problem seen, as a test: float-
 /// printed and E-notation amounts, a sub-account under two billing accounts, account-level charges,

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// Issue 4 / HOSTILE-CHECKLIST #16, #18, #19: properties over random valid exports, checked on
 /// what the binary writes. Each seed generates one export (clients of several partners with legal

@@ -1,5 +1,12 @@
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// HOSTILE-CHECKLIST #12, the property half (the payload table and the rendered pages are in
 /// `Render/`): over random text full of markup, escaping never adds an element, an attribute end

@@ -1,5 +1,12 @@
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 @Suite struct EscapingTests {
     /// HOSTILE-CHECKLIST #1: formula injection is neutralised, numbers are not.

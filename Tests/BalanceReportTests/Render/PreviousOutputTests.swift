@@ -1,4 +1,11 @@
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 import Foundation
 import Glibc
 import Testing
@@ -69,7 +76,7 @@ struct PreviousOutputTests: ModelBuilders {
             _ = try PreviousOutput.spend(snapshot: Array(snapshot.utf8), services: Array(services.utf8),
                                          period: try ReportPeriod.parse("2024-02"), shownAs: ("P/snapshot.csv", "P/services.csv"))
             return nil
-        } catch let error as ComparisonError {
+        } catch let error as Diagnostic {
             return error.message
         } catch {
             return "\(error)"
@@ -110,13 +117,13 @@ struct PreviousOutputTests: ModelBuilders {
         return dir.path
     }
 
-    func read(_ dir: String, _ current: String = "2024-03") -> Result<PreviousOutput.Contents, ComparisonError> {
-        Result { () throws(ComparisonError) in
+    func read(_ dir: String, _ current: String = "2024-03") -> Result<PreviousOutput.Contents, Diagnostic> {
+        Result { () throws(Diagnostic) in
             try PreviousOutput.read(dir, current: try! ReportPeriod.parse(current), folders: ["P", "Q"])
         }
     }
 
-    func message(_ result: Result<PreviousOutput.Contents, ComparisonError>) -> String {
+    func message(_ result: Result<PreviousOutput.Contents, Diagnostic>) -> String {
         if case .failure(let error) = result { return error.message }
         return "(read)"
     }
@@ -193,7 +200,7 @@ struct PreviousOutputTests: ModelBuilders {
         // The size limit.
         let root = open(temp.url.path, O_RDONLY | O_DIRECTORY)
         defer { close(root) }
-        #expect(throws: ComparisonError.self) {
+        #expect(throws: Diagnostic.self) {
             _ = try PreviousOutput.readFile(root, ["secret.csv"], limit: 10, shown: "secret.csv", missingIsNil: false)
         }
         #expect(try PreviousOutput.readFile(root, ["secret.csv"], limit: 1000, shown: "secret.csv", missingIsNil: false)?.count == 53)

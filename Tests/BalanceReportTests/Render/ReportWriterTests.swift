@@ -2,7 +2,14 @@ import Foundation
 import Testing
 import Synchronization
 import Dispatch
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 @Suite struct ReportWriterTests {
     @Test func publishingCreatesTheFolderInOneStep() throws {
@@ -66,7 +73,7 @@ import Dispatch
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
         let writer = try ReportWriter(destination: temp.url.appendingPathComponent("out").path)
-        #expect(throws: OutputError.self) { try writer.write(path, [1]) }
+        #expect(throws: Diagnostic.self) { try writer.write(path, [1]) }
     }
 
     @Test func twoFilesWithOneNameAreAnErrorNotAnOverwrite() throws {
@@ -74,11 +81,11 @@ import Dispatch
         defer { temp.cleanup() }
         let writer = try ReportWriter(destination: temp.url.appendingPathComponent("out").path)
         try writer.write("p/x.csv", [1])
-        #expect(throws: OutputError.self) { try writer.write("p/x.csv", [2]) }
+        #expect(throws: Diagnostic.self) { try writer.write("p/x.csv", [2]) }
     }
 
     @Test func aMissingParentFolderIsAClearError() throws {
-        #expect(throws: OutputError.self) { try ReportWriter(destination: "/nonexistent-balance-report/sub/out") }
+        #expect(throws: Diagnostic.self) { try ReportWriter(destination: "/nonexistent-balance-report/sub/out") }
     }
 
     /// A symlink planted where the output goes is replaced, never followed.
@@ -91,7 +98,7 @@ import Dispatch
         try FileManager.default.createSymbolicLink(at: out, withDestinationURL: target)
         let writer = try ReportWriter(destination: out.path)
         try writer.write("summary.json", Array("{}".utf8))
-        #expect(throws: OutputError.self) { try writer.publish() }
+        #expect(throws: Diagnostic.self) { try writer.publish() }
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.path).isEmpty)
     }
 }

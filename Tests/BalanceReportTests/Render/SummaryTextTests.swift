@@ -1,4 +1,11 @@
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 import Testing
 
 /// The run summary on stderr reads like a report: grouped, aligned amounts, and no made-up period.
@@ -15,7 +22,7 @@ struct SummaryTextTests: ModelBuilders {
 
     @Test("counts grouped in threes", arguments: [(0, "0"), (999, "999"), (1000, "1 000"), (1234567, "1 234 567"), (-1000, "-1 000")])
     func counts(_ value: Int, _ shown: String) {
-        #expect(SummaryText.grouped(Int128(value)) == shown)
+        #expect(Digits.grouped(Int128(value), separator: " ") == shown)
     }
 
     @Test("outcomes and control totals are tables: every amount grouped, right-aligned in its column")
@@ -66,12 +73,12 @@ struct SummaryTextTests: ModelBuilders {
         defer { temp.cleanup() }
         let clients = try temp.file("clients.csv", "client_id,name,email\nc1,One,one@example.com\n")
         let transactions = try temp.file("t.csv", "id,timestamp,client_id,type,service,amount\nt1,2024-03-05T10:00:00+03:00,c1,topup,,5\n")
-        let empty = try Pipeline.analyse(paths: [clients], options: IngestOptions(), period: nil)
+        let empty = try Pipeline.analyse(AnalysisRequest(inputs: [clients], period: nil))
         #expect(empty.report.periodOrigin == .none)
-        let spanned = try Pipeline.analyse(paths: [clients, transactions], options: IngestOptions(), period: nil)
+        let spanned = try Pipeline.analyse(AnalysisRequest(inputs: [clients, transactions], period: nil))
         #expect(spanned.report.periodOrigin == .transactions)
         #expect(spanned.report.period.label == "2024-03-05 – 2024-03-05")
-        let given = try Pipeline.analyse(paths: [clients, transactions], options: IngestOptions(), period: try ReportPeriod.parse("2024-03"))
+        let given = try Pipeline.analyse(AnalysisRequest(inputs: [clients, transactions], period: try ReportPeriod.parse("2024-03")))
         #expect(given.report.periodOrigin == .given)
     }
 }

@@ -1,5 +1,12 @@
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// A scope over a dictionary, for tests.
 struct DictionaryScope: TemplateScope {

@@ -1,4 +1,11 @@
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 import Foundation
 import Testing
 
@@ -85,7 +92,7 @@ struct AttentionTests: ModelBuilders {
         try #require(process.terminationStatus == 0, "Benchmarks/generate.py failed")
         let files = ["clients.csv", "events.csv", "transactions.csv"].map { temp.url.appendingPathComponent($0).path }
         let period = try ReportPeriod.parse("2024")
-        let analysis = try Pipeline.analyse(paths: files, options: IngestOptions(), period: period)
+        let analysis = try Pipeline.analyse(AnalysisRequest(inputs: files, period: period))
         let p = try #require(analysis.report.partners.first { $0.partnerID == "alfa-cloud" })
         #expect(p.clients.count == 611)
 

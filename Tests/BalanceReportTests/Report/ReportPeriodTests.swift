@@ -1,4 +1,11 @@
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 import Testing
 
 @Suite("Report: period")
@@ -71,7 +78,7 @@ struct ReportPeriodTests: ModelBuilders {
         "2024-03-01", "abcd", "2024-Q", "2024-Q12", "2024/03", "0000", "2024-+3", "+024", "+024-03", " 2024",
     ])
     func invalidPeriod(text: String) {
-        #expect(throws: PeriodError.self) { try ReportPeriod.parse(text) }
+        #expect(throws: Diagnostic.self) { try ReportPeriod.parse(text) }
     }
 
     @Test("invalid --from/--to are rejected", arguments: [
@@ -87,15 +94,15 @@ struct ReportPeriodTests: ModelBuilders {
         ("2024-03-+1", "2024-03-15"),
     ])
     func invalidRange(from: String, to: String) {
-        #expect(throws: PeriodError.self) { try ReportPeriod.parse(from: from, to: to) }
+        #expect(throws: Diagnostic.self) { try ReportPeriod.parse(from: from, to: to) }
     }
 
     @Test("a period built from impossible days is rejected")
     func impossibleDays() {
-        #expect(throws: PeriodError.self) {
+        #expect(throws: Diagnostic.self) {
             try ReportPeriod(firstDay: CivilDate(year: 2024, month: 2, day: 30), lastDay: CivilDate(year: 2024, month: 3, day: 1))
         }
-        #expect(throws: PeriodError.self) {
+        #expect(throws: Diagnostic.self) {
             try ReportPeriod(firstDay: CivilDate(year: 2024, month: 3, day: 2), lastDay: CivilDate(year: 2024, month: 3, day: 1))
         }
     }

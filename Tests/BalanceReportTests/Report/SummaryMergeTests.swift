@@ -1,5 +1,12 @@
 import Testing
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 
 /// `SummaryMerge`: parts of one run only, and the figures added up as one run counts them.
 @Suite("Summary merge")
@@ -58,7 +65,7 @@ struct SummaryMergeTests {
         let expected = ["period": "two periods", "currency": "more than one currency", "partner": "in two parts", "file": "no input part names"][what]!
         #expect {
             _ = try SummaryMerge.merge(inputs: [Self.input("a.csv", records: 2)], renders: [Self.render("a.csv", accepted: 1), second])
-        } throws: { ($0 as? MergeError)?.message.contains(expected) == true }
+        } throws: { ($0 as? Diagnostic)?.message.contains(expected) == true }
     }
 
     @Test("a part without transactions takes the currency of those that have them")

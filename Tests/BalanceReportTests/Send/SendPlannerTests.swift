@@ -1,4 +1,11 @@
+@testable import BalancePipeline
+@testable import BalanceSend
+@testable import BalanceOutput
+@testable import BalanceRender
 @testable import BalanceReport
+@testable import BalanceIngest
+@testable import BalanceModel
+@testable import BalanceSupport
 import Foundation
 import Testing
 
@@ -114,18 +121,18 @@ struct SendPlannerTests {
     @Test func onlyAndResendNameExistingPartners() throws {
         let messages = ["a": Self.eml(), "b": Self.eml()]
         #expect(try SendPlanner.plan(Self.candidates(messages), log: [], only: ["b"]).entries.map(\.partner) == ["b"])
-        #expect(throws: SendError.self) { try SendPlanner.plan(Self.candidates(messages), log: [], only: ["c"]) }
-        #expect(throws: SendError.self) { try SendPlanner.plan(Self.candidates(messages), log: [], resend: ["c"]) }
-        #expect(throws: SendError.self) { try SendPlanner.plan(Self.candidates(messages), log: [], only: ["a"], resend: ["b"]) }
+        #expect(throws: Diagnostic.self) { try SendPlanner.plan(Self.candidates(messages), log: [], only: ["c"]) }
+        #expect(throws: Diagnostic.self) { try SendPlanner.plan(Self.candidates(messages), log: [], resend: ["c"]) }
+        #expect(throws: Diagnostic.self) { try SendPlanner.plan(Self.candidates(messages), log: [], only: ["a"], resend: ["b"]) }
         // Names are bytes: an NFD name is not the NFC one.
         let nfc = "\u{00C9}", nfd = "E\u{0301}"
-        #expect(throws: SendError.self) {
+        #expect(throws: Diagnostic.self) {
             try SendPlanner.plan([SendPlanner.Candidate(partner: nfc, message: .success(Self.eml()))], log: [], only: [nfd])
         }
     }
 
     @Test func anUnreadableMessageFailsOnlyItself() throws {
-        let plan = try SendPlanner.plan([SendPlanner.Candidate(partner: "a", message: .failure(SendError("cannot open a/report.eml"))),
+        let plan = try SendPlanner.plan([SendPlanner.Candidate(partner: "a", message: .failure(Diagnostic("cannot open a/report.eml"))),
                                          SendPlanner.Candidate(partner: "b", message: .success(Self.eml()))], log: [])
         #expect(plan.entries.map(\.decision) == [.unreadable("cannot open a/report.eml"), .send(again: false)])
     }
@@ -171,7 +178,7 @@ struct SendPlannerTests {
             let log = try SentLogFile(folder: temp.url.path)
             #expect(log.records == [Self.record(.start, "a", m)])
             #expect(log.problems.count == 1)
-            #expect(throws: SendError.self) { try SentLogFile(folder: temp.url.path) }   // locked
+            #expect(throws: Diagnostic.self) { try SentLogFile(folder: temp.url.path) }   // locked
             try log.append(Self.record(.sent, "b", m))
             #expect(log.isStillInPlace)
         }
@@ -242,7 +249,7 @@ struct OutputLockTests {
         #expect(throws: OutputLock.Failure.busy) { try OutputLock(out) }
         let second = try ReportWriter(destination: out)
         try second.write("p/report.eml", [2])
-        #expect(throws: OutputError.self) { try second.publish() }
+        #expect(throws: Diagnostic.self) { try second.publish() }
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/p/report.eml")) == Data([1]), "replaced under a send")
         lock = nil
         _ = lock

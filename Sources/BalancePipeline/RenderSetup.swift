@@ -1,0 +1,120 @@
+import BalanceIngest
+import BalanceModel
+import BalanceOutput
+import BalanceRender
+import BalanceReport
+import BalanceSupport
+import Foundation
+
+/// The render-side pieces of `Pipeline.render`: what is loaded and checked before any export is
+/// read, and the writing and publishing after the report is built.
+enum RenderSetup {
+    /// The compiled templates and, with `--eml`, how the messages are made.
+    struct Rendering {
+        var templates: TemplateSet
+        var files: TemplateFiles
+        var mail: EmailOptions?
+    }
+
+    /// Loads and compiles the templates (a folder's or the built-in ones) and reads the contacts.
+    static func load(_ request: RenderRequest) throws(RunError) -> Rendering {
+        let files: TemplateFiles
+        do {
+            switch request.templates {
+            case .builtIn: files = TemplateFiles.builtIn(request.language)
+            case .folder(let path): files = try TemplateFiles.folder(path)
+            }
+        } catch {
+            throw RunError(error.problems.map { Diagnostic("--templates: " + $0) })
+        }
+        do throws(any Error) {
+            let set = try TemplateSet(dialect: request.dialect, language: request.language) { files.source($0) }
+            var mail: EmailOptions? = nil
+            if let options = request.mail {
+                let text = try EmailOptions.compileTextTemplate(files.source(EmailOptions.textTemplateName))
+                let contacts = try options.contactsPath.map(readContacts) ?? [:]
+                mail = EmailOptions(textTemplate: text, contacts: contacts, from: options.from, date: options.date)
+            }
+            return Rendering(templates: set, files: files, mail: mail)
+        } catch let error as TemplateError {
+            throw RunError(templateDiagnostic(error, files: files))
+        } catch let error as Diagnostic {
+            throw RunError(error)
+        } catch {
+            throw RunError("\(error)")
+        }
+    }
+
+    static func readContacts(_ path: String) throws(Diagnostic) -> [ByteKey: [MailAddress]] {
+        do { return try PartnerContacts.read(path: path) } catch { throw Diagnostic("--contacts: \(error.message)") }
+    }
+
+    static func templateDiagnostic(_ error: TemplateError, files: TemplateFiles) -> Diagnostic {
+        Diagnostic("template \(files.location(of: error.template)):\(error.line): \(error.message)")
+    }
+
+    /// A folder the tool must not replace is refused before anything is read; so is an earlier
+    /// output (`--compare-with`) that is not one, or not of an earlier period.
+    static func checkOutput(_ request: RenderRequest) throws(RunError) {
+        do {
+            try OutputFolder.check(request.out, inputs: request.analysis.inputs)
+            if case .earlierOutput(let folder)? = request.comparison, let period = request.analysis.period {
+                try PreviousOutput.check(folder, current: period)
+            }
+        } catch {
+            throw RunError(error)
+        }
+    }
+
+    /// How many files the run writes: per partner the index, the snapshot (HTML and CSV), services
+    /// and daily, the changes with a comparison, the workbooks, and two pages per client; then
+    /// `summary.json`, `rejects.csv`, `unknown-clients.csv` and the messages.
+    static func expectedFiles(_ report: RunReport, request: RenderRequest, mail: Bool) -> Int {
+        let pages = report.partners.reduce(0) { $0 + 5 + ($1.comparison == nil ? 0 : 1) + (request.xlsx ? 3 : 0) + 2 * $1.clients.count }
+        let extras = 1 + (request.allowRejects ? 1 : 0) + (report.summary.unknownClients.isEmpty ? 0 : 1) + (mail ? report.partners.count : 0)
+        return pages + extras
+    }
+
+    /// Renders every file into a staging folder beside `--out` and publishes it in one step.
+    static func write(_ report: RunReport, analysis: Pipeline.Analysis, rendering: Rendering, request: RenderRequest,
+                      observer: any RunObserver) throws(RunError) -> Int {
+        do throws(any Error) {
+            let writer = try ReportWriter(destination: request.out, digestsEveryFile: request.summaryPart != nil)
+            observer.willWrite(files: expectedFiles(report, request: request, mail: rendering.mail != nil))
+            let renderer = ReportRenderer(templates: rendering.templates, dialect: request.dialect)
+            let emit: @Sendable (String, [UInt8]) throws -> Void = { path, bytes in
+                try writer.write(path, bytes)
+                observer.wroteFile()
+            }
+            try renderer.render(report, includeRejects: request.allowRejects, xlsx: request.xlsx, workers: request.analysis.workers, emit: emit)
+            if let mail = rendering.mail {
+                try renderer.renderEmails(report, options: mail, emit: emit)
+                if let contacts = request.mail?.contactsPath {
+                    for partner in report.partners where mail.contacts[ByteKey(partner.partnerID)] == nil {
+                        observer.report(.note("partner \(partner.partnerID) is not in \(contacts): its report.eml has no To:"))
+                    }
+                }
+            }
+            observer.stageDone(.render)
+            if let summaryPart = request.summaryPart {
+                let out = request.out
+                let absolute = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+                do {
+                    try PartFiles.renderPart(analysis, output: absolute).write(to: URL(fileURLWithPath: summaryPart))
+                } catch {
+                    throw Diagnostic("cannot write \(summaryPart): \(error.localizedDescription)")
+                }
+            }
+            observer.willPublish()
+            try writer.publish(period: report.period)
+            observer.stageDone(.publish)
+            return writer.writtenFiles
+        } catch let error as TemplateError {
+            throw RunError(templateDiagnostic(error, files: rendering.files))
+        } catch let error as Diagnostic {
+            throw RunError(error)
+        } catch {
+            throw RunError("\(error)")
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import BalanceReport
+import BalanceModel
+import BalanceSupport
+import Dispatch
+import Synchronization
+
+extension ReportRenderer {
+    static func movementValue(_ m: BalanceMovement, _ name: String) -> TemplateValue? {
+        switch name {
+        case "opening_balance": return .money(m.opening)
+        case "topups": return .money(m.topups)
+        case "charges": return .money(m.charges)
+        case "refunds": return .money(m.refunds)
+        case "unattached_change": return .money(m.unattachedChange)
+        case "closing_balance": return .money(m.closing)
+        case "closing_negative": return .flag(m.closing.isNegative)
+        default: return nil
+        }
+    }
+
+    /// The fields of a service-spend row (`client_id` only in the partner's per-client table).
+    enum ServiceField: String, CaseIterable {
+        case clientID = "client_id", service, charged, refunded, net
+        /// Bar length in percent of the largest spend, for table-cell bar charts.
+        case barPercent = "bar_percent"
+
+        /// Without `client_id`, which a client's own tables leave to the enclosing scope.
+        static let ofSpend = allCases.filter { $0 != .clientID }
+    }
+
+    static func serviceValue(_ spend: ServiceSpend, maxSpend: Money, _ field: ServiceField, clientID: String = "") -> TemplateValue {
+        switch field {
+        case .clientID: return .text(clientID)
+        case .service: return .text(spend.service)
+        case .charged: return .money(spend.charged)
+        case .refunded: return .money(spend.refunded)
+        case .net: return .money(spend.net)
+        case .barPercent:
+            guard maxSpend.picos > 0, spend.net.picos > 0 else { return .text("0") }
+            return .text(String(max(1, Int(spend.net.picos * 100 / maxSpend.picos))))
+        }
+    }
+
+    /// The fields of a daily-spend row (`client_id` only in the partner's table).
+    enum DailyField: String, CaseIterable {
+        case clientID = "client_id", date, service, net
+
+        static let ofSpend = allCases.filter { $0 != .clientID }
+    }
+
+    static func dailyValue(_ day: DailySpend, _ field: DailyField, clientID: String = "") -> TemplateValue {
+        switch field {
+        case .clientID: return .text(clientID)
+        case .date: return .date(day.date)
+        case .service: return .text(day.service)
+        case .net: return .money(day.net)
+        }
+    }
+
+    static func clientValue(_ client: ClientReport, _ name: String) -> TemplateValue? {
+        let record = client.client
+        switch name {
+        case "client_id": return .text(record.id)
+        case "client_file": return .text(FileNames.safeName(for: record.id))
+        case "name": return .text(record.name)
+        case "email": return .text(record.email)
+        case "phone": return .text(record.phone)
+        case "state": return .text(client.state.rawValue)
+        case "is_invited": return .flag(client.state == .invited)
+        case "is_active": return .flag(client.state == .active)
+        case "is_blocked": return .flag(client.state == .blocked)
+        case "is_removed": return .flag(client.state == .removed)
+        case "state_since": return client.stateSince.map { .spreadsheetInstant($0) } ?? .text("")
+        case "has_money": return .flag(client.movement != nil)
+        case "opening_balance", "topups", "charges", "refunds", "unattached_change", "closing_balance", "closing_negative":
+            // A client whose money the partner does not see shows empty columns, not zeros.
+            guard let movement = client.movement else { return name == "closing_negative" ? .flag(false) : .text("") }
+            return movementValue(movement, name)
+        default: return nil
+        }
+    }
+
+    enum DetailField: String, CaseIterable {
+        case id, timestamp, type, service, amount, description
+        case isTopup = "is_topup", isCharge = "is_charge", isRefund = "is_refund"
+        case signedAmount = "signed_amount", balanceAfter = "balance_after", balanceNegative = "balance_negative"
+        /// A gap row (`UnattachedGap`): the client detached and attached again; its two moments.
+        case isUnattached = "is_unattached", unattachedFrom = "unattached_from", unattachedTo = "unattached_to"
+    }
+
+    /// A client's detail rows: its visible transactions with, where the client was detached and
+    /// attached again, one gap row between them, in time order.
+    final class DetailRows {
+        let detail: DetailLines
+        let gaps: [UnattachedGap]
+        /// The row of each gap.
+        let gapRows: [Int]
+
+        init(_ client: ClientReport) {
+            detail = client.detail
+            gaps = client.gaps
+            gapRows = client.gaps.enumerated().map { $0.element.position + $0.offset }
+        }
+
+        var count: Int { detail.count + gaps.count }
+
+        /// What row `row` shows: `.line(i)` is `detail[i]`, `.gap(k)` is `gaps[k]`.
+        @inline(__always)
+        func locate(_ row: Int) -> (line: Int, gap: Int?) {
+            if gapRows.isEmpty { return (row, nil) }
+            var low = 0
+            var high = gapRows.count
+            while low < high {
+                let mid = (low + high) / 2
+                if gapRows[mid] < row { low = mid + 1 } else { high = mid }
+            }
+            if low < gapRows.count && gapRows[low] == row { return (0, low) }
+            return (row - low, nil)
+        }
+    }
+
+    /// Reads only the field asked for, so a million-row table never copies whole transactions.
+    static func detailValue(_ rows: DetailRows, _ row: Int, _ field: DetailField) -> TemplateValue {
+        let (index, gapIndex) = rows.locate(row)
+        if let gapIndex { return gapValue(rows.gaps[gapIndex], field) }
+        let detail = rows.detail
+        switch field {
+        case .id: return .text(detail.id(index))
+        case .timestamp: return .instant(detail.instant(index))
+        case .type: return .text(detail.kind(index).rawValue)
+        case .isTopup: return .flag(detail.kind(index) == .topup)
+        case .isCharge: return .flag(detail.kind(index) == .charge)
+        case .isRefund: return .flag(detail.kind(index) == .refund)
+        case .service: return .text(detail.service(index))
+        case .amount: return .money(detail.amount(index))
+        case .signedAmount: return .money(detail.net(index))
+        case .balanceAfter: return .money(detail.balanceAfter(index))
+        case .balanceNegative: return .flag(detail.balanceAfter(index).isNegative)
+        case .description: return .text(detail.description(index))
+        case .isUnattached: return .flag(false)
+        case .unattachedFrom, .unattachedTo: return .text("")
+        }
+    }
+
+    /// The type a gap row carries in `type` (and in the client CSV, where `amount` is then signed).
+    static let unattachedType = "unattached_change"
+
+    /// A gap row: dated at the re-attachment, its amount the signed net movement, its balance the one at re-attachment.
+    static func gapValue(_ gap: UnattachedGap, _ field: DetailField) -> TemplateValue {
+        switch field {
+        case .id, .service, .description: return .text("")
+        case .timestamp, .unattachedTo: return .instant(gap.to)
+        case .unattachedFrom: return .instant(gap.from)
+        case .type: return .text(unattachedType)
+        case .isTopup, .isCharge, .isRefund: return .flag(false)
+        case .isUnattached: return .flag(true)
+        case .amount, .signedAmount: return .money(gap.change)
+        case .balanceAfter: return .money(gap.after)
+        case .balanceNegative: return .flag(gap.after.isNegative)
+        }
+    }
+}

@@ -1,0 +1,383 @@
+import BalanceReport
+import BalanceModel
+import BalanceSupport
+import Dispatch
+import Synchronization
+
+/// A scope answered by a closure: the views below are small switch statements over names.
+struct Scope: TemplateScope {
+    let lookup: (String) -> TemplateValue?
+    func value(_ name: String) -> TemplateValue? { lookup(name) }
+}
+
+/// The templates of one run, loaded and compiled once.
+public struct TemplateSet: Sendable {
+    public var partnerIndex: Template
+    public var partnerSnapshotHTML: Template
+    public var clientHTML: Template
+    public var clientCSV: Template
+    public var servicesCSV: Template
+    public var dailyCSV: Template
+    public var snapshotCSV: Template
+    public var rejectsCSV: Template
+    /// `unknown-clients.csv`, written when transactions of the period name clients no record names.
+    public var unknownClientsCSV: Template
+    /// `changes.csv`, written only with a comparison (`--compare previous`, `--compare-with`).
+    public var changesCSV: Template
+    /// How the HTML pages show figures (`Templates/<language>` is the default folder).
+    public var language: ReportLanguage
+
+    /// File names inside a templates folder.
+    public static let fileNames = [
+        "index.html.mustache", "snapshot.html.mustache", "client.html.mustache", "client.csv.mustache",
+        "services.csv.mustache", "daily.csv.mustache", "snapshot.csv.mustache", "rejects.csv.mustache",
+        "changes.csv.mustache", "unknown-clients.csv.mustache",
+    ]
+
+    /// Compiles the templates from `read(fileName) -> source`.
+    public init(dialect: CSVDialect, language: ReportLanguage = .ru, read: (String) throws -> String) throws {
+        self.language = language
+        func load(_ file: String) throws -> Template {
+            try Template(name: file, source: try read(file),
+                         contentType: file.contains(".html.") ? .html : .csv(dialect))
+        }
+        partnerIndex = try load("index.html.mustache")
+        partnerSnapshotHTML = try load("snapshot.html.mustache")
+        clientHTML = try load("client.html.mustache")
+        clientCSV = try load("client.csv.mustache")
+        servicesCSV = try load("services.csv.mustache")
+        dailyCSV = try load("daily.csv.mustache")
+        snapshotCSV = try load("snapshot.csv.mustache")
+        rejectsCSV = try load("rejects.csv.mustache")
+        changesCSV = try load("changes.csv.mustache")
+        unknownClientsCSV = try load("unknown-clients.csv.mustache")
+    }
+}
+
+/// One reusable scope per table: moving it to the next row allocates nothing.
+final class RowCursor<Source>: TemplateScope {
+    var index = 0
+    let source: Source
+    let lookup: (Source, Int, String) -> TemplateValue?
+
+    init(_ source: Source, _ lookup: @escaping (Source, Int, String) -> TemplateValue?) {
+        self.source = source
+        self.lookup = lookup
+    }
+
+    func value(_ name: String) -> TemplateValue? { lookup(source, index, name) }
+}
+
+/// A table section over `count` rows of `source`.
+func table<Source>(_ source: Source, count: Int, _ lookup: @escaping (Source, Int, String) -> TemplateValue?) -> TemplateValue {
+    let cursor = RowCursor(source, lookup)
+    return .rows(count: count) { index in
+        cursor.index = index
+        return cursor
+    }
+}
+
+/// A large table whose fields are the cases of `Field`: the template resolves each name to a case
+/// once per section, and each cell is a switch over the case.
+final class FieldTable<Source, Field: RawRepresentable & CaseIterable>: TemplateTable where Field.RawValue == String {
+    let source: Source
+    let count: Int
+    let value: (Source, Int, Field) -> TemplateValue
+    /// The fields these rows offer; a name outside them is asked of the enclosing scopes.
+    let fields: [Field]
+
+    init(_ source: Source, count: Int, fields: [Field] = Array(Field.allCases),
+         _ value: @escaping (Source, Int, Field) -> TemplateValue) {
+        self.source = source
+        self.count = count
+        self.fields = fields
+        self.value = value
+    }
+
+    func field(_ name: String) -> Int? { fields.firstIndex { $0.rawValue == name } }
+    func value(row: Int, field: Int) -> TemplateValue { value(source, row, fields[field]) }
+}
+
+/// Render: turns a `RunReport` into files through the templates, handing each to `emit`.
+public struct ReportRenderer: Sendable {
+    public let templates: TemplateSet
+    public let dialect: CSVDialect
+
+    public init(templates: TemplateSet, dialect: CSVDialect) {
+        self.templates = templates
+        self.dialect = dialect
+    }
+
+    /// The pages of the output folder link to each other with relative links (`in_folder`); the
+    /// e-mail's HTML body, read away from the folder, has none and names its attachments
+    /// (`attached_files`): set for rendering that body only.
+    var emailAttachmentNames: [String]? = nil
+
+    /// The names every page's scope has for the links of the folder.
+    func folderValue(_ name: String) -> TemplateValue? {
+        switch name {
+        case "in_folder": return .flag(emailAttachmentNames == nil)
+        case "attached_files": return .text((emailAttachmentNames ?? []).joined(separator: ", "))
+        default: return nil
+        }
+    }
+
+    /// Whether a partner's e-mail carries the XLSX workbooks instead of the CSV files: in Russian,
+    /// where a finance reader opens them in Excel or LibreOffice with a Russian locale (a standard CSV
+    /// comes in there as text). English messages keep the exact CSV files.
+    public var attachesXLSX: Bool { templates.language == .ru }
+
+    /// Renders every report of every partner (SPEC §4), with `xlsx` its workbooks too
+    /// (`Workbook.swift`), the rejects list when asked for, and `summary.json`, handing each file
+    /// to `emit`. Pages are rendered on `workers` threads; every file's bytes are the same whatever
+    /// the number of workers.
+    public func render(_ report: RunReport, includeRejects: Bool, xlsx: Bool = false, workers: Int = 1,
+                       emit: @Sendable (String, [UInt8]) throws -> Void) throws {
+        try ReportRenderer.checkFileNames(report)
+        enum Job { case partnerPages(Int), client(Int, Int) }
+        let jobs: [Job] = report.partners.indices.flatMap { partner in
+            [Job.partnerPages(partner)] + report.partners[partner].clients.indices.map { Job.client(partner, $0) }
+        }
+        let next = Atomic<Int>(0)
+        let firstError = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, jobs.count))) { _ in
+            // One output buffer per worker, emptied and reused for every file: a fresh multi-MB
+            // buffer per file would cost page faults and zeroed pages each time.
+            var buffer: [UInt8] = []
+            while true {
+                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < jobs.count, firstError.withLock({ $0 == nil }) else { return }
+                do {
+                    switch jobs[index] {
+                    case .partnerPages(let p):
+                        let partner = report.partners[p]
+                        let folder = FileNames.safeName(for: partner.partnerID)
+                        for (file, template) in [("index.html", templates.partnerIndex), ("snapshot.html", templates.partnerSnapshotHTML),
+                                                 ("services.csv", templates.servicesCSV), ("daily.csv", templates.dailyCSV),
+                                                 ("snapshot.csv", templates.snapshotCSV)] {
+                            try page(template, partner, report, into: &buffer)
+                            try emit("\(folder)/\(file)", buffer)
+                        }
+                        if partner.comparison != nil {
+                            try page(templates.changesCSV, partner, report, into: &buffer)
+                            try emit("\(folder)/changes.csv", buffer)
+                        }
+                        if xlsx {
+                            for (file, bytes) in try workbooks(partner, report) { try emit("\(folder)/\(file)", bytes) }
+                        }
+                    case .client(let p, let c):
+                        let partner = report.partners[p]
+                        let client = partner.clients[c]
+                        let path = "\(FileNames.safeName(for: partner.partnerID))/clients/\(FileNames.safeName(for: client.client.id))"
+                        try clientPage(templates.clientHTML, client, partner, report, into: &buffer)
+                        try emit(path + ".html", buffer)
+                        try clientPage(templates.clientCSV, client, partner, report, into: &buffer)
+                        try emit(path + ".csv", buffer)
+                    }
+                } catch {
+                    firstError.withLock { if $0 == nil { $0 = error } }
+                    return
+                }
+            }
+        }
+        if let error = firstError.withLock({ $0 }) { throw error }
+        if includeRejects {
+            try emit("rejects.csv", try rejectsFile(report))
+        }
+        if !report.summary.unknownClients.isEmpty {
+            try emit(ReportRenderer.unknownClientsFileName, try unknownClientsFile(report.summary, currency: report.currency))
+        }
+        try emit("summary.json", SummaryJSON.encode(report))
+    }
+
+    public static let unknownClientsFileName = "unknown-clients.csv"
+
+    /// `unknown-clients.csv`: one row per client id and currency, with the first `file:line`.
+    package func unknownClientsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
+        let entries = summary.unknownClients
+        let files = summary.files
+        let scope = Scope { name in
+            guard name == "unknown_clients" else { return nil }
+            return table(entries, count: entries.count) { entries, index, name in
+                let entry = entries[index]
+                switch name {
+                case "client_id": return .text(entry.clientID)
+                case "currency": return .text(entry.currency)
+                case "transactions": return .text(String(entry.transactions))
+                case "amount": return .money(entry.amount)
+                case "first_file": return .text(Int(entry.first.file) < files.count ? files[Int(entry.first.file)].path : "")
+                case "first_line": return .text(String(entry.first.line))
+                default: return nil
+                }
+            }
+        }
+        return try finish(templates.unknownClientsCSV, scope, currency: currency)
+    }
+
+    /// Renders a whole file into `bytes`, replacing what was there (its capacity is kept).
+    func finish(_ template: Template, _ scope: any TemplateScope, currency: String, rows: Int = 0, into bytes: inout [UInt8]) throws {
+        bytes.removeAll(keepingCapacity: true)
+        // Room for the rows up front: growing a large buffer step by step copies it again and again.
+        bytes.reserveCapacity(4096 + rows * (template.contentType == .html ? 320 : 96))
+        if case .csv(let dialect) = template.contentType { bytes.append(contentsOf: dialect.byteOrderMark) }
+        try template.render(scope, currency: currency, language: templates.language, into: &bytes)
+    }
+
+    func finish(_ template: Template, _ scope: any TemplateScope, currency: String, rows: Int = 0) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try finish(template, scope, currency: currency, rows: rows, into: &bytes)
+        return bytes
+    }
+
+    // MARK: Scopes
+
+    static func runValue(_ report: RunReport, _ name: String) -> TemplateValue? {
+        switch name {
+        case "period_from": return .date(report.period.firstDay)
+        case "period_to": return .date(report.period.lastDay)
+        case "currency": return .text(report.currency)
+        case "currency_sign": return .text(Formatting.currencySign(report.currency))
+        default: return nil
+        }
+    }
+
+    func page(_ template: Template, _ partner: PartnerReport, _ report: RunReport) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try page(template, partner, report, into: &bytes)
+        return bytes
+    }
+
+    func page(_ template: Template, _ partner: PartnerReport, _ report: RunReport, into bytes: inout [UInt8]) throws {
+        let maxSpend = partner.services.map(\.net).max() ?? .zero
+        /// (client, item) positions: computed only for the template that lists them, and copying no strings.
+        func positions(_ count: (ClientReport) -> Int) -> [(client: Int32, item: Int32)] {
+            partner.clients.indices.flatMap { c in (0..<count(partner.clients[c])).map { (Int32(c), Int32($0)) } }
+        }
+        let highlights = Lazy { PartnerHighlights(partner) }
+        let scope = Scope { name in
+            switch name {
+            case "partner_id": return .text(partner.partnerID)
+            case "client_count": return .text(String(partner.clients.count))
+            case "totals": return .scope(Scope { ReportRenderer.movementValue(partner.totals, $0) })
+            case "services":
+                return .table(FieldTable(partner.services, count: partner.services.count, fields: ServiceField.ofSpend) { services, index, field in
+                    ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, field)
+                })
+            case "has_services": return .flag(!partner.services.isEmpty)
+            case "any_unattached_change": return .flag(partner.hasGaps)
+            case "attachments_xlsx": return .flag(attachesXLSX)
+            case "in_folder", "attached_files": return folderValue(name)
+            case "client_services":
+                let rows = positions { $0.services.count }
+                return .table(FieldTable(rows, count: rows.count) { rows, index, field in
+                    let client = partner.clients[Int(rows[index].client)]
+                    return ReportRenderer.serviceValue(client.services[Int(rows[index].item)], maxSpend: maxSpend, field,
+                                                       clientID: client.client.id)
+                })
+            case "daily":
+                let rows = positions { $0.daily.count }
+                return .table(FieldTable(rows, count: rows.count) { rows, index, field in
+                    let client = partner.clients[Int(rows[index].client)]
+                    return ReportRenderer.dailyValue(client.daily[Int(rows[index].item)], field, clientID: client.client.id)
+                })
+            case "clients":
+                return table(partner.clients, count: partner.clients.count) { clients, index, name in
+                    ReportRenderer.clientValue(clients[index], name) ?? ClientHighlights.value(clients[index], name)
+                }
+            default: return ReportRenderer.summaryValue(partner, highlights, name) ?? ReportRenderer.runValue(report, name)
+                ?? ComparisonValues.partnerValue(partner, name)
+            }
+        }
+        try finish(template, scope, currency: report.currency,
+                   rows: partner.clients.count + (template.name.hasPrefix("daily") ? partner.clients.reduce(0) { $0 + $1.daily.count } : 0),
+                   into: &bytes)
+    }
+
+    /// The partner summary's selections: the largest clients, the rest summed up, the clients to call out.
+    static func summaryValue(_ partner: PartnerReport, _ highlights: Lazy<PartnerHighlights>, _ name: String) -> TemplateValue? {
+        func rows(_ indices: [Int]) -> TemplateValue {
+            table(indices, count: indices.count) { indices, index, name in
+                let client = partner.clients[indices[index]]
+                return ReportRenderer.clientValue(client, name) ?? ClientHighlights.value(client, name)
+            }
+        }
+        switch name {
+        case "total_spend": return .money(partner.totals.charges - partner.totals.refunds)
+        case "top_clients": return rows(highlights.value.top)
+        case "top_clients_count": return .text(String(highlights.value.top.count))
+        case "has_more_clients": return .flag(highlights.value.restCount > 0)
+        case "more_clients_count": return .text(String(highlights.value.restCount))
+        case "more_clients":
+            let summary = highlights.value
+            return .scope(Scope { name in
+                name == "spend" ? .money(summary.restSpend) : ReportRenderer.movementValue(summary.rest, name)
+            })
+        case "attention": return rows(highlights.value.attention)
+        case "has_attention": return .flag(highlights.value.attentionCount > 0)
+        case "attention_count": return .text(String(highlights.value.attentionCount))
+        case "has_more_attention": return .flag(highlights.value.attentionCount > highlights.value.attention.count)
+        case "more_attention_count": return .text(String(highlights.value.attentionCount - highlights.value.attention.count))
+        default: return nil
+        }
+    }
+
+    func clientPage(_ template: Template, _ client: ClientReport, _ partner: PartnerReport, _ report: RunReport) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try clientPage(template, client, partner, report, into: &bytes)
+        return bytes
+    }
+
+    func clientPage(_ template: Template, _ client: ClientReport, _ partner: PartnerReport, _ report: RunReport,
+                    into bytes: inout [UInt8]) throws {
+        let maxSpend = client.services.map(\.net).max() ?? .zero
+        let scope = Scope { name in
+            switch name {
+            case "partner_id": return .text(partner.partnerID)
+            case "in_folder", "attached_files": return folderValue(name)
+            case "transactions":
+                let rows = DetailRows(client)
+                return .table(FieldTable(rows, count: rows.count, ReportRenderer.detailValue))
+            case "services":
+                return .table(FieldTable(client.services, count: client.services.count, fields: ServiceField.ofSpend) { services, index, field in
+                    ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, field)
+                })
+            case "has_services": return .flag(!client.services.isEmpty)
+            case "daily":
+                return .table(FieldTable(client.daily, count: client.daily.count, fields: DailyField.ofSpend) { daily, index, field in
+                    ReportRenderer.dailyValue(daily[index], field)
+                })
+            case "has_daily": return .flag(!client.daily.isEmpty)
+            default:
+                return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name)
+                    ?? ClientHighlights.value(client, name) ?? ComparisonValues.clientValue(client, partner, name)
+            }
+        }
+        try finish(template, scope, currency: report.currency, rows: client.detail.count + client.daily.count, into: &bytes)
+    }
+
+    func rejectsFile(_ report: RunReport) throws -> [UInt8] {
+        try rejectsFile(report.summary, currency: report.currency)
+    }
+
+    /// `rejects.csv` from the summary alone (also what a merge of run parts writes).
+    package func rejectsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
+        let rejections = summary.rejections
+        let files = summary.files
+        let scope = Scope { name in
+            guard name == "rejects" else { return nil }
+            return table(rejections, count: rejections.count) { rejections, index, name in
+                let r = rejections[index]
+                switch name {
+                case "file": return .text(Int(r.source.file) < files.count ? files[Int(r.source.file)].path : "")
+                case "line": return .text(String(r.source.line))
+                case "record": return .text(r.kind?.rawValue ?? "file")
+                case "id": return .text(r.recordID)
+                case "amount": return r.amount.map { .money($0) } ?? .text("")
+                case "reason": return .text(r.reason)
+                default: return nil
+                }
+            }
+        }
+        return try finish(templates.rejectsCSV, scope, currency: currency)
+    }
+}
