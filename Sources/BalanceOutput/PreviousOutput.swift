@@ -51,9 +51,9 @@ public enum PreviousOutput {
         let (marker, period) = try self.marker(root, dir, current: current)
         let markerPath = FileSystem.joined(dir, OutputFolder.markerName)
         let listed = Set(marker.files.map { ByteKey($0) })
-        if let currency, listed.contains(ByteKey("summary.json")) {
-            let shown = FileSystem.joined(dir, "summary.json")
-            let summary = try readFile(root, ["summary.json"], limit: maxFileBytes, shown: shown, missingIsNil: false)!
+        if let currency, listed.contains(ByteKey(OutputFiles.summary)) {
+            let shown = FileSystem.joined(dir, OutputFiles.summary)
+            let summary = try readFile(root, [OutputFiles.summary], limit: maxFileBytes, shown: shown, missingIsNil: false)!
             guard let earlier = summaryCurrency(summary) else {
                 throw Diagnostic("\(shown) does not say the currency of the earlier output: it cannot be compared")
             }
@@ -72,7 +72,7 @@ public enum PreviousOutput {
             func load(_ name: String) throws(Diagnostic) -> [UInt8] {
                 try readFile(root, [folder, name], limit: maxFileBytes, shown: FileSystem.joined(dir, folder + "/" + name), missingIsNil: false)!
             }
-            partners[ByteKey(folder)] = try spend(snapshot: load("snapshot.csv"), services: load("services.csv"), period: period,
+            partners[ByteKey(folder)] = try spend(snapshot: load(OutputFiles.snapshot), services: load(OutputFiles.services), period: period,
                                                   shownAs: (FileSystem.joined(dir, snapshot), FileSystem.joined(dir, services)))
         }
         return Contents(period: period, partners: partners)

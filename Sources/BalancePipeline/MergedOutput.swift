@@ -39,16 +39,16 @@ public enum MergedOutput {
             }
         }
         do {
-            if includeRejects { try writer.write("rejects.csv", try renderer.rejectsFile(run.summary, currency: run.currency)) }
+            if includeRejects { try writer.write(OutputFiles.rejects, try renderer.rejectsFile(run.summary, currency: run.currency)) }
             if !run.summary.unknownClients.isEmpty {
-                try writer.write(ReportRenderer.unknownClientsFileName, try renderer.unknownClientsFile(run.summary, currency: run.currency))
+                try writer.write(OutputFiles.unknownClients, try renderer.unknownClientsFile(run.summary, currency: run.currency))
             }
         } catch let error as Diagnostic {
             throw error
         } catch {
             throw Diagnostic("rejects.csv: \(error)")
         }
-        try writer.write("summary.json", SummaryJSON.encode(period: run.period, currency: run.currency,
+        try writer.write(OutputFiles.summary, SummaryJSON.encode(period: run.period, currency: run.currency,
                                                             summary: run.summary, partners: run.partners))
         try writer.publish(period: run.period)
         return writer.writtenFiles

@@ -40,10 +40,10 @@ enum PartOutput {
                 + (missing.isEmpty ? "" : ", and lacks those it names (\(missing.joined(separator: ", ")))") + refused)
         }
         // What its summary.json says of the period, the currency and the partners.
-        guard marker.files.contains("summary.json") else { throw Diagnostic("\(folder) has no summary.json" + refused) }
-        let summaryPath = FileSystem.joined(folder, "summary.json")
+        guard marker.files.contains(OutputFiles.summary) else { throw Diagnostic("\(folder) has no summary.json" + refused) }
+        let summaryPath = FileSystem.joined(folder, OutputFiles.summary)
         let summary = try FileSystem.readAll(summaryPath)
-        guard let digest = marker.digest(of: "summary.json"), SHA256.hex(summary) == digest else {
+        guard let digest = marker.digest(of: OutputFiles.summary), SHA256.hex(summary) == digest else {
             throw Diagnostic("\(summaryPath) is not the file its render wrote (its SHA-256 differs from the marker's)" + refused)
         }
         guard let expected = expectedSummary(part) else { throw Diagnostic("the render part of \(folder) is damaged" + refused) }

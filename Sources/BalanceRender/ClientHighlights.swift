@@ -1,24 +1,17 @@
 import BalanceReport
 import BalanceModel
 import BalanceSupport
-/// The template names of what Report found about a client (`ClientReport`'s facts and `Attention`):
-/// Render only shows them, it decides nothing.
+/// The template names of what Report found about a client (`ClientReport`'s facts, `Attention`,
+/// `Runway`, `Spike`): Render only shows them, it decides nothing.
 enum ClientHighlights {
-    /// Below zero at some moment, and lower then than at the period end: worth its own line
-    /// (a client whose lowest balance is its closing one shows it in the closing column).
-    static func dippedBelowZero(_ client: ClientReport) -> Bool {
-        guard let lowest = client.lowestBalance, let closing = client.movement?.closing else { return false }
-        return lowest.isNegative && lowest < closing
-    }
-
     /// The names this adds to a client's scope.
     static func value(_ client: ClientReport, _ name: String) -> TemplateValue? {
         let attention = client.attention
         switch name {
         case "spend":
-            return client.movement.map { .money($0.charges - $0.refunds) } ?? .text("")
+            return client.spend.map { .money($0) } ?? .text("")
         case "went_negative": return .flag(client.lowestBalance?.isNegative ?? false)
-        case "dipped_below_zero": return .flag(dippedBelowZero(client))
+        case "dipped_below_zero": return .flag(client.dippedBelowZero)
         case "lowest_balance": return client.lowestBalance.map { .money($0) } ?? .text("")
         case "needs_attention": return .flag(attention.isNeeded)
         case "in_debt": return .flag(attention.reasons.contains(.inDebt))
@@ -61,35 +54,6 @@ enum ClientHighlights {
         default:
             return nil
         }
-    }
-}
-
-/// The partner summary's selections, read from Report's rankings: the clients worth a busy
-/// reader's 30 seconds, cut to what an e-mail can hold.
-struct PartnerHighlights {
-    /// How many clients the summary lists (the largest spenders); the rest are summed up in one line.
-    static let clientLimit = 50
-    /// How many clients the "needs attention" call-out lists; the rest are counted.
-    static let attentionLimit = 20
-
-    /// Indices into `partner.clients` (`PartnerReport.bySpend`, cut).
-    let top: [Int]
-    /// The listed clients not in `top`, summed.
-    let rest: BalanceMovement
-    let restCount: Int
-    let restSpend: Money
-    /// Indices of the clients that need attention, most urgent first (`PartnerReport.attention`, cut).
-    let attention: [Int]
-    let attentionCount: Int
-
-    init(_ partner: PartnerReport) {
-        top = Array(partner.bySpend.prefix(PartnerHighlights.clientLimit))
-        let others = partner.bySpend.dropFirst(PartnerHighlights.clientLimit)
-        restCount = others.count
-        rest = others.compactMap { partner.clients[$0].movement }.reduce(BalanceMovement(), +)
-        restSpend = rest.charges - rest.refunds
-        attentionCount = partner.attention.count
-        attention = Array(partner.attention.prefix(PartnerHighlights.attentionLimit))
     }
 }
 

@@ -45,7 +45,7 @@ extension ReportRenderer {
     /// `P/report.eml` for every partner of the run.
     public func renderEmails(_ report: RunReport, options: EmailOptions, emit: (String, [UInt8]) throws -> Void) throws {
         for partner in report.partners {
-            try emit("\(FileNames.safeName(for: partner.partnerID))/report.eml", try emailMessage(partner, report, options: options))
+            try emit("\(FileNames.safeName(for: partner.partnerID))/\(OutputFiles.message)", try emailMessage(partner, report, options: options))
         }
     }
 

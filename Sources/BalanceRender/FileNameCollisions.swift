@@ -12,7 +12,7 @@ import BalanceSupport
 /// case are a collision too, and so is a partner folder named like a file of the run
 /// (`summary.json`, `rejects.csv`). A collision is an error naming both ids, never an overwrite.
 extension ReportRenderer {
-    package static let runFiles = ["summary.json", "rejects.csv", "unknown-clients.csv"]
+    package static let runFiles = OutputFiles.runFiles
 
     public static func checkFileNames(_ report: RunReport) throws(Diagnostic) {
         try checkPartnerFolders(report.partners.map(\.partnerID))

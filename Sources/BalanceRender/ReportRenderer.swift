@@ -152,15 +152,15 @@ public struct ReportRenderer: Sendable {
                     case .partnerPages(let p):
                         let partner = report.partners[p]
                         let folder = FileNames.safeName(for: partner.partnerID)
-                        for (file, template) in [("index.html", templates.partnerIndex), ("snapshot.html", templates.partnerSnapshotHTML),
-                                                 ("services.csv", templates.servicesCSV), ("daily.csv", templates.dailyCSV),
-                                                 ("snapshot.csv", templates.snapshotCSV)] {
+                        for (file, template) in [(OutputFiles.index, templates.partnerIndex), (OutputFiles.snapshotPage, templates.partnerSnapshotHTML),
+                                                 (OutputFiles.services, templates.servicesCSV), (OutputFiles.daily, templates.dailyCSV),
+                                                 (OutputFiles.snapshot, templates.snapshotCSV)] {
                             try page(template, partner, report, into: &buffer)
                             try emit("\(folder)/\(file)", buffer)
                         }
                         if partner.comparison != nil {
                             try page(templates.changesCSV, partner, report, into: &buffer)
-                            try emit("\(folder)/changes.csv", buffer)
+                            try emit("\(folder)/\(OutputFiles.changes)", buffer)
                         }
                         if xlsx {
                             for (file, bytes) in try workbooks(partner, report) { try emit("\(folder)/\(file)", bytes) }
@@ -168,7 +168,7 @@ public struct ReportRenderer: Sendable {
                     case .client(let p, let c):
                         let partner = report.partners[p]
                         let client = partner.clients[c]
-                        let path = "\(FileNames.safeName(for: partner.partnerID))/clients/\(FileNames.safeName(for: client.client.id))"
+                        let path = "\(FileNames.safeName(for: partner.partnerID))/\(OutputFiles.clientsFolder)/\(FileNames.safeName(for: client.client.id))"
                         try clientPage(templates.clientHTML, client, partner, report, into: &buffer)
                         try emit(path + ".html", buffer)
                         try clientPage(templates.clientCSV, client, partner, report, into: &buffer)
@@ -182,15 +182,14 @@ public struct ReportRenderer: Sendable {
         }
         if let error = firstError.withLock({ $0 }) { throw error }
         if includeRejects {
-            try emit("rejects.csv", try rejectsFile(report))
+            try emit(OutputFiles.rejects, try rejectsFile(report))
         }
         if !report.summary.unknownClients.isEmpty {
-            try emit(ReportRenderer.unknownClientsFileName, try unknownClientsFile(report.summary, currency: report.currency))
+            try emit(OutputFiles.unknownClients, try unknownClientsFile(report.summary, currency: report.currency))
         }
-        try emit("summary.json", SummaryJSON.encode(report))
+        try emit(OutputFiles.summary, SummaryJSON.encode(report))
     }
 
-    public static let unknownClientsFileName = "unknown-clients.csv"
 
     /// `unknown-clients.csv`: one row per client id and currency, with the first `file:line`.
     package func unknownClientsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
@@ -302,7 +301,7 @@ public struct ReportRenderer: Sendable {
             }
         }
         switch name {
-        case "total_spend": return .money(partner.totals.charges - partner.totals.refunds)
+        case "total_spend": return .money(partner.totals.spend)
         case "top_clients": return rows(highlights.value.top)
         case "top_clients_count": return .text(String(highlights.value.top.count))
         case "has_more_clients": return .flag(highlights.value.restCount > 0)

@@ -337,9 +337,9 @@ extension ReportRenderer {
                 }
             }
         return [
-            ("snapshot.xlsx", try Workbook.bytes(snapshot, language: templates.language, created: created)),
-            ("services.xlsx", try Workbook.bytes(services, language: templates.language, created: created)),
-            ("daily.xlsx", try Workbook.bytes(daily, language: templates.language, created: created)),
+            (OutputFiles.snapshotWorkbook, try Workbook.bytes(snapshot, language: templates.language, created: created)),
+            (OutputFiles.servicesWorkbook, try Workbook.bytes(services, language: templates.language, created: created)),
+            (OutputFiles.dailyWorkbook, try Workbook.bytes(daily, language: templates.language, created: created)),
         ]
     }
 }

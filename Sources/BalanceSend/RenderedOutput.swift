@@ -28,7 +28,6 @@ public struct RenderedOutput: Sendable {
     /// With `locking`: held as long as this value lives.
     private let lock: OutputLock?
 
-    public static let messageName = "report.eml"
 
     /// Reads and checks the marker of `folder`; with `locking`, first takes the folder's
     /// `OutputLock`, so that no render replaces it and no other send works on it meanwhile.
@@ -67,7 +66,7 @@ public struct RenderedOutput: Sendable {
         digests = parsed.digests
         var partners: [String] = []
         var stray: [String] = []
-        for file in parsed.files where file == RenderedOutput.messageName || file.hasSuffix("/" + RenderedOutput.messageName) {
+        for file in parsed.files where file == OutputFiles.message || file.hasSuffix("/" + OutputFiles.message) {
             let components = file.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             if components.count == 2, components[0] != ".", components[0] != "..", SentLog.isPartnerName(components[0]) {
                 partners.append(components[0])
@@ -95,14 +94,14 @@ public struct RenderedOutput: Sendable {
 
     /// `P/report.eml` read whole: a regular file, reached without following a symbolic link.
     public func message(_ partner: String) throws(Diagnostic) -> OutgoingMessage {
-        let shown = "\(partner)/\(RenderedOutput.messageName)"
+        let shown = "\(partner)/\(OutputFiles.message)"
         let root = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard root >= 0 else { throw Diagnostic("cannot open \(folder): \(FileSystem.lastError)") }
         defer { close(root) }
         let partnerFolder = openat(root, partner, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard partnerFolder >= 0 else { throw Diagnostic("cannot open \(partner)/ (\(FileSystem.lastError))") }
         defer { close(partnerFolder) }
-        let fd = openat(partnerFolder, RenderedOutput.messageName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let fd = openat(partnerFolder, OutputFiles.message, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw Diagnostic("cannot open \(shown) (\(FileSystem.lastError))") }
         defer { close(fd) }
         var info = stat()

@@ -3,7 +3,12 @@
 // detail with running balances, spend per service and per Moscow day, snapshot, run summary and
 // its reconciliation). Ingest happens once, in the setup; each iteration gets its own copy of the
 // transactions (made before the measurement starts), as the ledger takes them over.
+import BalancePipeline
+import BalanceRender
 import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 import Benchmark
 import BenchSupport
 

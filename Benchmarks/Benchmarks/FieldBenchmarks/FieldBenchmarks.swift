@@ -1,7 +1,12 @@
 // The field decoders over the values of the generated transactions.csv, held back to back in one
 // byte buffer: timestamps in every mixed form the generator writes (ISO with `Z`, `+03:00`, `+0300`,
 // milliseconds, naive with space or `T`, Unix seconds), and amounts (up to six fractional digits).
+import BalancePipeline
+import BalanceRender
 import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 import Benchmark
 import BenchSupport
 

@@ -1,6 +1,11 @@
 // Reading the exports: the CSV reader alone, the XML reader alone, and Ingest (reader plus field
 // decoding into records) over each format. Memory of the records is freed after the measurement.
+import BalancePipeline
+import BalanceRender
 import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 import Benchmark
 import BenchSupport
 

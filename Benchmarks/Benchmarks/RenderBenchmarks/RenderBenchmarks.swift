@@ -1,7 +1,12 @@
 // Rendering: every partner's pages and CSV files, every client's detail page and CSV, and
 // summary.json, through the shipped Russian templates, on every core as `render` does, into memory
 // (each file's bytes are counted and dropped: no disk, no staging folder).
+import BalancePipeline
+import BalanceRender
 import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 import Benchmark
 import BenchSupport
 import Synchronization

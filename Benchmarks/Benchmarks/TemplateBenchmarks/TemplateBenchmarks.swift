@@ -3,7 +3,12 @@
 // the generic path, a scope per row answering names by string (what small tables and a generic
 // Mustache engine do). The rows are a client detail table: id, time, type, service, amount and
 // running balance, with the shipped client page's row markup.
+import BalancePipeline
+import BalanceRender
 import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 import Benchmark
 import BenchSupport
 

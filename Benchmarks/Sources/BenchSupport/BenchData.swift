@@ -1,4 +1,9 @@
+import BalancePipeline
+import BalanceRender
 import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 import Benchmark
 import Foundation
 
@@ -195,7 +200,7 @@ public enum BenchData {
 
     /// Everything a run read, ledger and report: the input of the render stage.
     public static func analysis(_ size: Size) throws -> Pipeline.Analysis {
-        let analysis = try Pipeline.analyse(paths: try csvPaths(size), options: ingestOptions, period: period)
+        let analysis = try Pipeline.analyse(AnalysisRequest(inputs: try csvPaths(size), options: ingestOptions, period: period))
         try check(analysis.report)
         return analysis
     }

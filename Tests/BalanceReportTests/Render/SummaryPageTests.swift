@@ -108,8 +108,8 @@ struct SummaryPageTests: ModelBuilders {
         #expect(byID["c"]!.attention.reasons == .removed)
         #expect(byID["d"]!.attention.reasons == .blocked)
         #expect(!byID["e"]!.attention.isNeeded && byID["e"]!.lowestBalance == nil)
-        #expect(byID["f"]!.lowestBalance == money("-50") && ClientHighlights.dippedBelowZero(byID["f"]!))
-        #expect(!ClientHighlights.dippedBelowZero(byID["b"]!))
+        #expect(byID["f"]!.lowestBalance == money("-50") && byID["f"]!.dippedBelowZero)
+        #expect(!byID["b"]!.dippedBelowZero)
         // A dip below zero that recovered leaves nothing to do: f is not on the list.
         #expect(!byID["f"]!.attention.isNeeded)
         // In debt at the end (largest debt first), then still blocked, then removed.
