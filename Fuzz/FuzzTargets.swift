@@ -89,6 +89,18 @@ func fuzzAmount(_ data: UnsafeBufferPointer<UInt8>) {
             precondition((try? AmountParser.parse(money.exactText(decimalMark: ","), mark: .comma, allowNegative: true)) == money)
         }
     }
+    // Float-printed amounts (`float_amounts`, issue 22): within the cap, the rounded amount reads back
+    // exactly, and a rounding drops no more than half a pico's digits.
+    for negative in [false, true] {
+        guard let parsed = try? FloatAmountParser.parse(data, allowNegative: negative) else { continue }
+        precondition(negative || !parsed.negative)
+        precondition(parsed.money.picos <= AmountParser.maxPicos && parsed.money.picos >= -AmountParser.maxPicos)
+        precondition((try? AmountParser.parse(parsed.money.description, mark: .point, allowNegative: true)) == parsed.money)
+        precondition(parsed.dropped.last != 0 && parsed.dropped.allSatisfy { $0 <= 9 })
+        var rounding = AmountRounding()
+        rounding.add(parsed)
+        _ = rounding.difference
+    }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
