@@ -71,7 +71,7 @@ extension ReportRenderer {
         }
     }
 
-    /// The fields of a client row and page: its record, its state, its money.
+    /// The fields of a client row and page: its record and its state.
     enum ClientField: String, CaseIterable {
         case clientId = "client_id"
         case clientFile = "client_file"
@@ -85,17 +85,15 @@ extension ReportRenderer {
         case isRemoved = "is_removed"
         case stateSince = "state_since"
         case hasMoney = "has_money"
-        case openingBalance = "opening_balance"
-        case topups
-        case charges
-        case refunds
-        case unattachedChange = "unattached_change"
-        case closingBalance = "closing_balance"
-        case closingNegative = "closing_negative"
     }
 
+    /// A client's own fields, then its money (`MovementField`).
     static func clientValue(_ client: ClientReport, _ name: String) -> TemplateValue? {
-        ClientField(rawValue: name).flatMap { clientValue(client, $0) }
+        if let field = ClientField(rawValue: name) { return clientValue(client, field) }
+        guard let field = MovementField(rawValue: name) else { return nil }
+        // A client whose money the partner does not see shows empty columns, not zeros.
+        guard let movement = client.movement else { return field == .closingNegative ? .flag(false) : .text("") }
+        return movementValue(movement, field)
     }
 
     static func clientValue(_ client: ClientReport, _ field: ClientField) -> TemplateValue? {
@@ -113,10 +111,6 @@ extension ReportRenderer {
         case .isRemoved: return .flag(client.state == .removed)
         case .stateSince: return client.stateSince.map { .spreadsheetInstant($0) } ?? .text("")
         case .hasMoney: return .flag(client.movement != nil)
-        case .openingBalance, .topups, .charges, .refunds, .unattachedChange, .closingBalance, .closingNegative:
-            // A client whose money the partner does not see shows empty columns, not zeros.
-            guard let movement = client.movement else { return field == .closingNegative ? .flag(false) : .text("") }
-            return movementValue(movement, field.rawValue)
         }
     }
 
