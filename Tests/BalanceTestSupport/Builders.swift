@@ -1,11 +1,11 @@
-@testable import BalancePipeline
-@testable import BalanceSend
-@testable import BalanceOutput
-@testable import BalanceRender
-@testable import BalanceReport
-@testable import BalanceIngest
-@testable import BalanceModel
-@testable import BalanceSupport
+import BalancePipeline
+import BalanceSend
+import BalanceOutput
+import BalanceRender
+import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 import Testing
 
 /// The files of the in-memory exports the Model and Report tests build: record sources index these.

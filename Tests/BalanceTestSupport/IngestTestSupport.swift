@@ -1,14 +1,14 @@
 import Foundation
 import Glibc
 import Testing
-@testable import BalancePipeline
-@testable import BalanceSend
-@testable import BalanceOutput
-@testable import BalanceRender
-@testable import BalanceReport
-@testable import BalanceIngest
-@testable import BalanceModel
-@testable import BalanceSupport
+import BalancePipeline
+import BalanceSend
+import BalanceOutput
+import BalanceRender
+import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 
 // Helpers of the Ingest tests. Names carry an `Ingest` prefix so they cannot collide with the
 // helpers other test folders define.

@@ -1,11 +1,11 @@
-@testable import BalancePipeline
-@testable import BalanceSend
-@testable import BalanceOutput
-@testable import BalanceRender
-@testable import BalanceReport
-@testable import BalanceIngest
-@testable import BalanceModel
-@testable import BalanceSupport
+import BalancePipeline
+import BalanceSend
+import BalanceOutput
+import BalanceRender
+import BalanceReport
+import BalanceIngest
+import BalanceModel
+import BalanceSupport
 
 /// Amounts in millionths, as the tests written for six fractional digits state them. `micros`
 /// is exact only for amounts with at most six digits, which is what those tests use; tests of
