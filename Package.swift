@@ -78,10 +78,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(
-            name: "BalanceReportTests",
-            dependencies: ["BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport", "balance-report"],
+        // Tests follow the targets: one test target per stage, the end-to-end tests of the built
+        // binary (CLI snapshots, goldens, hostile inputs, faults), and the helpers and fixtures
+        // they share.
+        .target(
+            name: "BalanceTestSupport",
+            dependencies: ["BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport"],
+            path: "Tests/BalanceTestSupport",
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "BalanceModelTests", dependencies: ["BalanceTestSupport", "BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport"]),
+        .testTarget(name: "BalanceIngestTests", dependencies: ["BalanceTestSupport", "BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport"]),
+        .testTarget(name: "BalanceReportTests", dependencies: ["BalanceTestSupport", "BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport"]),
+        .testTarget(name: "BalanceRenderTests", dependencies: ["BalanceTestSupport", "BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport"]),
+        .testTarget(name: "BalanceSendTests", dependencies: ["BalanceTestSupport", "BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport"]),
+        .testTarget(name: "BalanceEndToEndTests", dependencies: ["BalanceTestSupport", "BalancePipeline", "BalanceSend", "BalanceOutput", "BalanceRender", "BalanceReport", "BalanceIngest", "BalanceModel", "BalanceSupport", "balance-report"]),
     ]
 )

@@ -6,7 +6,7 @@
 #
 # SwiftPM's own fuzzing support has had link problems, so this calls swiftc directly. Work files
 # (the binary, the growing corpora, crash artifacts) go to .build-fuzz/ (ignored by git). A crash
-# stops its target; copy the artifact to Tests/BalanceReportTests/Fixtures/fuzz-regressions/ as
+# stops its target; copy the artifact to Tests/BalanceTestSupport/Fixtures/fuzz-regressions/ as
 # TARGET-NAME, where the normal test suite replays it (FuzzRegressionTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."

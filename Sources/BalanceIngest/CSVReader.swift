@@ -6,6 +6,11 @@ import Glibc
 public struct CSVError: Error, Equatable, Sendable {
     public var line: Int
     public var reason: String
+
+    public init(line: Int, reason: String) {
+        self.line = line
+        self.reason = reason
+    }
 }
 
 /// One record of a CSV file, valid only inside the `CSVReader.read` callback that hands it out:

@@ -52,20 +52,40 @@ enum ComparisonValues {
         }
     }
 
+    /// The fields of the period compared with.
+    enum PeriodField: String, CaseIterable {
+        case previousFrom = "previous_from"
+        case previousTo = "previous_to"
+    }
+
     static func periodValue(_ comparison: PartnerComparison, _ name: String) -> TemplateValue? {
-        switch name {
-        case "previous_from": return .date(comparison.previousPeriod.firstDay)
-        case "previous_to": return .date(comparison.previousPeriod.lastDay)
-        default: return nil
+        PeriodField(rawValue: name).flatMap { periodValue(comparison, $0) }
+    }
+
+    static func periodValue(_ comparison: PartnerComparison, _ field: PeriodField) -> TemplateValue? {
+        switch field {
+        case .previousFrom: return .date(comparison.previousPeriod.firstDay)
+        case .previousTo: return .date(comparison.previousPeriod.lastDay)
         }
     }
 
     /// The names of a partner's page: `has_comparison`, `comparison { … }` and, for `changes.csv`, `changes`.
+    /// The comparison fields of a partner's page.
+    enum PartnerComparisonField: String, CaseIterable {
+        case hasComparison = "has_comparison"
+        case changes
+        case comparison
+    }
+
     static func partnerValue(_ partner: PartnerReport, _ name: String) -> TemplateValue? {
-        switch name {
-        case "has_comparison": return .flag(partner.comparison != nil)
-        case "changes": return slice(partner.comparison?.rows[...] ?? [])
-        case "comparison":
+        PartnerComparisonField(rawValue: name).flatMap { partnerValue(partner, $0) }
+    }
+
+    static func partnerValue(_ partner: PartnerReport, _ field: PartnerComparisonField) -> TemplateValue? {
+        switch field {
+        case .hasComparison: return .flag(partner.comparison != nil)
+        case .changes: return slice(partner.comparison?.rows[...] ?? [])
+        case .comparison:
             guard let comparison = partner.comparison else { return .rows(count: 0) { _ in Scope { _ in nil } } }
             return .scope(Scope { name in
                 switch name {
@@ -91,15 +111,24 @@ enum ComparisonValues {
                 default: return periodValue(comparison, name)
                 }
             })
-        default: return nil
         }
     }
 
     /// The names of a client's page: `has_comparison`, `comparison { is_new, service_changes … }`.
+    /// The comparison fields of a client's page.
+    enum ClientComparisonField: String, CaseIterable {
+        case hasComparison = "has_comparison"
+        case comparison
+    }
+
     static func clientValue(_ client: ClientReport, _ partner: PartnerReport, _ name: String) -> TemplateValue? {
-        switch name {
-        case "has_comparison": return .flag(partner.comparison != nil)
-        case "comparison":
+        ClientComparisonField(rawValue: name).flatMap { clientValue(client, partner, $0) }
+    }
+
+    static func clientValue(_ client: ClientReport, _ partner: PartnerReport, _ field: ClientComparisonField) -> TemplateValue? {
+        switch field {
+        case .hasComparison: return .flag(partner.comparison != nil)
+        case .comparison:
             guard let comparison = partner.comparison else { return .rows(count: 0) { _ in Scope { _ in nil } } }
             let rows = comparison.rows(ofClient: client.client.id)
             return .scope(Scope { name in
@@ -110,7 +139,6 @@ enum ComparisonValues {
                 default: return periodValue(comparison, name)
                 }
             })
-        default: return nil
         }
     }
 }

@@ -5,16 +5,30 @@ import Dispatch
 import Synchronization
 
 extension ReportRenderer {
+    /// The fields of a balance movement (a client's, a partner's totals, the summary's rest).
+    enum MovementField: String, CaseIterable {
+        case openingBalance = "opening_balance"
+        case topups
+        case charges
+        case refunds
+        case unattachedChange = "unattached_change"
+        case closingBalance = "closing_balance"
+        case closingNegative = "closing_negative"
+    }
+
     static func movementValue(_ m: BalanceMovement, _ name: String) -> TemplateValue? {
-        switch name {
-        case "opening_balance": return .money(m.opening)
-        case "topups": return .money(m.topups)
-        case "charges": return .money(m.charges)
-        case "refunds": return .money(m.refunds)
-        case "unattached_change": return .money(m.unattachedChange)
-        case "closing_balance": return .money(m.closing)
-        case "closing_negative": return .flag(m.closing.isNegative)
-        default: return nil
+        MovementField(rawValue: name).flatMap { movementValue(m, $0) }
+    }
+
+    static func movementValue(_ m: BalanceMovement, _ field: MovementField) -> TemplateValue? {
+        switch field {
+        case .openingBalance: return .money(m.opening)
+        case .topups: return .money(m.topups)
+        case .charges: return .money(m.charges)
+        case .refunds: return .money(m.refunds)
+        case .unattachedChange: return .money(m.unattachedChange)
+        case .closingBalance: return .money(m.closing)
+        case .closingNegative: return .flag(m.closing.isNegative)
         }
     }
 
@@ -57,26 +71,46 @@ extension ReportRenderer {
         }
     }
 
+    /// The fields of a client row and page: its record and its state.
+    enum ClientField: String, CaseIterable {
+        case clientId = "client_id"
+        case clientFile = "client_file"
+        case name
+        case email
+        case phone
+        case state
+        case isInvited = "is_invited"
+        case isActive = "is_active"
+        case isBlocked = "is_blocked"
+        case isRemoved = "is_removed"
+        case stateSince = "state_since"
+        case hasMoney = "has_money"
+    }
+
+    /// A client's own fields, then its money (`MovementField`).
     static func clientValue(_ client: ClientReport, _ name: String) -> TemplateValue? {
+        if let field = ClientField(rawValue: name) { return clientValue(client, field) }
+        guard let field = MovementField(rawValue: name) else { return nil }
+        // A client whose money the partner does not see shows empty columns, not zeros.
+        guard let movement = client.movement else { return field == .closingNegative ? .flag(false) : .text("") }
+        return movementValue(movement, field)
+    }
+
+    static func clientValue(_ client: ClientReport, _ field: ClientField) -> TemplateValue? {
         let record = client.client
-        switch name {
-        case "client_id": return .text(record.id)
-        case "client_file": return .text(FileNames.safeName(for: record.id))
-        case "name": return .text(record.name)
-        case "email": return .text(record.email)
-        case "phone": return .text(record.phone)
-        case "state": return .text(client.state.rawValue)
-        case "is_invited": return .flag(client.state == .invited)
-        case "is_active": return .flag(client.state == .active)
-        case "is_blocked": return .flag(client.state == .blocked)
-        case "is_removed": return .flag(client.state == .removed)
-        case "state_since": return client.stateSince.map { .spreadsheetInstant($0) } ?? .text("")
-        case "has_money": return .flag(client.movement != nil)
-        case "opening_balance", "topups", "charges", "refunds", "unattached_change", "closing_balance", "closing_negative":
-            // A client whose money the partner does not see shows empty columns, not zeros.
-            guard let movement = client.movement else { return name == "closing_negative" ? .flag(false) : .text("") }
-            return movementValue(movement, name)
-        default: return nil
+        switch field {
+        case .clientId: return .text(record.id)
+        case .clientFile: return .text(FileNames.safeName(for: record.id))
+        case .name: return .text(record.name)
+        case .email: return .text(record.email)
+        case .phone: return .text(record.phone)
+        case .state: return .text(client.state.rawValue)
+        case .isInvited: return .flag(client.state == .invited)
+        case .isActive: return .flag(client.state == .active)
+        case .isBlocked: return .flag(client.state == .blocked)
+        case .isRemoved: return .flag(client.state == .removed)
+        case .stateSince: return client.stateSince.map { .spreadsheetInstant($0) } ?? .text("")
+        case .hasMoney: return .flag(client.movement != nil)
         }
     }
 

@@ -230,13 +230,24 @@ public struct ReportRenderer: Sendable {
 
     // MARK: Scopes
 
+    /// The fields of the run: its period and currency.
+    enum RunField: String, CaseIterable {
+        case periodFrom = "period_from"
+        case periodTo = "period_to"
+        case currency
+        case currencySign = "currency_sign"
+    }
+
     static func runValue(_ report: RunReport, _ name: String) -> TemplateValue? {
-        switch name {
-        case "period_from": return .date(report.period.firstDay)
-        case "period_to": return .date(report.period.lastDay)
-        case "currency": return .text(report.currency)
-        case "currency_sign": return .text(Formatting.currencySign(report.currency))
-        default: return nil
+        RunField(rawValue: name).flatMap { runValue(report, $0) }
+    }
+
+    static func runValue(_ report: RunReport, _ field: RunField) -> TemplateValue? {
+        switch field {
+        case .periodFrom: return .date(report.period.firstDay)
+        case .periodTo: return .date(report.period.lastDay)
+        case .currency: return .text(report.currency)
+        case .currencySign: return .text(Formatting.currencySign(report.currency))
         }
     }
 
@@ -293,30 +304,48 @@ public struct ReportRenderer: Sendable {
     }
 
     /// The partner summary's selections: the largest clients, the rest summed up, the clients to call out.
+    /// The fields of a partner summary's selections (top spenders, attention).
+    enum SummaryField: String, CaseIterable {
+        case totalSpend = "total_spend"
+        case topClients = "top_clients"
+        case topClientsCount = "top_clients_count"
+        case hasMoreClients = "has_more_clients"
+        case moreClientsCount = "more_clients_count"
+        case moreClients = "more_clients"
+        case attention
+        case hasAttention = "has_attention"
+        case attentionCount = "attention_count"
+        case hasMoreAttention = "has_more_attention"
+        case moreAttentionCount = "more_attention_count"
+    }
+
     static func summaryValue(_ partner: PartnerReport, _ highlights: Lazy<PartnerHighlights>, _ name: String) -> TemplateValue? {
+        SummaryField(rawValue: name).flatMap { summaryValue(partner, highlights, $0) }
+    }
+
+    static func summaryValue(_ partner: PartnerReport, _ highlights: Lazy<PartnerHighlights>, _ field: SummaryField) -> TemplateValue? {
         func rows(_ indices: [Int]) -> TemplateValue {
             table(indices, count: indices.count) { indices, index, name in
                 let client = partner.clients[indices[index]]
                 return ReportRenderer.clientValue(client, name) ?? ClientHighlights.value(client, name)
             }
         }
-        switch name {
-        case "total_spend": return .money(partner.totals.spend)
-        case "top_clients": return rows(highlights.value.top)
-        case "top_clients_count": return .text(String(highlights.value.top.count))
-        case "has_more_clients": return .flag(highlights.value.restCount > 0)
-        case "more_clients_count": return .text(String(highlights.value.restCount))
-        case "more_clients":
+        switch field {
+        case .totalSpend: return .money(partner.totals.spend)
+        case .topClients: return rows(highlights.value.top)
+        case .topClientsCount: return .text(String(highlights.value.top.count))
+        case .hasMoreClients: return .flag(highlights.value.restCount > 0)
+        case .moreClientsCount: return .text(String(highlights.value.restCount))
+        case .moreClients:
             let summary = highlights.value
             return .scope(Scope { name in
                 name == "spend" ? .money(summary.restSpend) : ReportRenderer.movementValue(summary.rest, name)
             })
-        case "attention": return rows(highlights.value.attention)
-        case "has_attention": return .flag(highlights.value.attentionCount > 0)
-        case "attention_count": return .text(String(highlights.value.attentionCount))
-        case "has_more_attention": return .flag(highlights.value.attentionCount > highlights.value.attention.count)
-        case "more_attention_count": return .text(String(highlights.value.attentionCount - highlights.value.attention.count))
-        default: return nil
+        case .attention: return rows(highlights.value.attention)
+        case .hasAttention: return .flag(highlights.value.attentionCount > 0)
+        case .attentionCount: return .text(String(highlights.value.attentionCount))
+        case .hasMoreAttention: return .flag(highlights.value.attentionCount > highlights.value.attention.count)
+        case .moreAttentionCount: return .text(String(highlights.value.attentionCount - highlights.value.attention.count))
         }
     }
 

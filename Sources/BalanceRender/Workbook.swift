@@ -242,21 +242,75 @@ enum Workbook {
     }
 
     static func readFile(_ path: String) throws(Diagnostic) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Diagnostic("cannot read back the workbook: \(FileSystem.lastError)") }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Diagnostic("cannot read back the workbook: \(FileSystem.lastError)")
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+        do { return try FileSystem.readAll(path) } catch { throw Diagnostic("cannot read back the workbook: \(FileSystem.lastError)") }
+    }
+}
+
+/// The columns of `P/snapshot.xlsx`: the fields of `snapshot.csv`, in its order, each with its
+/// header and its cell type. Named once here, not by position.
+enum SnapshotColumn: CaseIterable {
+    case clientID, name, email, phone, state, stateSince
+    case opening, topups, charges, refunds, unattachedChange, closing
+    case spendRateDaily, runwayDays
+
+    func header(russian ru: Bool) -> String {
+        switch self {
+        case .clientID: return ru ? "ID клиента" : "Client ID"
+        case .name: return ru ? "Название" : "Name"
+        case .email: return "E-mail"
+        case .phone: return ru ? "Телефон" : "Phone"
+        case .state: return ru ? "Состояние" : "State"
+        case .stateSince: return ru ? "Состояние с" : "State since"
+        case .opening: return ru ? "Баланс на начало" : "Opening balance"
+        case .topups: return ru ? "Пополнения" : "Top-ups"
+        case .charges: return ru ? "Списания" : "Charges"
+        case .refunds: return ru ? "Возвраты" : "Refunds"
+        case .unattachedChange: return ru ? "Вне подключения" : "Change while not attached"
+        case .closing: return ru ? "Баланс на конец" : "Closing balance"
+        case .spendRateDaily: return ru ? "Расход в день" : "Spend a day"
+        case .runwayDays: return ru ? "Дней до нуля" : "Days left"
         }
-        return bytes
+    }
+
+    var kind: WorkbookTable.Kind {
+        switch self {
+        case .clientID, .name, .email, .phone, .state: return .text
+        case .stateSince: return .instant
+        case .opening, .topups, .charges, .refunds, .unattachedChange, .closing, .spendRateDaily: return .money
+        case .runwayDays: return .count
+        }
+    }
+
+    func cell(_ client: ClientReport, russian ru: Bool) -> WorkbookCell {
+        switch self {
+        case .clientID: return .text(client.client.id)
+        case .name: return .text(client.client.name)
+        case .email: return .text(client.client.email)
+        case .phone: return .text(client.client.phone)
+        case .state: return .text(ru ? Workbook.russianState(client.state) : client.state.rawValue)
+        case .stateSince: return client.stateSince.map { .instant($0) } ?? .empty
+        // The runway, as snapshot.csv has it: empty where no days are left to tell. A rate under
+        // half a kopeck is not shown as 0,00, nor a runway of millions of days as a number: what a
+        // person can use, as on the pages (the CSV keeps both exactly).
+        case .spendRateDaily:
+            guard let runway = client.runway else { return .empty }
+            if runway.dailyRate.picos > 0 && runway.dailyRate.roundedKopecks == 0 { return .text(ru ? "< 0,01" : "< 0.01") }
+            return .money(runway.dailyRate)
+        case .runwayDays:
+            guard let runway = client.runway, let days = runway.daysLeft else { return .empty }
+            return runway.lastsMoreThanAYear ? .text(ru ? "больше года" : "more than a year") : .count(days)
+        case .opening, .topups, .charges, .refunds, .unattachedChange, .closing:
+            // No visible interval: the money is not the partner's, the cells stay empty.
+            guard let m = client.movement else { return .empty }
+            switch self {
+            case .opening: return .money(m.opening)
+            case .topups: return .money(m.topups)
+            case .charges: return .money(m.charges)
+            case .refunds: return .money(m.refunds)
+            case .unattachedChange: return .money(m.unattachedChange)
+            default: return .money(m.closing)
+            }
+        }
     }
 }
 
@@ -269,41 +323,11 @@ extension ReportRenderer {
         let created = report.period.interval.end
         let ru = templates.language == .ru
         let clients = partner.clients
-        let snapshot = WorkbookTable(
-            sheet: "snapshot",
-            headers: ru ? ["ID клиента", "Название", "E-mail", "Телефон", "Состояние", "Состояние с", "Баланс на начало",
-                           "Пополнения", "Списания", "Возвраты", "Вне подключения", "Баланс на конец",
-                           "Расход в день", "Дней до нуля"]
-                        : ["Client ID", "Name", "E-mail", "Phone", "State", "State since", "Opening balance",
-                           "Top-ups", "Charges", "Refunds", "Change while not attached", "Closing balance",
-                           "Spend a day", "Days left"],
-            kinds: [.text, .text, .text, .text, .text, .instant, .money, .money, .money, .money, .money, .money,
-                    .money, .count],
-            rows: clients.count) { row, column in
-                let client = clients[row]
-                switch column {
-                case 0: return .text(client.client.id)
-                case 1: return .text(client.client.name)
-                case 2: return .text(client.client.email)
-                case 3: return .text(client.client.phone)
-                case 4: return .text(ru ? Workbook.russianState(client.state) : client.state.rawValue)
-                case 5: return client.stateSince.map { .instant($0) } ?? .empty
-                // The runway, as snapshot.csv has it: empty where no days are left to tell.
-                // A rate under half a kopeck is not shown as 0,00, nor a runway of millions of
-                // days as a number: what a person can use, as on the pages (the CSV keeps both exactly).
-                case 12:
-                    guard let runway = client.runway else { return .empty }
-                    if runway.dailyRate.picos > 0 && runway.dailyRate.roundedKopecks == 0 { return .text(ru ? "< 0,01" : "< 0.01") }
-                    return .money(runway.dailyRate)
-                case 13:
-                    guard let runway = client.runway, let days = runway.daysLeft else { return .empty }
-                    return runway.lastsMoreThanAYear ? .text(ru ? "больше года" : "more than a year") : .count(days)
-                default:
-                    // No visible interval: the money is not the partner's, the cells stay empty.
-                    guard let m = client.movement else { return .empty }
-                    return .money([m.opening, m.topups, m.charges, m.refunds, m.unattachedChange, m.closing][column - 6])
-                }
-            }
+        let columns = SnapshotColumn.allCases
+        let snapshot = WorkbookTable(sheet: "snapshot", headers: columns.map { $0.header(russian: ru) }, kinds: columns.map(\.kind),
+                                     rows: clients.count) { row, column in columns[column].cell(clients[row], russian: ru) }
+        // The services and daily sheets: the CSV's fields (`ServiceField`, `DailyField`), by name.
+        let serviceFields: [ServiceField] = [.clientID, .service, .charged, .refunded, .net]
         let servicePositions = clients.indices.flatMap { c in clients[c].services.indices.map { (c, $0) } }
         let services = WorkbookTable(
             sheet: "services",
@@ -313,14 +337,15 @@ extension ReportRenderer {
             rows: servicePositions.count) { row, column in
                 let (c, s) = servicePositions[row]
                 let spend = clients[c].services[s]
-                switch column {
-                case 0: return .text(clients[c].client.id)
-                case 1: return .text(spend.service)
-                case 2: return .money(spend.charged)
-                case 3: return .money(spend.refunded)
-                default: return .money(spend.net)
+                switch serviceFields[column] {
+                case .clientID: return .text(clients[c].client.id)
+                case .service: return .text(spend.service)
+                case .charged: return .money(spend.charged)
+                case .refunded: return .money(spend.refunded)
+                case .net, .barPercent: return .money(spend.net)
                 }
             }
+        let dailyFields = DailyField.allCases
         let dailyPositions = clients.indices.flatMap { c in clients[c].daily.indices.map { (c, $0) } }
         let daily = WorkbookTable(
             sheet: "daily",
@@ -329,11 +354,11 @@ extension ReportRenderer {
             rows: dailyPositions.count) { row, column in
                 let (c, d) = dailyPositions[row]
                 let day = clients[c].daily[d]
-                switch column {
-                case 0: return .text(clients[c].client.id)
-                case 1: return .date(day.date)
-                case 2: return .text(day.service)
-                default: return .money(day.net)
+                switch dailyFields[column] {
+                case .clientID: return .text(clients[c].client.id)
+                case .date: return .date(day.date)
+                case .service: return .text(day.service)
+                case .net: return .money(day.net)
                 }
             }
         return [

@@ -155,4 +155,10 @@ public struct DailySpend: Sendable, Equatable {
     public var date: CivilDate
     public var service: String
     public var net: Money
+
+    public init(date: CivilDate, service: String, net: Money) {
+        self.date = date
+        self.service = service
+        self.net = net
+    }
 }

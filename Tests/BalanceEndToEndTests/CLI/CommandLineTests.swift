@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+@testable import BalanceTestSupport
+
+/// The executable as finance uses it: exit codes, what is written and what is not.
+@Suite("Command line")
+struct CommandLineTests {
+    static let transactionsHeader = "id,timestamp,client_id,type,service,amount,currency,description\n"
+
+    @Test func usageErrorsExitWithTwo() throws {
+        #expect(try BalanceReportBinary.run([]).status == 2)
+        #expect(try BalanceReportBinary.run(["render", "--out", "/tmp/x", "sample-data/clients.csv"]).status == 2)
+        #expect(try BalanceReportBinary.run(["render", "--period", "2024-13", "--out", "/tmp/x", "sample-data/clients.csv"]).status == 2)
+        #expect(try BalanceReportBinary.run(["render", "--period", "2024-03", "--from", "2024-03-01", "--to", "2024-03-02", "--out", "/tmp/x", "a.csv"]).status == 2)
+        #expect(try BalanceReportBinary.run(["render", "--period", "2024-03", "--input-offset", "+25:00", "--out", "/tmp/balance-report-no-such-out", "a.csv"]).status == 2)
+        #expect(try BalanceReportBinary.run(["validate"]).status == 2)
+        #expect(try BalanceReportBinary.run(["--help"]).status == 0)
+    }
+
+    @Test func aRejectedRecordFailsTheRunAndWritesNothing() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let bad = try temp.file("bad.csv", CommandLineTests.transactionsHeader
+            + "t1,2024-03-02T10:00:00+03:00,c1,charge,Compute,10.50,,\n"
+            + "t2,2024-02-30T10:00:00+03:00,c1,charge,Compute,1.00,,\n"
+            + "t3,2024-03-03T10:00:00+03:00,c1,charge,Compute,12abc,,\n")
+        let out = temp.url.appendingPathComponent("out")
+        let result = try BalanceReportBinary.run(["render", "--period", "2024-03", "--out", out.path, bad])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("bad.csv:3: timestamp has an impossible date"))
+        #expect(result.stderr.contains("bad.csv:4: amount is not a number"))
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        #expect(fileTree(temp.url) == ["bad.csv"], "no staging folder is left behind")
+
+        let allowed = try BalanceReportBinary.run(["render", "--period", "2024-03", "--allow-rejects", "--out", out.path, bad])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        let rejects = try String(contentsOf: out.appendingPathComponent("rejects.csv"), encoding: .utf8)
+        #expect(rejects == "file,line,record,id,amount,reason\n"
+                + "\(bad),3,transaction,t2,1.00,timestamp has an impossible date\n"
+                + "\(bad),4,transaction,t3,,amount is not a number\n")
+        let services = try String(contentsOf: out.appendingPathComponent("default/services.csv"), encoding: .utf8)
+        #expect(services == "client_id,service,charged,refunded,net\nc1,Compute,10.50,0.00,10.50\n")
+        let summary = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
+        #expect(summary.contains("\"rejected_without_amount\": 1"))
+    }
+
+    @Test func aFailedRunLeavesThePreviousOutputUntouched() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = temp.url.appendingPathComponent("out")
+        let good = try BalanceReportBinary.run(["render", "--period", "2024-03", "--quiet", "--out", out.path] + Repository.sampleFiles)
+        #expect(good.status == 0)
+        let before = fileTree(out)
+        let summaryBefore = try Data(contentsOf: out.appendingPathComponent("summary.json"))
+        let bad = try temp.file("bad.csv", CommandLineTests.transactionsHeader + "t1,garbage,c1,topup,,1,,\n")
+        let failed = try BalanceReportBinary.run(["render", "--period", "2024-03", "--out", out.path, bad])
+        #expect(failed.status == 1)
+        #expect(fileTree(out) == before)
+        #expect(try Data(contentsOf: out.appendingPathComponent("summary.json")) == summaryBefore)
+    }
+
+    @Test func aSuccessfulRunReplacesAnEarlierOutputWhole() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let out = temp.url.appendingPathComponent("out")
+        // An earlier output with a partner this run no longer has.
+        let clients = try temp.file("clients.csv", "client_id,name,email,partner_id\nc1,C,c@example.com,old-partner\n")
+        let first = try BalanceReportBinary.run(["render", "--period", "2024-03", "--quiet", "--out", out.path, clients])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("old-partner/index.html").path))
+        let result = try BalanceReportBinary.run(["render", "--period", "2024-03", "--quiet", "--out", out.path] + Repository.sampleFiles)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("old-partner").path))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("alfa-cloud/index.html").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp.url.path).sorted() == ["clients.csv", "out"])
+    }
+
+    @Test func sameInputsGiveByteIdenticalOutputWhateverTheMachineSettings() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let first = temp.url.appendingPathComponent("first")
+        let second = temp.url.appendingPathComponent("second")
+        let a = try BalanceReportBinary.run(["render", "--period", "2024-03", "--quiet", "--out", first.path] + Repository.sampleFiles,
+                                            environment: ["TZ": "America/New_York", "LANG": "en_US.UTF-8"])
+        let b = try BalanceReportBinary.run(["render", "--period", "2024-03", "--quiet", "--out", second.path] + Repository.sampleFiles,
+                                            environment: ["TZ": "Asia/Tokyo", "LANG": "ru_RU.UTF-8", "LC_ALL": "C"])
+        #expect(a.status == 0 && b.status == 0)
+        let files = fileTree(first)
+        #expect(files == fileTree(second))
+        #expect(files.count > 20)
+        for file in files {
+            #expect(try Data(contentsOf: first.appendingPathComponent(file)) == Data(contentsOf: second.appendingPathComponent(file)), "\(file)")
+        }
+    }
+
+    @Test func twoCurrenciesInOneRunAreAnError() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let file = try temp.file("t.csv", CommandLineTests.transactionsHeader
+            + "t1,2024-03-02T10:00:00+03:00,c1,topup,,10,RUB,\n"
+            + "t2,2024-03-02T11:00:00+03:00,c1,topup,,10,USD,\n")
+        let result = try BalanceReportBinary.run(["render", "--period", "2024-03", "--allow-rejects", "--out", temp.url.appendingPathComponent("out").path, file])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("one run has one currency, found RUB (first in \(file):2) and USD (first in \(file):3)"))
+        #expect(!FileManager.default.fileExists(atPath: temp.url.appendingPathComponent("out").path))
+    }
+
+    @Test func validatePrintsTheSummaryAndWritesNothing() throws {
+        let result = try BalanceReportBinary.run(["validate", "--period", "2024-03"] + Repository.sampleFiles)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("""
+            records               transactions  amount, RUB  clients  events
+              accepted                      50    53 033,92       10      26
+              duplicate                      3     1 408,58        0       0
+              rejected                       0         0,00        0       0
+              outside period                15    55 580,71        0       0
+              outside attachment             7     9 531,25        0       0
+              unknown client                 2       742,42        0       0
+              superseded                     0         0,00        0       0
+            control totals, RUB        top-ups    charges   refunds
+              accepted transactions  40 000,00  11 943,62  1 090,30
+              the reports show exactly these
+            """), "\(result.stderr)")
+
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let bad = try temp.file("bad.csv", CommandLineTests.transactionsHeader + "t1,2024-03-02T10:00:00+03:00,c1,gift,,1,,\n")
+        let failed = try BalanceReportBinary.run(["validate", bad])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("bad.csv:2: unknown type 'gift'"))
+        #expect(fileTree(temp.url) == ["bad.csv"])
+    }
+
+    @Test func aMissingTemplateIsAClearErrorAndNothingIsWritten() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let templates = temp.url.appendingPathComponent("templates")
+        try FileManager.default.copyItem(at: Repository.root.appendingPathComponent("Templates/ru"), to: templates)
+        try FileManager.default.removeItem(at: templates.appendingPathComponent("daily.csv.mustache"))
+        let out = temp.url.appendingPathComponent("out")
+        let missing = try BalanceReportBinary.run(["render", "--period", "2024-03", "--templates", templates.path, "--out", out.path] + Repository.sampleFiles)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("daily.csv.mustache"))
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+
+        _ = try temp.file("templates/daily.csv.mustache", "client_id\n{{#daily}}{{clientid}}\n{{/daily}}")
+        let typo = try BalanceReportBinary.run(["render", "--period", "2024-03", "--templates", templates.path, "--out", out.path] + Repository.sampleFiles)
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("daily.csv.mustache:2: unknown name 'clientid'"))
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temp.url.path).sorted() == ["templates"])
+    }
+}
