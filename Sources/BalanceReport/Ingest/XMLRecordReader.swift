@@ -1,4 +1,5 @@
 internal import CLibXML2
+import Glibc
 
 /// A problem that makes an XML export unreadable; `line` is where libxml2 stopped.
 public struct XMLReadError: Error, Equatable, Sendable {
@@ -6,7 +7,8 @@ public struct XMLReadError: Error, Equatable, Sendable {
     public var reason: String
 }
 
-/// One record element of an XML export, its fields in schema order.
+/// One record element of an XML export, its fields in schema order (the value form, for tests and
+/// benchmarks; the Ingestor decodes `XMLFieldRecord`s, which make no `String`).
 public struct XMLRecord: Sendable {
     public var kind: RecordKind
     public var line: Int
@@ -34,9 +36,37 @@ struct XMLMarkupGuard {
 
     init(maxAttributes: Int) { self.maxAttributes = maxAttributes }
 
+    /// Between markup: where a document may be cut and read on from (see `XMLSplit`).
+    var isInText: Bool {
+        if case .text = state { return true }
+        return false
+    }
+
     /// Scans the next bytes; returns the reason to refuse the document, if any.
     mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        for byte in bytes {
+        guard let base = bytes.baseAddress else { return nil }
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // Text and quoted values are most of an export: skip to the next byte that matters
+            // there with memchr (and count the lines skipped), a byte at a time only in markup.
+            switch state {
+            case .text, .quoted:
+                let target: UInt8
+                if case .quoted(let quote) = state { target = quote } else { target = UInt8(ascii: "<") }
+                let found = memchr(base + index, Int32(target), count - index)
+                let end = found.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? count
+                line += Self.lineFeeds(base + index, end - index)
+                if end == count {
+                    if end > index { last = (end - index >= 2 ? base[end - 2] : last.1, base[end - 1]) }
+                    return nil
+                }
+                if end > index { last = (end - index >= 2 ? base[end - 2] : last.1, base[end - 1]) }
+                index = end
+            default: break
+            }
+            let byte = base[index]
+            index += 1
             if byte == 0x0A { line += 1 }
             switch state {
             case .text:
@@ -81,10 +111,488 @@ struct XMLMarkupGuard {
         }
         return nil
     }
+
+    /// The line feeds among `count` bytes.
+    static func lineFeeds(_ start: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        var feeds = 0
+        var cursor = start
+        var left = count
+        while left > 0, let found = memchr(cursor, 0x0A, left) {
+            let next = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) + 1
+            feeds += 1
+            left -= next - cursor
+            cursor = next
+        }
+        return feeds
+    }
 }
 
-/// Reads `<root><clients|events|transactions><record …/>…</…></root>` exports with libxml2's
-/// streaming `xmlTextReader`: fields are attributes or child elements.
+/// Where one field's bytes are in a record's buffer; `length` -1: the record does not have it.
+struct XMLFieldSpan {
+    var start: Int32 = 0
+    var length: Int32 = -1
+}
+
+/// One record's fields as bytes in schema order, valid only while the record is being delivered:
+/// attribute values and child text copied into one reusable buffer, never a `String`.
+struct XMLFields: SourceFields {
+    let bytes: UnsafePointer<UInt8>
+    let spans: UnsafePointer<XMLFieldSpan>
+    /// A profile's null tokens: values that read as empty.
+    var nullTokens: [[UInt8]] = []
+
+    func has(_ index: Int) -> Bool { spans[index].length >= 0 }
+
+    func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let span = spans[index]
+        let field = UnsafeBufferPointer(start: span.length > 0 ? bytes + Int(span.start) : nil, count: max(0, Int(span.length)))
+        if nullTokens.isEmpty || !nullTokens.contains(where: { $0.elementsEqual(field) }) { return try body(field) }
+        return try body(UnsafeBufferPointer(start: nil, count: 0))
+    }
+}
+
+/// A record as the SAX reader delivers it.
+struct XMLFieldRecord {
+    var kind: RecordKind
+    var line: Int
+    var fields: XMLFields
+    /// The schema position of a field the record gives more than once (the first such).
+    var twice: Int?
+
+    /// The value form (tests).
+    var record: XMLRecord {
+        XMLRecord(kind: kind, line: line,
+                  values: (0..<kind.fields.count).map { index in
+                      fields.has(index) ? fields.withField(index) { String(decoding: $0, as: UTF8.self) } : nil
+                  },
+                  twice: twice.map { kind.fields[$0] })
+    }
+}
+
+/// libxml2's SAX2 parser over one document, or over one part of it (`XMLSplit`). The callbacks
+/// get element names interned in the parser's dictionary (the same name is the same pointer) and
+/// attribute values as pointer ranges: a record costs no node, no `String` and no allocation; its
+/// fields are copied into one reusable buffer and handed on as bytes.
+///
+/// Hostile documents are refused, never expanded: no network (`XML_PARSE_NONET`), no DTD loading
+/// and no entity substitution (neither `XML_PARSE_DTDLOAD` nor `XML_PARSE_NOENT` is set, and no
+/// entity lookup is installed), and the parser is stopped at a DOCTYPE before its internal subset
+/// is read, so not one entity is ever declared.
+final class XMLRecordParser {
+    let mapping: HeaderMapping
+    var markup: XMLMarkupGuard
+    /// Added to libxml2's line numbers: the line a part starts on, less one.
+    let lineShift: Int
+    /// A part starts inside its section (`<root><section>` are written for it): that section was
+    /// already announced by the part before.
+    private let startsInSection: Bool
+    var onSection: (RecordKind) -> Void = { _ in }
+    var onRecord: (XMLFieldRecord) throws -> Void = { _ in }
+
+    private var ctxt: xmlParserCtxtPtr? = nil
+    /// The first problem: ours (structure, a callback's error) or libxml2's.
+    private(set) var failure: Error? = nil
+    private var sawRoot = false
+    /// Open elements: 1 inside the root, 2 inside a section, 3 inside a record, 4 inside a field.
+    private var depth = 0
+    private(set) var section: RecordKind? = nil
+    private var recordKind: RecordKind? = nil
+    private var recordLine = 0
+    private var twice: Int? = nil
+    /// The child element being read: its schema position (-1: outside the schema; nil: none).
+    private var field: Int? = nil
+    private var fieldStart = 0
+    private var fieldBytes = 0
+    /// The root and the section element as written, when they are plain (no prefix, attribute or
+    /// namespace): what a part after a cut needs to be read alone (`XMLSplit`).
+    private(set) var plainRoot: [UInt8]? = nil
+    private(set) var plainSection: [UInt8]? = nil
+
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var bufferCapacity = 1 << 12
+    private var bufferUsed = 0
+    private let spans: UnsafeMutablePointer<XMLFieldSpan>
+    /// Schema positions by interned name and kind (-1: outside the schema).
+    private var names: [[(name: UnsafeRawPointer, index: Int)]] = Array(repeating: [], count: RecordKind.allCases.count)
+
+    init(mapping: HeaderMapping, lineShift: Int = 0, startsInSection: Bool = false) {
+        self.mapping = mapping
+        self.lineShift = lineShift
+        self.startsInSection = startsInSection
+        markup = XMLMarkupGuard(maxAttributes: XMLRecordReader.maxAttributes)
+        buffer = .allocate(capacity: bufferCapacity)
+        let most = RecordKind.allCases.map { $0.fields.count }.max() ?? 8
+        spans = .allocate(capacity: most)
+        spans.initialize(repeating: XMLFieldSpan(), count: most)
+    }
+
+    deinit {
+        if let ctxt { xmlFreeParserCtxt(ctxt) }
+        buffer.deallocate()
+        spans.deallocate()
+    }
+
+    /// The line libxml2 is on (plus the part's shift).
+    var line: Int {
+        guard let input = ctxt?.pointee.input else { return 1 + lineShift }
+        return Int(input.pointee.line) + lineShift
+    }
+
+    var stopped: Bool { failure != nil }
+
+    /// Hands libxml2 the next bytes; `false` once the document has been refused.
+    @discardableResult
+    func push(_ bytes: UnsafeBufferPointer<UInt8>, last: Bool = false) -> Bool {
+        guard failure == nil else { return false }
+        if ctxt == nil {
+            var handler = XMLRecordParser.handler()
+            // The first bytes go in with the context: libxml2 detects the encoding from them.
+            let head = min(bytes.count, 4)
+            ctxt = xmlCreatePushParserCtxt(&handler, Unmanaged.passUnretained(self).toOpaque(), Self.chars(bytes), Int32(head), nil)
+            guard let ctxt else {
+                failure = XMLReadError(line: 0, reason: "cannot read as XML")
+                return false
+            }
+            _ = xmlCtxtUseOptions(ctxt, XMLRecordReader.parserOptions)
+            return push(UnsafeBufferPointer(rebasing: bytes[head...]), last: last)
+        }
+        guard let ctxt else { return false }
+        _ = xmlParseChunk(ctxt, Self.chars(bytes), Int32(bytes.count), last ? 1 : 0)
+        return failure == nil
+    }
+
+    /// Ends the document: throws its first problem. `read` bytes were fed in all.
+    func finish() throws {
+        if failure == nil { push(UnsafeBufferPointer(start: nil, count: 0), last: true) }
+        if let failure { throw failure }
+        if let ctxt, ctxt.pointee.wellFormed == 0 { throw XMLReadError(line: line, reason: "not well-formed XML") }
+        if !sawRoot { throw XMLReadError(line: 1 + lineShift, reason: "the document has no root element") }
+    }
+
+    /// Where a part read from here on would start exactly as this parser stands: between two
+    /// records of a plain section of a plain root, every byte fed so far parsed except white space,
+    /// in UTF-8 and XML 1.0 (`XMLSplit` checks this at its cut).
+    var standsBetweenRecords: Bool {
+        guard failure == nil, let ctxt, depth == 2, recordKind == nil, plainRoot != nil, plainSection != nil,
+              markup.isInText, ctxt.pointee.instate == XML_PARSER_CONTENT, ctxt.pointee.nameNr == 2,
+              ctxt.pointee.inputNr == 1, let input = ctxt.pointee.input, ctxt.pointee.wellFormed == 1,
+              ctxt.pointee.nsNr == 0 else { return false }
+        if let buf = input.pointee.buf, buf.pointee.encoder != nil { return false }
+        if let version = ctxt.pointee.version, strcmp(UnsafeRawPointer(version).assumingMemoryBound(to: CChar.self), "1.0") != 0 { return false }
+        guard var cursor = input.pointee.cur, let end = input.pointee.end else { return false }
+        while cursor < end {
+            guard cursor.pointee == 0x20 || cursor.pointee == 0x0A || cursor.pointee == 0x09 || cursor.pointee == 0x0D else { return false }
+            cursor += 1
+        }
+        return true
+    }
+
+    private static func chars(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar>? {
+        bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+    }
+
+    // MARK: the callbacks
+
+    private func fail(_ error: Error) {
+        guard failure == nil else { return }
+        failure = error
+        if let ctxt { xmlStopParser(ctxt) }
+    }
+
+    private func fail(_ reason: String) {
+        fail(XMLReadError(line: line, reason: reason))
+    }
+
+    private static func name(_ pointer: UnsafePointer<xmlChar>) -> String {
+        String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
+    }
+
+    private static func equals(_ pointer: UnsafePointer<xmlChar>, _ text: StaticString) -> Bool {
+        strcmp(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self),
+               UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
+    }
+
+    private static func bytes(_ pointer: UnsafePointer<xmlChar>) -> [UInt8] {
+        Array(UnsafeBufferPointer(start: pointer, count: strlen(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))))
+    }
+
+    /// The schema position of a field name for `kind`; -1 for a name outside the schema, which is
+    /// ignored as an extra CSV column is.
+    @inline(__always)
+    private func fieldIndex(_ interned: UnsafePointer<xmlChar>, _ kind: RecordKind) -> Int {
+        let raw = UnsafeRawPointer(interned)
+        let slot = kind.slot
+        for entry in names[slot] where entry.name == raw { return entry.index }
+        let index = kind.fields.firstIndex(of: mapping.canonicalName(Self.name(interned))) ?? -1
+        names[slot].append((raw, index))
+        return index
+    }
+
+    private func reserve(_ count: Int) {
+        guard bufferUsed + count > bufferCapacity else { return }
+        var capacity = bufferCapacity
+        while bufferUsed + count > capacity { capacity *= 2 }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        grown.update(from: buffer, count: bufferUsed)
+        buffer.deallocate()
+        buffer = grown
+        bufferCapacity = capacity
+    }
+
+    private func append(_ start: UnsafePointer<UInt8>, _ count: Int) {
+        reserve(count)
+        (buffer + bufferUsed).update(from: start, count: count)
+        bufferUsed += count
+    }
+
+    /// An attribute value as libxml2 hands it over without entity substitution: a `&` of the
+    /// document (`&amp;`, `&#38;`) is written `&#38;`, every other character reference and
+    /// predefined entity already decoded. Anything else after a `&` would be an entity reference:
+    /// `false`.
+    private func appendUnescaped(_ start: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        reserve(count)
+        var index = 0
+        while index < count {
+            let byte = start[index]
+            if byte == UInt8(ascii: "&") {
+                guard index + 5 <= count, start[index + 1] == UInt8(ascii: "#"), start[index + 2] == UInt8(ascii: "3"),
+                      start[index + 3] == UInt8(ascii: "8"), start[index + 4] == UInt8(ascii: ";") else { return false }
+                index += 5
+            } else {
+                index += 1
+            }
+            buffer[bufferUsed] = byte
+            bufferUsed += 1
+        }
+        return true
+    }
+
+    private func sectionKind(_ localname: UnsafePointer<xmlChar>) -> RecordKind? {
+        if Self.equals(localname, "transactions") { return .transaction }
+        if Self.equals(localname, "clients") { return .client }
+        if Self.equals(localname, "events") { return .event }
+        return nil
+    }
+
+    private func startElement(_ localname: UnsafePointer<xmlChar>, _ prefix: UnsafePointer<xmlChar>?, _ namespaces: Int32,
+                              _ count: Int32, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        switch depth {
+        case 0:
+            sawRoot = true
+            if prefix == nil && namespaces == 0 && count == 0 { plainRoot = Self.bytes(localname) }
+        case 1:
+            guard let kind = sectionKind(localname) else {
+                fail("unexpected element <\(Self.name(localname))> (expected clients, events or transactions)")
+                return
+            }
+            if startsInSection && plainSection == nil {
+                // The section the part was cut from, announced by the part before.
+            } else {
+                onSection(kind)
+            }
+            section = kind
+            plainSection = prefix == nil && namespaces == 0 && count == 0 ? Self.bytes(localname) : nil
+        case 2:
+            guard let kind = section, Self.equals(localname, kind.xmlRecordName) else {
+                fail("unexpected element <\(Self.name(localname))> in <\(section?.xmlSection ?? "?")>")
+                return
+            }
+            recordKind = kind
+            recordLine = line
+            twice = nil
+            bufferUsed = 0
+            for index in 0..<kind.fields.count { spans[index] = XMLFieldSpan() }
+            if count > 0, let attributes {
+                for attribute in 0..<Int(count) {
+                    guard let name = attributes[5 * attribute], let value = attributes[5 * attribute + 3],
+                          let end = attributes[5 * attribute + 4] else { continue }
+                    let index = fieldIndex(name, kind)
+                    guard index >= 0 else { continue }
+                    if spans[index].length >= 0 && twice == nil { twice = index }
+                    let start = bufferUsed
+                    if memchr(value, Int32(UInt8(ascii: "&")), end - value) == nil {
+                        append(value, end - value)
+                    } else if !appendUnescaped(value, end - value) {
+                        fail("entity references are not allowed in an export")
+                        return
+                    }
+                    spans[index] = XMLFieldSpan(start: Int32(truncatingIfNeeded: start), length: Int32(truncatingIfNeeded: bufferUsed - start))
+                }
+            }
+        case 3:
+            guard let kind = recordKind else { fail("unexpected element <\(Self.name(localname))>"); return }
+            let index = fieldIndex(localname, kind)
+            // A field given twice (an attribute and a child, or two children) has no one value.
+            if index >= 0 && spans[index].length >= 0 && twice == nil { twice = index }
+            field = index
+            fieldStart = bufferUsed
+            fieldBytes = 0
+        default:
+            fail("element <\(Self.name(localname))> is nested too deep (a field holds text only)")
+            return
+        }
+        depth += 1
+    }
+
+    private func endElement() {
+        depth -= 1
+        switch depth {
+        case 3:
+            if let index = field, index >= 0 {
+                let (start, length) = XMLText.trimmed(buffer, from: fieldStart, count: bufferUsed - fieldStart)
+                spans[index] = XMLFieldSpan(start: Int32(truncatingIfNeeded: start), length: Int32(truncatingIfNeeded: length))
+            }
+            field = nil
+        case 2:
+            guard let kind = recordKind else { return }
+            recordKind = nil
+            let record = XMLFieldRecord(kind: kind, line: recordLine, fields: XMLFields(bytes: UnsafePointer(buffer), spans: UnsafePointer(spans)), twice: twice)
+            do { try onRecord(record) } catch { fail(error) }
+        case 1:
+            section = nil
+        default:
+            break
+        }
+    }
+
+    private func characters(_ text: UnsafePointer<xmlChar>, _ count: Int) {
+        guard depth == 4, field != nil else {
+            for offset in 0..<count {
+                let byte = text[offset]
+                guard byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D else {
+                    fail("unexpected text outside a field")
+                    return
+                }
+            }
+            return
+        }
+        fieldBytes += count
+        if fieldBytes > XMLRecordReader.maxFieldBytes { fail("a field is longer than 1 MiB"); return }
+        if field! >= 0 { append(text, count) }
+    }
+
+    private func libxmlError(_ error: UnsafePointer<xmlError>) {
+        guard failure == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+        let message = error.pointee.message.map { String(cString: $0) } ?? "XML error"
+        failure = XMLReadError(line: Int(error.pointee.line) + lineShift, reason: "not well-formed XML: " + message.trimmingWhitespace())
+    }
+
+    private static func with(_ context: UnsafeMutableRawPointer?, _ body: (XMLRecordParser) -> Void) {
+        guard let context else { return }
+        Unmanaged<XMLRecordParser>.fromOpaque(context)._withUnsafeGuaranteedRef(body)
+    }
+
+    /// The callbacks; everything else libxml2 may call stays unset (no entity lookup, no
+    /// external subset, no DTD declarations).
+    private static func handler() -> xmlSAXHandler {
+        var handler = xmlSAXHandler()
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
+        handler.startElementNs = { context, localname, prefix, _, namespaces, _, count, _, attributes in
+            guard let localname else { return }
+            XMLRecordParser.with(context) { $0.startElement(localname, prefix, namespaces, count, attributes) }
+        }
+        handler.endElementNs = { context, _, _, _ in XMLRecordParser.with(context) { $0.endElement() } }
+        let characters: charactersSAXFunc = { context, text, count in
+            guard let text, count > 0 else { return }
+            XMLRecordParser.with(context) { $0.characters(text, Int(count)) }
+        }
+        handler.characters = characters
+        handler.cdataBlock = characters
+        // The same function as `characters`: libxml2 then never decides on its own that white
+        // space is ignorable.
+        handler.ignorableWhitespace = characters
+        handler.internalSubset = { context, _, _, _ in
+            // Called at `<!DOCTYPE name …`, before the internal subset: stopping here reads none of it.
+            XMLRecordParser.with(context) { parser in
+                parser.fail(XMLReadError(line: parser.markup.doctypeLine.map { $0 + parser.lineShift } ?? parser.line,
+                                         reason: "a DOCTYPE is not allowed in an export"))
+            }
+        }
+        handler.reference = { context, _ in
+            XMLRecordParser.with(context) { $0.fail("entity references are not allowed in an export") }
+        }
+        handler.serror = { context, error in
+            guard let error else { return }
+            XMLRecordParser.with(context) { $0.libxmlError(error) }
+        }
+        return handler
+    }
+}
+
+extension RecordKind {
+    /// Index of the kind in `allCases`.
+    var slot: Int {
+        switch self {
+        case .client: 0
+        case .event: 1
+        case .transaction: 2
+        }
+    }
+
+    /// `xmlRecord` as a C string, for comparing with libxml2's names.
+    var xmlRecordName: StaticString {
+        switch self {
+        case .client: "client"
+        case .event: "event"
+        case .transaction: "transaction"
+        }
+    }
+}
+
+/// Child text as SPEC reads it: white space (Unicode's, as `trimmingWhitespace`) at either end
+/// does not count.
+enum XMLText {
+    /// The bytes of `count` at `from` without leading and trailing white space.
+    static func trimmed(_ base: UnsafePointer<UInt8>, from: Int, count: Int) -> (start: Int, count: Int) {
+        var start = from
+        var end = from + count
+        while start < end {
+            let width = whitespaceWidth(base, at: start, end: end)
+            if width == 0 { break }
+            start += width
+        }
+        while end > start {
+            let width = trailingWhitespaceWidth(base, from: start, end: end)
+            if width == 0 { break }
+            end -= width
+        }
+        return (start, end - start)
+    }
+
+    /// The UTF-8 length of the white space character at `at`, 0 when there is none (Unicode's
+    /// White_Space: tab to CR, space, U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029,
+    /// U+202F, U+205F, U+3000).
+    static func whitespaceWidth(_ base: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
+        let lead = base[index]
+        if lead == 0x20 || (lead >= 0x09 && lead <= 0x0D) { return 1 }
+        if lead < 0xC2 { return 0 }
+        let left = end - index
+        if lead == 0xC2, left >= 2 { return base[index + 1] == 0x85 || base[index + 1] == 0xA0 ? 2 : 0 }
+        guard left >= 3 else { return 0 }
+        return isWhitespace3(lead, base[index + 1], base[index + 2]) ? 3 : 0
+    }
+
+    static func trailingWhitespaceWidth(_ base: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
+        let last = base[end - 1]
+        if last == 0x20 || (last >= 0x09 && last <= 0x0D) { return 1 }
+        if end - start >= 2 && base[end - 2] == 0xC2 && (last == 0x85 || last == 0xA0) { return 2 }
+        if end - start >= 3 && isWhitespace3(base[end - 3], base[end - 2], last) { return 3 }
+        return 0
+    }
+
+    private static func isWhitespace3(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Bool {
+        switch (a, b) {
+        case (0xE1, 0x9A): return c == 0x80
+        case (0xE2, 0x80): return (c >= 0x80 && c <= 0x8A) || c == 0xA8 || c == 0xA9 || c == 0xAF
+        case (0xE2, 0x81): return c == 0x9F
+        case (0xE3, 0x80): return c == 0x80
+        default: return false
+        }
+    }
+}
+
+/// Reads `<root><clients|events|transactions><record …/>…</…></root>` exports through libxml2's
+/// SAX2 interface (`XMLRecordParser`): fields are attributes or child elements.
 ///
 /// Hostile documents are refused, never expanded: no network, no DTD loading, no entity
 /// substitution, and any DOCTYPE or entity reference is an error.
@@ -97,10 +605,8 @@ public enum XMLRecordReader {
     /// Most attributes one element may have. libxml2 2.9 checks a start tag's attributes for
     /// duplicates pair by pair (60,000 attributes: 8 s), so the bytes are counted before it sees them.
     public static let maxAttributes = 256
-
-    private final class ErrorSink {
-        var first: XMLReadError?
-    }
+    /// Bytes handed to libxml2 at a time.
+    static let chunkBytes = 1 << 17
 
     /// Reads every record of the file at `path` (tests; the Ingestor reads the inputs it opened).
     public static func read(path: String, mapping: HeaderMapping, onSection: (RecordKind) -> Void = { _ in },
@@ -116,163 +622,55 @@ public enum XMLRecordReader {
     /// `<clients>`, `<events>` or `<transactions>` element, also an empty one.
     static func read(feed: ByteFeed, mapping: HeaderMapping, onSection: (RecordKind) -> Void = { _ in },
                      onRecord: (XMLRecord) throws -> Void) throws {
-        var markup = XMLMarkupGuard(maxAttributes: maxAttributes)
-        feed.inspector = { bytes in markup.scan(bytes) }
-        let feedPointer = Unmanaged.passUnretained(feed).toOpaque()
-        guard let reader = xmlReaderForIO({ context, buffer, length in
-            guard let context, let buffer, length > 0 else { return -1 }
-            let feed = Unmanaged<ByteFeed>.fromOpaque(context).takeUnretainedValue()
-            return Int32(feed.read(into: UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: Int(length)))
-        }, nil, feedPointer, nil, nil, parserOptions) else {
-            throw XMLReadError(line: 0, reason: feed.failure ?? "cannot read as XML")
-        }
-        defer { xmlFreeTextReader(reader) }
-        let sink = ErrorSink()
-        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
-        xmlTextReaderSetStructuredErrorHandler(reader, { context, error in
-            guard let context, let error else { return }
-            let sink = Unmanaged<ErrorSink>.fromOpaque(context).takeUnretainedValue()
-            guard sink.first == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
-            let message = error.pointee.message.map { String(cString: $0) } ?? "XML error"
-            sink.first = XMLReadError(line: Int(error.pointee.line),
-                                      reason: "not well-formed XML: " + message.trimmingWhitespace())
-        }, sinkPointer)
-
-        /// The line the current node starts on. libxml2 keeps it in the node, but only up to 65 535;
-        /// the parser's own line runs ahead of the reader (it parses 512-byte chunks ahead), so it is
-        /// only the fallback for longer files.
-        func currentLine() -> Int {
-            if let node = xmlTextReaderCurrentNode(reader) {
-                let line = xmlGetLineNo(node)
-                if line > 0 && line < 65_535 { return Int(line) }
-            }
-            return Int(xmlTextReaderGetParserLineNumber(reader))
-        }
-        func fail(_ reason: String) -> XMLReadError {
-            XMLReadError(line: currentLine(), reason: reason)
-        }
-        func name() -> String {
-            guard let raw = xmlTextReaderConstLocalName(reader) else { return "" }
-            return String(cString: raw)
-        }
-        func value() -> String {
-            guard let raw = xmlTextReaderConstValue(reader) else { return "" }
-            return String(cString: raw)
-        }
-        // Schema positions of field names (attributes and child elements alike), per record kind;
-        // -1 for a name outside the schema, which is ignored as extra CSV columns are. The reader
-        // hands out names interned in its dictionary, so the same name is the same pointer: a
-        // record's eight names cost eight small lookups, not eight strings normalised and renamed.
-        var fieldIndexes: [RecordKind: [UnsafePointer<xmlChar>: Int]] = [:]
-        func fieldIndex(_ kind: RecordKind) -> Int {
-            guard let interned = xmlTextReaderConstLocalName(reader) else { return -1 }
-            if let known = fieldIndexes[kind]?[interned] { return known }
-            let index = kind.fields.firstIndex(of: mapping.canonicalName(String(cString: interned))) ?? -1
-            fieldIndexes[kind, default: [:]][interned] = index
-            return index
-        }
-
-        var sawRoot = false
-        var section: RecordKind? = nil
-        var record: XMLRecord? = nil
-        /// The child element being read: its schema position (-1: outside the schema).
-        var field: Int? = nil
-        var fieldText = ""
-
-        while true {
-            let status = xmlTextReaderRead(reader)
-            if status == 0 { break }
-            if status < 0 {
-                // The bytes were refused before libxml2 saw them (too many attributes, a read error).
-                if let refused = feed.failure { throw XMLReadError(line: markup.line, reason: refused) }
-                throw sink.first ?? fail("not well-formed XML")
-            }
-            let type = xmlTextReaderNodeType(reader)
-            let depth = Int(xmlTextReaderDepth(reader))
-            switch type {
-            case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
-                throw XMLReadError(line: markup.doctypeLine ?? currentLine(), reason: "a DOCTYPE is not allowed in an export")
-            case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue), Int32(XML_READER_TYPE_ENTITY.rawValue):
-                throw fail("entity references are not allowed in an export")
-            case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-                let element = name()
-                let empty = xmlTextReaderIsEmptyElement(reader) == 1
-                switch depth {
-                case 0:
-                    sawRoot = true
-                case 1:
-                    guard let kind = RecordKind.allCases.first(where: { $0.xmlSection == element }) else {
-                        throw fail("unexpected element <\(element)> (expected clients, events or transactions)")
-                    }
-                    onSection(kind)
-                    section = empty ? nil : kind
-                case 2:
-                    guard let kind = section, element == kind.xmlRecord else {
-                        throw fail("unexpected element <\(element)> in <\(section?.xmlSection ?? "?")>")
-                    }
-                    var current = XMLRecord(kind: kind, line: currentLine(),
-                                            values: Array(repeating: nil, count: kind.fields.count))
-                    while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-                        let index = fieldIndex(kind)
-                        guard index >= 0 else { continue }
-                        if current.values[index] != nil { current.twice = current.twice ?? kind.fields[index] }
-                        current.values[index] = value()
-                    }
-                    _ = xmlTextReaderMoveToElement(reader)
-                    if empty { try onRecord(current) } else { record = current }
-                case 3:
-                    guard let kind = record?.kind else { throw fail("unexpected element <\(element)>") }
-                    let index = fieldIndex(kind)
-                    // A field given twice (an attribute and a child, or two children) has no one value.
-                    if index >= 0, record!.values[index] != nil { record!.twice = record!.twice ?? kind.fields[index] }
-                    if empty {
-                        if index >= 0 { record!.values[index] = "" }
-                    } else {
-                        field = index
-                        fieldText = ""
-                    }
-                default:
-                    throw fail("element <\(element)> is nested too deep (a field holds text only)")
-                }
-            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue):
-                guard field != nil, depth == 4 else {
-                    if isXMLWhitespace(xmlTextReaderConstValue(reader)) { continue }
-                    throw fail("unexpected text outside a field")
-                }
-                fieldText += value()
-                if fieldText.utf8.count > maxFieldBytes { throw fail("a field is longer than 1 MiB") }
-            case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
-                if depth == 3, let index = field {
-                    if index >= 0 { record!.values[index] = fieldText.trimmingWhitespace() }
-                    field = nil
-                } else if depth == 2, let finished = record {
-                    try onRecord(finished)
-                    record = nil
-                } else if depth == 1 {
-                    section = nil
-                }
-            default:
-                continue
-            }
-        }
-        if let error = sink.first { throw error }
-        if !sawRoot { throw XMLReadError(line: 1, reason: "the document has no root element") }
+        try readFields(feed: feed, mapping: mapping, onSection: onSection) { try onRecord($0.record) }
     }
 
-    /// Only what XML calls white space (space, tab, CR, LF): the layout between records.
-    private static func isXMLWhitespace(_ text: UnsafePointer<xmlChar>?) -> Bool {
-        guard var byte = text else { return true }
-        while byte.pointee != 0 {
-            guard byte.pointee == 0x20 || byte.pointee == 0x09 || byte.pointee == 0x0A || byte.pointee == 0x0D else { return false }
-            byte += 1
+    /// `read` with each record's fields as bytes (`XMLFields`, valid only during the call).
+    static func readFields(feed: ByteFeed, mapping: HeaderMapping, onSection: (RecordKind) -> Void,
+                           onRecord: (XMLFieldRecord) throws -> Void) throws {
+        let parser = XMLRecordParser(mapping: mapping)
+        try parser.reading(onSection: onSection, onRecord: onRecord) {
+            try pump(into: parser, read: { feed.read(into: $0, count: $1) }, failure: { feed.failure })
+            try parser.finish()
         }
-        return true
+    }
+
+    /// Feeds `parser` until the end of what `read` serves (-1: it failed, `failure` says why), or
+    /// until `limit` bytes (then the parser stays open). Every byte is scanned by the parser's
+    /// markup guard before libxml2 sees it.
+    static func pump(into parser: XMLRecordParser, limit: Int? = nil, read: (UnsafeMutablePointer<UInt8>, Int) -> Int,
+                     failure: () -> String?) throws {
+        let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkBytes)
+        defer { chunk.deallocate() }
+        var fed = 0
+        while limit.map({ fed < $0 }) ?? true {
+            let got = read(chunk, min(chunkBytes, limit.map { $0 - fed } ?? chunkBytes))
+            if got < 0 { throw XMLReadError(line: parser.markup.line + parser.lineShift, reason: failure() ?? "read failed") }
+            if got == 0 { break }
+            // Refused before libxml2 sees the bytes (too many attributes).
+            if let refused = parser.markup.scan(UnsafeBufferPointer(start: chunk, count: got)) {
+                throw XMLReadError(line: parser.markup.line + parser.lineShift, reason: refused)
+            }
+            fed += got
+            if !parser.push(UnsafeBufferPointer(start: chunk, count: got)) { break }
+        }
+        if let failure = parser.failure { throw failure }
     }
 }
 
-extension XMLRecord: SourceFields {
-    func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        guard var text = values[index] else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
-        return try text.withUTF8(body)
+extension XMLRecordParser {
+    /// Runs `body` with the callbacks set (they need not escape: they are unset before returning).
+    func reading(onSection: (RecordKind) -> Void, onRecord: (XMLFieldRecord) throws -> Void, _ body: () throws -> Void) throws {
+        try withoutActuallyEscaping(onSection) { onSection in
+            try withoutActuallyEscaping(onRecord) { onRecord in
+                self.onSection = onSection
+                self.onRecord = onRecord
+                defer {
+                    self.onSection = { _ in }
+                    self.onRecord = { _ in }
+                }
+                try body()
+            }
+        }
     }
 }
