@@ -145,7 +145,7 @@ public enum Ingestor {
             let fileOptions = options.forFile(source.path)
             switch export.files[index].format {
             case .csv: readCSV(source: source, fileIndex: index, options: fileOptions, workers: workers, into: &export)
-            case .xml: readXML(source: source, fileIndex: index, options: fileOptions, into: &export)
+            case .xml: readXML(source: source, fileIndex: index, options: fileOptions, workers: workers, into: &export)
             }
             if !export.fileFailures.isEmpty { break }
         }

@@ -27,6 +27,9 @@ struct XMLMarkupGuard {
     let maxAttributes: Int
     private(set) var line = 1
     private(set) var doctypeLine: Int? = nil
+    /// Where in the bytes last scanned the document was refused: the bytes before it may still
+    /// be parsed, so that the records before the refused tag are read whatever the chunks were.
+    private(set) var refusedAt = 0
     private enum State { case text, open, tag, quoted(UInt8), bang(Int), comment, cdata, instruction, declaration }
     private var state = State.text
     private var attributes = 0
@@ -48,29 +51,61 @@ struct XMLMarkupGuard {
         var index = 0
         let count = bytes.count
         while index < count {
-            // Text and quoted values are most of an export: skip to the next byte that matters
-            // there with memchr (and count the lines skipped), a byte at a time only in markup.
+            // Text, start tags and quoted values are nearly all of an export: those states skip to
+            // the next byte that matters to them (memchr in text and values, counting the line feeds
+            // skipped); only the rare markup (comments, CDATA, declarations) goes a byte at a time.
+            // `last` is only read in those byte-wise states, which set it on their own.
             switch state {
             case .text, .quoted:
-                let target: UInt8
-                if case .quoted(let quote) = state { target = quote } else { target = UInt8(ascii: "<") }
-                let found = memchr(base + index, Int32(target), count - index)
-                let end = found.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? count
-                line += Self.lineFeeds(base + index, end - index)
-                if end == count {
-                    if end > index { last = (end - index >= 2 ? base[end - 2] : last.1, base[end - 1]) }
+                var target = UInt8(ascii: "<")
+                if case .quoted(let quote) = state { target = quote }
+                guard let found = memchr(base + index, Int32(target), count - index) else {
+                    line += Self.lineFeeds(base + index, count - index)
                     return nil
                 }
-                if end > index { last = (end - index >= 2 ? base[end - 2] : last.1, base[end - 1]) }
-                index = end
+                let end = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base
+                line += Self.lineFeeds(base + index, end - index)
+                index = end + 1
+                if target == UInt8(ascii: "<") {
+                    state = .open
+                    last = (last.1, target)
+                } else {
+                    state = .tag
+                }
+                continue
+            case .tag:
+                while index < count {
+                    let byte = base[index]
+                    index += 1
+                    switch byte {
+                    case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                        state = .quoted(byte)
+                    case UInt8(ascii: "="):
+                        attributes += 1
+                        if attributes > maxAttributes {
+                            refusedAt = index - 1
+                            return "an element has more than \(maxAttributes) attributes"
+                        }
+                        continue
+                    case UInt8(ascii: ">"):
+                        state = .text
+                    case 0x0A:
+                        line += 1
+                        continue
+                    default:
+                        continue
+                    }
+                    break
+                }
+                continue
             default: break
             }
             let byte = base[index]
             index += 1
             if byte == 0x0A { line += 1 }
             switch state {
-            case .text:
-                if byte == UInt8(ascii: "<") { state = .open }
+            case .text, .tag, .quoted:
+                break // handled above
             case .open:
                 switch byte {
                 case UInt8(ascii: "!"): state = .bang(0); bang = []
@@ -79,17 +114,6 @@ struct XMLMarkupGuard {
                     attributes = 0
                     state = byte == UInt8(ascii: ">") ? .text : .tag
                 }
-            case .tag:
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "'"): state = .quoted(byte)
-                case UInt8(ascii: "="):
-                    attributes += 1
-                    if attributes > maxAttributes { return "an element has more than \(maxAttributes) attributes" }
-                case UInt8(ascii: ">"): state = .text
-                default: break
-                }
-            case .quoted(let quote):
-                if byte == quote { state = .tag }
             case .bang(let count):
                 bang.append(byte)
                 if bang == Array("--".utf8) { state = .comment; last = (0, 0) }
@@ -647,9 +671,15 @@ public enum XMLRecordReader {
             let got = read(chunk, min(chunkBytes, limit.map { $0 - fed } ?? chunkBytes))
             if got < 0 { throw XMLReadError(line: parser.markup.line + parser.lineShift, reason: failure() ?? "read failed") }
             if got == 0 { break }
-            // Refused before libxml2 sees the bytes (too many attributes).
+            // Refused before libxml2 sees the refused start tag (too many attributes). The bytes
+            // before it are parsed (libxml2 waits for the end of a start tag, so it never reads
+            // that one): the records before it are read however the document was chunked, and a
+            // problem of libxml2's before it comes first.
             if let refused = parser.markup.scan(UnsafeBufferPointer(start: chunk, count: got)) {
-                throw XMLReadError(line: parser.markup.line + parser.lineShift, reason: refused)
+                let line = parser.markup.line + parser.lineShift
+                parser.push(UnsafeBufferPointer(start: chunk, count: parser.markup.refusedAt))
+                if let failure = parser.failure { throw failure }
+                throw XMLReadError(line: line, reason: refused)
             }
             fed += got
             if !parser.push(UnsafeBufferPointer(start: chunk, count: got)) { break }
