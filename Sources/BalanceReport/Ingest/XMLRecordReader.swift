@@ -237,7 +237,17 @@ final class XMLRecordParser {
     private var bufferUsed = 0
     private let spans: UnsafeMutablePointer<XMLFieldSpan>
     /// Schema positions by interned name and kind (-1: outside the schema).
-    private var names: [[(name: UnsafeRawPointer, index: Int)]] = Array(repeating: [], count: RecordKind.allCases.count)
+    /// The first names met, searched in order (a record's few names are found in a few
+    /// compares); any further ones in a dictionary, so that a document of endless distinct names
+    /// costs no more than one lookup each.
+    private var recentNames: [(name: UnsafeRawPointer, slot: Int, index: Int)] = []
+    private var moreNames: [NameKey: Int] = [:]
+    private struct NameKey: Hashable {
+        var name: UnsafeRawPointer
+        var slot: Int
+    }
+    /// The record element's interned name in the current section, once met.
+    private var recordName: UnsafeRawPointer? = nil
 
     init(mapping: HeaderMapping, lineShift: Int = 0, startsInSection: Bool = false) {
         self.mapping = mapping
@@ -346,9 +356,14 @@ final class XMLRecordParser {
     private func fieldIndex(_ interned: UnsafePointer<xmlChar>, _ kind: RecordKind) -> Int {
         let raw = UnsafeRawPointer(interned)
         let slot = kind.slot
-        for entry in names[slot] where entry.name == raw { return entry.index }
+        let found: Int? = recentNames.withUnsafeBufferPointer { entries in
+            for entry in entries where entry.name == raw && entry.slot == slot { return entry.index }
+            return nil
+        }
+        if let found { return found }
+        if let found = moreNames[NameKey(name: raw, slot: slot)] { return found }
         let index = kind.fields.firstIndex(of: mapping.canonicalName(Self.name(interned))) ?? -1
-        names[slot].append((raw, index))
+        if recentNames.count < 64 { recentNames.append((raw, slot, index)) } else { moreNames[NameKey(name: raw, slot: slot)] = index }
         return index
     }
 
@@ -415,17 +430,19 @@ final class XMLRecordParser {
                 onSection(kind)
             }
             section = kind
+            recordName = nil
             plainSection = prefix == nil && namespaces == 0 && count == 0 ? Self.bytes(localname) : nil
         case 2:
-            guard let kind = section, Self.equals(localname, kind.xmlRecordName) else {
+            guard let kind = section, UnsafeRawPointer(localname) == recordName || Self.equals(localname, kind.xmlRecordName) else {
                 fail("unexpected element <\(Self.name(localname))> in <\(section?.xmlSection ?? "?")>")
                 return
             }
+            recordName = UnsafeRawPointer(localname)
             recordKind = kind
             recordLine = line
             twice = nil
             bufferUsed = 0
-            for index in 0..<kind.fields.count { spans[index] = XMLFieldSpan() }
+            for index in 0..<kind.fieldCount { spans[index] = XMLFieldSpan() }
             if count > 0, let attributes {
                 for attribute in 0..<Int(count) {
                     guard let name = attributes[5 * attribute], let value = attributes[5 * attribute + 3],
@@ -550,6 +567,15 @@ extension RecordKind {
         case .client: 0
         case .event: 1
         case .transaction: 2
+        }
+    }
+
+    /// `fields.count`, without making the array.
+    var fieldCount: Int {
+        switch self {
+        case .client: 7
+        case .event: 3
+        case .transaction: 8
         }
     }
 

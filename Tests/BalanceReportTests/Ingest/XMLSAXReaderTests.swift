@@ -385,3 +385,29 @@ struct XMLSAXReaderTests {
         }
     }
 }
+
+extension XMLSAXReaderTests {
+    @Test("the field counts the SAX reader uses are the schema's")
+    func fieldCounts() {
+        for kind in RecordKind.allCases {
+            #expect(kind.fieldCount == kind.fields.count)
+            #expect("\(kind.xmlRecordName)" == kind.xmlRecord)
+        }
+    }
+
+    @Test("a document of endless distinct attribute names is read in linear time")
+    func manyDistinctNames() throws {
+        let scratch = try IngestScratch()
+        defer { scratch.remove() }
+        var text = "<export><transactions>\n"
+        for index in 0..<20_000 { text += "<transaction id=\"t\(index)\" x\(index)=\"1\"/>\n" }
+        text += "</transactions></export>\n"
+        let path = try scratch.write("names.xml", text)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var count = 0
+        try XMLRecordReader.read(path: path, mapping: HeaderMapping()) { _ in count += 1 }
+        #expect(count == 20_000)
+        #expect(clock.now - start < .seconds(5))
+    }
+}
