@@ -51,32 +51,28 @@ struct XMLMarkupGuard {
         var index = 0
         let count = bytes.count
         while index < count {
-            // Text, start tags and quoted values are nearly all of an export: those states skip to
-            // the next byte that matters to them (memchr in text and values, counting the line feeds
-            // skipped); only the rare markup (comments, CDATA, declarations) goes a byte at a time.
-            // `last` is only read in those byte-wise states, which set it on their own.
+            // Text, start tags and quoted values are nearly all of an export: in those states the
+            // next byte that matters (a line feed, and `<`; quotes, `=` and `>`; the closing quote)
+            // is found eight bytes at a time. Only the rare markup (comments, CDATA, declarations)
+            // goes a byte at a time; `last` is only read there, and set there.
+            let quote: UInt8
             switch state {
-            case .text, .quoted:
-                var target = UInt8(ascii: "<")
-                if case .quoted(let quote) = state { target = quote }
-                guard let found = memchr(base + index, Int32(target), count - index) else {
-                    line += Self.lineFeeds(base + index, count - index)
-                    return nil
-                }
-                let end = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base
-                line += Self.lineFeeds(base + index, end - index)
-                index = end + 1
-                if target == UInt8(ascii: "<") {
+            case .text: quote = 0
+            case .tag: quote = 1
+            case .quoted(let mark): quote = mark
+            default: quote = 2
+            }
+            if quote != 2 {
+                index = Self.nextSignificant(base, from: index, count: count, quote: quote)
+                guard index < count else { return nil }
+                let byte = base[index]
+                index += 1
+                if byte == 0x0A { line += 1; continue }
+                switch state {
+                case .text:
                     state = .open
-                    last = (last.1, target)
-                } else {
-                    state = .tag
-                }
-                continue
-            case .tag:
-                while index < count {
-                    let byte = base[index]
-                    index += 1
+                    last = (last.1, byte)
+                case .tag:
                     switch byte {
                     case UInt8(ascii: "\""), UInt8(ascii: "'"):
                         state = .quoted(byte)
@@ -86,19 +82,13 @@ struct XMLMarkupGuard {
                             refusedAt = index - 1
                             return "an element has more than \(maxAttributes) attributes"
                         }
-                        continue
-                    case UInt8(ascii: ">"):
-                        state = .text
-                    case 0x0A:
-                        line += 1
-                        continue
                     default:
-                        continue
+                        state = .text
                     }
-                    break
+                default:
+                    state = .tag
                 }
                 continue
-            default: break
             }
             let byte = base[index]
             index += 1
@@ -136,18 +126,44 @@ struct XMLMarkupGuard {
         return nil
     }
 
-    /// The line feeds among `count` bytes.
-    static func lineFeeds(_ start: UnsafePointer<UInt8>, _ count: Int) -> Int {
-        var feeds = 0
-        var cursor = start
-        var left = count
-        while left > 0, let found = memchr(cursor, 0x0A, left) {
-            let next = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) + 1
-            feeds += 1
-            left -= next - cursor
-            cursor = next
+    /// The index of the first byte from `from` that matters in text (`quote` 0: a line feed or
+    /// `<`), in a start tag (`quote` 1: a line feed, a quote, `=` or `>`) or in a value quoted by
+    /// `quote` (a line feed or that quote); `count` when there is none. Eight bytes at a time.
+    @inline(__always)
+    static func nextSignificant(_ base: UnsafePointer<UInt8>, from start: Int, count: Int, quote: UInt8) -> Int {
+        @inline(__always) func has(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+            let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+            return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
         }
-        return feeds
+        var index = start
+        let raw = UnsafeRawPointer(base)
+        while index + 8 <= count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            var found = has(word, 0x0A)
+            switch quote {
+            case 0: found |= has(word, UInt8(ascii: "<"))
+            case 1: found |= has(word, UInt8(ascii: "\"")) | has(word, UInt8(ascii: "'")) | has(word, UInt8(ascii: "="))
+                | has(word, UInt8(ascii: ">"))
+            default: found |= has(word, quote)
+            }
+            // The lowest flagged byte is always a real match (a borrow only runs upwards).
+            if found != 0 { return index + found.trailingZeroBitCount >> 3 }
+            index += 8
+        }
+        while index < count {
+            let byte = base[index]
+            if byte == 0x0A { return index }
+            switch quote {
+            case 0: if byte == UInt8(ascii: "<") { return index }
+            case 1:
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: ">") {
+                    return index
+                }
+            default: if byte == quote { return index }
+            }
+            index += 1
+        }
+        return count
     }
 }
 
