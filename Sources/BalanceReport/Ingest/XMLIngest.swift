@@ -1,3 +1,4 @@
+internal import CLibXML2
 import Dispatch
 import Glibc
 import Synchronization
@@ -281,6 +282,9 @@ struct XMLPart: @unchecked Sendable {
     /// Reads on another thread; `finish` waits for it, `cancel` stops it early.
     static func start(source: InputSource, cut: XMLSplit, options: IngestOptions, fileIndex: Int) -> Pending {
         let pending = Pending()
+        // libxml2's one-time set-up, done before two threads create parsers (2.9 guards it with a
+        // lock too; calling it first is what its documentation asks of threaded programs).
+        xmlInitParser()
         nonisolated(unsafe) let source = source
         pending.group.enter()
         DispatchQueue.global().async {

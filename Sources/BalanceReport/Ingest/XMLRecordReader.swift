@@ -224,8 +224,8 @@ final class XMLRecordParser {
     /// Added to libxml2's line numbers: the line a part starts on, less one.
     let lineShift: Int
     /// A part starts inside its section (`<root><section>` are written for it): that section was
-    /// already announced by the part before.
-    private let startsInSection: Bool
+    /// already announced by the part before, so the first section start is not announced again.
+    private var startsInSection: Bool
     var onSection: (RecordKind) -> Void = { _ in }
     var onRecord: (XMLFieldRecord) throws -> Void = { _ in }
 
@@ -252,8 +252,7 @@ final class XMLRecordParser {
     private var bufferCapacity = 1 << 12
     private var bufferUsed = 0
     private let spans: UnsafeMutablePointer<XMLFieldSpan>
-    /// Schema positions by interned name and kind (-1: outside the schema).
-    /// The first names met, searched in order (a record's few names are found in a few
+    /// Schema positions by interned name and kind (-1: outside the schema): the first names met, searched in order (a record's few names are found in a few
     /// compares); any further ones in a dictionary, so that a document of endless distinct names
     /// costs no more than one lookup each.
     private var recentNames: [(name: UnsafeRawPointer, slot: Int, index: Int)] = []
@@ -288,8 +287,6 @@ final class XMLRecordParser {
         return Int(input.pointee.line) + lineShift
     }
 
-    var stopped: Bool { failure != nil }
-
     /// Hands libxml2 the next bytes; `false` once the document has been refused.
     @discardableResult
     func push(_ bytes: UnsafeBufferPointer<UInt8>, last: Bool = false) -> Bool {
@@ -311,7 +308,7 @@ final class XMLRecordParser {
         return failure == nil
     }
 
-    /// Ends the document: throws its first problem. `read` bytes were fed in all.
+    /// Ends the document (every byte has been pushed): throws its first problem.
     func finish() throws {
         if failure == nil { push(UnsafeBufferPointer(start: nil, count: 0), last: true) }
         if let failure { throw failure }
@@ -440,11 +437,7 @@ final class XMLRecordParser {
                 fail("unexpected element <\(Self.name(localname))> (expected clients, events or transactions)")
                 return
             }
-            if startsInSection && plainSection == nil {
-                // The section the part was cut from, announced by the part before.
-            } else {
-                onSection(kind)
-            }
+            if startsInSection { startsInSection = false } else { onSection(kind) }
             section = kind
             recordName = nil
             plainSection = prefix == nil && namespaces == 0 && count == 0 ? Self.bytes(localname) : nil

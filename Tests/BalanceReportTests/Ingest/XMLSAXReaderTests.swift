@@ -175,6 +175,7 @@ struct XMLSAXReaderTests {
 
             <transaction id="t7" timestamp="2024-03-05T10:00:00+03:00" client_id="c3" type="charge" service="S" amount="5"/>
           </transactions>
+          <clients note="a section with an attribute"><client client_id="c9" email="z@z.z"/></clients>
           <events>
             <event client_id="c1" timestamp="2024-03-01 00:00:00" type="confirmed"/>
           </events>
@@ -191,9 +192,10 @@ struct XMLSAXReaderTests {
         #expect(!wholeJoined)
         #expect(whole.transactions.map(\.id) == ["t1", "t2", "t3", "t6", "t7"])
         #expect(whole.rejections.map(\.recordID) == ["t4", "t5"])
-        #expect(whole.clients.map(\.name) == ["R&D", "ООО «Ромашка»"])
+        #expect(whole.clients.map(\.name) == ["R&D", "ООО «Ромашка»", ""])
         #expect(whole.events.count == 1)
-        #expect(whole.files[0].records == 10)
+        #expect(whole.files[0].records == 11)
+        #expect(whole.files[0].kinds == [.transaction, .client, .event])
         #expect(whole.transactions.map(\.source.line) == [10, 16, 17, 22, 24])
         var joined = 0
         for offset in 0..<Self.awkward.utf8.count {
