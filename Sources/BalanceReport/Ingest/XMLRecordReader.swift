@@ -525,6 +525,10 @@ final class XMLRecordParser {
         guard failure == nil, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
         let message = error.pointee.message.map { String(cString: $0) } ?? "XML error"
         failure = XMLReadError(line: Int(error.pointee.line) + lineShift, reason: "not well-formed XML: " + message.trimmingWhitespace())
+        // No record after the first error, also after one libxml2 would read on from (a namespace
+        // error). The parser is not stopped from inside its error report (it may still hold
+        // pointers into its buffer there); no more bytes are pushed once `failure` is set.
+        ctxt?.pointee.disableSAX = 1
     }
 
     private static func with(_ context: UnsafeMutableRawPointer?, _ body: (XMLRecordParser) -> Void) {

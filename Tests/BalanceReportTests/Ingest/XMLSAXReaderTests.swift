@@ -413,3 +413,20 @@ extension XMLSAXReaderTests {
         #expect(clock.now - start < .seconds(5))
     }
 }
+
+extension XMLSAXReaderTests {
+    @Test("an error libxml2 would read on from (an undeclared namespace prefix) ends the records there")
+    func namespaceErrorStopsRecords() throws {
+        let (records, error) = try IngestXMLRecordReaderTests.read("""
+            <export><transactions>
+              <transaction id="t1"/>
+              <x:transaction id="t2"/>
+              <transaction id="t3"/>
+            </transactions></export>
+            """)
+        #expect(records.map { $0.values[0] } == ["t1"])
+        let readError = try #require(error as? XMLReadError)
+        #expect(readError.reason.hasPrefix("not well-formed XML: "), "\(readError.reason)")
+        #expect(readError.line == 3)
+    }
+}
