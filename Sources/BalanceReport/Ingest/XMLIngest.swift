@@ -127,13 +127,20 @@ extension Ingestor {
                     }
                     if parser.stands(at: cut) {
                         // The first part ends exactly where the second began: its lines follow on.
-                        joined = true
-                        try part.finish().append(to: &export, sink: &sink, lineShift: parser.markup.line - 1)
-                        return
+                        let second = part.finish()
+                        if second.failure == nil {
+                            joined = true
+                            second.append(to: &export, sink: &sink, lineShift: parser.markup.line - 1)
+                            return
+                        }
+                        // A second part that is not well-formed on its own: the rest is read again
+                        // in order, so that the error is the one of one pass (libxml2's messages
+                        // name lines of their own, which a part would number from the cut).
+                    } else {
+                        // The cut was not between two records (inside a comment, a CDATA section,
+                        // a record): the second part is thrown away and the rest read in order.
+                        part.cancel()
                     }
-                    // The cut was not between two records (inside a comment, a CDATA section, a
-                    // record): the second part is thrown away and the rest read in order.
-                    part.cancel()
                 }
                 try XMLRecordReader.pump(into: parser, read: read, failure: { feed.failure })
                 try parser.finish()
@@ -341,10 +348,9 @@ struct XMLPart: @unchecked Sendable {
         }
     }
 
-    /// Joins the part to the records of the part before it, its lines shifted by `lineShift`;
-    /// throws its failure (with the line in the whole document) after its records, as reading the
-    /// document in one go would have.
-    consuming func append(to target: inout IngestedExport, sink targetSink: inout XMLRecordSink, lineShift: Int) throws(XMLReadError) {
+    /// Joins the part (read without failure) to the records of the part before it, its lines
+    /// shifted by `lineShift`.
+    consuming func append(to target: inout IngestedExport, sink targetSink: inout XMLRecordSink, lineShift: Int) {
         let shift = Int32(truncatingIfNeeded: lineShift)
         for index in export.clients.indices { export.clients[index].source.line += shift }
         for index in export.events.indices { export.events[index].source.line += shift }
@@ -355,9 +361,5 @@ struct XMLPart: @unchecked Sendable {
         target.rejections.append(contentsOf: export.rejections)
         targetSink.outcomes.append(contentsOf: sink.outcomes)
         targetSink.kinds.formUnion(sink.kinds)
-        if var failure {
-            if failure.line > 0 { failure.line += lineShift }
-            throw failure
-        }
     }
 }
