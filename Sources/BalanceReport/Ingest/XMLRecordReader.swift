@@ -51,44 +51,67 @@ struct XMLMarkupGuard {
         var index = 0
         let count = bytes.count
         while index < count {
-            // Text, start tags and quoted values are nearly all of an export: in those states the
-            // next byte that matters (a line feed, and `<`; quotes, `=` and `>`; the closing quote)
-            // is found eight bytes at a time. Only the rare markup (comments, CDATA, declarations)
-            // goes a byte at a time; `last` is only read there, and set there.
-            let quote: UInt8
+            // Text, start tags and quoted values are nearly all of an export, and run in locals
+            // here (the state is written back when the loop stops): text and quoted values skip to
+            // the byte that ends them (`find`), a start tag goes a byte at a time (its names are
+            // short). Only the rare markup (comments, CDATA, declarations) takes the byte-wise
+            // path below; `last` is only read there, and set there.
+            var mode: UInt8
             switch state {
-            case .text: quote = 0
-            case .tag: quote = 1
-            case .quoted(let mark): quote = mark
-            default: quote = 2
+            case .text: mode = 0
+            case .tag: mode = 1
+            case .quoted(let mark): mode = mark
+            default: mode = 2
             }
-            if quote != 2 {
-                index = Self.nextSignificant(base, from: index, count: count, quote: quote)
-                guard index < count else { return nil }
-                let byte = base[index]
-                index += 1
-                if byte == 0x0A { line += 1; continue }
-                switch state {
-                case .text:
-                    state = .open
-                    last = (last.1, byte)
-                case .tag:
-                    switch byte {
-                    case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                        state = .quoted(byte)
-                    case UInt8(ascii: "="):
-                        attributes += 1
-                        if attributes > maxAttributes {
-                            refusedAt = index - 1
-                            return "an element has more than \(maxAttributes) attributes"
+            if mode != 2 {
+                var cursor = index
+                var lines = 0
+                var counted = attributes
+                var opened = false
+                var refused = false
+                scanning: while cursor < count {
+                    switch mode {
+                    case 0:
+                        cursor = Self.find(UInt8(ascii: "<"), base, from: cursor, count: count, lines: &lines)
+                        guard cursor < count else { break scanning }
+                        cursor += 1
+                        opened = true
+                        break scanning
+                    case 1:
+                        let byte = base[cursor]
+                        cursor += 1
+                        // Letters, digits past `>` and most of a name: nothing to do.
+                        if byte > UInt8(ascii: ">") { continue }
+                        switch byte {
+                        case 0x0A: lines += 1
+                        case UInt8(ascii: "\""), UInt8(ascii: "'"): mode = byte
+                        case UInt8(ascii: "="):
+                            counted += 1
+                            if counted > maxAttributes { refused = true; break scanning }
+                        case UInt8(ascii: ">"): mode = 0
+                        default: break
                         }
                     default:
-                        state = .text
+                        cursor = Self.find(mode, base, from: cursor, count: count, lines: &lines)
+                        guard cursor < count else { break scanning }
+                        cursor += 1
+                        mode = 1
                     }
-                default:
-                    state = .tag
                 }
-                continue
+                line += lines
+                attributes = counted
+                index = cursor
+                if refused {
+                    refusedAt = cursor - 1
+                    return "an element has more than \(maxAttributes) attributes"
+                }
+                if opened {
+                    state = .open
+                    last = (last.1, UInt8(ascii: "<"))
+                    continue
+                }
+                state = mode == 0 ? .text : mode == 1 ? .tag : .quoted(mode)
+                return nil
             }
             let byte = base[index]
             index += 1
@@ -126,44 +149,27 @@ struct XMLMarkupGuard {
         return nil
     }
 
-    /// The index of the first byte from `from` that matters in text (`quote` 0: a line feed or
-    /// `<`), in a start tag (`quote` 1: a line feed, a quote, `=` or `>`) or in a value quoted by
-    /// `quote` (a line feed or that quote); `count` when there is none. Eight bytes at a time.
+    /// The index of the first `target` from `from` (`count`: none), adding the line feeds before
+    /// it to `lines`. Short runs (the blanks between records, most values) are looked at byte by
+    /// byte, longer ones with memchr.
     @inline(__always)
-    static func nextSignificant(_ base: UnsafePointer<UInt8>, from start: Int, count: Int, quote: UInt8) -> Int {
-        @inline(__always) func has(_ word: UInt64, _ byte: UInt8) -> UInt64 {
-            let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
-            return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
-        }
+    static func find(_ target: UInt8, _ base: UnsafePointer<UInt8>, from start: Int, count: Int, lines: inout Int) -> Int {
         var index = start
-        let raw = UnsafeRawPointer(base)
-        while index + 8 <= count {
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            var found = has(word, 0x0A)
-            switch quote {
-            case 0: found |= has(word, UInt8(ascii: "<"))
-            case 1: found |= has(word, UInt8(ascii: "\"")) | has(word, UInt8(ascii: "'")) | has(word, UInt8(ascii: "="))
-                | has(word, UInt8(ascii: ">"))
-            default: found |= has(word, quote)
-            }
-            // The lowest flagged byte is always a real match (a borrow only runs upwards).
-            if found != 0 { return index + found.trailingZeroBitCount >> 3 }
-            index += 8
-        }
-        while index < count {
+        let short = min(count, start + 16)
+        while index < short {
             let byte = base[index]
-            if byte == 0x0A { return index }
-            switch quote {
-            case 0: if byte == UInt8(ascii: "<") { return index }
-            case 1:
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: ">") {
-                    return index
-                }
-            default: if byte == quote { return index }
-            }
+            if byte == target { return index }
+            if byte == 0x0A { lines += 1 }
             index += 1
         }
-        return count
+        guard index < count else { return count }
+        let end = memchr(base + index, Int32(target), count - index).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? count
+        var cursor = index
+        while cursor < end, let feed = memchr(base + cursor, 0x0A, end - cursor) {
+            lines += 1
+            cursor = UnsafePointer(feed.assumingMemoryBound(to: UInt8.self)) - base + 1
+        }
+        return end
     }
 }
 
