@@ -15,7 +15,10 @@
 #                      thousands of files on a much-churned ext4 /tmp costs seconds of kernel time
 #                      that say nothing about the tool)
 #   PEER=0             leave DuckDB out (e.g. past what it fits in memory)
-#   COMMANDS="render validate"   which of the product's commands to time
+#   COMMANDS="render validate"   which of the product's commands to time; `render-xml` and
+#                      `validate-xml` time the same records read from one XML export
+#                      (export.xml, generated beside the CSV files on first use), DuckDB still on the CSV:
+#                      COMMANDS="render render-xml" Benchmarks/bench.sh
 # Needs: python3 with the duckdb package (pip install duckdb), /usr/bin/time (Debian package time).
 # Time only on an idle machine: a build or a test suite running beside it makes every figure noise.
 set -euo pipefail
@@ -38,6 +41,16 @@ if [ ! -f "$data/transactions-2.csv" ]; then
     mkdir -p "$data"
     mv "$partial"/*.csv "$data/"
     rmdir "$partial"
+fi
+if [[ " $commands " == *-xml\ * ]] && [ ! -f "$data/export.xml" ]; then
+    # The same records as one XML export (the CSV files come out byte for byte the same).
+    partial="$data.partial-xml-$$"
+    python3 Benchmarks/generate.py --unordered --format xml --clients "$clients" --transactions "$transactions" \
+        --seed 42 --out "$partial" >&2
+    mkdir -p "$data"
+    for file in "$partial"/*.csv; do cmp -s "$file" "$data/$(basename "$file")" || mv "$file" "$data/"; done
+    mv "$partial/export.xml" "$data/"
+    rm -rf "$partial"
 fi
 if [ -n "${BINARY:-}" ]; then
     binary=$BINARY
@@ -70,6 +83,8 @@ for _ in $(seq "$runs"); do
         case $command in
             render) run render "$binary" render --period 2024-03 --quiet --out "$out/r" "$data"/*.csv ;;
             validate) run validate "$binary" validate --period 2024-03 --quiet "$data"/*.csv ;;
+            render-xml) run render-xml "$binary" render --period 2024-03 --quiet --out "$out/rx" "$data/export.xml" ;;
+            validate-xml) run validate-xml "$binary" validate --period 2024-03 --quiet "$data/export.xml" ;;
         esac
     done
 done
@@ -86,7 +101,7 @@ for label in ${peer:+$([ "$peer" = 1 ] && echo duckdb)} $commands; do
     kb=$(peak "${mems[$label]}")
     ratio=""
     [ -n "$base" ] && ratio=$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f x DuckDB", a / b }')
-    printf '%-9s median %7.2f s  %-15s peak %6d MB  %5.0f bytes/transaction  (runs: %s)\n' \
+    printf '%-12s median %7.2f s  %-15s peak %6d MB  %5.0f bytes/transaction  (runs: %s)\n' \
         "$label" "$m" "$ratio" $((kb / 1024)) "$(awk -v k="$kb" -v n="$transactions" 'BEGIN { print k * 1024 / n }')" \
         "${times[$label]% }"
 done

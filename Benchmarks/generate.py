@@ -11,6 +11,10 @@ Writes, in the formats of SPEC.md section 2:
   --format csv-ru  the same three files in the Excel-for-Russia dialect
                    (`;`, decimal comma, CRLF, UTF-8 with BOM)
   --format xml     OUT/export.xml holding <clients>, <events>, <transactions>
+  --unordered      one month of transactions in no time order, in two CSV exports that
+                   overlap by a tenth of the rows (the benchmark data of Benchmarks/bench.sh);
+                   with --format xml also OUT/export.xml holding exactly the same records
+                   (attributes; --xml-children N: every N-th as child elements)
 
 The output depends only on the arguments (random.Random(seed)); it never
 contains the wall-clock time. Every record is valid: unique ids, service
@@ -300,7 +304,7 @@ def tx_rows(rng, fmt, times, who, clients, ts_forms, ts_weights):
                typ, svc, fmt.amount(micro), cur, desc)
 
 
-def write_csv(out, rng, clients, events, times, who, fmt, ru, unordered=False):
+def write_csv(out, rng, clients, events, times, who, fmt, ru, unordered=False, xml_children=None):
     d = ";" if ru else ","
     # Excel-ru exports favour Russian dates; plain exports the ISO forms
     if ru:
@@ -347,8 +351,22 @@ def write_csv(out, rng, clients, events, times, who, fmt, ru, unordered=False):
         return [os.path.join(out, n) for n in ("clients.csv", "events.csv", "transactions.csv")]
     # As finance gets them: rows in no time order, in two exports that overlap by a tenth of the
     # rows (identical repeats, counted once as duplicates).
-    rows = list(lines())
-    rng.shuffle(rows)
+    if xml_children is not None:
+        # The same rows kept as fields, for the XML export of the same data (the shuffle draws the
+        # same numbers whatever the list holds, so the CSV files are the same bytes either way).
+        records = list(tx_rows(rng, fmt, times, who, clients, ts_forms, ts_weights))
+        rng.shuffle(records)
+        rows = []
+        for row in records:
+            desc = row[7]
+            if desc:
+                if desc not in q:
+                    q[desc] = csv_cell(desc, d)
+                row = row[:7] + (q[desc],)
+            rows.append(d.join(row))
+    else:
+        rows = list(lines())
+        rng.shuffle(rows)
     n = len(rows)
     parts = [rows[:n * 55 // 100], rows[n * 45 // 100:]]
     names = []
@@ -360,12 +378,27 @@ def write_csv(out, rng, clients, events, times, who, fmt, ru, unordered=False):
             s.line(line)
         s.close()
         names.append(name)
-    return [os.path.join(out, n) for n in ["clients.csv", "events.csv"] + names]
+    paths = [os.path.join(out, n) for n in ["clients.csv", "events.csv"] + names]
+    if xml_children is not None:
+        # One XML export of exactly these records: the clients, the events (in the CSV's timestamp
+        # forms), and the rows of both transaction exports, the overlap twice, in file order.
+        del rows, parts
+        overlap = records[:n * 55 // 100] + records[n * 45 // 100:]
+        events_ts = [fmt.ts(t, ts_forms[k % len(ts_forms)]) for k, (t, _, _) in enumerate(events)]
+        paths.append(write_xml_records(os.path.join(out, "export.xml"), clients, events, events_ts, fmt,
+                                       overlap, xml_children))
+    return paths
 
 
 def write_xml(out, rng, clients, events, times, who, fmt):
     ts_forms, ts_weights = (0, 1, 2, 3, 4, 6), (30, 20, 5, 10, 10, 25)
-    path = os.path.join(out, "export.xml")
+    events_ts = [fmt.ts(t, ts_forms[k % len(ts_forms)]) for k, (t, _, _) in enumerate(events)]
+    return write_xml_records(os.path.join(out, "export.xml"), clients, events, events_ts, fmt,
+                             tx_rows(rng, fmt, times, who, clients, ts_forms, ts_weights), 10)
+
+
+def write_xml_records(path, clients, events, events_ts, fmt, records, child_every):
+    """OUT/export.xml: every `child_every`-th transaction (0: none) with its fields as child elements."""
     s = Sink(path, False, False)
     s.line('<?xml version="1.0" encoding="UTF-8"?>')
     s.line("<export>")
@@ -381,16 +414,15 @@ def write_xml(out, rng, clients, events, times, who, fmt):
     s.line("  </clients>")
     s.line("  <events>")
     for k, (t, cid, typ) in enumerate(events):
-        s.line(f'    <event client_id="{cid}" timestamp="{fmt.ts(t, ts_forms[k % len(ts_forms)])}" '
+        s.line(f'    <event client_id="{cid}" timestamp="{events_ts[k]}" '
                f'type="{typ}"/>')
     s.line("  </events>")
     s.line("  <transactions>")
     esc = {}
-    for k, (i, ts, cid, typ, svc, amt, cur, desc) in enumerate(
-            tx_rows(rng, fmt, times, who, clients, ts_forms, ts_weights)):
+    for k, (i, ts, cid, typ, svc, amt, cur, desc) in enumerate(records):
         if desc and desc not in esc:
             esc[desc] = xml_attr(desc)
-        if k % 10 == 9:  # every tenth record with child elements
+        if child_every and k % child_every == child_every - 1:  # with child elements
             parts = [f"<id>{i}</id><timestamp>{ts}</timestamp><client_id>{cid}</client_id>"
                      f"<type>{typ}</type>"]
             if svc:
@@ -414,7 +446,7 @@ def write_xml(out, rng, clients, events, times, who, fmt):
     s.line("  </transactions>")
     s.line("</export>")
     s.close()
-    return [path]
+    return path
 
 
 def main(argv=None):
@@ -430,8 +462,12 @@ def main(argv=None):
     ap.add_argument("--year", type=int, default=2024, help="year the transactions span (default 2024)")
     ap.add_argument("--unordered", action="store_true",
                     help="data shaped as finance gets it: the transactions of one month (--month, default 3) "
-                         "in no time order, in two exports overlapping by a tenth of the rows, two partners "
-                         "(csv and csv-ru only)")
+                         "in no time order, in two exports overlapping by a tenth of the rows, two partners; "
+                         "with --format xml the same CSV files and OUT/export.xml holding exactly their records "
+                         "(clients, events, and the rows of both transaction exports), for XML against a peer on the CSV")
+    ap.add_argument("--xml-children", type=int, default=0,
+                    help="with --unordered --format xml: every N-th transaction with its fields as child "
+                         "elements (default 0: all as attributes)")
     ap.add_argument("--month", type=int, default=3, help="with --unordered: the month the transactions span (default 3)")
     ap.add_argument("--partners", type=int, default=None,
                     help="number of partners (default 5; 2 with --unordered)")
@@ -444,8 +480,8 @@ def main(argv=None):
     t0 = time.perf_counter()
     os.makedirs(a.out, exist_ok=True)
     rng = random.Random(a.seed)
-    if a.unordered and a.format == "xml":
-        ap.error("--unordered writes CSV exports")
+    if a.xml_children < 0:
+        ap.error("--xml-children must be >= 0")
     partners = a.partners if a.partners is not None else (2 if a.unordered else len(PARTNERS))
     if not 1 <= partners <= len(PARTNERS):
         ap.error(f"--partners must be 1 to {len(PARTNERS)}")
@@ -454,8 +490,10 @@ def main(argv=None):
     first_day = (epoch_msk(a.year - 1, 1, 1)) // DAY - 1
     last_day = (epoch_msk(a.year + 1, 1, 1)) // DAY + 1
     fmt = Formatter(first_day, last_day, a.format == "csv-ru")
-    if a.format == "xml":
-        files = write_xml(a.out, rng, clients, events, times, who, fmt)
+    if a.format == "xml" and a.unordered:
+        files = write_csv(a.out, rng, clients, events, times, who, fmt, False, True, a.xml_children)
+    elif a.format == "xml":
+        files = [write_xml(a.out, rng, clients, events, times, who, fmt)]
     else:
         files = write_csv(a.out, rng, clients, events, times, who, fmt, a.format == "csv-ru", a.unordered)
     elapsed = time.perf_counter() - t0

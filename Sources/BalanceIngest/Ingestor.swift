@@ -66,7 +66,7 @@ public enum Ingestor {
             let fileOptions = options.forFile(source.path)
             switch export.files[index].format {
             case .csv: readCSV(source: source, fileIndex: index, options: fileOptions, workers: workers, into: &export)
-            case .xml: readXML(source: source, fileIndex: index, options: fileOptions, into: &export)
+            case .xml: readXML(source: source, fileIndex: index, options: fileOptions, workers: workers, into: &export)
             }
             // Identical rows are counted within one file (`row_ids: fields`): none of it is needed past it.
             export.rowOccurrences = [:]
@@ -214,74 +214,6 @@ public enum Ingestor {
         }
         export.files[fileIndex].records = records
         export.files[fileIndex].blankRows = blankRows
-    }
-
-    /// Records are decoded as they are read. A document refused before its first record (a
-    /// DOCTYPE, not well-formed, not an export) refuses the file; one that turns out not to be
-    /// well-formed later is rejected whole: what it added is taken back and each of its records
-    /// becomes a rejection. (Decoding on a second core while libxml2 reads was measured and did
-    /// not pay: the reading itself is the slower half.)
-    static func readXML(source: InputSource, fileIndex: Int, options: IngestOptions, into export: inout IngestedExport) {
-        let decoder = RecordDecoder(options, decimalMark: options.decimalMark ?? .point)
-        let valueMaps = options.values.byField
-        let before = (transactions: export.transactions.count, clients: export.clients.count,
-                      events: export.events.count, rejections: export.rejections.count)
-        /// What a rejection of the whole document needs of each record: where it is and its id.
-        var read: [(kind: RecordKind, line: Int, id: String)] = []
-        var kinds = Set<RecordKind>()
-        do {
-            try XMLRecordReader.read(feed: source.feed(), mapping: options.mapping, onSection: { kinds.insert($0) }) { read1 in
-                var record = read1
-                if !options.nullTokens.isEmpty {
-                    for index in record.values.indices where record.values[index].map({ value in options.nullTokens.contains { $0.elementsEqual(value.utf8) } }) == true {
-                        record.values[index] = ""
-                    }
-                }
-                read.append((record.kind, record.line, record.values[0] ?? ""))
-                let location = SourceLocation(file: fileIndex, line: record.line)
-                if let field = record.twice {
-                    export.rejections.append(Rejection(source: location, kind: record.kind,
-                                                       reason: "field \(field) is given twice (an attribute and a child element, or two child elements)",
-                                                       recordID: record.values[0] ?? ""))
-                    return
-                }
-                decode(record, kind: record.kind, source: location, decoder: decoder, valueMaps: valueMaps, into: &export)
-            }
-        } catch {
-            export.transactions.truncate(to: before.transactions)
-            export.clients.removeSubrange(before.clients...)
-            export.events.removeSubrange(before.events...)
-            export.rejections.removeSubrange(before.rejections...)
-            export.files[fileIndex].records = read.count
-            let problem = error as? XMLReadError ?? XMLReadError(line: 0, reason: "\(error)")
-            if let failure = source.finish() {
-                export.fileFailures.append(FileFailure(file: fileIndex, line: nil, reason: failure))
-                return
-            }
-            guard !read.isEmpty else {
-                export.fileFailures.append(FileFailure(file: fileIndex, line: problem.line > 0 ? problem.line : nil, reason: problem.reason))
-                return
-            }
-            // A document that is not well-formed after its first record is rejected whole: every
-            // record it held, and the error.
-            for record in read {
-                export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: record.line), kind: record.kind,
-                                                   reason: "in a document that is rejected (line \(problem.line): \(problem.reason))",
-                                                   recordID: record.id))
-            }
-            export.rejections.append(Rejection(source: SourceLocation(file: fileIndex, line: problem.line), kind: nil, reason: problem.reason, isRecord: false))
-            export.files[fileIndex].kinds = RecordKind.allCases.filter { kinds.contains($0) }
-            return
-        }
-        if let failure = source.finish() {
-            export.fileFailures.append(FileFailure(file: fileIndex, line: nil, reason: failure))
-        }
-        export.files[fileIndex].records = read.count
-        export.files[fileIndex].kinds = RecordKind.allCases.filter { kinds.contains($0) }
-        if kinds.isEmpty {
-            export.fileFailures.append(FileFailure(file: fileIndex, line: nil,
-                                                   reason: "the document holds no clients, events or transactions, so it is not an export"))
-        }
     }
 
     static func decode<F: SourceFields>(_ fields: F, kind: RecordKind, source: SourceLocation, decoder: RecordDecoder,

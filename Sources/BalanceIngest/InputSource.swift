@@ -177,8 +177,6 @@ final class ByteFeed {
     private var prefixOffset = 0
     /// An I/O error, for the message; libxml2 only hears that reading failed.
     private(set) var failure: String? = nil
-    /// Looks at the bytes before libxml2 does (see `XMLAttributeGuard`).
-    var inspector: ((UnsafeBufferPointer<UInt8>) -> String?)? = nil
 
     init(fd: Int32, prefix: [UInt8]) {
         self.fd = fd
@@ -203,10 +201,6 @@ final class ByteFeed {
                 }
                 break
             }
-        }
-        if let inspector, got > 0, let problem = inspector(UnsafeBufferPointer(start: buffer, count: got)) {
-            failure = problem
-            return -1
         }
         return got
     }

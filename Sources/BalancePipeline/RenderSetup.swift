@@ -25,7 +25,7 @@ enum RenderSetup {
             case .folder(let path): files = try TemplateFiles.folder(path)
             }
         } catch {
-            throw RunError(error.problems.map { Diagnostic("--templates: " + $0) })
+            throw RunError(error.messages.map { Diagnostic("--templates: " + $0) })
         }
         do throws(any Error) {
             let set = try TemplateSet(dialect: request.dialect, language: request.language) { files.source($0) }
@@ -109,11 +109,10 @@ enum RenderSetup {
             try writer.publish(period: report.period)
             observer.stageDone(.publish)
             return writer.writtenFiles
-        } catch let error as TemplateError {
-            throw RunError(templateDiagnostic(error, files: rendering.files))
-        } catch let error as Diagnostic {
-            throw RunError(error)
         } catch {
+            LiveStaging.waitIfEnding()
+            if let error = error as? TemplateError { throw RunError(templateDiagnostic(error, files: rendering.files)) }
+            if let error = error as? Diagnostic { throw RunError(error) }
             throw RunError("\(error)")
         }
     }

@@ -129,8 +129,8 @@ extension Pipeline {
             let written = try MergedOutput.publish(run, to: request.out, renderer: ReportRenderer(templates: set, dialect: request.dialect),
                                                    includeRejects: request.allowRejects)
             return MergeOutcome(writtenFiles: written, renderParts: renders.count, partners: run.partners.count)
-        } catch let error as TemplateFilesError {
-            throw RunError(error.problems.map { Diagnostic("--templates: " + $0) })
+        } catch let error as RunError {
+            throw RunError(error.messages.map { Diagnostic("--templates: " + $0) })
         } catch let error as Diagnostic {
             throw RunError(error)
         } catch {

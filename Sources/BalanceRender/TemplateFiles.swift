@@ -3,15 +3,6 @@ import BalanceModel
 import BalanceSupport
 import Glibc
 
-/// Why a set of templates cannot be used or exported: one line per problem, each naming the file
-/// (and the name or line) it is about.
-public struct TemplateFilesError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var problems: [String]
-    public init(_ problems: [String]) { self.problems = problems }
-    public init(_ problem: String) { self.problems = [problem] }
-    public var description: String { problems.joined(separator: "\n") }
-}
-
 /// The template files of a run: the set built into the binary for a language, or a folder of
 /// edited copies (`--templates DIR`, as `balance-report templates export DIR` writes them).
 ///
@@ -72,13 +63,13 @@ public struct TemplateFiles: Sendable {
     }
 
     /// Reads and checks the set in `path`.
-    public static func folder(_ path: String) throws(TemplateFilesError) -> TemplateFiles {
+    public static func folder(_ path: String) throws(RunError) -> TemplateFiles {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw TemplateFilesError("\(path): cannot open: \(FileSystem.lastError)") }
+        guard stat(path, &info) == 0 else { throw RunError("\(path): cannot open: \(FileSystem.lastError)") }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw TemplateFilesError("\(path): not a folder (give the folder `balance-report templates export DIR` writes)")
+            throw RunError("\(path): not a folder (give the folder `balance-report templates export DIR` writes)")
         }
-        guard let dir = opendir(path) else { throw TemplateFilesError("\(path): cannot open: \(FileSystem.lastError)") }
+        guard let dir = opendir(path) else { throw RunError("\(path): cannot open: \(FileSystem.lastError)") }
         var entries: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -98,7 +89,7 @@ public struct TemplateFiles: Sendable {
         if !missing.isEmpty {
             problems.append("\(path): missing \(missing.joined(separator: ", ")) (`balance-report templates export DIR` writes a complete set to edit)")
         }
-        guard problems.isEmpty else { throw TemplateFilesError(problems) }
+        guard problems.isEmpty else { throw RunError(messages: problems) }
 
         var sources: [String] = []
         for name in names {
@@ -106,9 +97,9 @@ public struct TemplateFiles: Sendable {
                 sources.append(BuiltinTemplates.source(.en, name)!)
                 continue
             }
-            do { sources.append(try readText(join(path, name))) } catch { problems.append(error.problems[0]) }
+            do { sources.append(try readText(join(path, name))) } catch { problems.append(contentsOf: error.messages) }
         }
-        guard problems.isEmpty else { throw TemplateFilesError(problems) }
+        guard problems.isEmpty else { throw RunError(messages: problems) }
         var files = TemplateFiles(origin: .folder(path), sources: sources)
         files.fromBuiltIn = addedLater.filter { !has($0) }
         try files.checkNames()
@@ -116,7 +107,7 @@ public struct TemplateFiles: Sendable {
     }
 
     /// Every name each template uses is one the built-in templates of that file use (in any language).
-    func checkNames() throws(TemplateFilesError) {
+    func checkNames() throws(RunError) {
         var problems: [String] = []
         for (index, name) in TemplateFiles.names.enumerated() {
             let template: Template
@@ -132,22 +123,22 @@ public struct TemplateFiles: Sendable {
                 problems.append("\(location(of: name)):\(line): unknown name '\(used)' (\(name) can use: \(known.joined(separator: ", ")))")
             }
         }
-        guard problems.isEmpty else { throw TemplateFilesError(problems) }
+        guard problems.isEmpty else { throw RunError(messages: problems) }
     }
 
     /// Writes the set into `folder` (created when missing; its parent must exist) as editable copies,
     /// refusing, before writing anything, when any of the files is already there. Returns the paths
     /// written. A failure part-way removes the files this call wrote, and the folder if it made it.
-    public func write(to folder: String) throws(TemplateFilesError) -> [String] {
+    public func write(to folder: String) throws(RunError) -> [String] {
         var createdFolder = false
         if mkdir(folder, 0o777) == 0 {
             createdFolder = true
         } else if errno != EEXIST {
-            throw TemplateFilesError("\(folder): cannot create: \(FileSystem.lastError)")
+            throw RunError("\(folder): cannot create: \(FileSystem.lastError)")
         } else {
             var info = stat()
             guard stat(folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw TemplateFilesError("\(folder): exists and is not a folder")
+                throw RunError("\(folder): exists and is not a folder")
             }
         }
         let existing = TemplateFiles.names.filter { name in
@@ -155,7 +146,7 @@ public struct TemplateFiles: Sendable {
             return lstat(TemplateFiles.join(folder, name), &info) == 0
         }
         guard existing.isEmpty else {
-            throw TemplateFilesError("\(folder) already holds \(existing.joined(separator: ", ")); nothing written (export never overwrites a file: give a new or empty folder)")
+            throw RunError("\(folder) already holds \(existing.joined(separator: ", ")); nothing written (export never overwrites a file: give a new or empty folder)")
         }
         var written: [String] = []
         func undo() {
@@ -168,7 +159,7 @@ public struct TemplateFiles: Sendable {
             guard fd >= 0 else {
                 let reason = FileSystem.lastError
                 undo()
-                throw TemplateFilesError("\(path): cannot create: \(reason); nothing written")
+                throw RunError("\(path): cannot create: \(reason); nothing written")
             }
             written.append(path)
             let bytes = Array(sources[index].utf8)
@@ -186,7 +177,7 @@ public struct TemplateFiles: Sendable {
             if close(fd) != 0 && failure == nil { failure = FileSystem.lastError }
             if let failure {
                 undo()
-                throw TemplateFilesError("\(path): cannot write: \(failure); nothing written")
+                throw RunError("\(path): cannot write: \(failure); nothing written")
             }
         }
         return written
@@ -224,21 +215,21 @@ public struct TemplateFiles: Sendable {
 
     /// The whole of a regular file as UTF-8 text (a device or a FIFO named as a template is refused,
     /// never read until it ends).
-    static func readText(_ path: String) throws(TemplateFilesError) -> String {
+    static func readText(_ path: String) throws(RunError) -> String {
         // Never through a link: a link in the folder could publish any file of the machine.
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readRegularFile(path, limit: maxBytes, followLinks: false)
         } catch {
             switch error {
-            case .symbolicLink: throw TemplateFilesError("\(path): not a regular file (a symbolic link: templates are never read through a link)")
-            case .cannotOpen(let reason): throw TemplateFilesError("\(path): cannot open: \(reason)")
-            case .cannotRead(let reason): throw TemplateFilesError("\(path): cannot read: \(reason)")
-            case .notRegular: throw TemplateFilesError("\(path): not a regular file")
-            case .tooLarge: throw TemplateFilesError("\(path): a template may not be larger than 4 MiB")
+            case .symbolicLink: throw RunError("\(path): not a regular file (a symbolic link: templates are never read through a link)")
+            case .cannotOpen(let reason): throw RunError("\(path): cannot open: \(reason)")
+            case .cannotRead(let reason): throw RunError("\(path): cannot read: \(reason)")
+            case .notRegular: throw RunError("\(path): not a regular file")
+            case .tooLarge: throw RunError("\(path): a template may not be larger than 4 MiB")
             }
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw TemplateFilesError("\(path): not valid UTF-8") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw RunError("\(path): not valid UTF-8") }
         return text
     }
 

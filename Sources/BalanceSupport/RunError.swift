@@ -18,5 +18,13 @@ public struct RunError: Error, Sendable, CustomStringConvertible {
         self.init([Diagnostic(message, exitCode: exitCode)])
     }
 
+    /// One error per message.
+    public init(messages: [String], exitCode: Int32 = Diagnostic.dataError) {
+        self.init(messages.map { Diagnostic($0, exitCode: exitCode) }, exitCode: exitCode)
+    }
+
+    /// The messages alone, in order.
+    public var messages: [String] { diagnostics.map(\.message) }
+
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }

@@ -51,7 +51,7 @@ struct TemplatesCommand: ParsableCommand {
                 let written = try TemplateFiles.builtIn(language).write(to: folder)
                 Diagnostics.line("wrote \(written.count) templates (\(lang)) to \(folder); edit them, then render with --templates \(folder)")
             } catch {
-                for problem in error.problems { Diagnostics.error(problem) }
+                for problem in error.messages { Diagnostics.error(problem) }
                 throw Reported(code: ExitStatus.dataError)
             }
         }

@@ -65,7 +65,7 @@ struct BuiltinTemplatesTests {
             _ = try TemplateFiles.folder(folder)
             return []
         } catch {
-            return error.problems
+            return error.messages
         }
     }
 
@@ -94,12 +94,12 @@ struct BuiltinTemplatesTests {
         let folder = temp.url.appendingPathComponent("t")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
         try Data("mine".utf8).write(to: folder.appendingPathComponent("daily.csv.mustache"))
-        let error = #expect(throws: TemplateFilesError.self) { try TemplateFiles.builtIn(.ru).write(to: folder.path) }
-        #expect(error?.problems == ["\(folder.path) already holds daily.csv.mustache; nothing written (export never overwrites a file: give a new or empty folder)"])
+        let error = #expect(throws: RunError.self) { try TemplateFiles.builtIn(.ru).write(to: folder.path) }
+        #expect(error?.messages == ["\(folder.path) already holds daily.csv.mustache; nothing written (export never overwrites a file: give a new or empty folder)"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["daily.csv.mustache"])
         #expect(try String(contentsOf: folder.appendingPathComponent("daily.csv.mustache"), encoding: .utf8) == "mine")
         // A folder whose parent is missing is not made up.
-        #expect(throws: TemplateFilesError.self) { try TemplateFiles.builtIn(.ru).write(to: temp.url.appendingPathComponent("no/such").path) }
+        #expect(throws: RunError.self) { try TemplateFiles.builtIn(.ru).write(to: temp.url.appendingPathComponent("no/such").path) }
     }
 
     @Test("a missing file is named")
