@@ -8,17 +8,17 @@ public struct Instant: Comparable, Hashable, Sendable {
     public var nanoseconds: Int32
     public var fractionDigits: Int8
 
-    public init(seconds: Int64, nanoseconds: Int32 = 0, fractionDigits: Int8 = 0) {
+    @inlinable public init(seconds: Int64, nanoseconds: Int32 = 0, fractionDigits: Int8 = 0) {
         self.seconds = seconds
         self.nanoseconds = nanoseconds
         self.fractionDigits = fractionDigits
     }
 
-    public static func < (a: Instant, b: Instant) -> Bool {
+    @inlinable public static func < (a: Instant, b: Instant) -> Bool {
         a.seconds != b.seconds ? a.seconds < b.seconds : a.nanoseconds < b.nanoseconds
     }
 
-    public static func == (a: Instant, b: Instant) -> Bool {
+    @inlinable public static func == (a: Instant, b: Instant) -> Bool {
         a.seconds == b.seconds && a.nanoseconds == b.nanoseconds
     }
 

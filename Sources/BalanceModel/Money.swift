@@ -14,18 +14,18 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var picos: Int128
 
-    public init(picos: Int128) { self.picos = picos }
+    @inlinable public init(picos: Int128) { self.picos = picos }
 
-    public static func + (a: Money, b: Money) -> Money { Money(picos: a.picos + b.picos) }
-    public static func - (a: Money, b: Money) -> Money { Money(picos: a.picos - b.picos) }
-    public static prefix func - (a: Money) -> Money { Money(picos: -a.picos) }
-    public static func += (a: inout Money, b: Money) { a.picos += b.picos }
-    public static func -= (a: inout Money, b: Money) { a.picos -= b.picos }
-    public static func < (a: Money, b: Money) -> Bool { a.picos < b.picos }
+    @inlinable public static func + (a: Money, b: Money) -> Money { Money(picos: a.picos + b.picos) }
+    @inlinable public static func - (a: Money, b: Money) -> Money { Money(picos: a.picos - b.picos) }
+    @inlinable public static prefix func - (a: Money) -> Money { Money(picos: -a.picos) }
+    @inlinable public static func += (a: inout Money, b: Money) { a.picos += b.picos }
+    @inlinable public static func -= (a: inout Money, b: Money) { a.picos -= b.picos }
+    @inlinable public static func < (a: Money, b: Money) -> Bool { a.picos < b.picos }
 
-    public var isNegative: Bool { picos < 0 }
-    public var isZero: Bool { picos == 0 }
-    public var magnitude: Money { Money(picos: picos < 0 ? -picos : picos) }
+    @inlinable public var isNegative: Bool { picos < 0 }
+    @inlinable public var isZero: Bool { picos == 0 }
+    @inlinable public var magnitude: Money { Money(picos: picos < 0 ? -picos : picos) }
 
     /// The exact value with `.` as decimal mark, trailing zeros trimmed to at least two digits
     /// (`12.5` → `12.50`, `0.004167` stays), no grouping: the CSV form.

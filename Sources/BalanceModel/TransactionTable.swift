@@ -16,21 +16,21 @@ public struct TransactionTable: Sendable {
     /// Nanoseconds of the instant.
     public private(set) var nanoseconds: [Int32] = []
     /// The kind in bits 0–1, the fractional digits the input wrote in bits 2–5.
-    private var flags: [UInt8] = []
+    @usableFromInline private(set) var flags: [UInt8] = []
     /// Pico-units when they fit an `Int64` (up to 9.2 million units, nearly every amount); a
     /// larger amount is `-(k + 1)` here and `largeAmounts[k]` (amounts in the table are never negative).
-    private var amountPicos: [Int64] = []
-    private var largeAmounts: [Money] = []
+    @usableFromInline private(set) var amountPicos: [Int64] = []
+    @usableFromInline private(set) var largeAmounts: [Money] = []
     public private(set) var clients: [UInt32] = []
     public private(set) var services: [UInt32] = []
     /// At most 26³ codes of three capital letters: two bytes hold any of them.
-    private var currencies: [UInt16] = []
+    @usableFromInline private(set) var currencies: [UInt16] = []
     public private(set) var sources: [SourceLocation] = []
     /// The id starts here in `text`; the description follows it.
-    private var textStarts: [Int] = []
-    private var idLengths: [UInt32] = []
-    private var descriptionLengths: [UInt32] = []
-    private var text: [UInt8] = []
+    @usableFromInline private(set) var textStarts: [Int] = []
+    @usableFromInline private(set) var idLengths: [UInt32] = []
+    @usableFromInline private(set) var descriptionLengths: [UInt32] = []
+    @usableFromInline private(set) var text: [UInt8] = []
 
     /// Client ids, services and currencies by number.
     public private(set) var clientNames = NameTable()
@@ -64,29 +64,29 @@ public struct TransactionTable: Sendable {
 
     // MARK: Reading one field of a row
 
-    @inline(__always) public func instant(_ row: Int) -> Instant {
+    @inlinable @inline(__always) public func instant(_ row: Int) -> Instant {
         Instant(seconds: seconds[row], nanoseconds: nanoseconds[row], fractionDigits: Int8(flags[row] >> 2))
     }
 
-    @inline(__always) public func kind(_ row: Int) -> TransactionKind {
+    @inlinable @inline(__always) public func kind(_ row: Int) -> TransactionKind {
         TransactionKind.byCode[Int(flags[row] & 3)]
     }
 
-    @inline(__always) public func amount(_ row: Int) -> Money {
+    @inlinable @inline(__always) public func amount(_ row: Int) -> Money {
         let picos = amountPicos[row]
         return picos >= 0 ? Money(picos: Int128(picos)) : largeAmounts[Int(-(picos + 1))]
     }
 
     /// The effect on the client's balance.
-    @inline(__always) public func net(_ row: Int) -> Money {
+    @inlinable @inline(__always) public func net(_ row: Int) -> Money {
         flags[row] & 3 == TransactionKind.charge.code ? -amount(row) : amount(row)
     }
 
-    @inline(__always) public func source(_ row: Int) -> SourceLocation { sources[row] }
+    @inlinable @inline(__always) public func source(_ row: Int) -> SourceLocation { sources[row] }
 
-    @inline(__always) public func client(_ row: Int) -> UInt32 { clients[row] }
-    @inline(__always) public func service(_ row: Int) -> UInt32 { services[row] }
-    @inline(__always) public func currency(_ row: Int) -> UInt32 { UInt32(currencies[row]) }
+    @inlinable @inline(__always) public func client(_ row: Int) -> UInt32 { clients[row] }
+    @inlinable @inline(__always) public func service(_ row: Int) -> UInt32 { services[row] }
+    @inlinable @inline(__always) public func currency(_ row: Int) -> UInt32 { UInt32(currencies[row]) }
 
     public func clientID(_ row: Int) -> String { clientNames.names[Int(clients[row])] }
     public func serviceName(_ row: Int) -> String { serviceNames.names[Int(services[row])] }
@@ -96,7 +96,7 @@ public struct TransactionTable: Sendable {
     public func description(_ row: Int) -> String { String(decoding: descriptionBytes(row), as: UTF8.self) }
 
     /// The id's bytes (a view into the arena).
-    @inline(__always) public func idBytes(_ row: Int) -> ArraySlice<UInt8> {
+    @inlinable @inline(__always) public func idBytes(_ row: Int) -> ArraySlice<UInt8> {
         let start = textStarts[row]
         return text[start..<(start + Int(idLengths[row]))]
     }
@@ -107,21 +107,21 @@ public struct TransactionTable: Sendable {
     }
 
     /// Calls `body` with the id's bytes, without copying them.
-    @inline(__always) public func withID<R>(_ row: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    @inlinable @inline(__always) public func withID<R>(_ row: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let start = textStarts[row]
         let length = Int(idLengths[row])
         return try text.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<(start + length)])) }
     }
 
     /// Balance order (SPEC §3): instant, then id byte-wise.
-    @inline(__always) public func precedes(_ a: Int, _ b: Int) -> Bool {
+    @inlinable @inline(__always) public func precedes(_ a: Int, _ b: Int) -> Bool {
         if seconds[a] != seconds[b] { return seconds[a] < seconds[b] }
         if nanoseconds[a] != nanoseconds[b] { return nanoseconds[a] < nanoseconds[b] }
         return idPrecedes(a, b)
     }
 
     /// Whether row a's id comes before row b's byte-wise (a prefix first).
-    @inline(__always) public func idPrecedes(_ a: Int, _ b: Int) -> Bool {
+    @inlinable @inline(__always) public func idPrecedes(_ a: Int, _ b: Int) -> Bool {
         let (la, lb) = (Int(idLengths[a]), Int(idLengths[b]))
         let order = text.withUnsafeBytes { memcmp($0.baseAddress! + textStarts[a], $0.baseAddress! + textStarts[b], Swift.min(la, lb)) }
         return order != 0 ? order < 0 : la < lb
@@ -145,12 +145,12 @@ public struct TransactionTable: Sendable {
     }
 
     /// Whether two rows have the same id bytes.
-    @inline(__always) public func sameID(_ a: Int, _ b: Int) -> Bool {
+    @inlinable @inline(__always) public func sameID(_ a: Int, _ b: Int) -> Bool {
         idLengths[a] == idLengths[b] && spansEqual(textStarts[a], textStarts[b], Int(idLengths[a]))
     }
 
     /// Whether `length` bytes of the arena at two offsets are equal.
-    @inline(__always) private func spansEqual(_ x: Int, _ y: Int, _ length: Int) -> Bool {
+    @usableFromInline @inline(__always) func spansEqual(_ x: Int, _ y: Int, _ length: Int) -> Bool {
         text.withUnsafeBytes { memcmp($0.baseAddress! + x, $0.baseAddress! + y, length) == 0 }
     }
 
@@ -382,7 +382,7 @@ extension TransactionTable: ExpressibleByArrayLiteral {
 
 extension TransactionKind {
     /// The two bits a table row holds.
-    @inline(__always) var code: UInt8 {
+    @inlinable @inline(__always) var code: UInt8 {
         switch self {
         case .topup: return 0
         case .charge: return 1
@@ -390,5 +390,5 @@ extension TransactionKind {
         }
     }
 
-    static let byCode: [TransactionKind] = [.topup, .charge, .refund, .topup]
+    @usableFromInline static let byCode: [TransactionKind] = [.topup, .charge, .refund, .topup]
 }

@@ -257,6 +257,22 @@ public struct ReportRenderer: Sendable {
         return bytes
     }
 
+    /// The fields of a partner's pages and tables beside the summary's (`SummaryField`), the run's and the comparison's.
+    enum PartnerPageField: String, CaseIterable {
+        case partnerId = "partner_id"
+        case clientCount = "client_count"
+        case totals
+        case services
+        case hasServices = "has_services"
+        case anyUnattachedChange = "any_unattached_change"
+        case attachmentsXlsx = "attachments_xlsx"
+        case inFolder = "in_folder"
+        case attachedFiles = "attached_files"
+        case clientServices = "client_services"
+        case daily
+        case clients
+    }
+
     func page(_ template: Template, _ partner: PartnerReport, _ report: RunReport, into bytes: inout [UInt8]) throws {
         let maxSpend = partner.services.map(\.net).max() ?? .zero
         /// (client, item) positions: computed only for the template that lists them, and copying no strings.
@@ -265,37 +281,38 @@ public struct ReportRenderer: Sendable {
         }
         let highlights = Lazy { PartnerHighlights(partner) }
         let scope = Scope { name in
-            switch name {
-            case "partner_id": return .text(partner.partnerID)
-            case "client_count": return .text(String(partner.clients.count))
-            case "totals": return .scope(Scope { ReportRenderer.movementValue(partner.totals, $0) })
-            case "services":
+            guard let field = PartnerPageField(rawValue: name) else {
+                return ReportRenderer.summaryValue(partner, highlights, name) ?? ReportRenderer.runValue(report, name) ?? ComparisonValues.partnerValue(partner, name)
+            }
+            switch field {
+            case .partnerId: return .text(partner.partnerID)
+            case .clientCount: return .text(String(partner.clients.count))
+            case .totals: return .scope(Scope { ReportRenderer.movementValue(partner.totals, $0) })
+            case .services:
                 return .table(FieldTable(partner.services, count: partner.services.count, fields: ServiceField.ofSpend) { services, index, field in
                     ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, field)
                 })
-            case "has_services": return .flag(!partner.services.isEmpty)
-            case "any_unattached_change": return .flag(partner.hasGaps)
-            case "attachments_xlsx": return .flag(attachesXLSX)
-            case "in_folder", "attached_files": return folderValue(name)
-            case "client_services":
+            case .hasServices: return .flag(!partner.services.isEmpty)
+            case .anyUnattachedChange: return .flag(partner.hasGaps)
+            case .attachmentsXlsx: return .flag(attachesXLSX)
+            case .inFolder, .attachedFiles: return folderValue(field.rawValue)
+            case .clientServices:
                 let rows = positions { $0.services.count }
                 return .table(FieldTable(rows, count: rows.count) { rows, index, field in
                     let client = partner.clients[Int(rows[index].client)]
                     return ReportRenderer.serviceValue(client.services[Int(rows[index].item)], maxSpend: maxSpend, field,
                                                        clientID: client.client.id)
                 })
-            case "daily":
+            case .daily:
                 let rows = positions { $0.daily.count }
                 return .table(FieldTable(rows, count: rows.count) { rows, index, field in
                     let client = partner.clients[Int(rows[index].client)]
                     return ReportRenderer.dailyValue(client.daily[Int(rows[index].item)], field, clientID: client.client.id)
                 })
-            case "clients":
+            case .clients:
                 return table(partner.clients, count: partner.clients.count) { clients, index, name in
                     ReportRenderer.clientValue(clients[index], name) ?? ClientHighlights.value(clients[index], name)
                 }
-            default: return ReportRenderer.summaryValue(partner, highlights, name) ?? ReportRenderer.runValue(report, name)
-                ?? ComparisonValues.partnerValue(partner, name)
             }
         }
         try finish(template, scope, currency: report.currency,
@@ -355,29 +372,41 @@ public struct ReportRenderer: Sendable {
         return bytes
     }
 
+    /// The fields of a client's page beside the client's own (`ClientField`, `ClientHighlights.Field`), the run's and the comparison's.
+    enum ClientPageField: String, CaseIterable {
+        case partnerId = "partner_id"
+        case inFolder = "in_folder"
+        case attachedFiles = "attached_files"
+        case transactions
+        case services
+        case hasServices = "has_services"
+        case daily
+        case hasDaily = "has_daily"
+    }
+
     func clientPage(_ template: Template, _ client: ClientReport, _ partner: PartnerReport, _ report: RunReport,
                     into bytes: inout [UInt8]) throws {
         let maxSpend = client.services.map(\.net).max() ?? .zero
         let scope = Scope { name in
-            switch name {
-            case "partner_id": return .text(partner.partnerID)
-            case "in_folder", "attached_files": return folderValue(name)
-            case "transactions":
+            guard let field = ClientPageField(rawValue: name) else {
+                return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name) ?? ClientHighlights.value(client, name) ?? ComparisonValues.clientValue(client, partner, name)
+            }
+            switch field {
+            case .partnerId: return .text(partner.partnerID)
+            case .inFolder, .attachedFiles: return folderValue(field.rawValue)
+            case .transactions:
                 let rows = DetailRows(client)
                 return .table(FieldTable(rows, count: rows.count, ReportRenderer.detailValue))
-            case "services":
+            case .services:
                 return .table(FieldTable(client.services, count: client.services.count, fields: ServiceField.ofSpend) { services, index, field in
                     ReportRenderer.serviceValue(services[index], maxSpend: maxSpend, field)
                 })
-            case "has_services": return .flag(!client.services.isEmpty)
-            case "daily":
+            case .hasServices: return .flag(!client.services.isEmpty)
+            case .daily:
                 return .table(FieldTable(client.daily, count: client.daily.count, fields: DailyField.ofSpend) { daily, index, field in
                     ReportRenderer.dailyValue(daily[index], field)
                 })
-            case "has_daily": return .flag(!client.daily.isEmpty)
-            default:
-                return ReportRenderer.clientValue(client, name) ?? ReportRenderer.runValue(report, name)
-                    ?? ClientHighlights.value(client, name) ?? ComparisonValues.clientValue(client, partner, name)
+            case .hasDaily: return .flag(!client.daily.isEmpty)
             }
         }
         try finish(template, scope, currency: report.currency, rows: client.detail.count + client.daily.count, into: &bytes)
