@@ -291,7 +291,10 @@ struct SendDeliveryTests {
         #expect(log.last?.hasPrefix("start p02 ") == true, "\(log)")
         // The command runs with SIGPIPE at its default although send ignores it, and with no signal
         // blocked although send was started with SIGTERM blocked (as a test runner's children are).
-        let script = "grep -E '^Sig(Blk|Ign)' /proc/$PPID/status | sed 's/^/send /'; grep -E '^Sig(Blk|Ign)' /proc/self/status | sed 's/^/child /'; exit 1"
+        // posix_spawn blocks every signal in send until it has returned, and on a loaded machine the
+        // command can run before send is scheduled again: wait (up to 5 s) for send's own mask.
+        let script = "for i in $(seq 100); do grep -q '^SigBlk:.*fffffffffffbfeff' /proc/$PPID/status || break; sleep 0.05; done; "
+            + "grep -E '^Sig(Blk|Ign)' /proc/$PPID/status | sed 's/^/send /'; grep -E '^Sig(Blk|Ign)' /proc/self/status | sed 's/^/child /'; exit 1"
         let masks = try BalanceReportBinary.runBlockingSIGTERM(["send", rig.out.path, "--only", "p01", "--sendmail", script]).stderr
         func mask(_ who: String, _ name: String) -> UInt64? {
             (try? Regex("\(who) \(name): ([0-9a-f]{16})")).flatMap { masks.firstMatch(of: $0) }
