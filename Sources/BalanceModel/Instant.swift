@@ -37,13 +37,13 @@ public struct CivilDate: Comparable, Hashable, Sendable {
     public var month: Int
     public var day: Int
 
-    public init(year: Int, month: Int, day: Int) {
+    @inlinable public init(year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
         self.day = day
     }
 
-    public static func < (a: CivilDate, b: CivilDate) -> Bool {
+    @inlinable public static func < (a: CivilDate, b: CivilDate) -> Bool {
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }
 
@@ -66,7 +66,7 @@ public struct CivilDate: Comparable, Hashable, Sendable {
     }
 
     /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-    public var daysSinceEpoch: Int64 {
+    @inlinable public var daysSinceEpoch: Int64 {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -76,7 +76,7 @@ public struct CivilDate: Comparable, Hashable, Sendable {
         return era * 146_097 + doe - 719_468
     }
 
-    public init(daysSinceEpoch days: Int64) {
+    @inlinable public init(daysSinceEpoch days: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -97,7 +97,7 @@ public struct CivilDate: Comparable, Hashable, Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public func appendISO(to out: inout [UInt8]) {
+    @inlinable public func appendISO(to out: inout [UInt8]) {
         appendDecimal(Int64(year), width: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         appendDecimal(Int64(month), width: 2, to: &out)
@@ -111,18 +111,18 @@ public enum MoscowTime {
     public static let offsetSeconds: Int64 = 3 * 3600
 
     /// The Moscow calendar day an instant falls on.
-    public static func date(of instant: Instant) -> CivilDate {
+    @inlinable public static func date(of instant: Instant) -> CivilDate {
         let local = instant.seconds + offsetSeconds
         return CivilDate(daysSinceEpoch: floorDiv(local, 86_400))
     }
 
     /// Moscow midnight at the start of a day.
-    public static func midnight(_ date: CivilDate) -> Instant {
+    @inlinable public static func midnight(_ date: CivilDate) -> Instant {
         Instant(seconds: date.daysSinceEpoch * 86_400 - offsetSeconds)
     }
 
     /// Wall-clock fields of an instant in Moscow time.
-    public static func components(of instant: Instant) -> (date: CivilDate, hour: Int, minute: Int, second: Int) {
+    @inlinable public static func components(of instant: Instant) -> (date: CivilDate, hour: Int, minute: Int, second: Int) {
         let local = instant.seconds + offsetSeconds
         let days = floorDiv(local, 86_400)
         let secondOfDay = Int(local - days * 86_400)
@@ -136,7 +136,7 @@ public enum MoscowTime {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public static func appendISO(_ instant: Instant, to out: inout [UInt8]) {
+    @inlinable public static func appendISO(_ instant: Instant, to out: inout [UInt8]) {
         let c = components(of: instant)
         c.date.appendISO(to: &out)
         out.append(UInt8(ascii: "T"))
@@ -154,7 +154,7 @@ public enum MoscowTime {
         out.append(contentsOf: "+03:00".utf8)
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    @usableFromInline static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }

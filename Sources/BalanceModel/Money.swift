@@ -38,7 +38,7 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Appends the exact text as UTF-8 bytes: every fractional digit the value has, at least two.
-    public func appendExact(decimalMark: UInt8, to out: inout [UInt8]) {
+    @inlinable public func appendExact(decimalMark: UInt8, to out: inout [UInt8]) {
         let negative = picos < 0
         let magnitude = negative ? -picos : picos
         if negative { out.append(UInt8(ascii: "-")) }
@@ -64,7 +64,7 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Whole kopecks (hundredths), rounded half away from zero: the one rounding the product does,
     /// for display only.
-    public var roundedKopecks: Int128 {
+    @inlinable public var roundedKopecks: Int128 {
         let magnitude = picos < 0 ? -picos : picos
         let kopecks: Int128
         if let small = Int64(exactly: magnitude), small < Int64.max - 5_000_000_000 {
@@ -87,7 +87,7 @@ extension Sequence {
 }
 
 /// Appends a non-negative number with at least `width` digits, as ASCII.
-@inline(__always)
+@inlinable @inline(__always)
 package func appendDecimal(_ value: Int64, width: Int, to out: inout [UInt8]) {
     if value < 100 && width <= 2 {
         // Hours, minutes, days, months, kopecks: the common case, two bytes at most.
