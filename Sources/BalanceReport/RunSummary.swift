@@ -302,3 +302,11 @@ extension KindTotals {
         refunds = movement.refunds
     }
 }
+
+extension RunSummary {
+    /// The path of the file a location is in (empty when the location names no file of the run).
+    public func path(of location: SourceLocation) -> String {
+        let file = Int(location.file)
+        return file >= 0 && file < files.count ? files[file].path : ""
+    }
+}
