@@ -9,12 +9,12 @@ public struct Interval: Sendable, Equatable {
     public var start: Instant
     public var end: Instant
 
-    public init(start: Instant, end: Instant) {
+    @inlinable public init(start: Instant, end: Instant) {
         self.start = start
         self.end = end
     }
 
-    public func contains(_ instant: Instant) -> Bool { start <= instant && instant < end }
+    @inlinable public func contains(_ instant: Instant) -> Bool { start <= instant && instant < end }
 
     public func intersection(_ other: Interval) -> Interval? {
         let start = max(self.start, other.start)

@@ -40,19 +40,19 @@ public struct ClientTransactions: RandomAccessCollection, Sendable {
         self.init(store: TransactionStore(TransactionTable(transactions)), rows: 0..<transactions.count)
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { rows.count }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { rows.count }
 
     /// The row number of the `index`-th transaction.
-    @inline(__always) public func row(_ index: Int) -> Int { rows.lowerBound + index }
+    @inlinable @inline(__always) public func row(_ index: Int) -> Int { rows.lowerBound + index }
 
     public subscript(index: Int) -> Transaction { store.table[row(index)] }
 
-    @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(row(index)) }
-    @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(row(index)) }
-    @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(row(index)) }
-    @inline(__always) public func net(_ index: Int) -> Money { store.table.net(row(index)) }
-    @inline(__always) public func source(_ index: Int) -> SourceLocation { store.table.source(row(index)) }
+    @inlinable @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(row(index)) }
+    @inlinable @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(row(index)) }
+    @inlinable @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(row(index)) }
+    @inlinable @inline(__always) public func net(_ index: Int) -> Money { store.table.net(row(index)) }
+    @inlinable @inline(__always) public func source(_ index: Int) -> SourceLocation { store.table.source(row(index)) }
 }
 
 /// A record that repeats an earlier one with identical facts (overlapping exports).

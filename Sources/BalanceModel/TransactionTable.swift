@@ -88,12 +88,12 @@ public struct TransactionTable: Sendable {
     @inlinable @inline(__always) public func service(_ row: Int) -> UInt32 { services[row] }
     @inlinable @inline(__always) public func currency(_ row: Int) -> UInt32 { UInt32(currencies[row]) }
 
-    public func clientID(_ row: Int) -> String { clientNames.names[Int(clients[row])] }
-    public func serviceName(_ row: Int) -> String { serviceNames.names[Int(services[row])] }
-    public func currencyCode(_ row: Int) -> String { currencyNames.names[Int(currencies[row])] }
+    @inlinable public func clientID(_ row: Int) -> String { clientNames.names[Int(clients[row])] }
+    @inlinable public func serviceName(_ row: Int) -> String { serviceNames.names[Int(services[row])] }
+    @inlinable public func currencyCode(_ row: Int) -> String { currencyNames.names[Int(currencies[row])] }
 
-    public func id(_ row: Int) -> String { String(decoding: idBytes(row), as: UTF8.self) }
-    public func description(_ row: Int) -> String { String(decoding: descriptionBytes(row), as: UTF8.self) }
+    @inlinable public func id(_ row: Int) -> String { String(decoding: idBytes(row), as: UTF8.self) }
+    @inlinable public func description(_ row: Int) -> String { String(decoding: descriptionBytes(row), as: UTF8.self) }
 
     /// The id's bytes (a view into the arena).
     @inlinable @inline(__always) public func idBytes(_ row: Int) -> ArraySlice<UInt8> {
@@ -101,7 +101,7 @@ public struct TransactionTable: Sendable {
         return text[start..<(start + Int(idLengths[row]))]
     }
 
-    @inline(__always) func descriptionBytes(_ row: Int) -> ArraySlice<UInt8> {
+    @usableFromInline @inline(__always) func descriptionBytes(_ row: Int) -> ArraySlice<UInt8> {
         let start = textStarts[row] + Int(idLengths[row])
         return text[start..<(start + Int(descriptionLengths[row]))]
     }

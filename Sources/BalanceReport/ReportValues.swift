@@ -68,8 +68,8 @@ public struct DetailLine: Sendable, Equatable {
 /// line changed or added through it (only tests tamper with lines) gets a row of its own.
 public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, RangeReplaceableCollection,
                            ExpressibleByArrayLiteral, Equatable {
-    private(set) var store: TransactionStore
-    private(set) var rows: [UInt32]
+    @usableFromInline private(set) var store: TransactionStore
+    @usableFromInline private(set) var rows: [UInt32]
     public private(set) var balances: [Money]
 
     public init() {
@@ -94,8 +94,8 @@ public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, 
         balances.append(balanceAfter)
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { rows.count }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { rows.count }
 
     public subscript(index: Int) -> DetailLine {
         get { DetailLine(transaction: store.table[Int(rows[index])], balanceAfter: balances[index]) }
@@ -128,14 +128,14 @@ public struct DetailLines: Sendable, RandomAccessCollection, MutableCollection, 
     }
 
     // Single fields of line `index`.
-    @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(Int(rows[index])) }
-    @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(Int(rows[index])) }
-    @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(Int(rows[index])) }
-    @inline(__always) public func net(_ index: Int) -> Money { store.table.net(Int(rows[index])) }
-    @inline(__always) public func balanceAfter(_ index: Int) -> Money { balances[index] }
-    public func id(_ index: Int) -> String { store.table.id(Int(rows[index])) }
-    public func service(_ index: Int) -> String { store.table.serviceName(Int(rows[index])) }
-    public func description(_ index: Int) -> String { store.table.description(Int(rows[index])) }
+    @inlinable @inline(__always) public func instant(_ index: Int) -> Instant { store.table.instant(Int(rows[index])) }
+    @inlinable @inline(__always) public func kind(_ index: Int) -> TransactionKind { store.table.kind(Int(rows[index])) }
+    @inlinable @inline(__always) public func amount(_ index: Int) -> Money { store.table.amount(Int(rows[index])) }
+    @inlinable @inline(__always) public func net(_ index: Int) -> Money { store.table.net(Int(rows[index])) }
+    @inlinable @inline(__always) public func balanceAfter(_ index: Int) -> Money { balances[index] }
+    @inlinable public func id(_ index: Int) -> String { store.table.id(Int(rows[index])) }
+    @inlinable public func service(_ index: Int) -> String { store.table.serviceName(Int(rows[index])) }
+    @inlinable public func description(_ index: Int) -> String { store.table.description(Int(rows[index])) }
 
     public static func == (a: DetailLines, b: DetailLines) -> Bool { a.elementsEqual(b) }
 }
