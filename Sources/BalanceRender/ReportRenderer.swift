@@ -192,23 +192,28 @@ public struct ReportRenderer: Sendable {
 
     /// `unknown-clients.csv`: one row per client id and currency, with the first `file:line`.
     package func unknownClientsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
-        let entries = summary.unknownClients
-        let scope = Scope { name in
-            guard name == "unknown_clients" else { return nil }
-            return table(entries, count: entries.count) { entries, index, name in
-                let entry = entries[index]
-                switch name {
-                case "client_id": return .text(entry.clientID)
-                case "currency": return .text(entry.currency)
-                case "transactions": return .text(String(entry.transactions))
-                case "amount": return .money(entry.amount)
-                case "first_file": return .text(summary.path(of: entry.first))
-                case "first_line": return .text(String(entry.first.line))
-                default: return nil
-                }
+        try runTable(templates.unknownClientsCSV, section: "unknown_clients", summary.unknownClients, currency: currency) { entry, name in
+            switch name {
+            case "client_id": return .text(entry.clientID)
+            case "currency": return .text(entry.currency)
+            case "transactions": return .text(String(entry.transactions))
+            case "amount": return .money(entry.amount)
+            case "first_file": return .text(summary.path(of: entry.first))
+            case "first_line": return .text(String(entry.first.line))
+            default: return nil
             }
         }
-        return try finish(templates.unknownClientsCSV, scope, currency: currency)
+    }
+
+    /// A CSV file of the run itself (`rejects.csv`, `unknown-clients.csv`): one table section over
+    /// `items`, whose fields `value` names.
+    func runTable<Item>(_ template: Template, section: String, _ items: [Item], currency: String,
+                        value: @escaping (Item, String) -> TemplateValue?) throws -> [UInt8] {
+        let scope = Scope { name in
+            guard name == section else { return nil }
+            return table(items, count: items.count) { items, index, name in value(items[index], name) }
+        }
+        return try finish(template, scope, currency: currency)
     }
 
     /// Renders a whole file into `bytes`, replacing what was there (its capacity is kept).
@@ -255,22 +260,16 @@ public struct ReportRenderer: Sendable {
 
     /// `rejects.csv` from the summary alone (also what a merge of run parts writes).
     package func rejectsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
-        let rejections = summary.rejections
-        let scope = Scope { name in
-            guard name == "rejects" else { return nil }
-            return table(rejections, count: rejections.count) { rejections, index, name in
-                let r = rejections[index]
-                switch name {
-                case "file": return .text(summary.path(of: r.source))
-                case "line": return .text(String(r.source.line))
-                case "record": return .text(r.kind?.rawValue ?? "file")
-                case "id": return .text(r.recordID)
-                case "amount": return r.amount.map { .money($0) } ?? .text("")
-                case "reason": return .text(r.reason)
-                default: return nil
-                }
+        try runTable(templates.rejectsCSV, section: "rejects", summary.rejections, currency: currency) { r, name in
+            switch name {
+            case "file": return .text(summary.path(of: r.source))
+            case "line": return .text(String(r.source.line))
+            case "record": return .text(r.kind?.rawValue ?? "file")
+            case "id": return .text(r.recordID)
+            case "amount": return r.amount.map { .money($0) } ?? .text("")
+            case "reason": return .text(r.reason)
+            default: return nil
             }
         }
-        return try finish(templates.rejectsCSV, scope, currency: currency)
     }
 }
