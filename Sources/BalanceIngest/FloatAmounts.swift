@@ -35,6 +35,12 @@ public enum FloatAmountParser {
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, allowNegative: Bool) throws(FieldError) -> Parsed {
         let count = bytes.count
         if count == 0 { throw FieldError("amount is empty") }
+        // Most amounts are plain decimals of at most twelve fractional digits: exact as they are,
+        // read by the strict parser without an allocation (this runs on every row of the layout).
+        if isPlain(bytes) {
+            let money = try AmountParser.parse(bytes, mark: .point, allowNegative: allowNegative)
+            return Parsed(money: money, negative: bytes[0] == UInt8(ascii: "-"), roundedUp: false, dropped: [])
+        }
         var index = 0
         var negative = false
         if bytes[0] == UInt8(ascii: "-") {
@@ -118,6 +124,25 @@ public enum FloatAmountParser {
         }
         if picos > AmountParser.maxPicos { throw tooLarge }
         return Parsed(money: Money(picos: negative ? -picos : picos), negative: negative, roundedUp: up, dropped: dropped)
+    }
+
+    /// `[-]digits[.digits]` with at most twelve digits after the point: nothing to round.
+    @inline(__always)
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = bytes[0] == UInt8(ascii: "-") ? 1 : 0
+        var fractionDigits = -1
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte >= 0x30 && byte <= 0x39 {
+                if fractionDigits >= 0 { fractionDigits += 1 }
+            } else if byte == UInt8(ascii: ".") && fractionDigits < 0 {
+                fractionDigits = 0
+            } else {
+                return false
+            }
+            index += 1
+        }
+        return fractionDigits <= Money.fractionDigits
     }
 
     public static func parse(_ text: String, allowNegative: Bool = true) throws(FieldError) -> Parsed {
