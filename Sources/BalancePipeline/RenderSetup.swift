@@ -16,19 +16,32 @@ enum RenderSetup {
         var mail: EmailOptions?
     }
 
-    /// Loads and compiles the templates (a folder's or the built-in ones) and reads the contacts.
-    static func load(_ request: RenderRequest) throws(RunError) -> Rendering {
+    /// The template files (a folder's or the built-in ones) and the set compiled from them; what is
+    /// wrong with them as diagnostics naming the file and line.
+    static func templates(_ source: RenderRequest.Templates, language: ReportLanguage,
+                          dialect: CSVDialect) throws(RunError) -> (set: TemplateSet, files: TemplateFiles) {
         let files: TemplateFiles
         do {
-            switch request.templates {
-            case .builtIn: files = TemplateFiles.builtIn(request.language)
+            switch source {
+            case .builtIn: files = TemplateFiles.builtIn(language)
             case .folder(let path): files = try TemplateFiles.folder(path)
             }
         } catch {
             throw RunError(error.messages.map { Diagnostic("--templates: " + $0) })
         }
+        do {
+            return (try TemplateSet(dialect: dialect, language: language) { files.source($0) }, files)
+        } catch let error as TemplateError {
+            throw RunError(templateDiagnostic(error, files: files))
+        } catch {
+            throw RunError("\(error)")
+        }
+    }
+
+    /// Loads and compiles the templates and, with `--eml`, reads the contacts.
+    static func load(_ request: RenderRequest) throws(RunError) -> Rendering {
+        let (set, files) = try templates(request.templates, language: request.language, dialect: request.dialect)
         do throws(any Error) {
-            let set = try TemplateSet(dialect: request.dialect, language: request.language) { files.source($0) }
             var mail: EmailOptions? = nil
             if let options = request.mail {
                 let text = try EmailOptions.compileTextTemplate(files.source(EmailOptions.textTemplateName))

@@ -119,22 +119,13 @@ extension Pipeline {
         if !failures.isEmpty {
             throw RunError(failures.map { Diagnostic($0) } + [Diagnostic("control totals do not reconcile; no report written")])
         }
-        do throws(any Error) {
-            let files: TemplateFiles
-            switch request.templates {
-            case .builtIn: files = TemplateFiles.builtIn(request.language)
-            case .folder(let path): files = try TemplateFiles.folder(path)
-            }
-            let set = try TemplateSet(dialect: request.dialect, language: request.language) { files.source($0) }
+        let set = try RenderSetup.templates(request.templates, language: request.language, dialect: request.dialect).set
+        do {
             let written = try MergedOutput.publish(run, to: request.out, renderer: ReportRenderer(templates: set, dialect: request.dialect),
                                                    includeRejects: request.allowRejects)
             return MergeOutcome(writtenFiles: written, renderParts: renders.count, partners: run.partners.count)
-        } catch let error as RunError {
-            throw RunError(error.messages.map { Diagnostic("--templates: " + $0) })
-        } catch let error as Diagnostic {
-            throw RunError(error)
         } catch {
-            throw RunError("\(error)")
+            throw RunError(error)
         }
     }
 }
