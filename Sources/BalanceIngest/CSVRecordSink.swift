@@ -169,10 +169,11 @@ final class CSVRecordSink: Sendable {
                                                               day: ByteKey(text(row, dayColumn)), version: version))
             }
             if shape.derivesClients {
-                let transaction = export.transactions[export.transactions.count - 1]
-                if export.derivedClientIDs.insert(ByteKey(transaction.clientID)).inserted {
+                // The client's id alone (the row's other fields are not made into strings).
+                let clientID = export.transactions.clientID(export.transactions.count - 1)
+                if export.derivedClientIDs.insert(ByteKey(clientID)).inserted {
                     let partner = text(row, shape.partnerColumn)
-                    export.derivedClients.append(ClientRecord(id: transaction.clientID, name: text(row, shape.nameColumn), email: "",
+                    export.derivedClients.append(ClientRecord(id: clientID, name: text(row, shape.nameColumn), email: "",
                                                               phone: "", partnerID: partner.isEmpty ? "default" : partner,
                                                               checkpoint: nil, source: source))
                 }

@@ -23,7 +23,7 @@ public struct EmptyPeriod: Sendable {
         }
         for client in ledger.clients.values {
             let transactions = client.transactions
-            for index in transactions.indices where see(transactions[index].instant) { return nil }
+            for index in transactions.indices where see(transactions.instant(index)) { return nil }
         }
         for transaction in ledger.unknownClientTransactions where see(transaction.instant) { return nil }
         return EmptyPeriod(transactions: count,
