@@ -41,7 +41,7 @@ extension CSVRecordSink {
         if let column = shape.nameColumn {
             row.withField(column) { bytes in add(nullTokens.contains(where: { $0.elementsEqual(bytes) }) ? [] : Array(bytes)) }
         }
-        let base = "row-" + String(hash.value, radix: 16).leftPadded(to: 32)
+        let base = RowShape.rowID(hash)
         var key = FNV1a128()
         key.add(String(file).utf8)
         key.add(CollectionOfOne(0x1F))

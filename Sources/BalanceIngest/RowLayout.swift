@@ -84,7 +84,12 @@ struct RowShape: Sendable {
             row.withField(index) { hash.add($0) }
             hash.add(CollectionOfOne(0x1F))
         }
-        return "row-" + String(hash.value, radix: 16).leftPadded(to: 32)
+        return rowID(hash)
+    }
+
+    /// The id of a row without one (`row_ids: content` or `fields`): `row-` and the hash's 32 hex digits.
+    static func rowID(_ hash: FNV1a128) -> String {
+        "row-" + String(hash.value, radix: 16).leftPadded(to: 32)
     }
 }
 
