@@ -99,9 +99,7 @@ final class CSVRecordSink: Sendable {
                 export.files[Int(original.file)].records += produced
                 return 0
             case .invalid(let reason):
-                export.rejections.append(Rejection(source: source, kind: kind, reason: reason,
-                                                   recordID: Ingestor.fieldText(fields, kind),
-                                                   amount: kind == .transaction ? decoder.salvageAmount(fields) : nil))
+                export.rejections.append(Ingestor.rejection(fields, kind: kind, source: source, reason: reason, decoder: decoder))
                 return 1
             }
         }

@@ -227,10 +227,17 @@ public enum Ingestor {
             case .event: export.events.append(try decoder.event(fields, at: source))
             }
         } catch {
-            export.rejections.append(Rejection(source: source, kind: kind, reason: error.message,
-                                               recordID: fieldText(fields, kind),
-                                               amount: kind == .transaction ? decoder.salvageAmount(fields) : nil))
+            export.rejections.append(rejection(fields, kind: kind, source: source, reason: error.message, decoder: decoder))
         }
+    }
+
+    /// A record refused with `reason`: its id, and (a transaction) the amount and currency it
+    /// still shows, for the control totals.
+    static func rejection<F: SourceFields>(_ fields: F, kind: RecordKind, source: SourceLocation, reason: String,
+                                           decoder: RecordDecoder) -> Rejection {
+        let salvaged = kind == .transaction ? decoder.salvageAmount(fields) : nil
+        return Rejection(source: source, kind: kind, reason: reason, recordID: fieldText(fields, kind),
+                         amount: salvaged?.amount, currency: salvaged?.currency ?? "RUB")
     }
 
     /// The id a rejected record can still be recognised by.

@@ -171,10 +171,24 @@ struct RecordDecoder {
         if hasBalance != hasBalanceAt { throw FieldError("balance and balance_at go together") }
         if hasBalance {
             checkpoint = BalanceCheckpoint(balance: try money(fields, 5, "balance", allowNegative: true),
-                                           at: try instant(fields, 6, "balance_at"))
+                                           at: try instant(fields, 6, "balance_at"),
+                                           currency: try checkpointCurrency(fields, 7))
+        } else if !isEmpty(fields, 7) {
+            throw FieldError("balance_currency without a balance")
         }
         return ClientRecord(id: id, name: name, email: email, phone: phone, partnerID: partner,
                             checkpoint: checkpoint, source: source)
+    }
+
+    /// `balance_currency`: empty (the client's one currency) or a three-letter code, as `currency`.
+    func checkpointCurrency<F: SourceFields>(_ fields: F, _ index: Int) throws(FieldError) -> String? {
+        try field(fields, index) { bytes throws(FieldError) -> String? in
+            if bytes.isEmpty { return nil }
+            guard bytes.count == 3, bytes.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
+                throw FieldError("balance_currency '\(String(decoding: bytes, as: UTF8.self))' is not a three-letter code")
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     func event<F: SourceFields>(_ fields: F, at source: SourceLocation) throws(FieldError) -> ClientEvent {
@@ -189,8 +203,15 @@ struct RecordDecoder {
 
     /// The amount of a record that is being rejected, when it can still be read (for the control
     /// totals, which add amounts as written, unsigned).
-    func salvageAmount<F: SourceFields>(_ fields: F) -> Money? {
-        (try? money(fields, 5, "amount", allowNegative: options.signedAmounts))?.magnitude
+    func salvageAmount<F: SourceFields>(_ fields: F) -> (amount: Money, currency: String)? {
+        guard let amount = (try? money(fields, 5, "amount", allowNegative: options.signedAmounts))?.magnitude else { return nil }
+        // An amount whose currency cannot be read is no amount of any control total.
+        let currency: String? = fields.withField(6) { bytes in
+            if bytes.isEmpty { return "RUB" }
+            guard bytes.count == 3, bytes.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else { return nil }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return currency.map { (amount, $0) }
     }
 }
 

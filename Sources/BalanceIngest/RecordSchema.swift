@@ -7,7 +7,7 @@ extension RecordKind {
     var ownFields: [String] {
         switch self {
         case .transaction: return ["amount", "service", "currency", "description"]
-        case .client: return ["email", "name", "phone", "partner_id", "balance", "balance_at"]
+        case .client: return ["email", "name", "phone", "partner_id", "balance", "balance_at", "balance_currency"]
         case .event: return []
         }
     }

@@ -77,7 +77,7 @@ extension RecordKind {
     /// `fields.count`, without making the array.
     var fieldCount: Int {
         switch self {
-        case .client: 7
+        case .client: 8
         case .event: 3
         case .transaction: 8
         }

@@ -7,18 +7,23 @@ public struct Rejection: Sendable, Equatable {
     public var reason: String
     /// The record's id (transactions) or client id, when it could be read.
     public var recordID: String
-    /// The record's amount when it could still be read: it belongs in the control totals.
+    /// The record's amount when it could still be read with its currency: it belongs in the
+    /// control totals of that currency.
     public var amount: Money?
+    /// The currency of `amount` (`RUB` when the record names none).
+    public var currency: String
     /// `false` for a problem with a whole file (no header, unterminated quote, not well-formed
     /// XML) rather than with one of its records.
     public var isRecord: Bool
 
-    public init(source: SourceLocation, kind: RecordKind?, reason: String, recordID: String = "", amount: Money? = nil, isRecord: Bool = true) {
+    public init(source: SourceLocation, kind: RecordKind?, reason: String, recordID: String = "", amount: Money? = nil,
+                currency: String = "RUB", isRecord: Bool = true) {
         self.source = source
         self.kind = kind
         self.reason = reason
         self.recordID = recordID
         self.amount = amount
+        self.currency = currency
         self.isRecord = isRecord
     }
 }

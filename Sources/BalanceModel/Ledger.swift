@@ -6,10 +6,42 @@ import Synchronization
 public struct LedgerClient: Sendable {
     public var record: ClientRecord
     public var timeline: ClientTimeline
-    /// Sorted by instant, ties by id byte-wise (SPEC §3).
+    /// Every transaction of the client: its accounts' rows, one account after another.
     public var transactions: ClientTransactions
+    /// The client's money, one account per currency (SPEC §2.1: never added across currencies), by
+    /// currency code bytes. Empty for a client without transactions or a balance checkpoint.
+    public var accounts: [CurrencyAccount] = []
     /// The events that made the timeline (duplicates and illegal transitions left out), in time order.
     public var events: [ClientEvent]
+
+    public init(record: ClientRecord, timeline: ClientTimeline, transactions: ClientTransactions,
+                accounts: [CurrencyAccount] = [], events: [ClientEvent]) {
+        self.record = record
+        self.timeline = timeline
+        self.transactions = transactions
+        self.accounts = accounts
+        self.events = events
+    }
+
+    /// The earliest moment of any of the client's transactions.
+    public var firstInstant: Instant? {
+        accounts.compactMap { $0.transactions.isEmpty ? nil : $0.transactions.instant(0) }.min()
+    }
+}
+
+/// A client's money in one currency: its own balance, checkpoint and transactions.
+public struct CurrencyAccount: Sendable {
+    public var currency: String
+    /// Sorted by instant, ties by id byte-wise (SPEC §3).
+    public var transactions: ClientTransactions
+    /// The client's balance checkpoint when it is in this currency.
+    public var checkpoint: BalanceCheckpoint?
+
+    public init(currency: String, transactions: ClientTransactions, checkpoint: BalanceCheckpoint? = nil) {
+        self.currency = currency
+        self.transactions = transactions
+        self.checkpoint = checkpoint
+    }
 }
 
 /// The run's transaction table once the ledger has laid it out: shared by every client, report
@@ -22,7 +54,7 @@ public final class TransactionStore: Sendable {
     public init(_ table: consuming TransactionTable) { self.table = table }
 }
 
-/// One client's transactions in balance order: a contiguous run of rows of the run's table.
+/// An account's (or a client's) transactions: a contiguous run of rows of the run's table.
 ///
 /// The ledger lays the table out client by client in balance order, so a client is a range of
 /// rows, read front to back.
@@ -61,31 +93,22 @@ public struct Duplicate: Sendable, Equatable {
     public var source: SourceLocation
     public var original: SourceLocation
     public var amount: Money?
+    public var currency: String
 
-    public init(kind: RecordKind, source: SourceLocation, original: SourceLocation, amount: Money?) {
+    public init(kind: RecordKind, source: SourceLocation, original: SourceLocation, amount: Money?, currency: String = "RUB") {
         self.kind = kind
         self.source = source
         self.original = original
         self.amount = amount
-    }
-}
-
-/// A problem with the run as a whole, which no `--allow-rejects` can get past.
-public enum LedgerError: Error, Equatable, Sendable {
-    /// SPEC §2.1: one run has one currency. Carries each currency with where it first appears.
-    case mixedCurrencies([(currency: String, source: SourceLocation)])
-
-    public static func == (a: LedgerError, b: LedgerError) -> Bool {
-        switch (a, b) {
-        case let (.mixedCurrencies(x), .mixedCurrencies(y)):
-            return x.map(\.currency) == y.map(\.currency) && x.map(\.source) == y.map(\.source)
-        }
+        self.currency = currency
     }
 }
 
 /// The validated, deduplicated facts of a run: the boundary between Model and Report.
 public struct Ledger: Sendable {
-    public var currency: String
+    /// Every currency of the run's transactions and balance checkpoints, by code bytes (SPEC §2.1:
+    /// a run may hold several, and nothing of two is ever added, compared or subtracted).
+    public var currencies: [String]
     /// Clients by id, each with its timeline and transactions.
     public var clients: [ByteKey: LedgerClient]
     /// Every transaction of the run (the clients' ranges point into it).
@@ -104,17 +127,17 @@ public struct Ledger: Sendable {
     public var unknownClientTransactions: [Transaction] { unknownClientRows.map { table[$0] } }
 
     /// Builds the ledger from what Ingest read. Pure: same export, same ledger.
-    public static func build(from export: IngestedExport, workers: Int = 1) throws(LedgerError) -> Ledger {
+    public static func build(from export: IngestedExport, workers: Int = 1) -> Ledger {
         var rest = export
         var transactions = TransactionTable()
         swap(&transactions, &rest.transactions)
-        return try build(from: rest, transactions: transactions, workers: workers)
+        return build(from: rest, transactions: transactions, workers: workers)
     }
 
     /// Builds the ledger, taking ownership of `transactions` (those of `export` are ignored):
     /// the table is moved into place, never copied. Balance order is sorted on up to `workers` threads.
     public static func build(from export: IngestedExport, transactions: consuming TransactionTable,
-                             workers: Int = 1) throws(LedgerError) -> Ledger {
+                             workers: Int = 1) -> Ledger {
         var rejections = export.rejections
         var duplicates: [Duplicate] = []
         func location(_ source: SourceLocation) -> String { export.location(source) }
@@ -123,7 +146,6 @@ public struct Ledger: Sendable {
         // rejects every record of that id.
         let table = consume transactions
         var (fates, conflicted) = transactionFates(table, workers: workers)
-        let currency = try singleCurrency(table, fates)
 
         // Clients: identical repeats count once; conflicting records reject both.
         var records: [ByteKey: ClientRecord] = [:]
@@ -234,16 +256,39 @@ public struct Ledger: Sendable {
                 bucketOfName[n] = index[ByteKey(name)] ?? RowPartnerKey.decode(name).flatMap { index[ByteKey($0.client)] } ?? -1
             }
         }
-        var offsets = [Int](repeating: 0, count: ledgerClients.count + 1)
+        // Each client's money is one account per currency (one account per client in a run of one
+        // currency); a client whose checkpoint names no currency while its rows hold several is refused.
+        var (layout, unplaced) = AccountLayout.make(table: table, keep: { [fates] in fates[$0] == keep },
+                                                    clientOfName: bucketOfName, records: ledgerClients.map(\.client.record))
+        var dropped = [Bool](repeating: false, count: ledgerClients.count)
+        for entry in unplaced {
+            dropped[entry.client] = true
+            let record = ledgerClients[entry.client].client.record
+            rejections.append(Rejection(source: record.source, kind: .client,
+                                        reason: "client \(record.id) has money in \(entry.currencies.joined(separator: " and ")) but its balance checkpoint names no currency: add balance_currency",
+                                        recordID: record.id))
+            unknownEvents += ledgerClients[entry.client].client.events
+        }
+        if !unplaced.isEmpty {
+            for n in bucketOfName.indices where bucketOfName[n] >= 0 && dropped[Int(bucketOfName[n])] { bucketOfName[n] = -1 }
+            layout = AccountLayout.make(table: table, keep: { [fates] in fates[$0] == keep }, clientOfName: bucketOfName,
+                                        records: ledgerClients.map(\.client.record)).layout
+        }
+        var offsets = [Int](repeating: 0, count: layout.accountCount + 1)
         var unknownRows: [UInt32] = []
         for row in 0..<table.count {
             switch fates[row] {
             case keep:
                 let bucket = bucketOfName[Int(table.client(row))]
-                if bucket >= 0 { offsets[Int(bucket) + 1] += 1 } else { unknownRows.append(UInt32(row)) }
+                if bucket >= 0 {
+                    offsets[layout.account(row: row, client: Int(bucket), table: table) + 1] += 1
+                } else {
+                    unknownRows.append(UInt32(row))
+                }
             case let first where first >= 0:
                 duplicates.append(Duplicate(kind: .transaction, source: table.source(row),
-                                            original: table.source(Int(first)), amount: table.amount(row)))
+                                            original: table.source(Int(first)), amount: table.amount(row),
+                                            currency: table.currencyCode(row)))
             default:
                 let id = table.id(row)
                 let (first, sources) = conflicted[ByteKey(id)]!
@@ -253,24 +298,26 @@ public struct Ledger: Sendable {
                 rejections.append(Rejection(
                     source: table.source(row), kind: .transaction,
                     reason: "transaction id \(id) conflicts with \(others)\(difference)",
-                    recordID: id, amount: table.amount(row)))
+                    recordID: id, amount: table.amount(row), currency: table.currencyCode(row)))
             }
         }
-        for bucket in ledgerClients.indices { offsets[bucket + 1] += offsets[bucket] }
-        var order = [UInt32](repeating: 0, count: offsets[ledgerClients.count])
+        for account in 0..<layout.accountCount { offsets[account + 1] += offsets[account] }
+        var order = [UInt32](repeating: 0, count: offsets[layout.accountCount])
         var next = offsets
         for row in 0..<table.count where fates[row] == keep {
             let bucket = bucketOfName[Int(table.client(row))]
             guard bucket >= 0 else { continue }
-            order[next[Int(bucket)]] = UInt32(row)
-            next[Int(bucket)] += 1
+            let account = layout.account(row: row, client: Int(bucket), table: table)
+            order[next[account]] = UInt32(row)
+            next[account] += 1
         }
-        // Balance order within each client's slice, on every core: clients split into lanes of
+        // Balance order within each account's slice, on every core: accounts split into lanes of
         // about equal row counts. Exports mostly come in time order already, and then nothing moves.
         fates = []   // not needed past here: room for the layout below
         sortSlices(&order, offsets: offsets, table: table, workers: workers)
-        // The table laid out in that order: each client's transactions one contiguous run, then
-        // the unknown clients' (duplicates and conflicts are accounted for above and dropped).
+        // The table laid out in that order: each account's transactions one contiguous run, a
+        // client's accounts one after another, then the unknown clients' (duplicates and conflicts
+        // are accounted for above and dropped).
         let kept = order.count
         order.append(contentsOf: unknownRows)
         var laidOut = consume table
@@ -280,12 +327,20 @@ public struct Ledger: Sendable {
 
         var clients: [ByteKey: LedgerClient] = [:]
         clients.reserveCapacity(ledgerClients.count)
-        for (bucket, entry) in ledgerClients.enumerated() {
+        for (bucket, entry) in ledgerClients.enumerated() where !dropped[bucket] {
             var client = entry.client
-            client.transactions = ClientTransactions(store: store, rows: offsets[bucket]..<offsets[bucket + 1])
+            let accounts = layout.accountBase[bucket]..<layout.accountBase[bucket + 1]
+            client.transactions = ClientTransactions(store: store, rows: offsets[accounts.lowerBound]..<offsets[accounts.upperBound])
+            client.accounts = accounts.map { account in
+                let currency = layout.currencies[Int(layout.accountCurrency[account])]
+                let checkpoint = layout.checkpoints[bucket].flatMap { $0.currency == currency ? $0 : nil }
+                return CurrencyAccount(currency: currency,
+                                       transactions: ClientTransactions(store: store, rows: offsets[account]..<offsets[account + 1]),
+                                       checkpoint: checkpoint)
+            }
             clients[entry.id] = client
         }
-        return Ledger(currency: currency, clients: clients, store: store,
+        return Ledger(currencies: layout.currencies, clients: clients, store: store,
                       unknownClientRows: kept..<store.table.count, unknownClientEvents: unknownEvents,
                       duplicates: duplicates, rejections: rejections)
     }

@@ -7,7 +7,7 @@ public enum RecordKind: String, Sendable, CaseIterable, Codable {
     public var fields: [String] {
         switch self {
         case .transaction: return ["id", "timestamp", "client_id", "type", "service", "amount", "currency", "description"]
-        case .client: return ["client_id", "name", "email", "phone", "partner_id", "balance", "balance_at"]
+        case .client: return ["client_id", "name", "email", "phone", "partner_id", "balance", "balance_at", "balance_currency"]
         case .event: return ["client_id", "timestamp", "type"]
         }
     }

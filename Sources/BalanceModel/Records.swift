@@ -82,10 +82,14 @@ public struct Transaction: Sendable, Equatable {
 public struct BalanceCheckpoint: Sendable, Equatable {
     public var balance: Money
     public var at: Instant
+    /// The currency of `balance` (`balance_currency`); `nil`: the client's one currency (SPEC §2.1:
+    /// a balance is per currency, so a client with money in two needs it named).
+    public var currency: String?
 
-    public init(balance: Money, at: Instant) {
+    public init(balance: Money, at: Instant, currency: String? = nil) {
         self.balance = balance
         self.at = at
+        self.currency = currency
     }
 }
 

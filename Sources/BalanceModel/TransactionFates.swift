@@ -106,15 +106,4 @@ extension Ledger {
             slots = larger
         }
     }
-
-    /// SPEC §2.1: one run has one currency.
-    static func singleCurrency(_ table: TransactionTable, _ fates: [Fate]) throws(LedgerError) -> String {
-        var firstRow = [Int](repeating: -1, count: table.currencyNames.count)
-        for row in 0..<table.count where fates[row] == keep && firstRow[Int(table.currency(row))] < 0 {
-            firstRow[Int(table.currency(row))] = row
-        }
-        let currencies = firstRow.filter { $0 >= 0 }.sorted().map { (currency: table.currencyCode($0), source: table.source($0)) }
-        if currencies.count > 1 { throw .mixedCurrencies(currencies) }
-        return currencies.first?.currency ?? "RUB"
-    }
 }

@@ -48,7 +48,7 @@ public enum MergedOutput {
         } catch {
             throw Diagnostic("rejects.csv: \(error)")
         }
-        try writer.write(OutputFiles.summary, SummaryJSON.encode(period: run.period, currency: run.currency,
+        try writer.write(OutputFiles.summary, SummaryJSON.encode(period: run.period, currencies: [run.currency],
                                                             summary: run.summary, partners: run.partners))
         try writer.publish(period: run.period)
         return writer.writtenFiles

@@ -33,11 +33,11 @@ extension SummaryMerge {
         for (index, file) in part.files.enumerated() {
             var listed = Tally()
             for rejection in part.rejections where rejection.isRecord && rejection.file == index {
-                listed.add(try rejection.amount.map { (a: String) throws(Diagnostic) -> Money in try money(a) })
+                listed.add(try rejection.amount.map { (a: String) throws(Diagnostic) -> Money in try money(a) }, part.currency)
             }
-            let stated = try file.outcomes[Outcome.rejected.rawValue].map { (t: SummaryPart.PartTally) throws(Diagnostic) -> Tally in try Tally(t) } ?? Tally()
-            if listed != stated {
-                throw Diagnostic("\(name) lists \(listed.count) rejected record(s) of \(file.path) for \(listed.amount) but counts \(stated.count) for \(stated.amount): the part was edited; nothing published")
+            let stated = try file.outcomes[Outcome.rejected.rawValue].map { (t: SummaryPart.PartTally) throws(Diagnostic) -> Tally in try Tally(t, currency: part.currency) } ?? Tally()
+            if listed.count != stated.count || listed.oneCurrencyAmount != stated.oneCurrencyAmount {
+                throw Diagnostic("\(name) lists \(listed.count) rejected record(s) of \(file.path) for \(listed.oneCurrencyAmount) but counts \(stated.count) for \(stated.oneCurrencyAmount): the part was edited; nothing published")
             }
         }
         guard part.role == "render" else { return }
@@ -63,7 +63,7 @@ extension SummaryMerge {
                 throw Diagnostic("the input part of \(part.files.first?.path ?? "?") does not say the amount its file holds (a part of an older balance-report): split the file again")
             }
             let read = try money(text)
-            let counted = files[index].outcomes.values.reduce(Money.zero) { $0 + $1.amount }
+            let counted = files[index].outcomes.values.reduce(Money.zero) { $0 + $1.oneCurrencyAmount }
             let count = files[index].outcomes.values.reduce(0) { $0 + $1.count }
             if count == files[index].records, counted != read {
                 failures.append("\(files[index].path): its records amount to \(read) as split-export read them, but the parts account for \(counted): a part or a rows file was edited, or is of another run")

@@ -18,7 +18,7 @@ public enum PartFiles {
             let transactions = client.transactions
             for index in transactions.indices where first.map({ transactions.source(index) < $0 }) ?? true { first = transactions.source(index) }
         }
-        let part = SummaryPart.of(analysis.report, currencyFromData: first != nil,
+        let part = try SummaryPart.of(analysis.report, currencyFromData: first != nil,
                                   currencySource: first.map { analysis.export.location($0) }, output: output)
         return try encode(part)
     }

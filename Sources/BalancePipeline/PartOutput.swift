@@ -81,11 +81,13 @@ enum PartOutput {
                 values.append(value)
             }
             (totals.opening, totals.topups, totals.charges, totals.refunds, totals.unattachedChange, totals.closing) = (values[0], values[1], values[2], values[3], values[4], values[5])
-            lines.append(PartnerLine(partnerID: partner.partnerID, clients: partner.clients, totals: totals))
+            var byCurrency = PerCurrency<BalanceMovement>()
+            byCurrency[part.currency, default: totals] = totals
+            lines.append(PartnerLine(partnerID: partner.partnerID, clients: partner.clients, totals: byCurrency))
         }
-        let empty = RunSummary(files: [], outcomes: [:], acceptedTotals: KindTotals(), reportedTotals: KindTotals(),
+        let empty = RunSummary(files: [], outcomes: [:], acceptedTotals: PerCurrency(), reportedTotals: PerCurrency(),
                                rejectedWithoutAmount: 0, rejections: [], duplicates: [], reconciliationFailures: [])
-        return SummaryJSON.encode(period: period, currency: part.currency, summary: empty, partners: lines)
+        return SummaryJSON.encode(period: period, currencies: [part.currency], summary: empty, partners: lines)
     }
 
     /// The bytes between the first `from` and the next `to`.

@@ -31,16 +31,7 @@ public enum Pipeline {
         // The ledger takes the transactions over: one copy of a million of them is enough.
         var transactions = TransactionTable()
         swap(&transactions, &export.transactions)
-        let ledger: Ledger
-        do {
-            ledger = try Ledger.build(from: export, transactions: consume transactions, workers: request.workers)
-        } catch {
-            switch error {
-            case .mixedCurrencies(let found):
-                throw RunError("one run has one currency, found "
-                    + found.map { "\($0.currency) (first in \(export.location($0.source)))" }.joined(separator: " and "))
-            }
-        }
+        let ledger = Ledger.build(from: export, transactions: consume transactions, workers: request.workers)
         observer.stageDone(.ledger)
         var report = ReportBuilder.build(ledger: ledger, export: export, period: chosen, runwayDays: request.runwayDays,
                                          workers: request.workers)
@@ -88,12 +79,16 @@ public enum Pipeline {
     /// Adds the comparison the request asks for.
     static func compare(_ report: inout RunReport, ledger: Ledger, with source: RenderRequest.ComparisonSource,
                         workers: Int) throws(Diagnostic) {
+        // Not yet per currency: refused rather than comparing two currencies' spend.
+        guard !report.isMultiCurrency else {
+            throw Diagnostic("--compare / --compare-with compares the spend of one currency; this run holds \(report.currencies.joined(separator: ", "))")
+        }
         switch source {
         case .previousPeriod:
             try Comparison.comparePrevious(&report, ledger: ledger, workers: workers)
         case .earlierOutput(let folder):
             let folders = report.partners.map { FileNames.safeName(for: $0.partnerID) }
-            let previous = try PreviousOutput.read(folder, current: report.period, folders: folders, currency: report.currency)
+            let previous = try PreviousOutput.read(folder, current: report.period, folders: folders, currency: report.currencies.first ?? "RUB")
             Comparison.attach(to: &report, previousPeriod: previous.period) { partner in
                 previous.partners[ByteKey(FileNames.safeName(for: partner.partnerID))]
             }

@@ -100,19 +100,24 @@ public struct SummaryPart: Codable, Sendable, Equatable {
 
 extension SummaryPart {
     /// The part of a whole run: a partner set's render (`role` `render`).
-    public static func of(_ report: RunReport, currencyFromData: Bool, currencySource: String?, output: String?) -> SummaryPart {
+    /// The split route holds one currency a run: a part of several is refused, never summed.
+    public static func of(_ report: RunReport, currencyFromData: Bool, currencySource: String?, output: String?) throws(Diagnostic) -> SummaryPart {
+        guard !report.isMultiCurrency else {
+            throw Diagnostic("this part holds money in \(report.currencies.joined(separator: ", ")): the split route (split-export, merge-parts) reads one currency a run; render the whole export with balance-report render")
+        }
         let summary = report.summary
+        let currency = report.currencies.first ?? "RUB"
         return SummaryPart(
             role: "render", periodFrom: report.period.firstDay.isoText, periodTo: report.period.lastDay.isoText,
-            currency: report.currency, currencyFromData: currencyFromData, currencySource: currencySource,
+            currency: currency, currencyFromData: currencyFromData, currencySource: currencySource,
             files: summary.files.map(File.init),
             kindOutcomes: Dictionary(uniqueKeysWithValues: summary.outcomes.map { ($0.key.rawValue, tallies($0.value)) }),
-            accepted: texts(summary.acceptedTotals), reported: texts(summary.reportedTotals),
+            accepted: texts(summary.acceptedTotals[currency] ?? KindTotals()), reported: texts(summary.reportedTotals[currency] ?? KindTotals()),
             rejectedWithoutAmount: summary.rejectedWithoutAmount,
             rejections: summary.rejections.map(PartRejection.init),
             duplicates: summary.duplicates.map(PartDuplicate.init),
             partners: report.partners.map { partner in
-                let t = partner.totals
+                let t = partner.currencies.first?.totals ?? BalanceMovement()
                 return PartPartner(partnerID: partner.partnerID, clients: partner.clients.count,
                                    totals: [t.opening, t.topups, t.charges, t.refunds, t.unattachedChange, t.closing].map(\.description))
             },
@@ -130,8 +135,8 @@ extension SummaryPart {
         var fileTally = Tally()
         var withoutAmount = 0
         for rejection in export.rejections where rejection.isRecord {
-            tallies[rejection.kind ?? .transaction, default: Tally()].add(rejection.amount)
-            fileTally.add(rejection.amount)
+            tallies[rejection.kind ?? .transaction, default: Tally()].add(rejection.amount, rejection.currency)
+            fileTally.add(rejection.amount, rejection.currency)
             if rejection.kind == .transaction || rejection.kind == nil, rejection.amount == nil { withoutAmount += 1 }
         }
         let files = export.files.map { file -> File in
@@ -171,7 +176,7 @@ extension SummaryPart.File {
 }
 
 extension SummaryPart.PartTally {
-    init(_ tally: Tally) { self.init(count: tally.count, amount: tally.amount.description) }
+    init(_ tally: Tally) { self.init(count: tally.count, amount: tally.oneCurrencyAmount.description) }
 }
 
 extension SummaryPart.PartRejection {
@@ -283,7 +288,7 @@ public enum SummaryMerge {
                     guard let target = map.last!, let outcome = Outcome(rawValue: name) else {
                         throw Diagnostic("a part counts outcome '\(name)' on \(file.path)")
                     }
-                    fileOutcomes[target][outcome, default: Tally()].merge(try Tally(tally))
+                    fileOutcomes[target][outcome, default: Tally()].merge(try Tally(tally, currency: runCurrency))
                 }
             }
             func location(_ file: Int, _ line: Int) throws(Diagnostic) -> SourceLocation {
@@ -296,7 +301,7 @@ public enum SummaryMerge {
                 let k = try kind(name)
                 for (outcomeName, tally) in byOutcome {
                     guard let outcome = Outcome(rawValue: outcomeName) else { throw Diagnostic("unknown outcome '\(outcomeName)'") }
-                    outcomes[k, default: [:]][outcome, default: Tally()].merge(try Tally(tally))
+                    outcomes[k, default: [:]][outcome, default: Tally()].merge(try Tally(tally, currency: runCurrency))
                 }
             }
             accepted = try add(accepted, part.accepted)
@@ -305,7 +310,7 @@ public enum SummaryMerge {
             for r in part.rejections {
                 rejections.append(Rejection(source: try location(r.file, r.line), kind: try r.kind.map { (k: String) throws(Diagnostic) -> RecordKind in try kind(k) },
                                             reason: r.reason, recordID: r.id, amount: try r.amount.map { (a: String) throws(Diagnostic) -> Money in try money(a) },
-                                            isRecord: r.isRecord))
+                                            currency: runCurrency, isRecord: r.isRecord))
             }
             for d in part.duplicates {
                 duplicates.append(Duplicate(kind: try kind(d.kind), source: try location(d.file, d.line),
@@ -316,7 +321,9 @@ public enum SummaryMerge {
                 let t = try p.totals.map { (a: String) throws(Diagnostic) -> Money in try money(a) }
                 var totals = BalanceMovement()
                 (totals.opening, totals.topups, totals.charges, totals.refunds, totals.unattachedChange, totals.closing) = (t[0], t[1], t[2], t[3], t[4], t[5])
-                partners.append(PartnerLine(partnerID: p.partnerID, clients: p.clients, totals: totals))
+                var byCurrency = PerCurrency<BalanceMovement>()
+                byCurrency[runCurrency, default: totals] = totals
+                partners.append(PartnerLine(partnerID: p.partnerID, clients: p.clients, totals: byCurrency))
             }
             for u in part.unknownClients ?? [] {
                 let first = try location(u.file, u.line)
@@ -357,7 +364,11 @@ public enum SummaryMerge {
                 if outcomes[kind]!.isEmpty { outcomes[kind] = nil }
             }
         }
-        var summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
+        var acceptedTotals = PerCurrency<KindTotals>()
+        var reportedTotals = PerCurrency<KindTotals>()
+        acceptedTotals[runCurrency, default: accepted] = accepted
+        reportedTotals[runCurrency, default: reported] = reported
+        var summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: acceptedTotals, reportedTotals: reportedTotals,
                                  rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
                                  reconciliationFailures: reconciliation,
                                  unknownClients: unknownClients.sorted {
@@ -390,9 +401,14 @@ public enum SummaryMerge {
 }
 
 extension Tally {
-    init(_ part: SummaryPart.PartTally) throws(Diagnostic) {
+    /// A part's tally, in the split route's one currency (`SummaryPart.of` refuses a run of several).
+    init(_ part: SummaryPart.PartTally, currency: String) throws(Diagnostic) {
         self.init()
         count = part.count
-        amount = try SummaryMerge.money(part.amount)
+        let amount = try SummaryMerge.money(part.amount)
+        if amount != .zero { amounts.add(amount, currency) }
     }
+
+    /// The amount of a tally of the split route, which holds one currency.
+    var oneCurrencyAmount: Money { amounts.entries.first?.value ?? .zero }
 }

@@ -14,10 +14,19 @@ client_id,service,previous_net,net,change
 """#),
         BuiltinTemplate(language: "en", file: "client.csv.mustache", source: #"""
 {{! A client's detail: one row per top-up, charge or refund, and where the client was removed and added again one unattached_change row (dated at the re-attachment, its amount the signed change of the balance meanwhile). The program escapes every value. }}
-id,timestamp,type,service,amount,balance_after
+id,timestamp,type,service,amount,balance_after{{#several_currencies}},currency{{/several_currencies}}
+{{^several_currencies}}
 {{#transactions}}
 {{id}},{{timestamp}},{{type}},{{service}},{{amount}},{{balance_after}}
 {{/transactions}}
+{{/several_currencies}}
+{{#several_currencies}}
+{{#currencies}}
+{{#transactions}}
+{{id}},{{timestamp}},{{type}},{{service}},{{amount}},{{balance_after}},{{currency}}
+{{/transactions}}
+{{/currencies}}
+{{/several_currencies}}
 
 """#),
         BuiltinTemplate(language: "en", file: "client.html.mustache", source: #"""
@@ -61,6 +70,12 @@ id,timestamp,type,service,amount,balance_after
 <p style="margin:8px 0 0 0;">{{period_from}} – {{period_to}} <span class="mu" style="color:#59636e;">· Moscow time (UTC+3)</span></p>
 <p style="margin:4px 0 0 0;font-size:13px;"><a href="../index.html" style="color:#0969da;">← Partner summary {{partner_id}}</a> · <a href="../snapshot.html" style="color:#0969da;">All clients (snapshot)</a></p>
 </td></tr>
+{{#currencies}}
+{{#several_currencies}}
+<tr><td class="px" style="padding:20px 24px 0 24px;">
+<h2 style="margin:0;padding:0 0 4px 0;font-size:18px;line-height:24px;border-bottom:2px solid #1f2328;">Account in {{currency}}</h2>
+</td></tr>
+{{/several_currencies}}
 {{^has_money}}
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
 <p class="mu" style="margin:0;color:#59636e;">The client was not attached to the partner in this period: its transactions and balance are not shown to the partner.</p>
@@ -148,6 +163,7 @@ id,timestamp,type,service,amount,balance_after
 <p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts, so a balance may differ by a kopeck from the sum of the rounded rows. An amount under half a kopeck is shown exactly.</p>
 </td></tr>
 {{/has_money}}
+{{/currencies}}
 </table>
 <!--[if mso]></td></tr></table><![endif]-->
 </td></tr>
@@ -158,10 +174,17 @@ id,timestamp,type,service,amount,balance_after
 """#),
         BuiltinTemplate(language: "en", file: "daily.csv.mustache", source: #"""
 {{! Spend per Moscow calendar day. }}
-client_id,date,service,net
+client_id,date,service,net{{#several_currencies}},currency{{/several_currencies}}
+{{^several_currencies}}
 {{#daily}}
 {{client_id}},{{date}},{{service}},{{net}}
 {{/daily}}
+{{/several_currencies}}
+{{#several_currencies}}
+{{#daily}}
+{{client_id}},{{date}},{{service}},{{net}},{{currency}}
+{{/daily}}
+{{/several_currencies}}
 
 """#),
         BuiltinTemplate(language: "en", file: "email.txt.mustache", source: #"""
@@ -172,7 +195,11 @@ Hello,
 
 this is the client report of partner {{partner_id}} for {{period_from}} – {{period_to}} (Moscow time, UTC+3).
 
+{{#currencies}}
 {{#totals}}
+{{#several_currencies}}
+{{currency}}:
+{{/several_currencies}}
 Opening balance: {{opening_balance}}
 Top-ups: {{topups}}
 Charges: {{charges}}
@@ -182,6 +209,7 @@ Change while not attached (while clients were detached): {{unattached_change}}
 {{/any_unattached_change}}
 Closing balance: {{closing_balance}}
 {{/totals}}
+{{/currencies}}
 
 Clients: {{client_count}}.
 {{#has_attention}}
@@ -212,13 +240,15 @@ Need attention: {{attention_count}}
 - and {{more_attention_count}} more: see the snapshot table
 {{/has_more_attention}}
 {{/has_attention}}
+{{#currencies}}
 {{#has_services}}
 
-Spend per service (charges − refunds), {{total_spend}} in all:
+Spend per service (charges − refunds), {{total_spend}}{{#several_currencies}}, {{currency}}{{/several_currencies}} in all:
 {{#services}}
 - {{service}}: {{net}}
 {{/services}}
 {{/has_services}}
+{{/currencies}}
 
 {{#attachments_xlsx}}
 Attached are Excel workbooks (XLSX): snapshot (every client's state and balances), services (spend per client and service), daily (spend per day). Amounts in this message and in the workbooks are rounded to the kopeck; balances are computed from the exact amounts.
@@ -257,7 +287,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 </style>
 </head>
 <body class="bg" style="margin:0;padding:0;background:#eef1f4;">
-<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">Client balances on {{period_to}}: {{#totals}}{{closing_balance}}{{/totals}}; spend in the period {{total_spend}}.{{#has_attention}} Need attention: {{attention_count}}.{{/has_attention}}</div>
+<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">Client balances on {{period_to}}: {{^several_currencies}}{{#totals}}{{closing_balance}}{{/totals}}; spend in the period {{total_spend}}.{{/several_currencies}}{{#several_currencies}}{{#currencies}}{{#totals}}{{closing_balance}}{{/totals}}; spend in the period {{total_spend}} ({{currency}}). {{/currencies}}{{/several_currencies}}{{#has_attention}} Need attention: {{attention_count}}.{{/has_attention}}</div>
 <table role="presentation" class="bg" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#eef1f4;">
 <tr><td align="center" style="padding:16px 8px;">
 <!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->
@@ -268,9 +298,10 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <p style="margin:4px 0 0 0;">{{period_from}} – {{period_to}} <span class="mu" style="color:#59636e;">· Moscow time (UTC+3)</span></p>
 {{#in_folder}}<p style="margin:4px 0 0 0;font-size:13px;"><a href="snapshot.html" style="color:#0969da;">The state of every client</a></p>{{/in_folder}}{{^in_folder}}<p class="mu" style="margin:4px 0 0 0;color:#59636e;font-size:13px;word-break:break-word;">Attached: {{attached_files}}.</p>{{/in_folder}}
 </td></tr>
+{{#currencies}}
 {{#totals}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
-<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Totals over clients</h2>
+<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Totals over clients{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
 <tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Opening balance</th><td align="right" style="padding:5px 0;">{{opening_balance}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Top-ups</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
@@ -283,6 +314,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 </table>
 </td></tr>
 {{/totals}}
+{{/currencies}}
 {{#has_attention}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
@@ -302,8 +334,9 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 </table>
 </td></tr>
 {{/has_attention}}
+{{#currencies}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
-<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Spend per service</h2>
+<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Spend per service{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 {{#has_services}}
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Service</th><th scope="col" align="right" style="padding:4px 0;">Charges − refunds</th></tr>
@@ -318,6 +351,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <p class="mu" style="margin:0;color:#59636e;">No charges in the period.</p>
 {{/has_services}}
 </td></tr>
+{{/currencies}}
 {{#has_comparison}}
 {{#comparison}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
@@ -372,8 +406,9 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 </td></tr>
 {{/comparison}}
 {{/has_comparison}}
+{{#currencies}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
-<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Clients: {{client_count}}</h2>
+<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Clients: {{client_count}}{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 {{#has_more_clients}}
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">The {{top_clients_count}} with the largest spend in the period; the others in one line at the end, every client in the snapshot table.</p>
 {{/has_more_clients}}
@@ -392,6 +427,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 {{/has_more_clients}}
 </table>
 </td></tr>
+{{/currencies}}
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
 <p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts, so a total may differ by a kopeck from the sum of the rounded rows. An amount under half a kopeck is shown exactly. Every client's state and balances are in the snapshot table, spend per client and service in services, spend per day in daily.</p>
 </td></tr>
@@ -413,17 +449,24 @@ file,line,record,id,amount,reason
 """#),
         BuiltinTemplate(language: "en", file: "services.csv.mustache", source: #"""
 {{! Spend per service: one row per client and service with activity in the period. }}
-client_id,service,charged,refunded,net
+client_id,service,charged,refunded,net{{#several_currencies}},currency{{/several_currencies}}
+{{^several_currencies}}
 {{#client_services}}
 {{client_id}},{{service}},{{charged}},{{refunded}},{{net}}
 {{/client_services}}
+{{/several_currencies}}
+{{#several_currencies}}
+{{#client_services}}
+{{client_id}},{{service}},{{charged}},{{refunded}},{{net}},{{currency}}
+{{/client_services}}
+{{/several_currencies}}
 
 """#),
         BuiltinTemplate(language: "en", file: "snapshot.csv.mustache", source: #"""
 {{! Client states at the period end. The money columns are empty when the partner does not see the client's money; unattached_change is the change of the balance while the client was detached from the partner; spend_rate_daily is the net spend of the last --runway-days days divided by them, runway_days the whole days the closing balance lasts at that rate (empty: below zero, no spend, or not attached at the period end). }}
-client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance,spend_rate_daily,runway_days
+client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance,spend_rate_daily,runway_days{{#several_currencies}},currency{{/several_currencies}}
 {{#clients}}
-{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}},{{spend_rate_daily}},{{runway_days}}
+{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}},{{spend_rate_daily}},{{runway_days}}{{#several_currencies}},{{currency}}{{/several_currencies}}
 {{/clients}}
 
 """#),
@@ -472,7 +515,7 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </thead>
 {{#clients}}
 <tbody>
-<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;"><a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a></strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">invited</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">active</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">blocked</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">removed</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">since {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;"><a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a></strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">invited</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">active</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">blocked</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">removed</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">since {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}}{{#several_currencies}} · {{currency}}{{/several_currencies}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
 <tr>
 {{#has_money}}
 <td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">Opening</span>{{opening_balance}}</td>
@@ -490,9 +533,10 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </tr>
 </tbody>
 {{/clients}}
+{{#currencies}}
 {{#totals}}
 <tbody>
-<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Totals</strong> <span class="mu" style="color:#59636e;font-weight:normal;">over the clients whose money is visible in the period</span></th></tr>
+<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Totals{{#several_currencies}}, {{currency}}{{/several_currencies}}</strong> <span class="mu" style="color:#59636e;font-weight:normal;">over the clients whose money is visible in the period</span></th></tr>
 <tr>
 <td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">Opening</span>{{opening_balance}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Top-ups</span>{{topups}}</td>
@@ -505,6 +549,7 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </tr>
 </tbody>
 {{/totals}}
+{{/currencies}}
 </table>
 <p class="mu" style="margin:12px 0 0 0;color:#59636e;font-size:12px;line-height:17px;">Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts, so a total may differ by a kopeck from the sum of the rounded rows. An amount under half a kopeck is shown exactly. "Not attached" is the change of the balance while the client was detached from the partner: its transactions of that time are not shown.</p>
 </td></tr>
@@ -534,10 +579,19 @@ client_id,service,previous_net,net,change
 """#),
         BuiltinTemplate(language: "ru", file: "client.csv.mustache", source: #"""
 {{! Детализация клиента: одна строка на пополнение, списание или возврат, а там, где клиента отключали и подключали снова, — строка unattached_change (дата — повторное подключение, сумма — изменение баланса за это время со знаком). Значения экранирует программа. }}
-id,timestamp,type,service,amount,balance_after
+id,timestamp,type,service,amount,balance_after{{#several_currencies}},currency{{/several_currencies}}
+{{^several_currencies}}
 {{#transactions}}
 {{id}},{{timestamp}},{{type}},{{service}},{{amount}},{{balance_after}}
 {{/transactions}}
+{{/several_currencies}}
+{{#several_currencies}}
+{{#currencies}}
+{{#transactions}}
+{{id}},{{timestamp}},{{type}},{{service}},{{amount}},{{balance_after}},{{currency}}
+{{/transactions}}
+{{/currencies}}
+{{/several_currencies}}
 
 """#),
         BuiltinTemplate(language: "ru", file: "client.html.mustache", source: #"""
@@ -581,6 +635,12 @@ id,timestamp,type,service,amount,balance_after
 <p style="margin:8px 0 0 0;">{{period_from}} – {{period_to}} <span class="mu" style="color:#59636e;">· время МСК (UTC+3)</span></p>
 <p style="margin:4px 0 0 0;font-size:13px;"><a href="../index.html" style="color:#0969da;">← Сводка партнёра {{partner_id}}</a> · <a href="../snapshot.html" style="color:#0969da;">Все клиенты (snapshot)</a></p>
 </td></tr>
+{{#currencies}}
+{{#several_currencies}}
+<tr><td class="px" style="padding:20px 24px 0 24px;">
+<h2 style="margin:0;padding:0 0 4px 0;font-size:18px;line-height:24px;border-bottom:2px solid #1f2328;">Счёт в {{currency}}</h2>
+</td></tr>
+{{/several_currencies}}
 {{^has_money}}
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
 <p class="mu" style="margin:0;color:#59636e;">Клиент не был подключён к партнёру в этом периоде: его операции и баланс партнёру не показываются.</p>
@@ -668,6 +728,7 @@ id,timestamp,type,service,amount,balance_after
 <p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Суммы округлены до копеек, а балансы посчитаны по точным суммам, поэтому баланс может отличаться от суммы округлённых строк на копейку. Сумма меньше половины копейки показана точно.</p>
 </td></tr>
 {{/has_money}}
+{{/currencies}}
 </table>
 <!--[if mso]></td></tr></table><![endif]-->
 </td></tr>
@@ -678,10 +739,17 @@ id,timestamp,type,service,amount,balance_after
 """#),
         BuiltinTemplate(language: "ru", file: "daily.csv.mustache", source: #"""
 {{! Расходы по московским календарным дням. }}
-client_id,date,service,net
+client_id,date,service,net{{#several_currencies}},currency{{/several_currencies}}
+{{^several_currencies}}
 {{#daily}}
 {{client_id}},{{date}},{{service}},{{net}}
 {{/daily}}
+{{/several_currencies}}
+{{#several_currencies}}
+{{#daily}}
+{{client_id}},{{date}},{{service}},{{net}},{{currency}}
+{{/daily}}
+{{/several_currencies}}
 
 """#),
         BuiltinTemplate(language: "ru", file: "email.txt.mustache", source: #"""
@@ -692,7 +760,11 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 
 Отчёт по клиентам партнёра {{partner_id}} за период {{period_from}} – {{period_to}} (время МСК, UTC+3).
 
+{{#currencies}}
 {{#totals}}
+{{#several_currencies}}
+{{currency}}:
+{{/several_currencies}}
 Баланс на начало периода: {{opening_balance}}
 Пополнения: {{topups}}
 Списания: {{charges}}
@@ -702,6 +774,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{/any_unattached_change}}
 Баланс на конец периода: {{closing_balance}}
 {{/totals}}
+{{/currencies}}
 
 Клиентов: {{client_count}}.
 {{#has_attention}}
@@ -732,13 +805,15 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 - и ещё {{more_attention_count}}: см. таблицу snapshot
 {{/has_more_attention}}
 {{/has_attention}}
+{{#currencies}}
 {{#has_services}}
 
-Расходы на сервисы (списания − возвраты), всего {{total_spend}}:
+Расходы на сервисы (списания − возвраты), всего {{total_spend}}{{#several_currencies}}, {{currency}}{{/several_currencies}}:
 {{#services}}
 - {{service}}: {{net}}
 {{/services}}
 {{/has_services}}
+{{/currencies}}
 
 {{#attachments_xlsx}}
 Во вложении — таблицы Excel (XLSX): snapshot (состояние и балансы всех клиентов), services (расходы по клиентам и сервисам), daily (расходы по дням). Суммы в письме и в таблицах округлены до копеек, балансы посчитаны по точным суммам.
@@ -777,7 +852,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 </style>
 </head>
 <body class="bg" style="margin:0;padding:0;background:#eef1f4;">
-<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">Баланс клиентов на {{period_to}}: {{#totals}}{{closing_balance}}{{/totals}}; расход за период {{total_spend}}.{{#has_attention}} Требуют внимания: {{attention_count}}.{{/has_attention}}</div>
+<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">Баланс клиентов на {{period_to}}: {{^several_currencies}}{{#totals}}{{closing_balance}}{{/totals}}; расход за период {{total_spend}}.{{/several_currencies}}{{#several_currencies}}{{#currencies}}{{#totals}}{{closing_balance}}{{/totals}}; расход за период {{total_spend}} ({{currency}}). {{/currencies}}{{/several_currencies}}{{#has_attention}} Требуют внимания: {{attention_count}}.{{/has_attention}}</div>
 <table role="presentation" class="bg" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#eef1f4;">
 <tr><td align="center" style="padding:16px 8px;">
 <!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->
@@ -788,9 +863,10 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <p style="margin:4px 0 0 0;">{{period_from}} – {{period_to}} <span class="mu" style="color:#59636e;">· время МСК (UTC+3)</span></p>
 {{#in_folder}}<p style="margin:4px 0 0 0;font-size:13px;"><a href="snapshot.html" style="color:#0969da;">Состояние всех клиентов</a></p>{{/in_folder}}{{^in_folder}}<p class="mu" style="margin:4px 0 0 0;color:#59636e;font-size:13px;word-break:break-word;">Во вложении: {{attached_files}}.</p>{{/in_folder}}
 </td></tr>
+{{#currencies}}
 {{#totals}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
-<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Итоги по клиентам</h2>
+<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Итоги по клиентам{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
 <tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Баланс на начало периода</th><td align="right" style="padding:5px 0;">{{opening_balance}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Пополнения</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
@@ -803,6 +879,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 </table>
 </td></tr>
 {{/totals}}
+{{/currencies}}
 {{#has_attention}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#fff8e1;border-left:4px solid #d4a72c;">
@@ -822,8 +899,9 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 </table>
 </td></tr>
 {{/has_attention}}
+{{#currencies}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
-<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Расходы на сервисы</h2>
+<h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Расходы на сервисы{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 {{#has_services}}
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
 <tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Сервис</th><th scope="col" align="right" style="padding:4px 0;">Списания − возвраты</th></tr>
@@ -838,6 +916,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <p class="mu" style="margin:0;color:#59636e;">В периоде не было списаний.</p>
 {{/has_services}}
 </td></tr>
+{{/currencies}}
 {{#has_comparison}}
 {{#comparison}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
@@ -892,8 +971,9 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 </td></tr>
 {{/comparison}}
 {{/has_comparison}}
+{{#currencies}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
-<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Клиенты: {{client_count}}</h2>
+<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Клиенты: {{client_count}}{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 {{#has_more_clients}}
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">{{top_clients_count}} с наибольшим расходом за период; остальные — одной строкой в конце, все — в таблице snapshot.</p>
 {{/has_more_clients}}
@@ -912,6 +992,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{/has_more_clients}}
 </table>
 </td></tr>
+{{/currencies}}
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
 <p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Суммы округлены до копеек, а балансы посчитаны по точным суммам, поэтому итог может отличаться от суммы округлённых строк на копейку. Сумма меньше половины копейки показана точно. Состояние и балансы всех клиентов — в таблице snapshot, расходы по клиентам и сервисам — в services, расходы по дням — в daily.</p>
 </td></tr>
@@ -933,17 +1014,24 @@ file,line,record,id,amount,reason
 """#),
         BuiltinTemplate(language: "ru", file: "services.csv.mustache", source: #"""
 {{! Расходы на сервисы: строка на клиента и сервис с движением в периоде. }}
-client_id,service,charged,refunded,net
+client_id,service,charged,refunded,net{{#several_currencies}},currency{{/several_currencies}}
+{{^several_currencies}}
 {{#client_services}}
 {{client_id}},{{service}},{{charged}},{{refunded}},{{net}}
 {{/client_services}}
+{{/several_currencies}}
+{{#several_currencies}}
+{{#client_services}}
+{{client_id}},{{service}},{{charged}},{{refunded}},{{net}},{{currency}}
+{{/client_services}}
+{{/several_currencies}}
 
 """#),
         BuiltinTemplate(language: "ru", file: "snapshot.csv.mustache", source: #"""
 {{! Состояние клиентов на конец периода. Денежные колонки пусты, если партнёр не видит деньги клиента; unattached_change — изменение баланса, пока клиент был отключён от партнёра; spend_rate_daily — чистый расход за последние --runway-days дней, делённый на их число, runway_days — сколько целых дней хватит баланса на конец периода при таком расходе (пусто: баланс в минусе, расхода нет или клиент на конец периода отключён). }}
-client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance,spend_rate_daily,runway_days
+client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refunds,unattached_change,closing_balance,spend_rate_daily,runway_days{{#several_currencies}},currency{{/several_currencies}}
 {{#clients}}
-{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}},{{spend_rate_daily}},{{runway_days}}
+{{client_id}},{{name}},{{email}},{{phone}},{{state}},{{state_since}},{{opening_balance}},{{topups}},{{charges}},{{refunds}},{{unattached_change}},{{closing_balance}},{{spend_rate_daily}},{{runway_days}}{{#several_currencies}},{{currency}}{{/several_currencies}}
 {{/clients}}
 
 """#),
@@ -992,7 +1080,7 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </thead>
 {{#clients}}
 <tbody>
-<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;"><a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a></strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">приглашён</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">активен</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">заблокирован</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">отключён</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">с {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;"><a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a></strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">приглашён</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">активен</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">заблокирован</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">отключён</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">с {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}}{{#several_currencies}} · {{currency}}{{/several_currencies}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
 <tr>
 {{#has_money}}
 <td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">На начало</span>{{opening_balance}}</td>
@@ -1010,9 +1098,10 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </tr>
 </tbody>
 {{/clients}}
+{{#currencies}}
 {{#totals}}
 <tbody>
-<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Итого</strong> <span class="mu" style="color:#59636e;font-weight:normal;">по клиентам, чьи деньги видны в периоде</span></th></tr>
+<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Итого{{#several_currencies}}, {{currency}}{{/several_currencies}}</strong> <span class="mu" style="color:#59636e;font-weight:normal;">по клиентам, чьи деньги видны в периоде</span></th></tr>
 <tr>
 <td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">На начало</span>{{opening_balance}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Пополнения</span>{{topups}}</td>
@@ -1025,6 +1114,7 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 </tr>
 </tbody>
 {{/totals}}
+{{/currencies}}
 </table>
 <p class="mu" style="margin:12px 0 0 0;color:#59636e;font-size:12px;line-height:17px;">Суммы округлены до копеек, а балансы посчитаны по точным суммам, поэтому итог может отличаться от суммы округлённых строк на копейку. Сумма меньше половины копейки показана точно. «Вне подключения» — изменение баланса, пока клиент был отключён от партнёра: операции за это время партнёру не показываются.</p>
 </td></tr>

@@ -34,17 +34,19 @@ extension ReportRenderer {
 
     /// The fields of a service-spend row (`client_id` only in the partner's per-client table).
     enum ServiceField: String, CaseIterable {
-        case clientID = "client_id", service, charged, refunded, net
+        case clientID = "client_id", currency, service, charged, refunded, net
         /// Bar length in percent of the largest spend, for table-cell bar charts.
         case barPercent = "bar_percent"
 
-        /// Without `client_id`, which a client's own tables leave to the enclosing scope.
-        static let ofSpend = allCases.filter { $0 != .clientID }
+        /// Without `client_id` and `currency`, which a client's own tables leave to the enclosing scope.
+        static let ofSpend = allCases.filter { $0 != .clientID && $0 != .currency }
     }
 
-    static func serviceValue(_ spend: ServiceSpend, maxSpend: Money, _ field: ServiceField, clientID: String = "") -> TemplateValue {
+    static func serviceValue(_ spend: ServiceSpend, maxSpend: Money, _ field: ServiceField, clientID: String = "",
+                             currency: String = "") -> TemplateValue {
         switch field {
         case .clientID: return .text(clientID)
+        case .currency: return .text(currency)
         case .service: return .text(spend.service)
         case .charged: return .money(spend.charged)
         case .refunded: return .money(spend.refunded)
@@ -57,14 +59,15 @@ extension ReportRenderer {
 
     /// The fields of a daily-spend row (`client_id` only in the partner's table).
     enum DailyField: String, CaseIterable {
-        case clientID = "client_id", date, service, net
+        case clientID = "client_id", currency, date, service, net
 
-        static let ofSpend = allCases.filter { $0 != .clientID }
+        static let ofSpend = allCases.filter { $0 != .clientID && $0 != .currency }
     }
 
-    static func dailyValue(_ day: DailySpend, _ field: DailyField, clientID: String = "") -> TemplateValue {
+    static func dailyValue(_ day: DailySpend, _ field: DailyField, clientID: String = "", currency: String = "") -> TemplateValue {
         switch field {
         case .clientID: return .text(clientID)
+        case .currency: return .text(currency)
         case .date: return .date(day.date)
         case .service: return .text(day.service)
         case .net: return .money(day.net)
@@ -85,6 +88,8 @@ extension ReportRenderer {
         case isRemoved = "is_removed"
         case stateSince = "state_since"
         case hasMoney = "has_money"
+        /// The currency of the row's money (a client with money in two currencies has a row per currency).
+        case currency
     }
 
     /// A client's own fields, then its money (`MovementField`).
@@ -111,6 +116,7 @@ extension ReportRenderer {
         case .isRemoved: return .flag(client.state == .removed)
         case .stateSince: return client.stateSince.map { .spreadsheetInstant($0) } ?? .text("")
         case .hasMoney: return .flag(client.movement != nil)
+        case .currency: return .text(client.currency)
         }
     }
 

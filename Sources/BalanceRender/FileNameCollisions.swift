@@ -18,7 +18,9 @@ extension ReportRenderer {
         try checkPartnerFolders(report.partners.map(\.partnerID))
         for partner in report.partners {
             var clients: [String: String] = [:]
-            for client in partner.clients {
+            for (index, client) in partner.clients.enumerated() {
+                // A client's entries in two currencies share its one file.
+                if index > 0 && client.client.id.bytesEqual(partner.clients[index - 1].client.id) { continue }
                 let name = FileNames.safeName(for: client.client.id)
                 let key = name.lowercased()
                 if let other = clients[key] {

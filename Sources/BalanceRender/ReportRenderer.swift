@@ -5,8 +5,14 @@ import Dispatch
 import Synchronization
 
 /// A scope answered by a closure: the views below are small switch statements over names.
-struct Scope: TemplateScope {
+struct Scope: CurrencyScope {
     let lookup: (String) -> TemplateValue?
+    /// The currency of the amounts under this scope; `nil`: the enclosing scope's.
+    var currency: String? = nil
+    init(currency: String? = nil, _ lookup: @escaping (String) -> TemplateValue?) {
+        self.lookup = lookup
+        self.currency = currency
+    }
     func value(_ name: String) -> TemplateValue? { lookup(name) }
 }
 
@@ -55,22 +61,26 @@ public struct TemplateSet: Sendable {
 }
 
 /// One reusable scope per table: moving it to the next row allocates nothing.
-final class RowCursor<Source>: TemplateScope {
+final class RowCursor<Source>: CurrencyScope {
     var index = 0
     let source: Source
     let lookup: (Source, Int, String) -> TemplateValue?
+    let currencyOf: ((Source, Int) -> String?)?
 
-    init(_ source: Source, _ lookup: @escaping (Source, Int, String) -> TemplateValue?) {
+    init(_ source: Source, currency: ((Source, Int) -> String?)? = nil, _ lookup: @escaping (Source, Int, String) -> TemplateValue?) {
         self.source = source
         self.lookup = lookup
+        self.currencyOf = currency
     }
 
     func value(_ name: String) -> TemplateValue? { lookup(source, index, name) }
+    var currency: String? { currencyOf?(source, index) }
 }
 
-/// A table section over `count` rows of `source`.
-func table<Source>(_ source: Source, count: Int, _ lookup: @escaping (Source, Int, String) -> TemplateValue?) -> TemplateValue {
-    let cursor = RowCursor(source, lookup)
+/// A table section over `count` rows of `source`; `currency`: each row's currency, in a run of several.
+func table<Source>(_ source: Source, count: Int, currency: ((Source, Int) -> String?)? = nil,
+                   _ lookup: @escaping (Source, Int, String) -> TemplateValue?) -> TemplateValue {
+    let cursor = RowCursor(source, currency: currency, lookup)
     return .rows(count: count) { index in
         cursor.index = index
         return cursor
@@ -79,23 +89,27 @@ func table<Source>(_ source: Source, count: Int, _ lookup: @escaping (Source, In
 
 /// A large table whose fields are the cases of `Field`: the template resolves each name to a case
 /// once per section, and each cell is a switch over the case.
-final class FieldTable<Source, Field: RawRepresentable & CaseIterable>: TemplateTable where Field.RawValue == String {
+final class FieldTable<Source, Field: RawRepresentable & CaseIterable>: CurrencyRows where Field.RawValue == String {
     let source: Source
     let count: Int
     let value: (Source, Int, Field) -> TemplateValue
     /// The fields these rows offer; a name outside them is asked of the enclosing scopes.
     let fields: [Field]
+    /// Each row's currency (`nil`: the enclosing scope's).
+    let currencyOf: ((Source, Int) -> String?)?
 
-    init(_ source: Source, count: Int, fields: [Field] = Array(Field.allCases),
+    init(_ source: Source, count: Int, fields: [Field] = Array(Field.allCases), currency: ((Source, Int) -> String?)? = nil,
          _ value: @escaping (Source, Int, Field) -> TemplateValue) {
         self.source = source
         self.count = count
         self.fields = fields
         self.value = value
+        self.currencyOf = currency
     }
 
     func field(_ name: String) -> Int? { fields.firstIndex { $0.rawValue == name } }
     func value(row: Int, field: Int) -> TemplateValue { value(source, row, fields[field]) }
+    func currency(row: Int) -> String? { currencyOf?(source, row) }
 }
 
 /// Render: turns a `RunReport` into files through the templates, handing each to `emit`.
@@ -134,9 +148,9 @@ public struct ReportRenderer: Sendable {
     public func render(_ report: RunReport, includeRejects: Bool, xlsx: Bool = false, workers: Int = 1,
                        emit: @Sendable (String, [UInt8]) throws -> Void) throws {
         try ReportRenderer.checkFileNames(report)
-        enum Job { case partnerPages(Int), client(Int, Int) }
+        enum Job { case partnerPages(Int), client(Int, Range<Int>) }
         let jobs: [Job] = report.partners.indices.flatMap { partner in
-            [Job.partnerPages(partner)] + report.partners[partner].clients.indices.map { Job.client(partner, $0) }
+            [Job.partnerPages(partner)] + ReportRenderer.clientGroups(report.partners[partner]).map { Job.client(partner, $0) }
         }
         let next = Atomic<Int>(0)
         let firstError = Mutex<(any Error)?>(nil)
@@ -165,10 +179,10 @@ public struct ReportRenderer: Sendable {
                         if xlsx {
                             for (file, bytes) in try workbooks(partner, report) { try emit("\(folder)/\(file)", bytes) }
                         }
-                    case .client(let p, let c):
+                    case .client(let p, let entries):
                         let partner = report.partners[p]
-                        let client = partner.clients[c]
-                        let path = "\(FileNames.safeName(for: partner.partnerID))/\(OutputFiles.clientsFolder)/\(FileNames.safeName(for: client.client.id))"
+                        let client = partner.clients[entries]
+                        let path = "\(FileNames.safeName(for: partner.partnerID))/\(OutputFiles.clientsFolder)/\(FileNames.safeName(for: client.first!.client.id))"
                         try clientPage(templates.clientHTML, client, partner, report, into: &buffer)
                         try emit(path + ".html", buffer)
                         try clientPage(templates.clientCSV, client, partner, report, into: &buffer)
@@ -185,9 +199,22 @@ public struct ReportRenderer: Sendable {
             try emit(OutputFiles.rejects, try rejectsFile(report))
         }
         if !report.summary.unknownClients.isEmpty {
-            try emit(OutputFiles.unknownClients, try unknownClientsFile(report.summary, currency: report.currency))
+            try emit(OutputFiles.unknownClients, try unknownClientsFile(report.summary, currency: report.currencies.first ?? "RUB"))
         }
         try emit(OutputFiles.summary, SummaryJSON.encode(report))
+    }
+
+    /// A partner's clients as runs of entries of one client id (one entry per currency): a client's
+    /// page and detail file show all of its currencies.
+    static func clientGroups(_ partner: PartnerReport) -> [Range<Int>] {
+        var groups: [Range<Int>] = []
+        var start = 0
+        for index in partner.clients.indices.dropFirst() where !partner.clients[index].client.id.bytesEqual(partner.clients[start].client.id) {
+            groups.append(start..<index)
+            start = index
+        }
+        if !partner.clients.isEmpty { groups.append(start..<partner.clients.count) }
+        return groups
     }
 
     /// `unknown-clients.csv`: one row per client id and currency, with the first `file:line`.
@@ -239,6 +266,10 @@ public struct ReportRenderer: Sendable {
         case periodTo = "period_to"
         case currency
         case currencySign = "currency_sign"
+        /// SPEC §4: a run of more than one currency; every money row then says its currency.
+        case severalCurrencies = "several_currencies"
+        /// The run's currencies, comma-separated.
+        case currencies = "run_currencies"
     }
 
     static func runValue(_ report: RunReport, _ name: String) -> TemplateValue? {
@@ -249,13 +280,16 @@ public struct ReportRenderer: Sendable {
         switch field {
         case .periodFrom: return .date(report.period.firstDay)
         case .periodTo: return .date(report.period.lastDay)
-        case .currency: return .text(report.currency)
-        case .currencySign: return .text(Formatting.currencySign(report.currency))
+        // A run of several currencies has no one currency: a row's or a section's own answers.
+        case .currency: return report.isMultiCurrency ? nil : .text(report.currencies.first ?? "RUB")
+        case .currencySign: return report.isMultiCurrency ? nil : .text(Formatting.currencySign(report.currencies.first ?? "RUB"))
+        case .severalCurrencies: return .flag(report.isMultiCurrency)
+        case .currencies: return .text(report.currencies.joined(separator: ", "))
         }
     }
 
     func rejectsFile(_ report: RunReport) throws -> [UInt8] {
-        try rejectsFile(report.summary, currency: report.currency)
+        try rejectsFile(report.summary, currency: report.currencies.first ?? "RUB")
     }
 
     /// `rejects.csv` from the summary alone (also what a merge of run parts writes).

@@ -7,13 +7,26 @@ package enum SummaryJSON {
     static let maxDuplicatesListed = 10_000
 
     static func encode(_ report: RunReport) -> [UInt8] {
-        encode(period: report.period, currency: report.currency, summary: report.summary,
-               partners: report.partners.map { PartnerLine(partnerID: $0.partnerID, clients: $0.clients.count, totals: $0.totals) })
+        encode(period: report.period, currencies: report.currencies, summary: report.summary,
+               partners: report.partners.map(PartnerLine.init))
     }
 
     /// The same bytes from the figures alone: what a merge of run parts (`SummaryMerge`) writes.
-    package static func encode(period: ReportPeriod, currency: String, summary: RunSummary, partners: [PartnerLine]) -> [UInt8] {
+    /// A run of one currency writes it once (`currency`) and plain amounts; a run of several lists
+    /// them (`currencies`) and writes every amount as an object by currency (SPEC §2.1: never summed).
+    package static func encode(period: ReportPeriod, currencies: [String], summary: RunSummary, partners: [PartnerLine]) -> [UInt8] {
         let out = JSONWriter()
+        let several = currencies.count > 1
+        let currency = currencies.first ?? "RUB"
+        func perCurrency<Value>(_ key: String, _ values: PerCurrency<Value>, zero: Value, _ write: @escaping (Value) -> Void) {
+            out.key(key) {
+                if several {
+                    out.object { for entry in values.entries { out.key(entry.currency) { write(entry.value) } } }
+                } else {
+                    write(values[currency] ?? zero)
+                }
+            }
+        }
         out.object {
             out.key("period") {
                 out.object {
@@ -23,18 +36,22 @@ package enum SummaryJSON {
                     out.field("end", MoscowTime.isoText(period.interval.end))
                 }
             }
-            out.field("currency", currency)
+            if several {
+                out.key("currencies") { out.array(currencies) { out.value($0) } }
+            } else {
+                out.field("currency", currency)
+            }
             out.key("records") {
                 out.object {
                     for kind in RecordKind.allCases {
-                        out.key(kind.rawValue) { outcomes(out, summary.outcomes[kind] ?? [:]) }
+                        out.key(kind.rawValue) { outcomes(out, summary.outcomes[kind] ?? [:], several: several, currency: currency) }
                     }
                 }
             }
             out.key("control_totals") {
                 out.object {
-                    out.key("accepted") { totals(out, summary.acceptedTotals) }
-                    out.key("reported") { totals(out, summary.reportedTotals) }
+                    perCurrency("accepted", summary.acceptedTotals, zero: KindTotals()) { totals(out, $0) }
+                    perCurrency("reported", summary.reportedTotals, zero: KindTotals()) { totals(out, $0) }
                     out.field("rejected_without_amount", summary.rejectedWithoutAmount)
                     out.field("balanced", summary.controlFailures.isEmpty)
                 }
@@ -54,14 +71,14 @@ package enum SummaryJSON {
                     out.object {
                         out.field("partner_id", partner.partnerID)
                         out.field("clients", partner.clients)
-                        out.key("totals") {
+                        perCurrency("totals", partner.totals, zero: BalanceMovement()) { totals in
                             out.object {
-                                out.field("opening_balance", partner.totals.opening.description)
-                                out.field("topups", partner.totals.topups.description)
-                                out.field("charges", partner.totals.charges.description)
-                                out.field("refunds", partner.totals.refunds.description)
-                                out.field("unattached_change", partner.totals.unattachedChange.description)
-                                out.field("closing_balance", partner.totals.closing.description)
+                                out.field("opening_balance", totals.opening.description)
+                                out.field("topups", totals.topups.description)
+                                out.field("charges", totals.charges.description)
+                                out.field("refunds", totals.refunds.description)
+                                out.field("unattached_change", totals.unattachedChange.description)
+                                out.field("closing_balance", totals.closing.description)
                             }
                         }
                     }
@@ -75,7 +92,7 @@ package enum SummaryJSON {
                         out.key("kinds") { out.array(file.kinds) { out.value($0.rawValue) } }
                         out.field("records", file.records)
                         out.field("blank_rows", file.blankRows)
-                        out.key("outcomes") { outcomes(out, file.outcomes) }
+                        out.key("outcomes") { outcomes(out, file.outcomes, several: several, currency: currency) }
                         out.key("problems") { out.array(file.problems) { out.value($0) } }
                     }
                 }
@@ -129,14 +146,20 @@ package enum SummaryJSON {
         return index < summary.files.count ? summary.files[index].path : "?"
     }
 
-    static func outcomes(_ out: JSONWriter, _ tallies: [Outcome: Tally]) {
+    static func outcomes(_ out: JSONWriter, _ tallies: [Outcome: Tally], several: Bool, currency: String) {
         out.object {
             for outcome in Outcome.allCases {
                 let tally = tallies[outcome] ?? Tally()
                 out.key(outcome.rawValue) {
                     out.object {
                         out.field("count", tally.count)
-                        out.field("amount", tally.amount.description)
+                        if several {
+                            out.key("amounts") {
+                                out.object { for entry in tally.amounts.entries { out.field(entry.currency, entry.value.description) } }
+                            }
+                        } else {
+                            out.field("amount", (tally.amounts[currency] ?? .zero).description)
+                        }
                     }
                 }
             }

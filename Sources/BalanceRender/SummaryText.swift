@@ -10,11 +10,13 @@ public enum SummaryText {
     public static func lines(_ report: RunReport, maxRejections: Int = 50) -> [String] {
         let summary = report.summary
         var lines: [String] = []
+        let currencies = report.currencies.isEmpty ? ["RUB"] : report.currencies
+        let currencyText = (currencies.count > 1 ? "currencies " : "currency ") + currencies.joined(separator: ", ")
         switch report.periodOrigin {
         case .given:
-            lines.append("period \(report.period.label) (Moscow time, UTC+03:00), currency \(report.currency)")
+            lines.append("period \(report.period.label) (Moscow time, UTC+03:00), \(currencyText)")
         case .transactions:
-            lines.append("period \(report.period.label), the first to the last transaction (Moscow time, UTC+03:00), currency \(report.currency)")
+            lines.append("period \(report.period.label), the first to the last transaction (Moscow time, UTC+03:00), \(currencyText)")
         case .none:
             lines.append("period: none (no transaction was read)")
         }
@@ -35,7 +37,7 @@ public enum SummaryText {
             var header = ["records"]
             for kind in kinds {
                 header.append("\(kind.rawValue)s")
-                if kind == .transaction { header.append("amount, \(report.currency)") }
+                if kind == .transaction { header += currencies.map { "amount, \($0)" } }
             }
             var rows = [header]
             for outcome in Outcome.allCases {
@@ -43,7 +45,7 @@ public enum SummaryText {
                 for kind in kinds {
                     let tally = summary.outcomes[kind]?[outcome] ?? Tally()
                     row.append(Digits.grouped(Int128(tally.count), separator: " "))
-                    if kind == .transaction { row.append(amount(tally.amount)) }
+                    if kind == .transaction { row += currencies.map { amount(tally.amounts[$0] ?? .zero) } }
                 }
                 rows.append(row)
             }
@@ -53,12 +55,16 @@ public enum SummaryText {
             lines.append("  \(summary.rejectedWithoutAmount) rejected transaction(s) had no readable amount")
         }
 
-        let accepted = summary.acceptedTotals
-        let reported = summary.reportedTotals
-        var totals = [["control totals, \(report.currency)", "top-ups", "charges", "refunds"],
-                      ["  accepted transactions", amount(accepted.topups), amount(accepted.charges), amount(accepted.refunds)]]
-        if accepted != reported {
-            totals.append(["  in the reports", amount(reported.topups), amount(reported.charges), amount(reported.refunds)])
+        // Control totals per currency: never one sum of two.
+        var totals: [[String]] = []
+        for currency in currencies {
+            let accepted = summary.acceptedTotals[currency] ?? KindTotals()
+            let reported = summary.reportedTotals[currency] ?? KindTotals()
+            totals.append(["control totals, \(currency)", "top-ups", "charges", "refunds"])
+            totals.append(["  accepted transactions", amount(accepted.topups), amount(accepted.charges), amount(accepted.refunds)])
+            if accepted != reported {
+                totals.append(["  in the reports", amount(reported.topups), amount(reported.charges), amount(reported.refunds)])
+            }
         }
         lines += table(totals)
         lines.append(summary.controlFailures.isEmpty
@@ -66,10 +72,11 @@ public enum SummaryText {
                      : "  MISMATCH: the reports do not show what was accepted")
         for failure in summary.controlFailures { lines.append("  control failure: \(failure)") }
         if !summary.amountRounding.isEmpty {
-            lines.append("  \(summary.amountRounding.count) float-printed amount(s) rounded half to even to 12 fractional digits; total difference (rounded − written) \(summary.amountRounding.difference) \(report.currency)")
+            lines.append("  \(summary.amountRounding.count) float-printed amount(s) rounded half to even to 12 fractional digits; total difference (rounded − written) \(summary.amountRounding.difference) \(currencies.joined(separator: "/"))")
         }
         for partner in report.partners {
-            lines.append("partner \(partner.partnerID): \(partner.clients.count) clients")
+            let entries = partner.clients.count == partner.clientCount ? "" : " (\(partner.clients.count) rows: a row per client and currency)"
+            lines.append("partner \(partner.partnerID): \(partner.clientCount) clients" + entries)
         }
         // Unknown clients by name, the largest first: where finance looks for them.
         let unknown = summary.unknownClients

@@ -112,10 +112,18 @@ public struct Template: Sendable {
 
     /// What one render call needs throughout.
     private struct RenderContext {
-        let currency: String
+        var currency: String
         let language: ReportLanguage
         let outsideTables: RowBinding
         let budget: RenderBudget
+
+        /// The context under `scope`: its currency when it has one.
+        func under(_ scope: any TemplateScope) -> RenderContext {
+            guard let currency = (scope as? any CurrencyScope)?.currency else { return self }
+            var inner = self
+            inner.currency = currency
+            return inner
+        }
     }
 
     /// Issue 19: what one template may do to write one file. Sections nested in sections repeat
@@ -322,8 +330,9 @@ public struct Template: Sendable {
                         try enterRepeating(context, op)
                         for index in 0..<count {
                             try charge(context, output, op)
-                            stack.append(row(index))
-                            try run(body, literals, &stack, context, &output, context.outsideTables)
+                            let scope = row(index)
+                            stack.append(scope)
+                            try run(body, literals, &stack, context.under(scope), &output, context.outsideTables)
                             stack.removeLast()
                         }
                         context.budget.repeating.removeLast()
@@ -335,10 +344,13 @@ public struct Template: Sendable {
                         let rows = RowBinding(table: table, fields: bindFields(body, table), first: body.lowerBound)
                         stack.append(rows)
                         try enterRepeating(context, op)
+                        let currencies = table as? any CurrencyRows
+                        var rowContext = context
                         for row in 0..<table.count {
                             try charge(context, output, op)
                             rows.row = row
-                            try run(body, literals, &stack, context, &output, rows)
+                            if let currencies { rowContext.currency = currencies.currency(row: row) ?? context.currency }
+                            try run(body, literals, &stack, rowContext, &output, rows)
                         }
                         context.budget.repeating.removeLast()
                         stack.removeLast()
@@ -346,7 +358,7 @@ public struct Template: Sendable {
                 case .scope(let scope):
                     if !inverted {
                         stack.append(scope)
-                        try run(body, literals, &stack, context, &output, context.outsideTables)
+                        try run(body, literals, &stack, context.under(scope), &output, context.outsideTables)
                         stack.removeLast()
                     }
                 }

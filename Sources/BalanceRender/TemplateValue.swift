@@ -43,6 +43,17 @@ public protocol TemplateScope {
     func value(_ name: String) -> TemplateValue?
 }
 
+/// A scope whose amounts are in a currency of their own (a run of several currencies, SPEC §2.1):
+/// the amounts under it are shown with its sign; `nil` keeps the enclosing one.
+public protocol CurrencyScope: TemplateScope {
+    var currency: String? { get }
+}
+
+/// A table whose rows each have a currency of their own (`CurrencyScope`, row by row).
+public protocol CurrencyRows: TemplateTable {
+    func currency(row: Int) -> String?
+}
+
 /// Rows of one table, addressed by field numbers that a template resolves once per section.
 ///
 /// A million-row section then costs an array index and a switch per cell, not a name search

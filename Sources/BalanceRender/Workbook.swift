@@ -252,6 +252,13 @@ enum SnapshotColumn: CaseIterable {
     case clientID, name, email, phone, state, stateSince
     case opening, topups, charges, refunds, unattachedChange, closing
     case spendRateDaily, runwayDays
+    /// Only in a run of several currencies (SPEC §4: every money row says its currency).
+    case currency
+
+    /// The columns of a run: `currency` last, and only when the run holds several.
+    static func of(_ report: RunReport) -> [SnapshotColumn] {
+        allCases.filter { $0 != .currency || report.isMultiCurrency }
+    }
 
     func header(russian ru: Bool) -> String {
         switch self {
@@ -269,12 +276,13 @@ enum SnapshotColumn: CaseIterable {
         case .closing: return ru ? "Баланс на конец" : "Closing balance"
         case .spendRateDaily: return ru ? "Расход в день" : "Spend a day"
         case .runwayDays: return ru ? "Дней до нуля" : "Days left"
+        case .currency: return ru ? "Валюта" : "Currency"
         }
     }
 
     var kind: WorkbookTable.Kind {
         switch self {
-        case .clientID, .name, .email, .phone, .state: return .text
+        case .clientID, .name, .email, .phone, .state, .currency: return .text
         case .stateSince: return .instant
         case .opening, .topups, .charges, .refunds, .unattachedChange, .closing, .spendRateDaily: return .money
         case .runwayDays: return .count
@@ -284,6 +292,7 @@ enum SnapshotColumn: CaseIterable {
     func cell(_ client: ClientReport, russian ru: Bool) -> WorkbookCell {
         switch self {
         case .clientID: return .text(client.client.id)
+        case .currency: return .text(client.currency)
         case .name: return .text(client.client.name)
         case .email: return .text(client.client.email)
         case .phone: return .text(client.client.phone)
@@ -323,39 +332,43 @@ extension ReportRenderer {
         let created = report.period.interval.end
         let ru = templates.language == .ru
         let clients = partner.clients
-        let columns = SnapshotColumn.allCases
+        let columns = SnapshotColumn.of(report)
+        let several = report.isMultiCurrency
         let snapshot = WorkbookTable(sheet: "snapshot", headers: columns.map { $0.header(russian: ru) }, kinds: columns.map(\.kind),
                                      rows: clients.count) { row, column in columns[column].cell(clients[row], russian: ru) }
         // The services and daily sheets: the CSV's fields (`ServiceField`, `DailyField`), by name.
-        let serviceFields: [ServiceField] = [.clientID, .service, .charged, .refunded, .net]
+        let serviceFields: [ServiceField] = [.clientID, .service, .charged, .refunded, .net] + (several ? [.currency] : [])
         let servicePositions = clients.indices.flatMap { c in clients[c].services.indices.map { (c, $0) } }
         let services = WorkbookTable(
             sheet: "services",
-            headers: ru ? ["ID клиента", "Сервис", "Списано", "Возвращено", "Расход"]
-                        : ["Client ID", "Service", "Charged", "Refunded", "Spend"],
-            kinds: [.text, .text, .money, .money, .money],
+            headers: (ru ? ["ID клиента", "Сервис", "Списано", "Возвращено", "Расход"]
+                         : ["Client ID", "Service", "Charged", "Refunded", "Spend"]) + (several ? [ru ? "Валюта" : "Currency"] : []),
+            kinds: [.text, .text, .money, .money, .money] + (several ? [.text] : []),
             rows: servicePositions.count) { row, column in
                 let (c, s) = servicePositions[row]
                 let spend = clients[c].services[s]
                 switch serviceFields[column] {
                 case .clientID: return .text(clients[c].client.id)
+                case .currency: return .text(clients[c].currency)
                 case .service: return .text(spend.service)
                 case .charged: return .money(spend.charged)
                 case .refunded: return .money(spend.refunded)
                 case .net, .barPercent: return .money(spend.net)
                 }
             }
-        let dailyFields = DailyField.allCases
+        let dailyFields: [DailyField] = [.clientID, .date, .service, .net] + (several ? [.currency] : [])
         let dailyPositions = clients.indices.flatMap { c in clients[c].daily.indices.map { (c, $0) } }
         let daily = WorkbookTable(
             sheet: "daily",
-            headers: ru ? ["ID клиента", "Дата", "Сервис", "Расход"] : ["Client ID", "Date", "Service", "Spend"],
-            kinds: [.text, .date, .text, .money],
+            headers: (ru ? ["ID клиента", "Дата", "Сервис", "Расход"] : ["Client ID", "Date", "Service", "Spend"])
+                + (several ? [ru ? "Валюта" : "Currency"] : []),
+            kinds: [.text, .date, .text, .money] + (several ? [.text] : []),
             rows: dailyPositions.count) { row, column in
                 let (c, d) = dailyPositions[row]
                 let day = clients[c].daily[d]
                 switch dailyFields[column] {
                 case .clientID: return .text(clients[c].client.id)
+                case .currency: return .text(clients[c].currency)
                 case .date: return .date(day.date)
                 case .service: return .text(day.service)
                 case .net: return .money(day.net)

@@ -78,6 +78,11 @@ public struct Attention: Sendable, Equatable {
         return flagged.sorted { a, b in
             let (x, y) = (clients[a].attention, clients[b].attention)
             if x.group != y.group { return x.group < y.group }
+            // Amounts of two currencies are never compared (SPEC §2.1): the debts and spikes of one
+            // currency are ranked among themselves, currencies in code order.
+            if x.group == 0 || x.group == 3, !clients[a].currency.bytesEqual(clients[b].currency) {
+                return byteOrder(clients[a].currency, clients[b].currency)
+            }
             switch x.group {
             case 0:
                 let (p, q) = (clients[a].movement!.closing, clients[b].movement!.closing)

@@ -221,7 +221,7 @@ public enum Comparison {
             throw Diagnostic("--compare previous: the period before \(report.period.label) is not a period of real dates")
         }
         let start = report.period.interval.start
-        let covered = ledger.clients.values.contains { client in !client.transactions.isEmpty && client.transactions.instant(0) < start }
+        let covered = ledger.clients.values.contains { client in client.firstInstant.map { $0 < start } ?? false }
             || ledger.unknownClientRows.contains { ledger.table.instant($0) < start }
         guard covered else {
             throw Diagnostic("--compare previous: the inputs hold no transaction before \(report.period.firstDay), so they do not cover the previous period \(previous.label); "

@@ -17,15 +17,16 @@ extension ClientReport {
     }
 }
 
-/// The partner summary's selections, read from Report's rankings: the clients worth a busy
-/// reader's 30 seconds, cut to what an e-mail can hold.
+/// The partner summary's selections in one currency, read from Report's rankings: the clients
+/// worth a busy reader's 30 seconds, cut to what an e-mail can hold.
 public struct PartnerHighlights: Sendable {
     /// How many clients the summary lists (the largest spenders); the rest are summed up in one line.
     public static let clientLimit = 50
     /// How many clients the "needs attention" call-out lists; the rest are counted.
     public static let attentionLimit = 20
 
-    /// Indices into `partner.clients` (`PartnerReport.bySpend`, cut).
+    public let currency: String
+    /// Indices into `partner.clients` (`PartnerCurrency.bySpend`, cut).
     public let top: [Int]
     /// The listed clients not in `top`, summed.
     public let rest: BalanceMovement
@@ -35,9 +36,11 @@ public struct PartnerHighlights: Sendable {
     public let attention: [Int]
     public let attentionCount: Int
 
-    public init(_ partner: PartnerReport) {
-        top = Array(partner.bySpend.prefix(PartnerHighlights.clientLimit))
-        let others = partner.bySpend.dropFirst(PartnerHighlights.clientLimit)
+    /// `book`: one of `partner.currencies`.
+    public init(_ partner: PartnerReport, _ book: PartnerCurrency) {
+        currency = book.currency
+        top = Array(book.bySpend.prefix(PartnerHighlights.clientLimit))
+        let others = book.bySpend.dropFirst(PartnerHighlights.clientLimit)
         restCount = others.count
         rest = others.compactMap { partner.clients[$0].movement }.reduce(BalanceMovement(), +)
         restSpend = rest.spend

@@ -20,29 +20,74 @@ public enum Outcome: String, Sendable, CaseIterable, Codable {
     case superseded
 }
 
-/// Tallies by kind × outcome and file × outcome in flat arrays, and the accepted totals.
+/// Tallies by kind × outcome and file × outcome in flat arrays, with the amounts per currency
+/// (`slot`: a number of the run's table's currencies, then those only the summary sees), and the
+/// accepted totals.
 struct OutcomeCounts: Sendable {
     static let outcomes = Outcome.allCases.count
-    var byKind: [Tally]
-    var byFile: [Tally]
-    var accepted = KindTotals()
+    static let kindsOutcomes = RecordKind.allCases.count * Outcome.allCases.count
+    let files: Int
+    var byKind: [Int]
+    var byFile: [Int]
+    /// `[slot][kind × outcome]` and `[slot][file × outcome]`, made as slots are first used.
+    var kindAmounts: [[Money]] = []
+    var fileAmounts: [[Money]] = []
+    /// Per slot.
+    var accepted: [KindTotals] = []
 
     init(files: Int) {
-        byKind = [Tally](repeating: Tally(), count: RecordKind.allCases.count * Outcome.allCases.count)
-        byFile = [Tally](repeating: Tally(), count: files * Outcome.allCases.count)
+        self.files = files
+        byKind = [Int](repeating: 0, count: OutcomeCounts.kindsOutcomes)
+        byFile = [Int](repeating: 0, count: files * Outcome.allCases.count)
     }
 
-    mutating func count(_ kind: RecordKind, _ outcome: Outcome, _ source: SourceLocation, _ amount: Money?) {
-        byKind[kind.ordinal * OutcomeCounts.outcomes + outcome.ordinal].add(amount)
-        byFile[Int(source.file) * OutcomeCounts.outcomes + outcome.ordinal].add(amount)
+    private mutating func ensure(_ slot: Int) {
+        while kindAmounts.count <= slot {
+            kindAmounts.append([Money](repeating: .zero, count: OutcomeCounts.kindsOutcomes))
+            fileAmounts.append([Money](repeating: .zero, count: files * OutcomeCounts.outcomes))
+            accepted.append(KindTotals())
+        }
+    }
+
+    /// Counts a record; its amount (if any) is in currency `slot`.
+    mutating func count(_ kind: RecordKind, _ outcome: Outcome, _ source: SourceLocation, _ amount: Money?, slot: Int = 0) {
+        let k = kind.ordinal * OutcomeCounts.outcomes + outcome.ordinal
+        let f = Int(source.file) * OutcomeCounts.outcomes + outcome.ordinal
+        byKind[k] += 1
+        byFile[f] += 1
+        guard let amount else { return }
+        ensure(slot)
+        kindAmounts[slot][k] += amount
+        fileAmounts[slot][f] += amount
+    }
+
+    mutating func accept(_ kind: TransactionKind, _ amount: Money, slot: Int) {
+        ensure(slot)
+        accepted[slot].add(kind, amount)
     }
 
     mutating func merge(_ other: OutcomeCounts) {
-        for index in byKind.indices { byKind[index].merge(other.byKind[index]) }
-        for index in byFile.indices { byFile[index].merge(other.byFile[index]) }
-        accepted.topups += other.accepted.topups
-        accepted.charges += other.accepted.charges
-        accepted.refunds += other.accepted.refunds
+        for index in byKind.indices { byKind[index] += other.byKind[index] }
+        for index in byFile.indices { byFile[index] += other.byFile[index] }
+        if !other.kindAmounts.isEmpty { ensure(other.kindAmounts.count - 1) }
+        for slot in other.kindAmounts.indices {
+            for index in kindAmounts[slot].indices { kindAmounts[slot][index] += other.kindAmounts[slot][index] }
+            for index in fileAmounts[slot].indices { fileAmounts[slot][index] += other.fileAmounts[slot][index] }
+            accepted[slot].topups += other.accepted[slot].topups
+            accepted[slot].charges += other.accepted[slot].charges
+            accepted[slot].refunds += other.accepted[slot].refunds
+        }
+    }
+
+    /// The tally of kind × outcome `k` (or file × outcome, `byFile`), amounts by currency code.
+    func tally(_ index: Int, byFile file: Bool, codes: [String]) -> Tally {
+        var tally = Tally()
+        tally.count = file ? byFile[index] : byKind[index]
+        let amounts = file ? fileAmounts : kindAmounts
+        for slot in amounts.indices where tally.count > 0 && amounts[slot][index] != .zero {
+            tally.amounts.add(amounts[slot][index], codes[slot])
+        }
+        return tally
     }
 }
 
@@ -72,21 +117,21 @@ extension RecordKind {
     }
 }
 
-/// A count of records and the sum of their amounts (as written, unsigned).
+/// A count of records and the sums of their amounts (as written, unsigned), per currency.
 public struct Tally: Sendable, Equatable {
     public var count = 0
-    public var amount = Money.zero
+    public var amounts = CurrencyAmounts()
 
     public init() {}
 
-    package mutating func add(_ amount: Money?) {
+    package mutating func add(_ amount: Money?, _ currency: String) {
         count += 1
-        if let amount { self.amount += amount }
+        if let amount { amounts.add(amount, currency) }
     }
 
     package mutating func merge(_ other: Tally) {
         count += other.count
-        amount += other.amount
+        amounts = amounts + other.amounts
     }
 }
 

@@ -7,6 +7,12 @@ import Synchronization
 /// Everything a partner's reports show of one client.
 public struct ClientReport: Sendable {
     public var client: ClientRecord
+    /// The currency of this entry's money: a client with money in two currencies is two entries
+    /// (SPEC §4: a row per currency), each with its own balance.
+    public var currency: String = "RUB"
+    /// Whether the client has money of its own (an account: transactions or a checkpoint); a
+    /// client without is shown in its partner's first currency.
+    public var hasAccount: Bool = true
     /// State at the period end, and the moment of the event that set it (`nil` without events).
     public var state: ClientState
     public var stateSince: Instant?
@@ -56,40 +62,69 @@ public struct ClientReport: Sendable {
     }
 }
 
+/// One currency of a partner's report: never added to, compared with or ranked against another
+/// currency (SPEC §2.1).
+public struct PartnerCurrency: Sendable {
+    public var currency: String
+    /// Sum over the clients of this currency whose money is visible.
+    public var totals: BalanceMovement
+    /// Spend per service over those clients, by service name.
+    public var services: [ServiceSpend]
+    /// Indices into the partner's `clients` of this currency's entries by spend in the period,
+    /// largest first, then by closing balance (largest first), then by client id; entries whose
+    /// money is not visible come last.
+    public var bySpend: [Int]
+
+    public init(currency: String, totals: BalanceMovement, services: [ServiceSpend], bySpend: [Int] = []) {
+        self.currency = currency
+        self.totals = totals
+        self.services = services
+        self.bySpend = bySpend
+    }
+}
+
 /// One partner's view of the period.
 public struct PartnerReport: Sendable {
     public var partnerID: String
-    /// By client id.
+    /// By client id, then currency (a client with money in two currencies is two entries).
     public var clients: [ClientReport] { didSet { hasGaps = clients.contains { !$0.gaps.isEmpty } } }
-    /// Sum over the clients whose money is visible.
-    public var totals: BalanceMovement
-    /// Spend per service over all clients, by service name.
-    public var services: [ServiceSpend]
+    /// Totals, spend and rankings, one per currency of the partner's clients, by code bytes.
+    public var currencies: [PartnerCurrency]
     /// Indices into `clients` of every client that needs attention, most urgent first (`Attention.rank`).
     public var attention: [Int] = []
-    /// Indices into `clients` by spend in the period, largest first, then by closing balance
-    /// (largest first), then by client id; clients whose money is not visible come last.
-    public var bySpend: [Int] = []
     /// Change since an earlier period (`--compare previous` / `--compare-with`); `nil` without one.
     public var comparison: PartnerComparison? = nil
 
     /// Whether any client was detached and attached again inside the period. Stored, not
     /// computed: pages ask once per row, and a scan per row was quadratic in clients.
     public private(set) var hasGaps = false
+    /// How many clients are listed (a client with money in two currencies is one client, two entries).
+    public private(set) var clientCount = 0
 
-    public init(partnerID: String, clients: [ClientReport], totals: BalanceMovement, services: [ServiceSpend]) {
+    /// `clients` must be in client id and currency order; the currencies' totals are their sums.
+    public init(partnerID: String, clients: [ClientReport]) {
         self.partnerID = partnerID
         self.clients = clients
-        self.totals = totals
-        self.services = services
         hasGaps = clients.contains { !$0.gaps.isEmpty }
+        clientCount = clients.indices.filter { $0 == 0 || !clients[$0].client.id.bytesEqual(clients[$0 - 1].client.id) }.count
         attention = Attention.rank(clients)
-        bySpend = PartnerReport.rankBySpend(clients)
+        var members: [ByteKey: [Int]] = [:]
+        for (index, client) in clients.enumerated() { members[ByteKey(client.currency), default: []].append(index) }
+        currencies = members.keys.sorted().map { code in
+            let indices = members[code]!
+            return PartnerCurrency(currency: code.text,
+                                   totals: indices.compactMap { clients[$0].movement }.reduce(BalanceMovement(), +),
+                                   services: ReportBuilder.mergeServices(indices.flatMap { clients[$0].services }),
+                                   bySpend: PartnerReport.rankBySpend(clients, indices))
+        }
     }
 
-    static func rankBySpend(_ clients: [ClientReport]) -> [Int] {
+    /// Whether the partner's clients hold money in more than one currency.
+    public var isMultiCurrency: Bool { currencies.count > 1 }
+
+    static func rankBySpend(_ clients: [ClientReport], _ indices: [Int]) -> [Int] {
         func spend(_ m: BalanceMovement) -> Money { m.charges - m.refunds }
-        return clients.indices.sorted { a, b in
+        return indices.sorted { a, b in
             let (x, y) = (clients[a].movement, clients[b].movement)
             guard let x, let y else { return x != nil && y == nil || (x == nil && y == nil && a < b) }
             if spend(x) != spend(y) { return spend(y) < spend(x) }
@@ -102,11 +137,14 @@ public struct PartnerReport: Sendable {
 /// What Report hands to Render: the partners' reports and the run summary.
 public struct RunReport: Sendable {
     public var period: ReportPeriod
-    public var currency: String
+    /// Every currency of the run (`Ledger.currencies`, and those of rejected or superseded amounts), by code bytes.
+    public var currencies: [String]
     public var partners: [PartnerReport]
     public var summary: RunSummary
     /// Where `period` came from, so the summary never presents a stand-in as a real period.
     public var periodOrigin: PeriodOrigin = .given
+    /// SPEC §4: when a run holds more than one currency, every money row says its currency.
+    public var isMultiCurrency: Bool { currencies.count > 1 }
     /// The days the runway's spend rate is measured over (`--runway-days`).
     public var runwayDays: Int64 = Runway.defaultDays
 
@@ -117,5 +155,17 @@ public struct RunReport: Sendable {
         case transactions
         /// `validate` without a period and no transaction read: `period` is a placeholder.
         case none
+    }
+}
+
+extension RunReport {
+    /// The run's currencies: the ledger's, and those of amounts counted only in the summary
+    /// (rejected, duplicate, superseded), by code bytes.
+    static func currencies(_ ledger: Ledger, _ summary: RunSummary) -> [String] {
+        var codes = Set(ledger.currencies.map { ByteKey($0) })
+        for tally in summary.outcomes.values.flatMap({ $0.values }) {
+            for entry in tally.amounts.entries { codes.insert(ByteKey(entry.currency)) }
+        }
+        return codes.sorted().map(\.text)
     }
 }

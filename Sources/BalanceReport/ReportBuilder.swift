@@ -13,7 +13,7 @@ public enum ReportBuilder {
                              workers: Int = processorCount) -> RunReport {
         let partners = partnerReports(ledger: ledger, period: period, runwayDays: runwayDays, workers: workers)
         let summary = RunSummary.build(ledger: ledger, export: export, period: period.interval, partners: partners, workers: workers)
-        var report = RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
+        var report = RunReport(period: period, currencies: RunReport.currencies(ledger, summary), partners: partners, summary: summary)
         report.runwayDays = runwayDays
         return report
     }
@@ -24,23 +24,35 @@ public enum ReportBuilder {
         let range = period.interval
         // Clients are independent of each other: their reports are built on every core.
         let clients = Array(ledger.clients.values)
-        let reports = concurrentMap(clients, workers: workers) { clientReport($0, period: range, runwayDays: runwayDays) }
+        let reports = concurrentMap(clients, workers: workers) { clientReports($0, period: range, runwayDays: runwayDays) }
         var byPartner: [ByteKey: [ClientReport]] = [:]
-        for report in reports.compactMap({ $0 }) {
+        for report in reports.joined() {
             byPartner[ByteKey(report.client.partnerID), default: []].append(report)
         }
         let partners = byPartner.keys.sorted().map { id -> PartnerReport in
-            let clients = byPartner[id]!.sorted { byteOrder($0.client.id, $1.client.id) }
-            return PartnerReport(partnerID: id.text, clients: clients,
-                                 totals: clients.compactMap(\.movement).reduce(BalanceMovement(), +),
-                                 services: mergeServices(clients.flatMap(\.services)))
+            var clients = byPartner[id]!
+            // A client without money (no transaction, no checkpoint) is shown in the partner's
+            // first currency: its figures are zeros, of no currency of its own.
+            let first = clients.filter { $0.hasAccount }.map(\.currency).min(by: byteOrder) ?? ledger.currencies.first ?? "RUB"
+            for index in clients.indices where !clients[index].hasAccount { clients[index].currency = first }
+            clients.sort { $0.client.id != $1.client.id ? byteOrder($0.client.id, $1.client.id) : byteOrder($0.currency, $1.currency) }
+            return PartnerReport(partnerID: id.text, clients: clients)
         }
         return partners
     }
 
+    /// The client's reports, one per currency account (one, of no currency yet, for a client
+    /// without money); empty when the partner's reports do not list the client.
+    static func clientReports(_ client: LedgerClient, period: Interval, runwayDays: Int64 = Runway.defaultDays) -> [ClientReport] {
+        if client.accounts.isEmpty {
+            return clientReport(client, account: nil, period: period, runwayDays: runwayDays).map { [$0] } ?? []
+        }
+        return client.accounts.compactMap { clientReport(client, account: $0, period: period, runwayDays: runwayDays) }
+    }
+
     /// The client's report, or `nil` when the partner's reports do not list it: listed are the
     /// clients invited, active or blocked at the period end, and those attached at some moment of it.
-    static func clientReport(_ client: LedgerClient, period: Interval,
+    static func clientReport(_ client: LedgerClient, account: CurrencyAccount?, period: Interval,
                              runwayDays: Int64 = Runway.defaultDays) -> ClientReport? {
         let visible = client.timeline.visibleIntervals(in: period)
         guard let (state, since) = client.timeline.state(at: period.end) else { return nil }
@@ -50,12 +62,15 @@ public enum ReportBuilder {
             var report = ClientReport(client: client.record, state: state, stateSince: since, visibleIntervals: [],
                                       movement: nil, detail: [], services: [], daily: [],
                                       blocksInPeriod: ClientReport.blocks(client.timeline, in: period))
+            report.currency = account?.currency ?? ""
+            report.hasAccount = account != nil
             report.attention = Attention(report, period: period)
             return report
         }
-        // The client's rows, read straight from the table's columns (no per-row copy of anything).
-        let store = client.transactions.store
-        let rows = client.transactions.rows
+        // The account's rows, read straight from the table's columns (no per-row copy of anything).
+        let transactions = account?.transactions ?? ClientTransactions(store: client.transactions.store, rows: 0..<0)
+        let store = transactions.store
+        let rows = transactions.rows
         let first = rows.lowerBound
         // Running net: prefix[i] = net of the first i transactions in balance order.
         var prefix = [Money](repeating: .zero, count: rows.count + 1)
@@ -64,7 +79,7 @@ public enum ReportBuilder {
         }
         func netBefore(_ t: Instant) -> Money { prefix[lowerBound(store.table, rows, t)] }
         // balance(T) = B + net(before T) − net(before Tb); B = 0 and Tb = −∞ without a checkpoint.
-        let base = client.record.checkpoint.map { $0.balance - netBefore($0.at) } ?? .zero
+        let base = account?.checkpoint.map { $0.balance - netBefore($0.at) } ?? .zero
         func balance(at t: Instant) -> Money { base + netBefore(t) }
 
         var movement = BalanceMovement()
@@ -141,6 +156,8 @@ public enum ReportBuilder {
             detail: detail,
             services: services.values.sorted { byteOrder($0.service, $1.service) },
             daily: daily, blocksInPeriod: ClientReport.blocks(client.timeline, in: period))
+        report.currency = account?.currency ?? ""
+        report.hasAccount = account != nil
         report.gaps = gaps
         report.lowestBalance = lowest
         report.removedAt = visible.first { $0.end < period.end }?.end
@@ -151,7 +168,7 @@ public enum ReportBuilder {
         return report
     }
 
-    static func mergeServices(_ spends: [ServiceSpend]) -> [ServiceSpend] {
+    package static func mergeServices(_ spends: [ServiceSpend]) -> [ServiceSpend] {
         var merged: [ByteKey: ServiceSpend] = [:]
         for spend in spends {
             merged[ByteKey(spend.service), default: ServiceSpend(service: spend.service)].charged += spend.charged

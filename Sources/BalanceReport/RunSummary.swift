@@ -30,7 +30,8 @@ public struct RunSummary: Sendable {
         }
     }
 
-    public init(files: [FileSummary], outcomes: [RecordKind: [Outcome: Tally]], acceptedTotals: KindTotals, reportedTotals: KindTotals,
+    public init(files: [FileSummary], outcomes: [RecordKind: [Outcome: Tally]], acceptedTotals: PerCurrency<KindTotals>,
+                reportedTotals: PerCurrency<KindTotals>,
                 rejectedWithoutAmount: Int, rejections: [Rejection], duplicates: [Duplicate],
                 reconciliationFailures: [String] = [], unknownClients: [UnknownClient] = []) {
         self.files = files
@@ -47,10 +48,10 @@ public struct RunSummary: Sendable {
     public var files: [FileSummary]
     /// Per record kind, per outcome.
     public var outcomes: [RecordKind: [Outcome: Tally]]
-    /// Accepted transactions, by kind.
-    public var acceptedTotals: KindTotals
-    /// What the partners' reports show, summed from their detail lines.
-    public var reportedTotals: KindTotals
+    /// Accepted transactions, by currency and kind.
+    public var acceptedTotals: PerCurrency<KindTotals>
+    /// What the partners' reports show, summed from their detail lines, by currency.
+    public var reportedTotals: PerCurrency<KindTotals>
     /// Rejected transactions whose amount could not be read (they are not in the rejected amount).
     public var rejectedWithoutAmount: Int
     public var rejections: [Rejection]
@@ -69,8 +70,11 @@ public struct RunSummary: Sendable {
     /// exactly once, and the reports showing exactly what was accepted. Empty when all hold.
     public var controlFailures: [String] {
         var failures: [String] = []
-        if acceptedTotals != reportedTotals {
-            failures.append("the reports show top-ups \(reportedTotals.topups), charges \(reportedTotals.charges), refunds \(reportedTotals.refunds) but accepted were \(acceptedTotals.topups), \(acceptedTotals.charges), \(acceptedTotals.refunds)")
+        for currency in Set(acceptedTotals.currencies + reportedTotals.currencies).sorted(by: byteOrder) {
+            let (reported, accepted) = (reportedTotals[currency] ?? KindTotals(), acceptedTotals[currency] ?? KindTotals())
+            if accepted != reported {
+                failures.append("the reports show top-ups \(reported.topups), charges \(reported.charges), refunds \(reported.refunds) \(currency) but accepted were \(accepted.topups), \(accepted.charges), \(accepted.refunds)")
+            }
         }
         for file in files {
             let counted = file.outcomes.values.reduce(0) { $0 + $1.count }
@@ -91,17 +95,28 @@ public struct RunSummary: Sendable {
         // Counted in flat arrays (kind × outcome, file × outcome): these loops see every record,
         // the clients' transactions on every core.
         var counts = OutcomeCounts(files: files.count)
+        // Amounts are counted per currency slot: the table's currency numbers, then the codes only
+        // rejected or superseded records name.
+        var codes = ledger.store.table.currencyNames.names
+        var slots: [ByteKey: Int] = [:]
+        for (slot, code) in codes.enumerated() { slots[ByteKey(code)] = slot }
+        func slot(_ code: String) -> Int {
+            if let slot = slots[ByteKey(code)] { return slot }
+            codes.append(code)
+            slots[ByteKey(code)] = codes.count - 1
+            return codes.count - 1
+        }
         var rejectedWithoutAmount = 0
         for rejection in ledger.rejections {
             guard rejection.isRecord else {
                 files[Int(rejection.source.file)].problems.append("\(rejection.source.line): \(rejection.reason)")
                 continue
             }
-            counts.count(rejection.kind ?? .transaction, .rejected, rejection.source, rejection.amount)
+            counts.count(rejection.kind ?? .transaction, .rejected, rejection.source, rejection.amount, slot: slot(rejection.currency))
             if rejection.kind == .transaction || rejection.kind == nil, rejection.amount == nil { rejectedWithoutAmount += 1 }
         }
         for duplicate in ledger.duplicates {
-            counts.count(duplicate.kind, .duplicate, duplicate.source, duplicate.amount)
+            counts.count(duplicate.kind, .duplicate, duplicate.source, duplicate.amount, slot: slot(duplicate.currency))
         }
         let clients = Array(ledger.clients.values)
         let lanes = min(max(1, clients.count), max(1, workers))
@@ -117,15 +132,16 @@ public struct RunSummary: Sendable {
                 for row in client.transactions.rows {
                     let instant = store.table.instant(row)
                     let outcome: Outcome
+                    let slot = Int(store.table.currency(row))
                     if !period.contains(instant) {
                         outcome = .outsidePeriod
                     } else if client.timeline.isAttached(at: instant) {
                         outcome = .accepted
-                        part.accepted.add(store.table.kind(row), store.table.amount(row))
+                        part.accept(store.table.kind(row), store.table.amount(row), slot: slot)
                     } else {
                         outcome = .outsideAttachment
                     }
-                    part.count(.transaction, outcome, store.table.source(row), store.table.amount(row))
+                    part.count(.transaction, outcome, store.table.source(row), store.table.amount(row), slot: slot)
                 }
             }
             return part
@@ -133,29 +149,31 @@ public struct RunSummary: Sendable {
         for part in parts { counts.merge(part) }
         let table = ledger.store.table
         for row in ledger.unknownClientRows {
-            counts.count(.transaction, period.contains(table.instant(row)) ? .unknownClient : .outsidePeriod, table.source(row), table.amount(row))
+            counts.count(.transaction, period.contains(table.instant(row)) ? .unknownClient : .outsidePeriod, table.source(row),
+                         table.amount(row), slot: Int(table.currency(row)))
         }
         for event in ledger.unknownClientEvents {
             counts.count(.event, .unknownClient, event.source, nil)
         }
         for transaction in export.superseded {
-            counts.count(.transaction, .superseded, transaction.source, transaction.amount)
+            counts.count(.transaction, .superseded, transaction.source, transaction.amount, slot: slot(transaction.currency))
         }
         let outcomeCount = Outcome.allCases.count
-        let byKind = counts.byKind
-        let byFile = counts.byFile
-        let accepted = counts.accepted
+        var accepted = PerCurrency<KindTotals>()
+        for (slot, totals) in counts.accepted.enumerated() where totals != KindTotals() {
+            accepted[codes[slot], default: KindTotals()] = totals
+        }
 
         var outcomes: [RecordKind: [Outcome: Tally]] = [:]
         for kind in RecordKind.allCases {
             for outcome in Outcome.allCases {
-                let tally = byKind[kind.ordinal * outcomeCount + outcome.ordinal]
+                let tally = counts.tally(kind.ordinal * outcomeCount + outcome.ordinal, byFile: false, codes: codes)
                 if tally.count > 0 { outcomes[kind, default: [:]][outcome] = tally }
             }
         }
         for file in files.indices {
             for outcome in Outcome.allCases {
-                let tally = byFile[file * outcomeCount + outcome.ordinal]
+                let tally = counts.tally(file * outcomeCount + outcome.ordinal, byFile: true, codes: codes)
                 if tally.count > 0 { files[file].outcomes[outcome] = tally }
             }
         }
@@ -163,11 +181,12 @@ public struct RunSummary: Sendable {
         // What each client's detail lines show, once, on every core; the reported totals and the
         // reconciliation below both read it.
         let shown = partners.map { partner in concurrentMap(partner.clients, workers: workers) { KindTotals($0.detail) } }
-        var reported = KindTotals()
-        for totals in shown.joined() {
-            reported.topups += totals.topups
-            reported.charges += totals.charges
-            reported.refunds += totals.refunds
+        var reported = PerCurrency<KindTotals>()
+        for currency in accepted.currencies { reported[currency, default: KindTotals()] = KindTotals() }
+        for (p, partner) in partners.enumerated() {
+            for (c, client) in partner.clients.enumerated() where client.hasAccount {
+                reported[client.currency, default: KindTotals()] = reported[client.currency, default: KindTotals()] + shown[p][c]
+            }
         }
         // Listed in file and line order, whatever order the model found them in.
         let rejections = ledger.rejections.sorted { $0.source != $1.source ? $0.source < $1.source : byteOrder($0.reason, $1.reason) }
@@ -189,8 +208,6 @@ public struct RunSummary: Sendable {
         var failures: [String] = []
         @Sendable func totals(_ t: KindTotals) -> String { "top-ups \(t.topups), charges \(t.charges), refunds \(t.refunds)" }
         for (p, partner) in partners.enumerated() {
-            var partnerShown = KindTotals()
-            var movements = BalanceMovement()
             let clientShown = shown?[p] ?? concurrentMap(partner.clients, workers: workers) { KindTotals($0.detail) }
             // Each client's own checks are independent: on every core, failures kept in client order.
             let clientFailures = concurrentMap(Array(partner.clients.indices), workers: workers) { c -> [String] in
@@ -220,22 +237,25 @@ public struct RunSummary: Sendable {
                 return failures
             }
             failures += clientFailures.joined()
-            for (c, client) in partner.clients.enumerated() {
-                partnerShown.topups += clientShown[c].topups
-                partnerShown.charges += clientShown[c].charges
-                partnerShown.refunds += clientShown[c].refunds
-                if let movement = client.movement { movements = movements + movement }
-            }
-            if KindTotals(partner.totals) != partnerShown || partner.totals.opening != movements.opening
-                || partner.totals.closing != movements.closing {
-                failures.append("partner \(partner.partnerID): the totals show \(totals(KindTotals(partner.totals))) but the clients' detail lines \(totals(partnerShown))")
-            }
-            if partner.totals.unattachedChange != movements.unattachedChange {
-                failures.append("partner \(partner.partnerID): the totals' unattached change \(partner.totals.unattachedChange) is not the clients' \(movements.unattachedChange)")
-            }
-            if !partner.totals.addsUp { failures.append("partner \(partner.partnerID) totals: \(identity(partner.totals))") }
-            if partner.services.sum(\.charged) != partnerShown.charges || partner.services.sum(\.refunded) != partnerShown.refunds {
-                failures.append("partner \(partner.partnerID): spend per service does not add up to the detail lines")
+            for book in partner.currencies {
+                var partnerShown = KindTotals()
+                var movements = BalanceMovement()
+                let name = "partner \(partner.partnerID) (\(book.currency))"
+                for (c, client) in partner.clients.enumerated() where client.currency.bytesEqual(book.currency) {
+                    partnerShown = partnerShown + clientShown[c]
+                    if let movement = client.movement { movements = movements + movement }
+                }
+                if KindTotals(book.totals) != partnerShown || book.totals.opening != movements.opening
+                    || book.totals.closing != movements.closing {
+                    failures.append("\(name): the totals show \(totals(KindTotals(book.totals))) but the clients' detail lines \(totals(partnerShown))")
+                }
+                if book.totals.unattachedChange != movements.unattachedChange {
+                    failures.append("\(name): the totals' unattached change \(book.totals.unattachedChange) is not the clients' \(movements.unattachedChange)")
+                }
+                if !book.totals.addsUp { failures.append("\(name) totals: \(identity(book.totals))") }
+                if book.services.sum(\.charged) != partnerShown.charges || book.services.sum(\.refunded) != partnerShown.refunds {
+                    failures.append("\(name): spend per service does not add up to the detail lines")
+                }
             }
         }
         return failures
@@ -295,6 +315,14 @@ public struct RunSummary: Sendable {
 }
 
 extension KindTotals {
+    static func + (a: KindTotals, b: KindTotals) -> KindTotals {
+        var sum = a
+        sum.topups += b.topups
+        sum.charges += b.charges
+        sum.refunds += b.refunds
+        return sum
+    }
+
     init(_ movement: BalanceMovement) {
         self.init()
         topups = movement.topups

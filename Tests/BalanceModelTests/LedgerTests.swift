@@ -23,7 +23,7 @@ struct LedgerTests: ModelBuilders {
             tx("t2", "2024-03-01T11:00:00+03:00", client: "c1", .topup, "5", file: t, line: 3),
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .charge, service: "S", "10.50", file: t2, line: 7),
         ], clients: [clientRecord("c1")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         let client = try #require(ledger.clients["c1"])
         #expect(client.transactions.map(\.id) == ["t1", "t2"])
         #expect(client.transactions.first?.source == source(t, 2))
@@ -37,7 +37,7 @@ struct LedgerTests: ModelBuilders {
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .charge, service: "S", "1", file: t),
             tx("t1", "2024-03-01T07:00:00Z", client: "c1", .charge, service: "S", "1.000", file: t2),
         ], clients: [clientRecord("c1")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients["c1"]?.transactions.count == 1)
         #expect(ledger.duplicates.count == 1)
         #expect(ledger.rejections.isEmpty)
@@ -50,7 +50,7 @@ struct LedgerTests: ModelBuilders {
             tx("t9", "2024-03-02T10:00:00+03:00", client: "c1", .charge, service: "S", "1.00", file: t, line: 3),
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .charge, service: "S", "11.00", file: t2, line: 5),
         ], clients: [clientRecord("c1")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients["c1"]?.transactions.map(\.id) == ["t9"])
         #expect(ledger.duplicates.isEmpty)
         #expect(ledger.rejections.count == 2)
@@ -79,7 +79,7 @@ struct LedgerTests: ModelBuilders {
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .charge, service: "S", "10", file: t, line: 2),
             tx("t1", time, client: client, kind, service: service, "10", description: description, file: t2, line: 2),
         ], clients: [clientRecord("c1"), clientRecord("c2")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.rejections.count == 2)
         #expect(ledger.rejections.contains { $0.source == source(t2, 2) && $0.reason.contains(field) })
         #expect(ledger.clients.values.allSatisfy { $0.transactions.isEmpty })
@@ -93,7 +93,7 @@ struct LedgerTests: ModelBuilders {
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .charge, service: "S", "10", file: t2, line: 2),
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .charge, service: "S", "12", file: t2, line: 3),
         ], clients: [clientRecord("c1")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients["c1"]?.transactions.isEmpty == true)
         #expect(Set(ledger.rejections.map(\.source)) == [source(t, 2), source(t2, 3)])
         #expect(ledger.duplicates.map(\.source) == [source(t2, 2)])
@@ -101,28 +101,36 @@ struct LedgerTests: ModelBuilders {
 
     // MARK: currency
 
-    @Test("two currencies in one run are an error naming both")
-    func mixedCurrencies() {
+    @Test("a client with money in two currencies has an account per currency, each in balance order (SPEC §2.1)")
+    func accountPerCurrency() throws {
         let e = export([
+            tx("t3", "2024-03-01T12:00:00+03:00", client: "c1", .topup, "7", currency: "USD", line: 4),
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "10", currency: "RUB", line: 2),
-            tx("t2", "2024-03-01T11:00:00+03:00", client: "c1", .topup, "10", currency: "RUB", line: 3),
-            tx("t3", "2024-03-01T12:00:00+03:00", client: "c2", .topup, "10", currency: "USD", line: 4),
-        ], clients: [clientRecord("c1")])
-        #expect(throws: LedgerError.mixedCurrencies([("RUB", source(t, 2)), ("USD", source(t, 4))])) {
-            try Ledger.build(from: e)
-        }
+            tx("t4", "2024-03-01T09:00:00+03:00", client: "c1", .charge, service: "vm", "1", currency: "USD", line: 5),
+            tx("t2", "2024-03-01T11:00:00+03:00", client: "c2", .topup, "10", currency: "KZT", line: 3),
+        ], clients: [clientRecord("c1"), clientRecord("c2")])
+        let ledger = Ledger.build(from: e)
+        #expect(ledger.currencies == ["KZT", "RUB", "USD"])
+        let c1 = try #require(ledger.clients[ByteKey("c1")])
+        #expect(c1.accounts.map(\.currency) == ["RUB", "USD"])
+        #expect(c1.accounts[0].transactions.map(\.id) == ["t1"])
+        #expect(c1.accounts[1].transactions.map(\.id) == ["t4", "t3"])
+        #expect(c1.transactions.count == 3)
+        #expect(c1.firstInstant == at("2024-03-01T09:00:00+03:00"))
+        #expect(ledger.clients[ByteKey("c2")]?.accounts.map(\.currency) == ["KZT"])
+        #expect(ledger.rejections.isEmpty)
     }
 
     @Test("a run with no currency stated is in RUB; a run in one other currency keeps it")
     func currencyDefaults() throws {
-        #expect(try Ledger.build(from: export()).currency == "RUB")
+        #expect(Ledger.build(from: export()).currencies == [])
         let rub = export([tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "10")])
-        #expect(try Ledger.build(from: rub).currency == "RUB")
+        #expect(Ledger.build(from: rub).currencies == ["RUB"])
         let usd = export([
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "10", currency: "USD"),
             tx("t2", "2024-03-01T10:00:00+03:00", client: "c2", .topup, "10", currency: "USD"),
         ])
-        #expect(try Ledger.build(from: usd).currency == "USD")
+        #expect(Ledger.build(from: usd).currencies == ["USD"])
     }
 
     @Test("a rejected conflicting record does not count as a second currency")
@@ -132,9 +140,50 @@ struct LedgerTests: ModelBuilders {
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "10", currency: "USD", file: t2),
             tx("t2", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "10", currency: "RUB", file: t),
         ], clients: [clientRecord("c1")])
-        let ledger = try Ledger.build(from: e)
-        #expect(ledger.currency == "RUB")
+        let ledger = Ledger.build(from: e)
+        #expect(ledger.currencies == ["RUB"])
         #expect(ledger.rejections.count == 2)
+        #expect(ledger.rejections.allSatisfy { $0.currency == "RUB" || $0.currency == "USD" })
+    }
+
+    @Test("a checkpoint is in the client's one currency, or the one balance_currency names")
+    func checkpointCurrency() throws {
+        let rows = [
+            tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "10", currency: "USD"),
+            tx("t2", "2024-03-01T10:00:00+03:00", client: "c2", .topup, "10", currency: "RUB"),
+            tx("t3", "2024-03-01T11:00:00+03:00", client: "c2", .topup, "5", currency: "USD"),
+        ]
+        let ledger = Ledger.build(from: export(rows, clients: [
+            clientRecord("c1", balance: "100", balanceAt: "2024-02-01T00:00:00+03:00"),
+            clientRecord("c2", balance: "50", balanceAt: "2024-02-01T00:00:00+03:00", balanceCurrency: "USD"),
+        ]))
+        let c1 = try #require(ledger.clients[ByteKey("c1")])
+        #expect(c1.accounts.map(\.currency) == ["USD"])
+        #expect(c1.accounts[0].checkpoint?.balance == money("100"))
+        let c2 = try #require(ledger.clients[ByteKey("c2")])
+        #expect(c2.accounts.map(\.currency) == ["RUB", "USD"])
+        #expect(c2.accounts[0].checkpoint == nil)
+        #expect(c2.accounts[1].checkpoint?.balance == money("50"))
+        // A checkpoint in a currency the client has no row of is an account of its own.
+        let third = Ledger.build(from: export(rows, clients: [
+            clientRecord("c1", balance: "3", balanceAt: "2024-02-01T00:00:00+03:00", balanceCurrency: "KZT"), clientRecord("c2"),
+        ]))
+        #expect(third.currencies == ["KZT", "RUB", "USD"])
+        #expect(third.clients[ByteKey("c1")]?.accounts.map(\.currency) == ["KZT", "USD"])
+    }
+
+    @Test("a checkpoint naming no currency of a client with money in two is refused with the client record; its rows are an unknown client's")
+    func checkpointOfTwoCurrenciesIsRefused() throws {
+        let rows = [
+            tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "10", currency: "RUB"),
+            tx("t2", "2024-03-01T11:00:00+03:00", client: "c1", .topup, "5", currency: "USD"),
+        ]
+        let ledger = Ledger.build(from: export(rows, clients: [
+            clientRecord("c1", balance: "100", balanceAt: "2024-02-01T00:00:00+03:00"), clientRecord("c2"),
+        ]))
+        #expect(ledger.clients[ByteKey("c1")] == nil)
+        #expect(ledger.unknownClientTransactions.map(\.id).sorted() == ["t1", "t2"])
+        #expect(ledger.rejections.map(\.reason) == ["client c1 has money in RUB and USD but its balance checkpoint names no currency: add balance_currency"])
     }
 
     // MARK: order
@@ -153,7 +202,7 @@ struct LedgerTests: ModelBuilders {
             tx("zz", "2024-03-03T00:00:00+03:00", client: "c1", .topup, "1"),                // 7A 7A < C3 A9
             tx("0", "2024-03-04T00:00:00+03:00", client: "c1", .topup, "1"),
         ], clients: [clientRecord("c1"), clientRecord("c2")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients["c1"]?.transactions.map(\.id) == ["z", "B", "a", "b", "a10", "a9", "zz", "é", "0"])
         #expect(ledger.clients["c2"]?.transactions.map(\.id) == ["y"])
         #expect(ledger.rejections.isEmpty)
@@ -185,7 +234,7 @@ struct LedgerTests: ModelBuilders {
         ], clients: [clientRecord("c1")], events: [
             ev("ghost", "2024-02-01T00:00:00+03:00", .invited),
         ])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients.keys.sorted() == ["c1"])
         #expect(ledger.unknownClientTransactions.map(\.id) == ["t2"])
         #expect(ledger.unknownClientEvents.map(\.clientID) == ["ghost"])
@@ -199,7 +248,7 @@ struct LedgerTests: ModelBuilders {
             tx("t2", "1999-03-01T10:00:00+03:00", client: "c2", .charge, service: "S", "3"),
             tx("t3", "2024-03-02T10:00:00+03:00", client: "c1", .charge, service: "S", "1"),
         ])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients.keys.sorted() == ["c1", "c2"])
         #expect(ledger.unknownClientTransactions.isEmpty)
         for id in ["c1", "c2"] {
@@ -217,7 +266,7 @@ struct LedgerTests: ModelBuilders {
     func clientsWithoutEvents() throws {
         let e = export([tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "10")],
                        clients: [clientRecord("c1", partner: "p1"), clientRecord("c2", partner: "p2")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients.keys.sorted() == ["c1", "c2"])
         for id in ["c1", "c2"] {
             let client = try #require(ledger.clients[ByteKey(id)])
@@ -237,7 +286,7 @@ struct LedgerTests: ModelBuilders {
             ev("c1", "2024-03-01T00:00:00+03:00", .invited),
             ev("c1", "2024-03-02T00:00:00+03:00", .confirmed),
         ])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         let c1 = try #require(ledger.clients["c1"])
         let c2 = try #require(ledger.clients["c2"])
         #expect(c1.timeline.isAttached(at: at("2024-03-05T10:00:00+03:00")))
@@ -254,7 +303,7 @@ struct LedgerTests: ModelBuilders {
                        clients: [clientRecord("c1")],
                        rejections: [Rejection(source: source(ModelTestFile.events, 2), kind: .event,
                                               reason: "timestamp has an impossible date", recordID: "c1")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         let c1 = try #require(ledger.clients["c1"])
         #expect(!c1.timeline.alwaysActive)
         #expect(!c1.timeline.isAttached(at: at("2024-03-05T10:00:00+03:00")))
@@ -265,7 +314,7 @@ struct LedgerTests: ModelBuilders {
         let e = export([tx("t1", "2024-03-05T10:00:00+03:00", client: "c1", .charge, service: "S", "10")],
                        rejections: [Rejection(source: source(ModelTestFile.clients, 2), kind: .client,
                                               reason: "email is required", recordID: "c1")])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients.isEmpty)
         #expect(ledger.unknownClientTransactions.map(\.id) == ["t1"])
     }
@@ -273,7 +322,7 @@ struct LedgerTests: ModelBuilders {
     @Test("an identical duplicate client record counts once and is listed in duplicates")
     func duplicateClient() throws {
         let e = export(clients: [clientRecord("c1", line: 2), clientRecord("c2", line: 3), clientRecord("c1", line: 4)])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients.keys.sorted() == ["c1", "c2"])
         #expect(ledger.clients["c1"]?.record.source == source(ModelTestFile.clients, 2))
         #expect(ledger.duplicates == [Duplicate(kind: .client, source: source(ModelTestFile.clients, 4),
@@ -288,7 +337,7 @@ struct LedgerTests: ModelBuilders {
             clientRecord("c2", line: 3),
             clientRecord("c1", partner: "p2", line: 4),
         ])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.clients.keys.sorted() == ["c2"])
         #expect(ledger.unknownClientTransactions.map(\.id) == ["t1"])
         #expect(ledger.rejections.count == 2)
@@ -310,7 +359,7 @@ struct LedgerTests: ModelBuilders {
             ev("c1", "2024-03-02T00:00:00+03:00", .confirmed, line: 4),   // identical repeat
             ev("c1", "2024-03-03T00:00:00+03:00", .unblocked, line: 5),   // unblocked while active
         ])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         let c1 = try #require(ledger.clients["c1"])
         #expect(c1.events.map(\.source.line) == [2, 3])
         #expect(ledger.duplicates == [Duplicate(kind: .event, source: source(ModelTestFile.events, 4),
@@ -329,7 +378,7 @@ struct LedgerTests: ModelBuilders {
             ev("c1", "2024-03-01T00:00:00+03:00", .confirmed),
             ev("c1", "2024-03-01T00:00:00+03:00", .invited),
         ])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         let c1 = try #require(ledger.clients["c1"])
         #expect(ledger.rejections.isEmpty)
         #expect(c1.events.map(\.kind) == [.invited, .confirmed, .removed])
@@ -344,7 +393,7 @@ struct LedgerTests: ModelBuilders {
             ClientEvent(clientID: "c1", instant: at("2024-03-02T00:00:00+03:00"), kind: .blocked, source: line),
             ClientEvent(clientID: "c1", instant: at("2024-03-03T00:00:00+03:00"), kind: .confirmed, source: line),
         ])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         let c1 = try #require(ledger.clients["c1"])
         #expect(c1.events.map(\.kind) == [.invited, .confirmed])
         #expect(ledger.rejections.count == 1)

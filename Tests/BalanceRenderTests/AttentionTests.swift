@@ -150,7 +150,7 @@ struct AttentionTests: ModelBuilders {
         print("generated alfa-cloud: \(spikes) clients with a spike")
         #expect(flagged.count - inDebt - spikes <= p.clients.count / 10)
         #expect(spikes <= p.clients.count / 20)
-        let shown = PartnerHighlights(p).attention.map { p.clients[$0] }
+        let shown = p.attention.prefix(PartnerHighlights.attentionLimit).map { p.clients[$0] }
         #expect(shown.count == PartnerHighlights.attentionLimit)
         let closings = shown.map { $0.movement!.closing }
         #expect(closings.allSatisfy(\.isNegative) && closings == closings.sorted())

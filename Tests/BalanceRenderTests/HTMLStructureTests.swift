@@ -242,7 +242,7 @@ struct HTMLStructureTests: ModelBuilders {
             #expect(values.contains(hostile), "'\(hostile)' does not come back from an attribute")
         }
         for client in partner.clients where !client.detail.isEmpty {
-            let page = EmailHTMLChecker(String(decoding: try renderer.clientPage(set.clientHTML, client, partner, report), as: UTF8.self))
+            let page = EmailHTMLChecker(String(decoding: try renderer.clientPage(set.clientHTML, [client], partner, report), as: UTF8.self))
             #expect(page.problems.isEmpty, "\(page.problems)")
             for paragraph in page.elements where paragraph.name == "p" {
                 #expect(paragraph.attributes.count == 2, "an attribute broke out: \(paragraph.attributes)")

@@ -23,7 +23,7 @@ struct RunwayTests: ModelBuilders {
         let clients = ids.map { clientRecord($0) }
         let e = export(transactions, clients: clients,
                        events: events.isEmpty ? ids.flatMap { confirmed($0) } : events)
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         let run = ReportBuilder.build(ledger: ledger, export: e, period: try ReportPeriod.parse(from: from, to: to),
                                       runwayDays: runwayDays)
         return Dictionary(uniqueKeysWithValues: try partner(run).clients.map { ($0.client.id, $0) })
@@ -137,7 +137,7 @@ struct RunwayTests: ModelBuilders {
             tx("t0", "2024-03-01 10:00:00", client: "rich", .topup, "11433.342086"),
             tx("t1", "2024-03-30 10:00:00", client: "rich", .charge, service: "S", "0.004166999998"),
         ], clients: clients, events: clients.flatMap { confirmed($0.id) })
-        let run = ReportBuilder.build(ledger: try Ledger.build(from: e), export: e, period: try ReportPeriod.parse("2024-03"))
+        let run = ReportBuilder.build(ledger: Ledger.build(from: e), export: e, period: try ReportPeriod.parse("2024-03"))
         let set = try RepositoryTemplates.set(language)
         let renderer = ReportRenderer(templates: set, dialect: .standard)
         let p = try partner(run)
@@ -145,7 +145,7 @@ struct RunwayTests: ModelBuilders {
         let days = try #require(p.clients[0].runway?.daysLeft)
         #expect(days > 365)
         #expect(csv.contains(",0.000595285714,\(days)\n"), "\(csv)")
-        let html = String(decoding: try renderer.clientPage(set.clientHTML, p.clients[0], p, run), as: UTF8.self)
+        let html = String(decoding: try renderer.clientPage(set.clientHTML, [p.clients[0]], p, run), as: UTF8.self)
         let text = EmailHTMLChecker(html).text
         switch language {
         case .ru:
@@ -176,7 +176,7 @@ struct RunwayTests: ModelBuilders {
             tx("b0", "2024-03-01 10:00:00", client: "b", .topup, "100"),
             tx("c1", "2024-03-28 10:00:00", client: "c", .charge, service: "S", "1"),
         ], clients: clients, events: clients.flatMap { confirmed($0.id) })
-        let run = ReportBuilder.build(ledger: try Ledger.build(from: e), export: e, period: try ReportPeriod.parse("2024-03"))
+        let run = ReportBuilder.build(ledger: Ledger.build(from: e), export: e, period: try ReportPeriod.parse("2024-03"))
         let set = try RepositoryTemplates.set(language)
         let renderer = ReportRenderer(templates: set, dialect: .standard)
         let p = try partner(run)
@@ -189,7 +189,7 @@ struct RunwayTests: ModelBuilders {
 
         let page = { (id: String) throws -> String in
             let client = try #require(p.clients.first { $0.client.id == id })
-            let html = String(decoding: try renderer.clientPage(set.clientHTML, client, p, run), as: UTF8.self)
+            let html = String(decoding: try renderer.clientPage(set.clientHTML, [client], p, run), as: UTF8.self)
             let checker = EmailHTMLChecker(html)
             #expect(checker.pageProblems.isEmpty, "\(checker.pageProblems)")
             return checker.text

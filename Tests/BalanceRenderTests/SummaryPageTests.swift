@@ -65,7 +65,7 @@ struct SummaryPageTests: ModelBuilders {
         #expect(listed.count <= PartnerHighlights.clientLimit + PartnerHighlights.attentionLimit)
         #expect(checker.text.contains("1950"))
         #expect(checker.text.contains("snapshot"))
-        let highlights = PartnerHighlights(partner)
+        let highlights = PartnerHighlights(partner, partner.onlyBook)
         #expect(highlights.top.count == 50 && highlights.restCount == 1950)
         #expect(highlights.attention.count == 20)
         let flagged = (1...2000).filter { $0 % 7 == 0 || $0 % 11 == 0 || $0 % 13 == 0 }
@@ -100,7 +100,7 @@ struct SummaryPageTests: ModelBuilders {
         let partnerReport = try partner(report)
         let period = report.period.interval
         _ = period
-        let highlights = PartnerHighlights(partnerReport)
+        let highlights = PartnerHighlights(partnerReport, partnerReport.onlyBook)
         #expect(highlights.top.map { partnerReport.clients[$0].client.id } == ["f", "b", "c", "a", "d", "e"])
         let byID = Dictionary(uniqueKeysWithValues: partnerReport.clients.map { ($0.client.id, $0) })
         #expect(byID["a"]!.lowestBalance == money("-10") && byID["a"]!.attention.reasons == .inDebt)
@@ -149,7 +149,7 @@ struct SummaryPageTests: ModelBuilders {
         #expect(byID["g"]!.blocksInPeriod == [ClientReport.Block(blocked: at("2024-03-05 09:00:00"), unblocked: at("2024-03-08 18:30:00"))])
         #expect(byID["h"]!.blocksInPeriod.map(\.unblocked) == [at("2024-03-08 18:30:00"), nil])
         #expect(byID["i"]!.blocksInPeriod.isEmpty)
-        let highlights = PartnerHighlights(partnerReport)
+        let highlights = PartnerHighlights(partnerReport, partnerReport.onlyBook)
         #expect(Set(highlights.attention.map { partnerReport.clients[$0].client.id }) == ["g", "h"])
         #expect(byID["g"]!.attention.reasons == .blockLifted && byID["h"]!.attention.reasons == .blocked)
         // Still blocked ranks above a block that was lifted.

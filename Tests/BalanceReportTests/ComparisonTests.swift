@@ -128,7 +128,7 @@ struct ComparisonTests: ModelBuilders {
     func compared(_ transactions: [Transaction], clients ids: [String], events: [ClientEvent],
                   period text: String = "2024-03", from: String? = nil, to: String? = nil) throws -> (RunReport, PartnerComparison) {
         let e = export(transactions, clients: ids.map { clientRecord($0) }, events: events)
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         let chosen = try from.map { try ReportPeriod.parse(from: $0, to: to!) } ?? ReportPeriod.parse(text)
         var run = ReportBuilder.build(ledger: ledger, export: e, period: chosen)
         try Comparison.comparePrevious(&run, ledger: ledger)
@@ -193,7 +193,7 @@ struct ComparisonTests: ModelBuilders {
     func coverage() throws {
         let e = export([tx("a1", "2024-03-01 00:00:00", client: "a", .charge, service: "S", "5")],
                        clients: [clientRecord("a")], events: confirmed("a"))
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         var run = ReportBuilder.build(ledger: ledger, export: e, period: try ReportPeriod.parse("2024-03"))
         #expect(throws: Diagnostic.self) { try Comparison.comparePrevious(&run, ledger: ledger) }
         #expect(run.partners.allSatisfy { $0.comparison == nil })
@@ -201,7 +201,7 @@ struct ComparisonTests: ModelBuilders {
         let covered = export([tx("a0", "2024-02-29 23:59:59", client: "a", .charge, service: "S", "1"),
                               tx("a1", "2024-03-01 00:00:00", client: "a", .charge, service: "S", "5")],
                              clients: [clientRecord("a")], events: confirmed("a"))
-        let coveredLedger = try Ledger.build(from: covered)
+        let coveredLedger = Ledger.build(from: covered)
         var coveredRun = ReportBuilder.build(ledger: coveredLedger, export: covered, period: try ReportPeriod.parse("2024-03"))
         try Comparison.comparePrevious(&coveredRun, ledger: coveredLedger)
         #expect(rows(try #require(try partner(coveredRun).comparison)) == ["a|S|1.00|5.00|4.00"])
@@ -226,7 +226,7 @@ struct ComparisonTests: ModelBuilders {
                 }
             }
             let e = export(transactions, clients: ids.map { clientRecord($0) }, events: events)
-            let run = ReportBuilder.build(ledger: try Ledger.build(from: e), export: e, period: try ReportPeriod.parse("2024-03"))
+            let run = ReportBuilder.build(ledger: Ledger.build(from: e), export: e, period: try ReportPeriod.parse("2024-03"))
             for partner in run.partners {
                 let side = PeriodSpend(partner, period: run.period)
                 let c = PartnerComparison(previous: side, current: side)

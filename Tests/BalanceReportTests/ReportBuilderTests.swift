@@ -301,7 +301,7 @@ struct ReportBuilderTests: ModelBuilders {
         // The client CSV shows a row per gap where it falls, so its balance column chains.
         let set = try RepositoryTemplates.set(.en)
         let csv = String(decoding: try ReportRenderer(templates: set, dialect: .standard)
-            .clientPage(set.clientCSV, c1, try partner(report), report), as: UTF8.self)
+            .clientPage(set.clientCSV, [c1], try partner(report), report), as: UTF8.self)
         #expect(csv == """
             id,timestamp,type,service,amount,balance_after
             t1,2024-03-02T10:00:00+03:00,topup,,100.00,100.00

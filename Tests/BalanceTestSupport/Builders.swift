@@ -68,9 +68,9 @@ extension ModelBuilders {
 
     /// A clients record of partner `p1` unless told otherwise.
     func clientRecord(_ id: String, partner: String = "p1", name: String? = nil, balance: String? = nil,
-                      balanceAt: String? = nil, file: Int = ModelTestFile.clients, line: Int = 0) -> ClientRecord {
+                      balanceAt: String? = nil, balanceCurrency: String? = nil, file: Int = ModelTestFile.clients, line: Int = 0) -> ClientRecord {
         var checkpoint: BalanceCheckpoint? = nil
-        if let balance, let balanceAt { checkpoint = BalanceCheckpoint(balance: money(balance), at: at(balanceAt)) }
+        if let balance, let balanceAt { checkpoint = BalanceCheckpoint(balance: money(balance), at: at(balanceAt), currency: balanceCurrency) }
         return ClientRecord(id: id, name: name ?? "Client \(id)", email: "\(id)@example.com", phone: "",
                             partnerID: partner, checkpoint: checkpoint, source: source(file, line))
     }
@@ -111,7 +111,7 @@ extension ModelBuilders {
 
     /// The report of `period` over an export, through the product's Model and Report stages.
     func runReport(_ export: IngestedExport, period: String = "2024-03") throws -> RunReport {
-        let ledger = try Ledger.build(from: export)
+        let ledger = Ledger.build(from: export)
         return ReportBuilder.build(ledger: ledger, export: export, period: try ReportPeriod.parse(period))
     }
 

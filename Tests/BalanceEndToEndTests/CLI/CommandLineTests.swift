@@ -93,16 +93,53 @@ struct CommandLineTests {
         }
     }
 
-    @Test func twoCurrenciesInOneRunAreAnError() throws {
+    @Test("a run of two currencies reports each on its own: a row per client and currency, totals per currency, never a sum")
+    func twoCurrenciesAreReportedApart() throws {
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
         let file = try temp.file("t.csv", CommandLineTests.transactionsHeader
             + "t1,2024-03-02T10:00:00+03:00,c1,topup,,10,RUB,\n"
-            + "t2,2024-03-02T11:00:00+03:00,c1,topup,,10,USD,\n")
-        let result = try BalanceReportBinary.run(["render", "--period", "2024-03", "--allow-rejects", "--out", temp.url.appendingPathComponent("out").path, file])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("one run has one currency, found RUB (first in \(file):2) and USD (first in \(file):3)"))
-        #expect(!FileManager.default.fileExists(atPath: temp.url.appendingPathComponent("out").path))
+            + "t2,2024-03-02T11:00:00+03:00,c1,topup,,7,USD,\n"
+            + "t3,2024-03-03T11:00:00+03:00,c1,charge,vm,2,USD,\n"
+            + "t4,2024-03-03T12:00:00+03:00,c2,charge,vm,4,RUB,\n")
+        let out = temp.url.appendingPathComponent("out")
+        let result = try BalanceReportBinary.run(["render", "--period", "2024-03", "--out", out.path, file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("currencies RUB, USD"))
+        func read(_ path: String) throws -> String { try String(contentsOf: out.appendingPathComponent(path), encoding: .utf8) }
+        let snapshot = try read("default/snapshot.csv").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(snapshot[0].last == "currency")
+        // c1 has a row per currency, each with its own balance; c2 one.
+        #expect(snapshot.dropFirst().map { "\($0[0]) \($0.last!) \($0[11])" } == ["c1 RUB 10.00", "c1 USD 5.00", "c2 RUB -4.00"])
+        #expect(try read("default/services.csv") == "client_id,service,charged,refunded,net,currency\nc1,vm,2.00,0.00,2.00,USD\nc2,vm,4.00,0.00,4.00,RUB\n")
+        let detail = try read("default/clients/c1.csv")
+        #expect(detail == """
+            id,timestamp,type,service,amount,balance_after,currency
+            t1,2024-03-02T10:00:00+03:00,topup,,10.00,10.00,RUB
+            t2,2024-03-02T11:00:00+03:00,topup,,7.00,7.00,USD
+            t3,2024-03-03T11:00:00+03:00,charge,vm,2.00,5.00,USD
+
+            """)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        #expect(summary["currencies"] as? [String] == ["RUB", "USD"])
+        #expect(summary["currency"] == nil)
+        let accepted = (summary["control_totals"] as! [String: Any])["accepted"] as! [String: [String: String]]
+        #expect(accepted["RUB"] == ["topups": "10.00", "charges": "4.00", "refunds": "0.00"])
+        #expect(accepted["USD"] == ["topups": "7.00", "charges": "2.00", "refunds": "0.00"])
+        let partner = (summary["partners"] as! [[String: Any]])[0]["totals"] as! [String: [String: String]]
+        #expect(partner["RUB"]?["closing_balance"] == "6.00")
+        #expect(partner["USD"]?["closing_balance"] == "5.00")
+        // The pages say which currency each amount is in, and never add two.
+        let index = try read("default/index.html")
+        #expect(index.contains("Итоги по клиентам, RUB") || index.contains("RUB</h2>"), "\(index)")
+        #expect(index.contains("5,00") && index.contains("6,00"))
+        #expect(!index.contains("11,00"), "a sum of two currencies")
+        let page = try read("default/clients/c1.html")
+        #expect(page.contains("Счёт в RUB") && page.contains("Счёт в USD"))
+        // --compare is refused rather than comparing two currencies' spend.
+        let compared = try BalanceReportBinary.run(["render", "--period", "2024-03", "--compare", "previous", "--out", temp.url.appendingPathComponent("out2").path, file])
+        #expect(compared.status != 0)
+        #expect(compared.stderr.contains("compares the spend of one currency"), "\(compared.stderr)")
     }
 
     @Test func validatePrintsTheSummaryAndWritesNothing() throws {

@@ -58,7 +58,7 @@ struct FuzzRegressionTests {
         }
         #expect(export.rejections.allSatisfy { $0.source.line >= 0 })
         #expect(export.files.count == 1 && export.files[0].records >= 0)
-        _ = try? Ledger.build(from: export)
+        _ = Ledger.build(from: export)
     }
 
     static func csv(_ data: UnsafeBufferPointer<UInt8>, _ scratch: IngestScratch) throws {

@@ -220,7 +220,7 @@ struct ProtectionMutationTests: ModelBuilders {
             tx("t1", "2024-03-01T10:00:00+03:00", client: nfc, .charge, service: "S", "10.00", line: 2),
             tx("t1", "2024-03-01T10:00:00+03:00", client: nfd, .charge, service: "S", "10.00", line: 3),
         ], clients: [clientRecord(nfc)])
-        let ledger = try Ledger.build(from: e)
+        let ledger = Ledger.build(from: e)
         #expect(ledger.duplicates.isEmpty)
         #expect(ledger.rejections.count == 2)
         // The later one says how it differs: in the client id's bytes.
@@ -233,7 +233,7 @@ struct ProtectionMutationTests: ModelBuilders {
         let records = (0..<3_000).map { index in
             tx("t1", "2024-03-01T10:00:00+03:00", client: "c1", .topup, "\(index + 1)", line: index + 2)
         }
-        let ledger = try Ledger.build(from: export(records, clients: [clientRecord("c1")]))
+        let ledger = Ledger.build(from: export(records, clients: [clientRecord("c1")]))
         #expect(ledger.rejections.count == 3_000)
         for rejection in ledger.rejections {
             #expect(rejection.reason.contains(" and 2994 more"), "\(rejection.reason.prefix(300))")

@@ -240,6 +240,8 @@ struct IngestorTests {
         var reason: String
         /// The amount the rejection must keep for the control totals (`nil`: unreadable).
         var amount: String?
+        /// The currency of that amount.
+        var currency = "RUB"
         var testDescription: String { row }
     }
 
@@ -259,8 +261,11 @@ struct IngestorTests {
         BadTransaction(row: "t1,2024-03-01 10:00:00,c1,topup,,-5,,", reason: "amount must be positive", amount: nil),
         BadTransaction(row: "t1,2024-03-01 10:00:00,c1,topup,,1.1234567890123,,", reason: "more than 12 fractional digits", amount: nil),
         BadTransaction(row: "t1,2024-03-01 10:00:00,c1,topup,,10000000000000,,", reason: "too large", amount: nil),
-        BadTransaction(row: "t1,2024-03-01 10:00:00,c1,topup,,5,rub,", reason: "currency 'rub' is not a three-letter code", amount: "5"),
-        BadTransaction(row: "t1,2024-03-01 10:00:00,c1,topup,,5,RUBL,", reason: "currency 'RUBL'", amount: "5"),
+        // An amount whose currency cannot be read belongs to no currency's control totals: it is
+        // counted as a rejected transaction without a readable amount.
+        BadTransaction(row: "t1,2024-03-01 10:00:00,c1,topup,,5,rub,", reason: "currency 'rub' is not a three-letter code", amount: nil),
+        BadTransaction(row: "t1,2024-03-01 10:00:00,c1,topup,,5,RUBL,", reason: "currency 'RUBL'", amount: nil),
+        BadTransaction(row: "t1,2024-03-01 10:00:00,c1,zap,,5,USD,", reason: "unknown type 'zap'", amount: "5", currency: "USD"),
     ]
 
     @Test("a bad transaction is rejected with its reason and keeps its readable amount", arguments: badTransactions)
@@ -274,6 +279,7 @@ struct IngestorTests {
         #expect(rejection.kind == .transaction)
         #expect(rejection.isRecord)
         #expect(rejection.amount?.micros == bad.amount.map(Self.micros))
+        #expect(rejection.currency == bad.currency)
         #expect(rejection.recordID == (bad.row.hasPrefix(",") ? "" : "t1"))
     }
 

@@ -85,7 +85,7 @@ struct ProvenanceTests {
         let hostile = "=HYPERLINK(\"\"http://x\"\")\u{1B}[2J<b>"
         let (export, _) = try IngestorTests.ingest("set.csv", Self.header
             + "t1,2024-02-30T10:00:00+03:00,c1,topup,,5.00,RUB,,\"\(hostile)\",3\n")
-        let ledger = try Ledger.build(from: export)
+        let ledger = Ledger.build(from: export)
         let report = ReportBuilder.build(ledger: ledger, export: export, period: try ReportPeriod.parse("2024-03"))
         let set = try TemplateSet(dialect: .standard, language: .ru) { TemplateFiles.builtIn(.ru).source($0) }
         let rejects = String(decoding: try ReportRenderer(templates: set, dialect: .standard).rejectsFile(report), as: UTF8.self)

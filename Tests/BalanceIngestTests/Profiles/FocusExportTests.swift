@@ -200,7 +200,7 @@ struct FocusExportTests {
         """)
         let export = try Self.ingest([file])
         #expect(export.rejections.isEmpty)
-        let ledger = try Ledger.build(from: export)
+        let ledger = Ledger.build(from: export)
         let clients = ledger.clients.values.map { ($0.record.partnerID, $0.record.id, $0.transactions.count) }.sorted { $0.0 < $1.0 }
         #expect(clients.map(\.0) == ["A", "B"])
         #expect(clients.map(\.1) == ["sub", "sub"])
@@ -248,7 +248,7 @@ struct FocusExportTests {
         #expect(accepted?["count"] as? Int == 3)
         #expect(accepted?["amount"] as? String == "124.43")
         let export = try Self.ingest([file])
-        let ledger = try Ledger.build(from: export)
+        let ledger = Ledger.build(from: export)
         #expect(Set(ledger.clients.values.map(\.record.name)) == [RowPartnerKey.accountLevelName])
     }
 
