@@ -23,6 +23,8 @@ trap 'rm -rf "$work"' EXIT
 # The change since February (issue 13) and a month of daily usage with a spend spike and a short runway.
 "$bin" render --period 2024-03 --quiet --compare previous --out "$work/compare" sample-data/*.csv sample-data/*.xml
 "$bin" render --period 2024-03 --quiet --out "$work/daily" sample-data/daily/*.csv
+# Several currencies in one run (issue 23): a client with money in RUB and USD.
+"$bin" render --period 2024-03 --quiet --out "$work/currencies" sample-data/currencies/*.csv
 mkdir -p "$out"
 python3 scripts/screenshot.py \
     "$work/ru/vega-it/index.html" 600 light "$out/index-600.png" \
@@ -38,4 +40,7 @@ python3 scripts/screenshot.py \
     "$work/compare/alfa-cloud/index.html" 600 light "$out/index-compare-600.png" \
     "$work/compare/alfa-cloud/clients/cl-1001.html" 600 light "$out/client-compare-600.png" \
     "$work/daily/orbita-partners/index.html" 600 light "$out/index-spike-600.png" \
-    "$work/daily/orbita-partners/clients/c-orbit.html" 375 light "$out/client-spike-375.png"
+    "$work/daily/orbita-partners/clients/c-orbit.html" 375 light "$out/client-spike-375.png" \
+    "$work/currencies/orion/index.html" 600 light "$out/index-currencies-600.png" \
+    "$work/currencies/orion/clients/mc-2.html" 600 light "$out/client-currencies-600.png" \
+    "$work/currencies/orion/snapshot.html" 375 light "$out/snapshot-currencies-375.png"

@@ -279,7 +279,7 @@ struct CSVPart: Sendable {
         target.clients.append(contentsOf: export.clients)
         target.events.append(contentsOf: export.events)
         target.rejections.append(contentsOf: export.rejections)
-        target.amountRounding.merge(export.amountRounding)
+        target.amountRounding = target.amountRounding.merging(export.amountRounding) { var sum = $0; sum.merge($1); return sum }
         if var failure {
             failure.line += lineOffset
             throw failure

@@ -153,10 +153,14 @@ public enum FloatAmountParser {
 extension FloatAmountParser {
     /// Counts the rounding of a transaction just decoded (its amount read again: only layouts
     /// with `float_amounts` pay for it).
-    static func count<F: SourceFields>(_ fields: F, _ decoder: RecordDecoder, into rounding: inout AmountRounding) {
+    /// Counts the rounding of a row's amount under the row's currency (a difference is never
+    /// added across currencies).
+    static func count<F: SourceFields>(_ fields: F, _ decoder: RecordDecoder, into rounding: inout PerCurrency<AmountRounding>) {
         let signed = decoder.options.signedAmounts
         let parsed: Parsed? = fields.withField(5) { bytes in try? FloatAmountParser.parse(bytes, allowNegative: signed) }
-        if let parsed { rounding.add(parsed) }
+        guard let parsed, !parsed.dropped.isEmpty else { return }
+        let currency = fields.withField(6) { $0.isEmpty ? "RUB" : String(decoding: $0, as: UTF8.self) }
+        rounding[currency, default: AmountRounding()].add(parsed)
     }
 }
 

@@ -73,7 +73,7 @@ public struct IngestedExport: Sendable {
     /// The file-list entry of each original file named by provenance columns, by its path's bytes.
     package var provenanceFiles: [ByteKey: Int] = [:]
     /// The float-printed amounts (`float_amounts`) rounded to twelve digits: counted and totalled.
-    public var amountRounding = AmountRounding()
+    public var amountRounding = PerCurrency<AmountRounding>()
     /// `row_ids: fields`: how many rows of each (file, content hash) were read so far.
     package var rowOccurrences: [UInt128: Int] = [:]
 

@@ -125,7 +125,7 @@ extension SummaryPart {
             unknownClients: summary.unknownClients.map {
                 PartUnknownClient(clientID: $0.clientID, currency: $0.currency, transactions: $0.transactions,
                                   amount: $0.amount.description, file: Int($0.first.file), line: Int($0.first.line))
-            }, amountRounding: summary.amountRounding.isEmpty ? nil : summary.amountRounding.parts)
+            }, amountRounding: summary.amountRounding[currency].map(\.parts))
     }
 
     /// The part of one original file as read, before it is cut by partner (`role` `input`): its
@@ -374,7 +374,7 @@ public enum SummaryMerge {
                                  unknownClients: unknownClients.sorted {
                                      $0.clientID.bytesEqual($1.clientID) ? byteOrder($0.currency, $1.currency) : byteOrder($0.clientID, $1.clientID)
                                  })
-        summary.amountRounding = rounding
+        if !rounding.isEmpty { summary.amountRounding[runCurrency, default: rounding] = rounding }
         return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs,
                          renderParts: renders)
     }

@@ -116,7 +116,8 @@ extension ReportRenderer {
         case .isRemoved: return .flag(client.state == .removed)
         case .stateSince: return client.stateSince.map { .spreadsheetInstant($0) } ?? .text("")
         case .hasMoney: return .flag(client.movement != nil)
-        case .currency: return .text(client.currency)
+        // A row without visible money has no currency to say (its money columns are empty too).
+        case .currency: return .text(client.movement == nil ? "" : client.currency)
         }
     }
 

@@ -57,12 +57,27 @@ package enum SummaryJSON {
                 }
             }
             // Only in a run that rounded an amount: other runs' summaries keep their bytes.
-            if !summary.amountRounding.isEmpty {
+            if !summary.amountRounding.isEmpty && !several, let rounding = summary.amountRounding.entries.first?.value {
                 out.key("amounts_rounded") {
                     out.object {
                         out.field("rule", AmountRounding.rule)
-                        out.field("count", summary.amountRounding.count)
-                        out.field("difference", summary.amountRounding.difference)
+                        out.field("count", rounding.count)
+                        out.field("difference", rounding.difference)
+                    }
+                }
+            } else if !summary.amountRounding.isEmpty {
+                // Per currency: the differences of two currencies are never added.
+                out.key("amounts_rounded") {
+                    out.object {
+                        out.field("rule", AmountRounding.rule)
+                        for entry in summary.amountRounding.entries {
+                            out.key(entry.currency) {
+                                out.object {
+                                    out.field("count", entry.value.count)
+                                    out.field("difference", entry.value.difference)
+                                }
+                            }
+                        }
                     }
                 }
             }

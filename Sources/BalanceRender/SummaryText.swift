@@ -71,8 +71,8 @@ public enum SummaryText {
                      ? "  the reports show exactly these (amounts here rounded to kopecks)"
                      : "  MISMATCH: the reports do not show what was accepted")
         for failure in summary.controlFailures { lines.append("  control failure: \(failure)") }
-        if !summary.amountRounding.isEmpty {
-            lines.append("  \(summary.amountRounding.count) float-printed amount(s) rounded half to even to 12 fractional digits; total difference (rounded − written) \(summary.amountRounding.difference) \(currencies.joined(separator: "/"))")
+        for entry in summary.amountRounding.entries {
+            lines.append("  \(entry.value.count) float-printed amount(s) rounded half to even to 12 fractional digits; total difference (rounded − written) \(entry.value.difference) \(entry.currency)")
         }
         for partner in report.partners {
             let entries = partner.clients.count == partner.clientCount ? "" : " (\(partner.clients.count) rows: a row per client and currency)"

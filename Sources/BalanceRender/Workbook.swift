@@ -292,7 +292,7 @@ enum SnapshotColumn: CaseIterable {
     func cell(_ client: ClientReport, russian ru: Bool) -> WorkbookCell {
         switch self {
         case .clientID: return .text(client.client.id)
-        case .currency: return .text(client.currency)
+        case .currency: return client.movement == nil ? .empty : .text(client.currency)
         case .name: return .text(client.client.name)
         case .email: return .text(client.client.email)
         case .phone: return .text(client.client.phone)

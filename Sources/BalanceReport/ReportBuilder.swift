@@ -44,7 +44,9 @@ public enum ReportBuilder {
     /// The client's reports, one per currency account (one, of no currency yet, for a client
     /// without money); empty when the partner's reports do not list the client.
     static func clientReports(_ client: LedgerClient, period: Interval, runwayDays: Int64 = Runway.defaultDays) -> [ClientReport] {
-        if client.accounts.isEmpty {
+        // A client whose money the partner does not see (invited, never confirmed in the period)
+        // is one entry: its currencies are its money too, and are not shown either.
+        if client.accounts.isEmpty || client.timeline.visibleIntervals(in: period).isEmpty {
             return clientReport(client, account: nil, period: period, runwayDays: runwayDays).map { [$0] } ?? []
         }
         return client.accounts.compactMap { clientReport(client, account: $0, period: period, runwayDays: runwayDays) }

@@ -62,7 +62,7 @@ public struct RunSummary: Sendable {
     public var unknownClients: [UnknownClient] = []
     /// Float-printed amounts (`float_amounts`) rounded to twelve fractional digits: how many, and
     /// the exact total difference. Every amount above is the rounded one.
-    public var amountRounding = AmountRounding()
+    public var amountRounding = PerCurrency<AmountRounding>()
 
     public var hasRejections: Bool { !rejections.isEmpty }
 

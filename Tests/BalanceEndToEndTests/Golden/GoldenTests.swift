@@ -36,11 +36,20 @@ struct GoldenTests {
         ("daily-2024-03-en", ["--lang", "en", "--eml"]),
         // Change since February (issue 13): changes.csv, the change on the summary and the client pages.
         ("sample-2024-03-compare", ["--compare", "previous"]),
+        // Several currencies in one run (issue 23): RUB, USD, KZT (and an unknown client's EUR);
+        // a client with money in two currencies and a checkpoint named by balance_currency;
+        // attachment windows per currency; the workbooks and the e-mail too.
+        ("currencies-2024-03", ["--xlsx", "--eml"]),
+        // A Yandex-layout export in RUB, USD and KZT, a billing account moving from RUB to KZT.
+        ("yandex-currencies-2024-03", ["--profile", "yandex-cloud-partner", "--lang", "en", "--eml"]),
+        // FOCUS with two billing currencies (USD, EUR), one sub-account under both.
+        ("focus-currencies-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
     ]
 
     /// The inputs of a case: a profile case reads its fixtures, every other case sample-data.
     static func inputs(_ name: String) -> [String] {
-        let folder = ["focus-1.0", "focus-1.1", "focus-1.2", "focus-1.3", "focus", "yandex", "daily"].first { name.hasPrefix($0 + "-") }
+        let folder = ["currencies", "yandex-currencies", "focus-currencies", "focus-1.0", "focus-1.1", "focus-1.2", "focus-1.3", "focus", "yandex", "daily"]
+            .first { name.hasPrefix($0 + "-") }
         guard let folder else { return Repository.sampleFiles }
         let path = "sample-data/" + folder
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Repository.root.appendingPathComponent(path).path)) ?? []
