@@ -48,6 +48,8 @@ public enum BuiltInProfiles {
           credit: charge
           adjustment: charge
         signed_amounts: yes
+        # A cost export: what was spent, not what was paid. Pages show spend, not balances or debt.
+        balances: no
         # Generated exports print BilledCost as a binary float (227.28753400000005, 8.0E-7).
         float_amounts: yes
         null_tokens: ["NULL", "\\\\N"]
@@ -78,6 +80,8 @@ public enum BuiltInProfiles {
           cost: charge
           credit: charge
         signed_amounts: yes
+        # A report of what clients spent, not of what they paid: shown as spend, not balances.
+        balances: no
         row_ids: content
         clients_from_rows:
           name: billing_account_name

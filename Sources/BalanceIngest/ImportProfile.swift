@@ -98,6 +98,10 @@ public struct ImportProfile: Sendable, Equatable {
     public var signedAmounts = false
     /// `float_amounts`: amounts as binary floats print them (see `FloatAmountParser`).
     public var floatAmounts = false
+    /// `balances: no`: a postpaid cost export (FOCUS, a cloud's cost report): it carries what was
+    /// spent, not what was paid, so a client's "balance" would be its spend with the sign turned,
+    /// a debt it does not owe. Reports of such a run show spend, not balances, runway or debt.
+    public var balances = true
     /// `null_tokens`: values that mean an empty field (`NULL`, `\N`).
     public var nullTokens: [String] = []
     /// `row_ids`, `amount_columns`, `clients_from_rows`, `supersede`.
@@ -117,7 +121,7 @@ public struct ImportProfile: Sendable, Equatable {
     public init(path: String = "") { self.path = path }
 
     public static let keys = ["description", "files", "encoding", "delimiter", "decimal_mark", "input_offset", "timestamp_format",
-                              "columns", "transaction_types", "event_types", "currencies", "signed_amounts", "float_amounts", "null_tokens",
+                              "columns", "transaction_types", "event_types", "currencies", "signed_amounts", "float_amounts", "balances", "null_tokens",
                               "row_ids", "amount_columns", "clients_from_rows", "supersede"]
 }
 

@@ -140,19 +140,18 @@ extension ImportProfile {
                     }
                     profile.values.currencies[pair.key] = pair.value
                 }
-            case "signed_amounts":
+            case "signed_amounts", "float_amounts", "balances":
                 let text = try scalar(value, key).trimmingWhitespace().lowercased()
+                let on: Bool
                 switch text {
-                case "yes", "true": profile.signedAmounts = true
-                case "no", "false": profile.signedAmounts = false
-                default: throw fail(value, "signed_amounts is yes or no, got '\(Quoted.cut(text))'")
+                case "yes", "true": on = true
+                case "no", "false": on = false
+                default: throw fail(value, "\(key) is yes or no, got '\(Quoted.cut(text))'")
                 }
-            case "float_amounts":
-                let text = try scalar(value, key).trimmingWhitespace().lowercased()
-                switch text {
-                case "yes", "true": profile.floatAmounts = true
-                case "no", "false": profile.floatAmounts = false
-                default: throw fail(value, "float_amounts is yes or no, got '\(Quoted.cut(text))'")
+                switch key {
+                case "signed_amounts": profile.signedAmounts = on
+                case "float_amounts": profile.floatAmounts = on
+                default: profile.balances = on
                 }
             case "null_tokens":
                 switch value {

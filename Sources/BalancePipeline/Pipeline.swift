@@ -34,6 +34,7 @@ public enum Pipeline {
         let ledger = Ledger.build(from: export, transactions: consume transactions, workers: request.workers)
         observer.stageDone(.ledger)
         var report = ReportBuilder.build(ledger: ledger, export: export, period: chosen, runwayDays: request.runwayDays,
+                                         balances: request.options.profiled?.profile.balances ?? true,
                                          workers: request.workers)
         report.periodOrigin = origin
         observer.stageDone(.report)

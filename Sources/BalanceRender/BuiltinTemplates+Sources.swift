@@ -84,14 +84,21 @@ id,timestamp,type,service,amount,balance_after{{#several_currencies}},currency{{
 {{#has_money}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+{{#shows_balances}}
 <tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Opening balance</th><td align="right" style="padding:5px 0;">{{opening_balance}}</td></tr>
+{{/shows_balances}}
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Top-ups</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Charges</th><td align="right" style="padding:5px 0;">{{charges}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Refunds</th><td align="right" style="padding:5px 0;">{{refunds}}</td></tr>
 {{#has_unattached_change}}
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Change while not attached<br><small class="mu" style="color:#59636e;">while the client was detached from the partner</small></th><td align="right" valign="top" style="padding:5px 0;">{{unattached_change}}</td></tr>
 {{/has_unattached_change}}
+{{#shows_balances}}
 <tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Closing balance</th><td align="right"{{#closing_negative}} class="neg"{{/closing_negative}} style="padding:8px 0 0 0;font-size:18px;line-height:24px;font-weight:bold;{{#closing_negative}}color:#cf222e;{{/closing_negative}}">{{closing_balance}}</td></tr>
+{{/shows_balances}}
+{{^shows_balances}}
+<tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Spend (charges − refunds)</th><td align="right" style="padding:8px 0 0 0;font-size:18px;line-height:24px;font-weight:bold;">{{spend}}</td></tr>
+{{/shows_balances}}
 </table>
 {{#went_negative}}
 <p style="margin:8px 0 0 0;font-size:13px;">The balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span>.</p>
@@ -151,19 +158,32 @@ id,timestamp,type,service,amount,balance_after{{#several_currencies}},currency{{
 <tr><td class="pxt" style="padding:16px 20px 12px 20px;">
 <h2 style="margin:0 0 6px 4px;font-size:16px;line-height:22px;">Transactions</h2>
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
-<tr><th scope="col" align="left">Time and transaction</th><th scope="col" align="right">Amount</th><th scope="col" align="right">Balance</th></tr>
+<tr><th scope="col" align="left">Time and transaction</th><th scope="col" align="right">Amount</th>{{#shows_balances}}<th scope="col" align="right">Balance</th>{{/shows_balances}}</tr>
+{{#shows_balances}}
 <tr style="border-top:1px solid #d1d9e0;"><td colspan="2" class="mu" style="color:#59636e;">Opening balance</td><td align="right">{{opening_balance}}</td></tr>
+{{/shows_balances}}
+{{#shows_balances}}
 {{#transactions}}
 <tr style="border-top:1px solid #d1d9e0"><td>{{#is_unattached}}<small>{{unattached_from}} – {{unattached_to}}</small><br>Change while not attached<br><small class="mu" style="color:#59636e">the client was detached from the partner: its transactions of that time are not shown</small>{{/is_unattached}}{{^is_unattached}}<small>{{timestamp}}</small><br>{{/is_unattached}}{{#is_topup}}Top-up{{/is_topup}}{{#is_charge}}Charge · {{service}}{{/is_charge}}{{#is_refund}}Refund · {{service}}{{/is_refund}}{{#description}}<br><small class="mu" style="color:#59636e">{{description}}</small>{{/description}}</td><td align="right">{{signed_amount}}</td><td align="right"{{#balance_negative}} class="neg" style="color:#cf222e"{{/balance_negative}}>{{balance_after}}</td></tr>
 {{/transactions}}
+{{/shows_balances}}
+{{^shows_balances}}
+{{#transactions}}
+<tr style="border-top:1px solid #d1d9e0"><td>{{#is_unattached}}<small>{{unattached_from}} – {{unattached_to}}</small><br>Change while not attached<br><small class="mu" style="color:#59636e">the client was detached from the partner: its transactions of that time are not shown</small>{{/is_unattached}}{{^is_unattached}}<small>{{timestamp}}</small><br>{{/is_unattached}}{{#is_topup}}Top-up{{/is_topup}}{{#is_charge}}Charge · {{service}}{{/is_charge}}{{#is_refund}}Refund · {{service}}{{/is_refund}}{{#description}}<br><small class="mu" style="color:#59636e">{{description}}</small>{{/description}}</td><td align="right">{{signed_amount}}</td></tr>
+{{/transactions}}
+{{/shows_balances}}
+{{#shows_balances}}
 <tr style="border-top:2px solid #1f2328;"><td colspan="2"><strong>Closing balance</strong></td><td align="right"><strong>{{closing_balance}}</strong></td></tr>
+{{/shows_balances}}
 </table>
 </td></tr>
+{{/has_money}}
+{{/currencies}}
+{{#has_money}}
 <tr><td class="px" style="padding:0 24px 24px 24px;">
 <p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Amounts are rounded to the kopeck (cent) while balances are computed from the exact amounts, so a balance may differ by a kopeck from the sum of the rounded rows. An amount under half a kopeck is shown exactly.</p>
 </td></tr>
 {{/has_money}}
-{{/currencies}}
 </table>
 <!--[if mso]></td></tr></table><![endif]-->
 </td></tr>
@@ -200,14 +220,21 @@ this is the client report of partner {{partner_id}} for {{period_from}} – {{pe
 {{#several_currencies}}
 {{currency}}:
 {{/several_currencies}}
+{{#shows_balances}}
 Opening balance: {{opening_balance}}
+{{/shows_balances}}
 Top-ups: {{topups}}
 Charges: {{charges}}
 Refunds: {{refunds}}
 {{#any_unattached_change}}
 Change while not attached (while clients were detached): {{unattached_change}}
 {{/any_unattached_change}}
+{{#shows_balances}}
 Closing balance: {{closing_balance}}
+{{/shows_balances}}
+{{^shows_balances}}
+Spend: {{total_spend}}
+{{/shows_balances}}
 {{/totals}}
 {{/currencies}}
 
@@ -287,7 +314,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 </style>
 </head>
 <body class="bg" style="margin:0;padding:0;background:#eef1f4;">
-<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">Client balances on {{period_to}}: {{^several_currencies}}{{#totals}}{{closing_balance}}{{/totals}}; spend in the period {{total_spend}}.{{/several_currencies}}{{#several_currencies}}{{#currencies}}{{#totals}}{{closing_balance}}{{/totals}}; spend in the period {{total_spend}} ({{currency}}). {{/currencies}}{{/several_currencies}}{{#has_attention}} Need attention: {{attention_count}}.{{/has_attention}}</div>
+<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">{{#shows_balances}}Client balances on {{period_to}}: {{^several_currencies}}{{#totals}}{{closing_balance}}{{/totals}}; spend in the period {{total_spend}}.{{/several_currencies}}{{#several_currencies}}{{#currencies}}{{#totals}}{{closing_balance}}{{/totals}}; spend in the period {{total_spend}} ({{currency}}). {{/currencies}}{{/several_currencies}}{{/shows_balances}}{{^shows_balances}}Spend in the period: {{#currencies}}{{total_spend}}{{#several_currencies}} ({{currency}}){{/several_currencies}}; {{/currencies}}{{/shows_balances}}{{#has_attention}} Need attention: {{attention_count}}.{{/has_attention}}</div>
 <table role="presentation" class="bg" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#eef1f4;">
 <tr><td align="center" style="padding:16px 8px;">
 <!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->
@@ -303,14 +330,21 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Totals over clients{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+{{#shows_balances}}
 <tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Opening balance</th><td align="right" style="padding:5px 0;">{{opening_balance}}</td></tr>
+{{/shows_balances}}
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Top-ups</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Charges</th><td align="right" style="padding:5px 0;">{{charges}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Refunds</th><td align="right" style="padding:5px 0;">{{refunds}}</td></tr>
 {{#any_unattached_change}}
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Change while not attached<br><small class="mu" style="color:#59636e;">while clients were detached from the partner</small></th><td align="right" valign="top" style="padding:5px 0;">{{unattached_change}}</td></tr>
 {{/any_unattached_change}}
+{{#shows_balances}}
 <tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Closing balance</th><td align="right" class="big{{#closing_negative}} neg{{/closing_negative}}" style="padding:8px 0 0 0;font-size:22px;line-height:28px;font-weight:bold;{{#closing_negative}}color:#cf222e;{{/closing_negative}}">{{closing_balance}}</td></tr>
+{{/shows_balances}}
+{{^shows_balances}}
+<tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Spend (charges − refunds)</th><td align="right" class="big" style="padding:8px 0 0 0;font-size:22px;line-height:28px;font-weight:bold;">{{total_spend}}</td></tr>
+{{/shows_balances}}
 </table>
 </td></tr>
 {{/totals}}
@@ -322,9 +356,9 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Need attention: {{attention_count}}</h2>
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Below zero at the period end, a balance that will not last 7 days at the spend of the last 7 days, a day's spend on a service far above its usual level, or blocked or removed in this period.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
-<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and what happened</th><th scope="col" align="right" style="padding:4px 0;">Closing balance</th></tr>
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client and what happened</th>{{#shows_balances}}<th scope="col" align="right" style="padding:4px 0;">Closing balance</th>{{/shows_balances}}</tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{#in_folder}}<a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a>{{/in_folder}}{{^in_folder}}{{name}}{{/in_folder}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>runs out within 7 days: {{#less_than_a_day}}less than a day left{{/less_than_a_day}}{{^less_than_a_day}}days left: {{days_left}}{{/less_than_a_day}} at <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day</div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#spend_jumped}}<div>spend jumped on <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} <span style="white-space:nowrap;">{{spike_spend}}</span> in a day, the median of the {{spike_trailing_days}} days before: <span style="white-space:nowrap;">{{spike_usual}}</span></div>{{/spend_jumped}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{#in_folder}}<a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a>{{/in_folder}}{{^in_folder}}{{name}}{{/in_folder}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>below zero at the period end</div>{{/closing_negative}}{{#running_out}}<div>runs out within 7 days: {{#less_than_a_day}}less than a day left{{/less_than_a_day}}{{^less_than_a_day}}days left: {{days_left}}{{/less_than_a_day}} at <span style="white-space:nowrap;">{{spend_rate_daily}}</span> a day</div>{{/running_out}}{{#dipped_below_zero}}<div>balance fell to <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>blocked <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, unblocked <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#spend_jumped}}<div>spend jumped on <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} <span style="white-space:nowrap;">{{spike_spend}}</span> in a day, the median of the {{spike_trailing_days}} days before: <span style="white-space:nowrap;">{{spike_usual}}</span></div>{{/spend_jumped}}{{#removed_in_period}}<div>removed <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, then added again{{/is_removed}}</div>{{/removed_in_period}}</td>{{#shows_balances}}<td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td>{{/shows_balances}}</tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
@@ -416,13 +450,13 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">By spend in the period, largest first.</p>
 {{/has_more_clients}}
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
-<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Spend</th><th scope="col" align="right" style="padding:4px 0;">Closing balance</th></tr>
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Client</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Spend</th>{{#shows_balances}}<th scope="col" align="right" style="padding:4px 0;">Closing balance</th>{{/shows_balances}}</tr>
 {{#top_clients}}
-<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{#in_folder}}<a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a>{{/in_folder}}{{^in_folder}}{{name}}{{/in_folder}}<br><span class="mu" style="color:#59636e;">{{client_id}}</span> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">invited</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">active</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">blocked</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">removed</span>{{/is_removed}}</td><td align="right" style="padding:6px 8px 6px 0;">{{#has_money}}{{spend}}{{/has_money}}{{^has_money}}—{{/has_money}}</td><td align="right" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}{{^has_money}}—{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{#in_folder}}<a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a>{{/in_folder}}{{^in_folder}}{{name}}{{/in_folder}}<br><span class="mu" style="color:#59636e;">{{client_id}}</span> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">invited</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">active</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">blocked</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">removed</span>{{/is_removed}}</td><td align="right" style="padding:6px 8px 6px 0;">{{#has_money}}{{spend}}{{/has_money}}{{^has_money}}—{{/has_money}}</td>{{#shows_balances}}<td align="right" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}{{^has_money}}—{{/has_money}}</td>{{/shows_balances}}</tr>
 {{/top_clients}}
 {{#has_more_clients}}
 {{#more_clients}}
-<tr style="border-top:1px solid #d1d9e0;"><td class="mu" style="padding:6px 8px 6px 0;color:#59636e;">The other {{more_clients_count}}</td><td align="right" style="padding:6px 8px 6px 0;">{{spend}}</td><td align="right" style="padding:6px 0;">{{closing_balance}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><td class="mu" style="padding:6px 8px 6px 0;color:#59636e;">The other {{more_clients_count}}</td><td align="right" style="padding:6px 8px 6px 0;">{{spend}}</td>{{#shows_balances}}<td align="right" style="padding:6px 0;">{{closing_balance}}</td>{{/shows_balances}}</tr>
 {{/more_clients}}
 {{/has_more_clients}}
 </table>
@@ -511,24 +545,28 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:12px;line-height:17px;">
 <thead>
-<tr class="wide"><th scope="col" align="right" style="padding-left:0;">Opening</th><th scope="col" align="right">Top-ups</th><th scope="col" align="right">Charges</th><th scope="col" align="right">Refunds</th>{{#any_unattached_change}}<th scope="col" align="right">Not attached</th>{{/any_unattached_change}}<th scope="col" align="right" style="padding-right:0;">Closing</th></tr>
+<tr class="wide">{{#shows_balances}}<th scope="col" align="right" style="padding-left:0;">Opening</th>{{/shows_balances}}<th scope="col" align="right">Top-ups</th><th scope="col" align="right">Charges</th><th scope="col" align="right">Refunds</th>{{#any_unattached_change}}<th scope="col" align="right">Not attached</th>{{/any_unattached_change}}{{#shows_balances}}<th scope="col" align="right" style="padding-right:0;">Closing</th>{{/shows_balances}}</tr>
 </thead>
 {{#clients}}
 <tbody>
-<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;"><a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a></strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">invited</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">active</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">blocked</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">removed</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">since {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}}{{#several_currencies}} · {{currency}}{{/several_currencies}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#shows_balances}}{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}{{/shows_balances}}{{^shows_balances}}3{{/shows_balances}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;"><a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a></strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">invited</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">active</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">blocked</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">removed</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">since {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}}{{#several_currencies}} · {{currency}}{{/several_currencies}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
 <tr>
 {{#has_money}}
+{{#shows_balances}}
 <td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">Opening</span>{{opening_balance}}</td>
+{{/shows_balances}}
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Top-ups</span>{{topups}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Charges</span>{{charges}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Refunds</span>{{refunds}}</td>
 {{#any_unattached_change}}
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Not attached</span>{{unattached_change}}</td>
 {{/any_unattached_change}}
+{{#shows_balances}}
 <td align="right" class="cell{{#closing_negative}} neg{{/closing_negative}}" style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><span class="lbl mu" style="display:none;color:#59636e;">Closing</span><strong>{{closing_balance}}</strong></td>
+{{/shows_balances}}
 {{/has_money}}
 {{^has_money}}
-<td colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="right" class="mu" style="padding-right:0;color:#59636e;">not attached in the period: money not shown</td>
+<td colspan="{{#shows_balances}}{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}{{/shows_balances}}{{^shows_balances}}3{{/shows_balances}}" align="right" class="mu" style="padding-right:0;color:#59636e;">not attached in the period: money not shown</td>
 {{/has_money}}
 </tr>
 </tbody>
@@ -536,16 +574,20 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 {{#currencies}}
 {{#totals}}
 <tbody>
-<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Totals{{#several_currencies}}, {{currency}}{{/several_currencies}}</strong> <span class="mu" style="color:#59636e;font-weight:normal;">over the clients whose money is visible in the period</span></th></tr>
+<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#shows_balances}}{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}{{/shows_balances}}{{^shows_balances}}3{{/shows_balances}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Totals{{#several_currencies}}, {{currency}}{{/several_currencies}}</strong> <span class="mu" style="color:#59636e;font-weight:normal;">over the clients whose money is visible in the period</span></th></tr>
 <tr>
+{{#shows_balances}}
 <td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">Opening</span>{{opening_balance}}</td>
+{{/shows_balances}}
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Top-ups</span>{{topups}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Charges</span>{{charges}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Refunds</span>{{refunds}}</td>
 {{#any_unattached_change}}
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Not attached</span>{{unattached_change}}</td>
 {{/any_unattached_change}}
+{{#shows_balances}}
 <td align="right" class="cell{{#closing_negative}} neg{{/closing_negative}}" style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><span class="lbl mu" style="display:none;color:#59636e;">Closing</span><strong>{{closing_balance}}</strong></td>
+{{/shows_balances}}
 </tr>
 </tbody>
 {{/totals}}
@@ -649,14 +691,21 @@ id,timestamp,type,service,amount,balance_after{{#several_currencies}},currency{{
 {{#has_money}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+{{#shows_balances}}
 <tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Баланс на начало</th><td align="right" style="padding:5px 0;">{{opening_balance}}</td></tr>
+{{/shows_balances}}
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Пополнения</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Списания</th><td align="right" style="padding:5px 0;">{{charges}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Возвраты</th><td align="right" style="padding:5px 0;">{{refunds}}</td></tr>
 {{#has_unattached_change}}
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Изменение вне подключения<br><small class="mu" style="color:#59636e;">пока клиент был отключён от партнёра</small></th><td align="right" valign="top" style="padding:5px 0;">{{unattached_change}}</td></tr>
 {{/has_unattached_change}}
+{{#shows_balances}}
 <tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Баланс на конец</th><td align="right"{{#closing_negative}} class="neg"{{/closing_negative}} style="padding:8px 0 0 0;font-size:18px;line-height:24px;font-weight:bold;{{#closing_negative}}color:#cf222e;{{/closing_negative}}">{{closing_balance}}</td></tr>
+{{/shows_balances}}
+{{^shows_balances}}
+<tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Расход (списания − возвраты)</th><td align="right" style="padding:8px 0 0 0;font-size:18px;line-height:24px;font-weight:bold;">{{spend}}</td></tr>
+{{/shows_balances}}
 </table>
 {{#went_negative}}
 <p style="margin:8px 0 0 0;font-size:13px;">Баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span>.</p>
@@ -716,19 +765,32 @@ id,timestamp,type,service,amount,balance_after{{#several_currencies}},currency{{
 <tr><td class="pxt" style="padding:16px 20px 12px 20px;">
 <h2 style="margin:0 0 6px 4px;font-size:16px;line-height:22px;">Операции</h2>
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
-<tr><th scope="col" align="left">Время и операция</th><th scope="col" align="right">Сумма</th><th scope="col" align="right">Баланс</th></tr>
+<tr><th scope="col" align="left">Время и операция</th><th scope="col" align="right">Сумма</th>{{#shows_balances}}<th scope="col" align="right">Баланс</th>{{/shows_balances}}</tr>
+{{#shows_balances}}
 <tr style="border-top:1px solid #d1d9e0;"><td colspan="2" class="mu" style="color:#59636e;">Баланс на начало</td><td align="right">{{opening_balance}}</td></tr>
+{{/shows_balances}}
+{{#shows_balances}}
 {{#transactions}}
 <tr style="border-top:1px solid #d1d9e0"><td>{{#is_unattached}}<small>{{unattached_from}} – {{unattached_to}}</small><br>Изменение вне подключения<br><small class="mu" style="color:#59636e">клиент был отключён от партнёра: операции за это время не показываются</small>{{/is_unattached}}{{^is_unattached}}<small>{{timestamp}}</small><br>{{/is_unattached}}{{#is_topup}}Пополнение{{/is_topup}}{{#is_charge}}Списание · {{service}}{{/is_charge}}{{#is_refund}}Возврат · {{service}}{{/is_refund}}{{#description}}<br><small class="mu" style="color:#59636e">{{description}}</small>{{/description}}</td><td align="right">{{signed_amount}}</td><td align="right"{{#balance_negative}} class="neg" style="color:#cf222e"{{/balance_negative}}>{{balance_after}}</td></tr>
 {{/transactions}}
+{{/shows_balances}}
+{{^shows_balances}}
+{{#transactions}}
+<tr style="border-top:1px solid #d1d9e0"><td>{{#is_unattached}}<small>{{unattached_from}} – {{unattached_to}}</small><br>Изменение вне подключения<br><small class="mu" style="color:#59636e">клиент был отключён от партнёра: операции за это время не показываются</small>{{/is_unattached}}{{^is_unattached}}<small>{{timestamp}}</small><br>{{/is_unattached}}{{#is_topup}}Пополнение{{/is_topup}}{{#is_charge}}Списание · {{service}}{{/is_charge}}{{#is_refund}}Возврат · {{service}}{{/is_refund}}{{#description}}<br><small class="mu" style="color:#59636e">{{description}}</small>{{/description}}</td><td align="right">{{signed_amount}}</td></tr>
+{{/transactions}}
+{{/shows_balances}}
+{{#shows_balances}}
 <tr style="border-top:2px solid #1f2328;"><td colspan="2"><strong>Баланс на конец</strong></td><td align="right"><strong>{{closing_balance}}</strong></td></tr>
+{{/shows_balances}}
 </table>
 </td></tr>
+{{/has_money}}
+{{/currencies}}
+{{#has_money}}
 <tr><td class="px" style="padding:0 24px 24px 24px;">
 <p class="mu" style="margin:0;color:#59636e;font-size:12px;line-height:17px;">Суммы округлены до копеек, а балансы посчитаны по точным суммам, поэтому баланс может отличаться от суммы округлённых строк на копейку. Сумма меньше половины копейки показана точно.</p>
 </td></tr>
 {{/has_money}}
-{{/currencies}}
 </table>
 <!--[if mso]></td></tr></table><![endif]-->
 </td></tr>
@@ -765,14 +827,21 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{#several_currencies}}
 {{currency}}:
 {{/several_currencies}}
+{{#shows_balances}}
 Баланс на начало периода: {{opening_balance}}
+{{/shows_balances}}
 Пополнения: {{topups}}
 Списания: {{charges}}
 Возвраты: {{refunds}}
 {{#any_unattached_change}}
 Изменение вне подключения (пока клиенты были отключены): {{unattached_change}}
 {{/any_unattached_change}}
+{{#shows_balances}}
 Баланс на конец периода: {{closing_balance}}
+{{/shows_balances}}
+{{^shows_balances}}
+Расход: {{total_spend}}
+{{/shows_balances}}
 {{/totals}}
 {{/currencies}}
 
@@ -852,7 +921,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 </style>
 </head>
 <body class="bg" style="margin:0;padding:0;background:#eef1f4;">
-<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">Баланс клиентов на {{period_to}}: {{^several_currencies}}{{#totals}}{{closing_balance}}{{/totals}}; расход за период {{total_spend}}.{{/several_currencies}}{{#several_currencies}}{{#currencies}}{{#totals}}{{closing_balance}}{{/totals}}; расход за период {{total_spend}} ({{currency}}). {{/currencies}}{{/several_currencies}}{{#has_attention}} Требуют внимания: {{attention_count}}.{{/has_attention}}</div>
+<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">{{#shows_balances}}Баланс клиентов на {{period_to}}: {{^several_currencies}}{{#totals}}{{closing_balance}}{{/totals}}; расход за период {{total_spend}}.{{/several_currencies}}{{#several_currencies}}{{#currencies}}{{#totals}}{{closing_balance}}{{/totals}}; расход за период {{total_spend}} ({{currency}}). {{/currencies}}{{/several_currencies}}{{/shows_balances}}{{^shows_balances}}Расход за период: {{#currencies}}{{total_spend}}{{#several_currencies}} ({{currency}}){{/several_currencies}}; {{/currencies}}{{/shows_balances}}{{#has_attention}} Требуют внимания: {{attention_count}}.{{/has_attention}}</div>
 <table role="presentation" class="bg" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#eef1f4;">
 <tr><td align="center" style="padding:16px 8px;">
 <!--[if mso]><table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->
@@ -868,14 +937,21 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 6px 0;font-size:16px;line-height:22px;">Итоги по клиентам{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
+{{#shows_balances}}
 <tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Баланс на начало периода</th><td align="right" style="padding:5px 0;">{{opening_balance}}</td></tr>
+{{/shows_balances}}
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Пополнения</th><td align="right" style="padding:5px 0;">{{topups}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Списания</th><td align="right" style="padding:5px 0;">{{charges}}</td></tr>
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Возвраты</th><td align="right" style="padding:5px 0;">{{refunds}}</td></tr>
 {{#any_unattached_change}}
 <tr style="border-top:1px solid #d1d9e0;"><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Изменение вне подключения<br><small class="mu" style="color:#59636e;">пока клиенты были отключены от партнёра</small></th><td align="right" valign="top" style="padding:5px 0;">{{unattached_change}}</td></tr>
 {{/any_unattached_change}}
+{{#shows_balances}}
 <tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Баланс на конец периода</th><td align="right" class="big{{#closing_negative}} neg{{/closing_negative}}" style="padding:8px 0 0 0;font-size:22px;line-height:28px;font-weight:bold;{{#closing_negative}}color:#cf222e;{{/closing_negative}}">{{closing_balance}}</td></tr>
+{{/shows_balances}}
+{{^shows_balances}}
+<tr style="border-top:2px solid #1f2328;"><th scope="row" align="left" style="padding:8px 0 0 0;">Расход (списания − возвраты)</th><td align="right" class="big" style="padding:8px 0 0 0;font-size:22px;line-height:28px;font-weight:bold;">{{total_spend}}</td></tr>
+{{/shows_balances}}
 </table>
 </td></tr>
 {{/totals}}
@@ -887,9 +963,9 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <h2 style="margin:0 0 4px 0;font-size:16px;line-height:22px;">Требуют внимания: {{attention_count}}</h2>
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">В минусе на конец периода, баланса не хватит на 7 дней при расходе последних 7 дней, расход на сервис за день намного выше обычного, клиента заблокировали или отключили в этом периоде.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
-<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и что произошло</th><th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th></tr>
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент и что произошло</th>{{#shows_balances}}<th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th>{{/shows_balances}}</tr>
 {{#attention}}
-<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{#in_folder}}<a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a>{{/in_folder}}{{^in_folder}}{{name}}{{/in_folder}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>закончится в течение 7 дней: {{#less_than_a_day}}осталось меньше дня{{/less_than_a_day}}{{^less_than_a_day}}осталось дней: {{days_left}}{{/less_than_a_day}} при расходе <span style="white-space:nowrap;">{{spend_rate_daily}}</span> в день</div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#spend_jumped}}<div>всплеск расходов <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} — <span style="white-space:nowrap;">{{spike_spend}}</span> за день, медиана {{spike_trailing_days}} дней до него — <span style="white-space:nowrap;">{{spike_usual}}</span></div>{{/spend_jumped}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td><td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #e7d9a7;"><td style="padding:6px 8px 6px 0;word-break:break-word;"><strong>{{#in_folder}}<a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a>{{/in_folder}}{{^in_folder}}{{name}}{{/in_folder}}</strong> <span class="mu" style="color:#59636e;white-space:nowrap;">{{client_id}}</span>{{#closing_negative}}<div>в минусе на конец периода</div>{{/closing_negative}}{{#running_out}}<div>закончится в течение 7 дней: {{#less_than_a_day}}осталось меньше дня{{/less_than_a_day}}{{^less_than_a_day}}осталось дней: {{days_left}}{{/less_than_a_day}} при расходе <span style="white-space:nowrap;">{{spend_rate_daily}}</span> в день</div>{{/running_out}}{{#dipped_below_zero}}<div>баланс опускался до <span class="neg" style="color:#cf222e;white-space:nowrap;">{{lowest_balance}}</span></div>{{/dipped_below_zero}}{{#blocked_in_period}}<div>заблокирован <span style="white-space:nowrap;">{{blocked_at}}</span>{{#unblocked_in_period}}, разблокирован <span style="white-space:nowrap;">{{unblocked_at}}</span>{{/unblocked_in_period}}</div>{{/blocked_in_period}}{{#spend_jumped}}<div>всплеск расходов <span style="white-space:nowrap;">{{spike_date}}</span>: {{spike_service}} — <span style="white-space:nowrap;">{{spike_spend}}</span> за день, медиана {{spike_trailing_days}} дней до него — <span style="white-space:nowrap;">{{spike_usual}}</span></div>{{/spend_jumped}}{{#removed_in_period}}<div>отключён <span style="white-space:nowrap;">{{removed_at}}</span>{{^is_removed}}, потом добавлен снова{{/is_removed}}</div>{{/removed_in_period}}</td>{{#shows_balances}}<td align="right" valign="top" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}</td>{{/shows_balances}}</tr>
 {{/attention}}
 </table>
 {{#has_more_attention}}
@@ -981,13 +1057,13 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">По убыванию расхода за период.</p>
 {{/has_more_clients}}
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
-<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Расход</th><th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th></tr>
+<tr><th scope="col" align="left" style="padding:4px 8px 4px 0;">Клиент</th><th scope="col" align="right" style="padding:4px 8px 4px 0;">Расход</th>{{#shows_balances}}<th scope="col" align="right" style="padding:4px 0;">Баланс на конец</th>{{/shows_balances}}</tr>
 {{#top_clients}}
-<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{#in_folder}}<a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a>{{/in_folder}}{{^in_folder}}{{name}}{{/in_folder}}<br><span class="mu" style="color:#59636e;">{{client_id}}</span> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">приглашён</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">активен</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">заблокирован</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">отключён</span>{{/is_removed}}</td><td align="right" style="padding:6px 8px 6px 0;">{{#has_money}}{{spend}}{{/has_money}}{{^has_money}}—{{/has_money}}</td><td align="right" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}{{^has_money}}—{{/has_money}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><td style="padding:6px 8px 6px 0;word-break:break-word;">{{#in_folder}}<a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a>{{/in_folder}}{{^in_folder}}{{name}}{{/in_folder}}<br><span class="mu" style="color:#59636e;">{{client_id}}</span> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">приглашён</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">активен</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">заблокирован</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">отключён</span>{{/is_removed}}</td><td align="right" style="padding:6px 8px 6px 0;">{{#has_money}}{{spend}}{{/has_money}}{{^has_money}}—{{/has_money}}</td>{{#shows_balances}}<td align="right" style="padding:6px 0;">{{#has_money}}<span{{#closing_negative}} class="neg" style="color:#cf222e;"{{/closing_negative}}>{{closing_balance}}</span>{{/has_money}}{{^has_money}}—{{/has_money}}</td>{{/shows_balances}}</tr>
 {{/top_clients}}
 {{#has_more_clients}}
 {{#more_clients}}
-<tr style="border-top:1px solid #d1d9e0;"><td class="mu" style="padding:6px 8px 6px 0;color:#59636e;">Остальные {{more_clients_count}}</td><td align="right" style="padding:6px 8px 6px 0;">{{spend}}</td><td align="right" style="padding:6px 0;">{{closing_balance}}</td></tr>
+<tr style="border-top:1px solid #d1d9e0;"><td class="mu" style="padding:6px 8px 6px 0;color:#59636e;">Остальные {{more_clients_count}}</td><td align="right" style="padding:6px 8px 6px 0;">{{spend}}</td>{{#shows_balances}}<td align="right" style="padding:6px 0;">{{closing_balance}}</td>{{/shows_balances}}</tr>
 {{/more_clients}}
 {{/has_more_clients}}
 </table>
@@ -1076,24 +1152,28 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 <tr><td class="px" style="padding:16px 24px 24px 24px;">
 <table width="100%" cellpadding="4" cellspacing="0" border="0" style="border-collapse:collapse;font-size:12px;line-height:17px;">
 <thead>
-<tr class="wide"><th scope="col" align="right" style="padding-left:0;">На начало</th><th scope="col" align="right">Пополнения</th><th scope="col" align="right">Списания</th><th scope="col" align="right">Возвраты</th>{{#any_unattached_change}}<th scope="col" align="right">Вне подключения</th>{{/any_unattached_change}}<th scope="col" align="right" style="padding-right:0;">На конец</th></tr>
+<tr class="wide">{{#shows_balances}}<th scope="col" align="right" style="padding-left:0;">На начало</th>{{/shows_balances}}<th scope="col" align="right">Пополнения</th><th scope="col" align="right">Списания</th><th scope="col" align="right">Возвраты</th>{{#any_unattached_change}}<th scope="col" align="right">Вне подключения</th>{{/any_unattached_change}}{{#shows_balances}}<th scope="col" align="right" style="padding-right:0;">На конец</th>{{/shows_balances}}</tr>
 </thead>
 {{#clients}}
 <tbody>
-<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;"><a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a></strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">приглашён</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">активен</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">заблокирован</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">отключён</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">с {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}}{{#several_currencies}} · {{currency}}{{/several_currencies}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
+<tr style="border-top:1px solid #d1d9e0;"><th scope="rowgroup" colspan="{{#shows_balances}}{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}{{/shows_balances}}{{^shows_balances}}3{{/shows_balances}}" align="left" style="padding:8px 0 0 0;font-weight:normal;word-break:break-word;"><strong style="font-size:13px;"><a href="clients/{{client_file}}.html" style="color:#0969da;">{{name}}</a></strong> {{#is_invited}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ddf4ff;color:#0550ae;font-size:12px;line-height:17px;">приглашён</span>{{/is_invited}}{{#is_active}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#dafbe1;color:#116329;font-size:12px;line-height:17px;">активен</span>{{/is_active}}{{#is_blocked}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#ffebe9;color:#a40e26;font-size:12px;line-height:17px;">заблокирован</span>{{/is_blocked}}{{#is_removed}}<span style="display:inline-block;padding:0 6px;border-radius:9px;background:#eaeef2;color:#424a53;font-size:12px;line-height:17px;">отключён</span>{{/is_removed}}{{#state_since}} <span class="mu" style="color:#59636e;white-space:nowrap;">с {{state_since}}</span>{{/state_since}}<br><span class="mu" style="color:#59636e;">{{client_id}}{{#several_currencies}} · {{currency}}{{/several_currencies}} · {{email}}{{#phone}} · {{phone}}{{/phone}}</span></th></tr>
 <tr>
 {{#has_money}}
+{{#shows_balances}}
 <td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">На начало</span>{{opening_balance}}</td>
+{{/shows_balances}}
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Пополнения</span>{{topups}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Списания</span>{{charges}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Возвраты</span>{{refunds}}</td>
 {{#any_unattached_change}}
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Вне подключения</span>{{unattached_change}}</td>
 {{/any_unattached_change}}
+{{#shows_balances}}
 <td align="right" class="cell{{#closing_negative}} neg{{/closing_negative}}" style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><span class="lbl mu" style="display:none;color:#59636e;">На конец</span><strong>{{closing_balance}}</strong></td>
+{{/shows_balances}}
 {{/has_money}}
 {{^has_money}}
-<td colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="right" class="mu" style="padding-right:0;color:#59636e;">не подключён в периоде: деньги не показываются</td>
+<td colspan="{{#shows_balances}}{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}{{/shows_balances}}{{^shows_balances}}3{{/shows_balances}}" align="right" class="mu" style="padding-right:0;color:#59636e;">не подключён в периоде: деньги не показываются</td>
 {{/has_money}}
 </tr>
 </tbody>
@@ -1101,16 +1181,20 @@ client_id,name,email,phone,state,state_since,opening_balance,topups,charges,refu
 {{#currencies}}
 {{#totals}}
 <tbody>
-<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Итого{{#several_currencies}}, {{currency}}{{/several_currencies}}</strong> <span class="mu" style="color:#59636e;font-weight:normal;">по клиентам, чьи деньги видны в периоде</span></th></tr>
+<tr style="border-top:2px solid #1f2328;"><th scope="rowgroup" colspan="{{#shows_balances}}{{#any_unattached_change}}6{{/any_unattached_change}}{{^any_unattached_change}}5{{/any_unattached_change}}{{/shows_balances}}{{^shows_balances}}3{{/shows_balances}}" align="left" style="padding:10px 0 0 0;"><strong style="font-size:13px;">Итого{{#several_currencies}}, {{currency}}{{/several_currencies}}</strong> <span class="mu" style="color:#59636e;font-weight:normal;">по клиентам, чьи деньги видны в периоде</span></th></tr>
 <tr>
+{{#shows_balances}}
 <td align="right" class="cell" style="padding-left:0;"><span class="lbl mu" style="display:none;color:#59636e;">На начало</span>{{opening_balance}}</td>
+{{/shows_balances}}
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Пополнения</span>{{topups}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Списания</span>{{charges}}</td>
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Возвраты</span>{{refunds}}</td>
 {{#any_unattached_change}}
 <td align="right" class="cell"><span class="lbl mu" style="display:none;color:#59636e;">Вне подключения</span>{{unattached_change}}</td>
 {{/any_unattached_change}}
+{{#shows_balances}}
 <td align="right" class="cell{{#closing_negative}} neg{{/closing_negative}}" style="padding-right:0;{{#closing_negative}}color:#cf222e;{{/closing_negative}}"><span class="lbl mu" style="display:none;color:#59636e;">На конец</span><strong>{{closing_balance}}</strong></td>
+{{/shows_balances}}
 </tr>
 </tbody>
 {{/totals}}

@@ -16,11 +16,19 @@ extension ReportRenderer {
         case closingNegative = "closing_negative"
     }
 
-    static func movementValue(_ m: BalanceMovement, _ name: String) -> TemplateValue? {
-        MovementField(rawValue: name).flatMap { movementValue(m, $0) }
+    /// `balances: false` (a postpaid layout): the opening, closing and unattached figures are empty.
+    static func movementValue(_ m: BalanceMovement, _ name: String, balances: Bool = true) -> TemplateValue? {
+        MovementField(rawValue: name).flatMap { movementValue(m, $0, balances: balances) }
     }
 
-    static func movementValue(_ m: BalanceMovement, _ field: MovementField) -> TemplateValue? {
+    static func movementValue(_ m: BalanceMovement, _ field: MovementField, balances: Bool = true) -> TemplateValue? {
+        if !balances {
+            switch field {
+            case .openingBalance, .unattachedChange, .closingBalance: return .text("")
+            case .closingNegative: return .flag(false)
+            case .topups, .charges, .refunds: break
+            }
+        }
         switch field {
         case .openingBalance: return .money(m.opening)
         case .topups: return .money(m.topups)
@@ -98,7 +106,7 @@ extension ReportRenderer {
         guard let field = MovementField(rawValue: name) else { return nil }
         // A client whose money the partner does not see shows empty columns, not zeros.
         guard let movement = client.movement else { return field == .closingNegative ? .flag(false) : .text("") }
-        return movementValue(movement, field)
+        return movementValue(movement, field, balances: client.showsBalances)
     }
 
     static func clientValue(_ client: ClientReport, _ field: ClientField) -> TemplateValue? {
@@ -136,8 +144,11 @@ extension ReportRenderer {
         let gaps: [UnattachedGap]
         /// The row of each gap.
         let gapRows: [Int]
+        /// `false` in a postpaid layout: no running balance is shown.
+        let showsBalances: Bool
 
         init(_ client: ClientReport) {
+            showsBalances = client.showsBalances
             detail = client.detail
             gaps = client.gaps
             gapRows = client.gaps.enumerated().map { $0.element.position + $0.offset }
@@ -175,8 +186,8 @@ extension ReportRenderer {
         case .service: return .text(detail.service(index))
         case .amount: return .money(detail.amount(index))
         case .signedAmount: return .money(detail.net(index))
-        case .balanceAfter: return .money(detail.balanceAfter(index))
-        case .balanceNegative: return .flag(detail.balanceAfter(index).isNegative)
+        case .balanceAfter: return rows.showsBalances ? .money(detail.balanceAfter(index)) : .text("")
+        case .balanceNegative: return .flag(rows.showsBalances && detail.balanceAfter(index).isNegative)
         case .description: return .text(detail.description(index))
         case .isUnattached: return .flag(false)
         case .unattachedFrom, .unattachedTo: return .text("")

@@ -43,20 +43,21 @@ extension ReportRenderer {
             guard let field = PartnerPageField(rawValue: name) else {
                 if name == "currencies" {
                     return table(books, count: books.count, currency: { $0[$1].0.currency }) { books, index, name in
-                        ReportRenderer.bookValue(partner, books[index].0, books[index].1, name)
+                        ReportRenderer.bookValue(partner, books[index].0, books[index].1, name, balances: report.showsBalances)
                     }
                 }
                 // A partner of one currency answers its book's names at the top too (templates
                 // written before `currencies`); one of several never sums them.
-                if books.count == 1, let value = ReportRenderer.bookValue(partner, books[0].0, books[0].1, name) { return value }
+                if books.count == 1,
+                   let value = ReportRenderer.bookValue(partner, books[0].0, books[0].1, name, balances: report.showsBalances) { return value }
                 return ReportRenderer.attentionValue(partner, name) ?? ReportRenderer.runValue(report, name) ?? ComparisonValues.partnerValue(partner, name)
             }
             switch field {
             case .partnerId: return .text(partner.partnerID)
             case .clientCount: return .text(String(partner.clientCount))
             case .totals, .services, .hasServices:
-                return books.count == 1 ? ReportRenderer.bookValue(partner, books[0].0, books[0].1, name) : nil
-            case .anyUnattachedChange: return .flag(partner.hasGaps)
+                return books.count == 1 ? ReportRenderer.bookValue(partner, books[0].0, books[0].1, name, balances: report.showsBalances) : nil
+            case .anyUnattachedChange: return .flag(partner.hasGaps && report.showsBalances)
             case .attachmentsXlsx: return .flag(attachesXLSX)
             case .inFolder, .attachedFiles: return folderValue(field.rawValue)
             case .clientServices:
@@ -131,11 +132,11 @@ extension ReportRenderer {
     }
 
     static func bookValue(_ partner: PartnerReport, _ book: PartnerCurrency, _ highlights: Lazy<PartnerHighlights>,
-                          _ name: String) -> TemplateValue? {
+                          _ name: String, balances: Bool) -> TemplateValue? {
         guard let field = SummaryField(rawValue: name) else { return nil }
         switch field {
         case .currency: return .text(book.currency)
-        case .totals: return .scope(Scope { ReportRenderer.movementValue(book.totals, $0) })
+        case .totals: return .scope(Scope { ReportRenderer.movementValue(book.totals, $0, balances: balances) })
         case .services:
             let maxSpend = book.services.map(\.net).max() ?? .zero
             return .table(FieldTable(book.services, count: book.services.count, fields: ServiceField.ofSpend) { services, index, field in
@@ -151,7 +152,7 @@ extension ReportRenderer {
         case .moreClients:
             let summary = highlights.value
             return .scope(Scope { name in
-                name == "spend" ? .money(summary.restSpend) : ReportRenderer.movementValue(summary.rest, name)
+                name == "spend" ? .money(summary.restSpend) : ReportRenderer.movementValue(summary.rest, name, balances: balances)
             })
         }
     }
@@ -186,7 +187,9 @@ extension ReportRenderer {
                 return table(scopes, count: scopes.count, currency: { $0[$1].currency }) { scopes, index, name in scopes[index].value(name) }
             }
             if scopes.count == 1 { return scopes[0].value(name) }
-            if let field = ClientField(rawValue: name), field != .currency, field != .hasMoney {
+            // Whether any of its currencies' money is shown (the page's one rounding note).
+            if name == ClientField.hasMoney.rawValue { return .flag(entries.contains { $0.movement != nil }) }
+            if let field = ClientField(rawValue: name), field != .currency {
                 return ReportRenderer.clientValue(first, field)
             }
             if let field = ClientPageField(rawValue: name), field == .partnerId || field == .inFolder || field == .attachedFiles {

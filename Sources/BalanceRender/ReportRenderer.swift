@@ -270,6 +270,8 @@ public struct ReportRenderer: Sendable {
         case severalCurrencies = "several_currencies"
         /// The run's currencies, comma-separated.
         case currencies = "run_currencies"
+        /// `false` for a postpaid layout (a profile's `balances: no`): pages show spend, not balances.
+        case showsBalances = "shows_balances"
     }
 
     static func runValue(_ report: RunReport, _ name: String) -> TemplateValue? {
@@ -285,6 +287,7 @@ public struct ReportRenderer: Sendable {
         case .currencySign: return report.isMultiCurrency ? nil : .text(Formatting.currencySign(report.currencies.first ?? "RUB"))
         case .severalCurrencies: return .flag(report.isMultiCurrency)
         case .currencies: return .text(report.currencies.joined(separator: ", "))
+        case .showsBalances: return .flag(report.showsBalances)
         }
     }
 

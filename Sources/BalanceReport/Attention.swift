@@ -43,7 +43,8 @@ public struct Attention: Sendable, Equatable {
     public init() {}
 
     init(_ client: ClientReport, period: Interval) {
-        if let movement = client.movement {
+        // A postpaid layout has no balance: nothing is a debt, nothing runs out.
+        if let movement = client.movement, client.showsBalances {
             if movement.closing.isNegative { reasons.insert(.inDebt) }
             if let runway = client.runway, runway.runsOut(within: Attention.horizonDays) {
                 reasons.insert(.runningOut)

@@ -43,6 +43,9 @@ public struct ClientReport: Sendable {
     public var spike: Spike? = nil
     /// What the partner must act on, if anything (SPEC-level rule in `Attention`).
     public var attention = Attention()
+    /// `false` in a postpaid layout: the movement's opening and closing figures are not balances
+    /// to show (a cost export has no payments), and no debt or runway is decided from them.
+    public var showsBalances = true
 
     /// A block: when it began, and when the client was unblocked (`nil`: not inside the period).
     public struct Block: Sendable, Equatable {
@@ -143,6 +146,8 @@ public struct RunReport: Sendable {
     public var summary: RunSummary
     /// Where `period` came from, so the summary never presents a stand-in as a real period.
     public var periodOrigin: PeriodOrigin = .given
+    /// `false` for a postpaid layout (a profile's `balances: no`): pages show spend, not balances.
+    public var showsBalances = true
     /// SPEC §4: when a run holds more than one currency, every money row says its currency.
     public var isMultiCurrency: Bool { currencies.count > 1 }
     /// The days the runway's spend rate is measured over (`--runway-days`).

@@ -8,23 +8,28 @@ import Synchronization
 public enum ReportBuilder {
     /// Clients are built on up to `workers` threads (1: on the calling thread only); the result
     /// is the same whatever the number.
+    /// `balances: false`: a postpaid layout (a profile's `balances: no`): spend is shown, and no
+    /// balance, runway or debt is decided (a cost export has no payments to balance against).
     public static func build(ledger: Ledger, export: IngestedExport, period: ReportPeriod,
-                             runwayDays: Int64 = Runway.defaultDays,
+                             runwayDays: Int64 = Runway.defaultDays, balances: Bool = true,
                              workers: Int = processorCount) -> RunReport {
-        let partners = partnerReports(ledger: ledger, period: period, runwayDays: runwayDays, workers: workers)
+        let partners = partnerReports(ledger: ledger, period: period, runwayDays: runwayDays, balances: balances, workers: workers)
         let summary = RunSummary.build(ledger: ledger, export: export, period: period.interval, partners: partners, workers: workers)
         var report = RunReport(period: period, currencies: RunReport.currencies(ledger, summary), partners: partners, summary: summary)
         report.runwayDays = runwayDays
+        report.showsBalances = balances
         return report
     }
 
     /// Every partner's report for `period`, by partner id bytes (no run summary).
     public static func partnerReports(ledger: Ledger, period: ReportPeriod, runwayDays: Int64 = Runway.defaultDays,
-                                      workers: Int = processorCount) -> [PartnerReport] {
+                                      balances: Bool = true, workers: Int = processorCount) -> [PartnerReport] {
         let range = period.interval
         // Clients are independent of each other: their reports are built on every core.
         let clients = Array(ledger.clients.values)
-        let reports = concurrentMap(clients, workers: workers) { clientReports($0, period: range, runwayDays: runwayDays) }
+        let reports = concurrentMap(clients, workers: workers) {
+            clientReports($0, period: range, runwayDays: runwayDays, balances: balances)
+        }
         var byPartner: [ByteKey: [ClientReport]] = [:]
         for report in reports.joined() {
             byPartner[ByteKey(report.client.partnerID), default: []].append(report)
@@ -43,19 +48,20 @@ public enum ReportBuilder {
 
     /// The client's reports, one per currency account (one, of no currency yet, for a client
     /// without money); empty when the partner's reports do not list the client.
-    static func clientReports(_ client: LedgerClient, period: Interval, runwayDays: Int64 = Runway.defaultDays) -> [ClientReport] {
+    static func clientReports(_ client: LedgerClient, period: Interval, runwayDays: Int64 = Runway.defaultDays,
+                              balances: Bool = true) -> [ClientReport] {
         // A client whose money the partner does not see (invited, never confirmed in the period)
         // is one entry: its currencies are its money too, and are not shown either.
         if client.accounts.isEmpty || client.timeline.visibleIntervals(in: period).isEmpty {
-            return clientReport(client, account: nil, period: period, runwayDays: runwayDays).map { [$0] } ?? []
+            return clientReport(client, account: nil, period: period, runwayDays: runwayDays, balances: balances).map { [$0] } ?? []
         }
-        return client.accounts.compactMap { clientReport(client, account: $0, period: period, runwayDays: runwayDays) }
+        return client.accounts.compactMap { clientReport(client, account: $0, period: period, runwayDays: runwayDays, balances: balances) }
     }
 
     /// The client's report, or `nil` when the partner's reports do not list it: listed are the
     /// clients invited, active or blocked at the period end, and those attached at some moment of it.
     static func clientReport(_ client: LedgerClient, account: CurrencyAccount?, period: Interval,
-                             runwayDays: Int64 = Runway.defaultDays) -> ClientReport? {
+                             runwayDays: Int64 = Runway.defaultDays, balances: Bool = true) -> ClientReport? {
         let visible = client.timeline.visibleIntervals(in: period)
         guard let (state, since) = client.timeline.state(at: period.end) else { return nil }
         guard state != .removed || !visible.isEmpty else { return nil }
@@ -161,10 +167,13 @@ public enum ReportBuilder {
         report.currency = account?.currency ?? ""
         report.hasAccount = account != nil
         report.gaps = gaps
-        report.lowestBalance = lowest
         report.removedAt = visible.first { $0.end < period.end }?.end
-        report.runway = Runway(days: rateDays, spend: recentSpend, closing: movement.closing,
-                               attachedAtEnd: visible.last!.end == period.end)
+        report.showsBalances = balances
+        if balances {
+            report.lowestBalance = lowest
+            report.runway = Runway(days: rateDays, spend: recentSpend, closing: movement.closing,
+                                   attachedAtEnd: visible.last!.end == period.end)
+        }
         report.spike = Spike.largest(daily: daily, visible: visible)
         report.attention = Attention(report, period: period)
         return report
