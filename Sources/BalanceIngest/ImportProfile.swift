@@ -100,7 +100,7 @@ public struct ImportProfile: Sendable, Equatable {
     public var floatAmounts = false
     /// `null_tokens`: values that mean an empty field (`NULL`, `\N`).
     public var nullTokens: [String] = []
-    /// `row_ids`, `amount_columns`, `clients_from_rows`, `supersede`.
+    /// `row_ids`, `amount_columns`, `clients_from_rows`, `supersede`, `invoices`.
     public var rowLayout = RowLayout()
     /// The profile's `description`: one line for `balance-report profiles`.
     public var summary = ""
@@ -118,7 +118,7 @@ public struct ImportProfile: Sendable, Equatable {
 
     public static let keys = ["description", "files", "encoding", "delimiter", "decimal_mark", "input_offset", "timestamp_format",
                               "columns", "transaction_types", "event_types", "currencies", "signed_amounts", "float_amounts", "null_tokens",
-                              "row_ids", "amount_columns", "clients_from_rows", "supersede"]
+                              "row_ids", "amount_columns", "clients_from_rows", "supersede", "invoices"]
 }
 
 /// The options for the files an import profile is for.

@@ -8,11 +8,13 @@ package enum SummaryJSON {
 
     static func encode(_ report: RunReport) -> [UInt8] {
         encode(period: report.period, currency: report.currency, summary: report.summary,
-               partners: report.partners.map { PartnerLine(partnerID: $0.partnerID, clients: $0.clients.count, totals: $0.totals) })
+               partners: report.partners.map { PartnerLine(partnerID: $0.partnerID, clients: $0.clients.count, totals: $0.totals) },
+               invoices: report.invoices)
     }
 
     /// The same bytes from the figures alone: what a merge of run parts (`SummaryMerge`) writes.
-    package static func encode(period: ReportPeriod, currency: String, summary: RunSummary, partners: [PartnerLine]) -> [UInt8] {
+    package static func encode(period: ReportPeriod, currency: String, summary: RunSummary, partners: [PartnerLine],
+                               invoices: InvoiceReconciliation = InvoiceReconciliation()) -> [UInt8] {
         let out = JSONWriter()
         out.object {
             out.key("period") {
@@ -67,6 +69,8 @@ package enum SummaryJSON {
                     }
                 }
             }
+            // Only in a run whose rows name invoices (`InvoicesFile.swift`).
+            if !invoices.isEmpty { out.key("invoices") { invoicesJSON(out, invoices) } }
             out.key("files") {
                 out.array(summary.files) { file in
                     out.object {

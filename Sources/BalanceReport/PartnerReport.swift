@@ -109,6 +109,8 @@ public struct RunReport: Sendable {
     public var periodOrigin: PeriodOrigin = .given
     /// The days the runway's spend rate is measured over (`--runway-days`).
     public var runwayDays: Int64 = Runway.defaultDays
+    /// Each partner's invoices beside the period (`InvoiceReconciliation`); empty without invoices.
+    public var invoices = InvoiceReconciliation()
 
     public enum PeriodOrigin: Sendable, Equatable {
         /// `--period` or `--from`/`--to`.

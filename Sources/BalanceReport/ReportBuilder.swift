@@ -15,6 +15,7 @@ public enum ReportBuilder {
         let summary = RunSummary.build(ledger: ledger, export: export, period: period.interval, partners: partners, workers: workers)
         var report = RunReport(period: period, currency: ledger.currency, partners: partners, summary: summary)
         report.runwayDays = runwayDays
+        report.invoices = InvoiceReconciliation.build(ledger: ledger, facts: export.invoices, period: period.interval)
         return report
     }
 

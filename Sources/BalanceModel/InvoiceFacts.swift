@@ -1,0 +1,59 @@
+import BalanceSupport
+
+/// What a FOCUS row says of its invoice (issue 23): `InvoiceId`, `BillingPeriodStart`/`End`, and
+/// whether it is a `ChargeClass = Correction` of an earlier invoiced period.
+public struct InvoiceFact: Sendable, Equatable {
+    /// `InvoiceId` as written (bytes; empty: the row names no invoice, e.g. a correction without one).
+    public var invoiceID: String
+    public var billingPeriodStart: Instant?
+    public var billingPeriodEnd: Instant?
+    /// For a correction of an earlier period: the row's own `ChargePeriodStart`, the time it
+    /// corrects. The transaction itself sits at `billingPeriodStart` (see `InvoiceColumns`).
+    public var correctionOf: Instant?
+
+    public init(invoiceID: String, billingPeriodStart: Instant? = nil, billingPeriodEnd: Instant? = nil, correctionOf: Instant? = nil) {
+        self.invoiceID = invoiceID
+        self.billingPeriodStart = billingPeriodStart
+        self.billingPeriodEnd = billingPeriodEnd
+        self.correctionOf = correctionOf
+    }
+
+    /// Whether this row corrects an earlier invoiced period.
+    public var isCorrection: Bool { correctionOf != nil }
+}
+
+/// The invoice facts of a run, beside the transaction table and keyed by transaction id bytes.
+///
+/// A side table rather than a column: most layouts have no invoice, and a column would cost every
+/// row of every run (the 1M-row benchmark) memory and time. Keyed by id, not by row number, so the
+/// reorderings of the table (the two-core split's `append`, `Supersession`, the ledger's `gather`)
+/// need not know about it; an id is unique among the transactions the ledger keeps (an identical
+/// repeat is a duplicate, the same id with other facts a conflict), so a kept row finds its fact.
+/// Only rows that carry an invoice id or are corrections of an earlier period have an entry.
+public struct InvoiceFacts: Sendable {
+    public private(set) var byID: [ByteKey: InvoiceFact] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { byID.isEmpty }
+    public var count: Int { byID.count }
+    /// Whether any row names an invoice: only then does a run reconcile invoices (`invoices.csv`).
+    public var hasInvoices: Bool { byID.values.contains { !$0.invoiceID.isEmpty } }
+
+    /// Records the fact of transaction `id`. The first record of an id wins (file order), as the
+    /// ledger keeps the first of identical repeats.
+    public mutating func record(id: String, _ fact: InvoiceFact) {
+        let key = ByteKey(id)
+        if byID[key] == nil { byID[key] = fact }
+    }
+
+    public func fact(id: String) -> InvoiceFact? {
+        byID.isEmpty ? nil : byID[ByteKey(id)]
+    }
+
+    /// Adds the facts of a later part of the input (first wins, as in `record`).
+    public mutating func merge(_ later: InvoiceFacts) {
+        if byID.isEmpty { byID = later.byID; return }
+        byID.merge(later.byID) { first, _ in first }
+    }
+}
