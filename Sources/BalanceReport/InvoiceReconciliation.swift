@@ -54,6 +54,11 @@ public struct InvoiceLine: Sendable, Equatable {
 public struct PartnerInvoices: Sendable, Equatable {
     public var partnerID: String
     public var invoices: [InvoiceLine]
+
+    public init(partnerID: String, invoices: [InvoiceLine]) {
+        self.partnerID = partnerID
+        self.invoices = invoices
+    }
 }
 
 /// The run's invoice reconciliation: empty unless a row names an invoice, so other runs' outputs
