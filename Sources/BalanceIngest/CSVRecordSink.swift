@@ -141,7 +141,7 @@ final class CSVRecordSink: Sendable {
             ? (shape.idsFromFields ? fieldsID(row, fields, client: client, shape: shape, file: Int(source.file), into: &export)
                 : RowShape.contentID(row, skipping: provenance)) : nil
         let amounts: [(index: Int, name: String, kind: TransactionKind)?] = shape.amountColumns.isEmpty ? [nil] : shape.amountColumns
-        let invoice = shape.invoice.map { $0.read(row, fields, nullTokens: nullTokens, options: decoder.options) }
+        let invoice = shape.invoice.map { $0.read(row, fields, nullTokens: nullTokens, options: decoder.options, into: &export.invoices) }
         var produced = 0
         for (position, column) in amounts.enumerated() {
             if position > 0, let column, isZeroOrEmpty(row, column.index) { continue }
@@ -156,7 +156,7 @@ final class CSVRecordSink: Sendable {
             decode(derived, source, into: &export)
             produced += 1
             guard export.transactions.count > before else { continue }
-            if let fact = invoice?.fact { export.invoices.record(id: export.transactions.id(export.transactions.count - 1), fact) }
+            if let fact = invoice?.fact { export.invoices.record(id: export.transactions.id(export.transactions.count - 1), index: fact) }
             if let dayColumn = shape.dayColumn, let versionColumn = shape.versionColumn {
                 let version = row.withField(versionColumn) { bytes in
                     try? TimestampParser.parse(bytes, naiveOffsetSeconds: naiveOffsetSeconds, format: nil)

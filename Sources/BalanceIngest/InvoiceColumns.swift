@@ -45,10 +45,11 @@ struct InvoiceColumns: Sendable {
         guard id != nil || (chargeClass != nil && periodStart != nil) else { return nil }
     }
 
-    /// What a row carries: its fact (`nil` when it names no invoice and corrects nothing) and, for a
-    /// correction of an earlier period, the timestamp and description it is booked with.
+    /// What a row carries: its fact's index in `InvoiceFacts` (`nil` when it names no invoice and
+    /// corrects nothing) and, for a correction of an earlier period, the timestamp and description
+    /// it is booked with.
     struct Row {
-        var fact: InvoiceFact?
+        var fact: Int32?
         /// The billing period start's bytes: a correction sits at the start of the period of the
         /// invoice that carries it, not at the earlier time it corrects.
         var timestamp: [UInt8]? = nil
@@ -57,28 +58,44 @@ struct InvoiceColumns: Sendable {
 
     static let correction = Array("correction".utf8)
 
-    /// Reads the row. `fields` gives the schema fields (timestamp 1, description 7) as the file has them.
-    func read<F: SourceFields>(_ row: CSVRow, _ fields: F, nullTokens: [[UInt8]], options: DecodingOptions) -> Row {
+    /// Reads the row. `fields` gives the schema fields (timestamp 1, description 7) as the file has
+    /// them. A row of the same invoice and billing period as the row before shares its fact, with
+    /// no parsing; each correction of an earlier period has its own.
+    func read<F: SourceFields>(_ row: CSVRow, _ fields: F, nullTokens: [[UInt8]], options: DecodingOptions,
+                               into facts: inout InvoiceFacts) -> Row {
+        func isNull(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+            field.isEmpty || nullTokens.contains { $0.elementsEqual(field) }
+        }
         func bytes(_ column: Int?) -> [UInt8] {
             guard let column else { return [] }
-            return row.withField(column) { field in nullTokens.contains { $0.elementsEqual(field) } ? [] : Array(field) }
+            return row.withField(column) { isNull($0) ? [] : Array($0) }
         }
-        func instant(_ text: some Collection<UInt8>) -> Instant? {
-            let array = Array(text)
-            return array.withUnsafeBufferPointer {
-                try? TimestampParser.parse($0, naiveOffsetSeconds: options.naiveOffsetSeconds, format: options.timestampFormat)
+        func same(_ column: Int?, _ known: [UInt8]) -> Bool {
+            guard let column else { return known.isEmpty }
+            return row.withField(column) { isNull($0) ? known.isEmpty : $0.elementsEqual(known) }
+        }
+        func instant(_ text: UnsafeBufferPointer<UInt8>) -> Instant? {
+            try? TimestampParser.parse(text, naiveOffsetSeconds: options.naiveOffsetSeconds, format: options.timestampFormat)
+        }
+        func instant(_ text: [UInt8]) -> Instant? {
+            text.isEmpty ? nil : text.withUnsafeBufferPointer { instant($0) }
+        }
+        // ChargeClass is `Correction` in the specification; some exporters write it in lower case.
+        let isCorrection = chargeClass.map { column in
+            row.withField(column) { value in
+                value.count == InvoiceColumns.correction.count && zip(value, InvoiceColumns.correction).allSatisfy { $0 | 0x20 == $1 }
             }
+        } ?? false
+        let hasInvoice = id.map { column in row.withField(column) { !isNull($0) } } ?? false
+        guard hasInvoice || isCorrection else { return Row() }
+        if !isCorrection, let last = facts.last, same(id, last.invoice), same(periodStart, last.start), same(periodEnd, last.end) {
+            return Row(fact: last.index)
         }
         let invoice = bytes(id)
         let startText = bytes(periodStart)
-        let chargeClass = bytes(self.chargeClass)
-        // ChargeClass is `Correction` in the specification; some exporters write it in lower case.
-        let isCorrection = chargeClass.count == InvoiceColumns.correction.count
-            && zip(chargeClass, InvoiceColumns.correction).allSatisfy { $0 | 0x20 == $1 }
-        guard !invoice.isEmpty || isCorrection else { return Row() }
+        let endText = bytes(periodEnd)
         var fact = InvoiceFact(invoiceID: String(decoding: invoice, as: UTF8.self),
-                               billingPeriodStart: startText.isEmpty ? nil : instant(startText),
-                               billingPeriodEnd: periodEnd.flatMap { column in let text = bytes(column); return text.isEmpty ? nil : instant(text) })
+                               billingPeriodStart: instant(startText), billingPeriodEnd: instant(endText))
         var result = Row()
         // A correction of an earlier period: its charge period starts before the billing period of
         // the invoice that carries it. A correction inside its own billing period stays where it is.
@@ -91,8 +108,14 @@ struct InvoiceColumns: Sendable {
             let original: [UInt8] = fields.withField(7) { Array($0) }
             if !original.isEmpty { note += Array(": ".utf8) + original }
             result.description = note
+            result.fact = facts.intern(fact)
+            return result
         }
-        result.fact = fact.invoiceID.isEmpty && !fact.isCorrection ? nil : fact
+        // A correction inside its period is an ordinary row of its invoice; without one, nothing.
+        guard hasInvoice else { return Row() }
+        let index = facts.intern(fact)
+        facts.last = (invoice, startText, endText, index)
+        result.fact = index
         return result
     }
 }

@@ -29,31 +29,53 @@ public struct InvoiceFact: Sendable, Equatable {
 /// reorderings of the table (the two-core split's `append`, `Supersession`, the ledger's `gather`)
 /// need not know about it; an id is unique among the transactions the ledger keeps (an identical
 /// repeat is a duplicate, the same id with other facts a conflict), so a kept row finds its fact.
-/// Only rows that carry an invoice id or are corrections of an earlier period have an entry.
+/// Only rows that carry an invoice id or are corrections of an earlier period have an entry, and
+/// the rows of one invoice share one fact (`intern`): an entry is an id and a number.
 public struct InvoiceFacts: Sendable {
-    public private(set) var byID: [ByteKey: InvoiceFact] = [:]
+    private(set) var byID: [ByteKey: Int32] = [:]
+    /// Distinct facts; `byID` holds indices into it.
+    public private(set) var facts: [InvoiceFact] = []
+    /// The raw invoice id, billing period start and end of the last fact interned, and its index:
+    /// consecutive rows of one invoice are read without parsing their billing period again.
+    package var last: (invoice: [UInt8], start: [UInt8], end: [UInt8], index: Int32)? = nil
 
     public init() {}
 
     public var isEmpty: Bool { byID.isEmpty }
     public var count: Int { byID.count }
     /// Whether any row names an invoice: only then does a run reconcile invoices (`invoices.csv`).
-    public var hasInvoices: Bool { byID.values.contains { !$0.invoiceID.isEmpty } }
+    public var hasInvoices: Bool { facts.contains { !$0.invoiceID.isEmpty } }
+
+    /// A fact's index, for `record(id:index:)`.
+    public mutating func intern(_ fact: InvoiceFact) -> Int32 {
+        facts.append(fact)
+        return Int32(facts.count - 1)
+    }
 
     /// Records the fact of transaction `id`. The first record of an id wins (file order), as the
     /// ledger keeps the first of identical repeats.
-    public mutating func record(id: String, _ fact: InvoiceFact) {
+    public mutating func record(id: String, index: Int32) {
         let key = ByteKey(id)
-        if byID[key] == nil { byID[key] = fact }
+        if byID[key] == nil { byID[key] = index }
+    }
+
+    public mutating func record(id: String, _ fact: InvoiceFact) {
+        guard byID[ByteKey(id)] == nil else { return }
+        record(id: id, index: intern(fact))
     }
 
     public func fact(id: String) -> InvoiceFact? {
-        byID.isEmpty ? nil : byID[ByteKey(id)]
+        guard !byID.isEmpty, let index = byID[ByteKey(id)] else { return nil }
+        return facts[Int(index)]
     }
 
     /// Adds the facts of a later part of the input (first wins, as in `record`).
     public mutating func merge(_ later: InvoiceFacts) {
-        if byID.isEmpty { byID = later.byID; return }
-        byID.merge(later.byID) { first, _ in first }
+        guard !later.isEmpty else { return }
+        if isEmpty { self = later; last = nil; return }
+        let offset = Int32(facts.count)
+        facts.append(contentsOf: later.facts)
+        for (key, index) in later.byID where byID[key] == nil { byID[key] = index + offset }
+        last = nil
     }
 }

@@ -130,6 +130,20 @@ struct FocusInvoiceIngestTests {
         }
     }
 
+    @Test("consecutive rows of one invoice share one fact; another billing period or invoice is a new one")
+    func interned() throws {
+        let export = try Self.ingest([Self.header, Self.row("r-1"), Self.row("r-2"), Self.row("r-3"),
+                                      Self.row("r-4", end: "2024-10-02T00:00:00Z"), Self.row("r-5", start: "2024-09-02T00:00:00Z"),
+                                      Self.row("r-6", invoice: "INV-10"), Self.row("r-7")].joined(separator: "\n") + "\n")
+        #expect(export.invoices.count == 7)
+        #expect(export.invoices.facts.count == 5)
+        #expect(export.invoices.fact(id: "r-3") == export.invoices.fact(id: "r-1"))
+        #expect(export.invoices.fact(id: "r-4")?.billingPeriodEnd.map(MoscowTime.isoText) == "2024-10-02T03:00:00+03:00")
+        #expect(export.invoices.fact(id: "r-5")?.billingPeriodStart.map(MoscowTime.isoText) == "2024-09-02T03:00:00+03:00")
+        #expect(export.invoices.fact(id: "r-6")?.invoiceID == "INV-10")
+        #expect(export.invoices.fact(id: "r-7")?.invoiceID == "INV-9")
+    }
+
     @Test("the first of two rows of one id keeps its fact (as the ledger keeps the first)")
     func firstWins() throws {
         var facts = InvoiceFacts()
