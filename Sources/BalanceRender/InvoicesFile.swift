@@ -7,8 +7,9 @@ extension ReportRenderer {
     /// invoice and billing currency (`InvoiceLine`). Written only for a partner with an invoice, so
     /// runs whose rows name none keep their files. Cells go through the CSV template, neutralised
     /// against formula injection like every other CSV (an `InvoiceId` is text from the data).
-    package func invoicesFile(_ invoices: [InvoiceLine], currency: String) throws -> [UInt8] {
-        try runTable(templates.invoicesCSV, section: "invoices", invoices, currency: currency) { line, name in
+    /// Each row names its own currency; the file's is the first row's (a CSV shows no currency sign).
+    package func invoicesFile(_ invoices: [InvoiceLine]) throws -> [UInt8] {
+        try runTable(templates.invoicesCSV, section: "invoices", invoices, currency: invoices.first?.currency ?? "") { line, name in
             switch name {
             case "invoice_id": return .text(line.invoiceID)
             case "currency": return .text(line.currency)

@@ -169,7 +169,7 @@ public struct ReportRenderer: Sendable {
                             for (file, bytes) in try workbooks(partner, report) { try emit("\(folder)/\(file)", bytes) }
                         }
                         if let invoices = report.invoices.invoices(of: partner.partnerID) {
-                            try emit("\(folder)/\(OutputFiles.invoices)", try invoicesFile(invoices, currency: report.currency))
+                            try emit("\(folder)/\(OutputFiles.invoices)", try invoicesFile(invoices))
                         }
                     case .client(let p, let c):
                         let partner = report.partners[p]

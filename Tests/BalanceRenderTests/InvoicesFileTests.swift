@@ -60,8 +60,8 @@ struct InvoicesFileTests: ModelBuilders {
     @Test("the Russian template writes the same rows; the excel-ru dialect its own separators")
     func languagesAndDialects() throws {
         let report = try report()
-        let lines = try report.invoices.invoices(of: "p1").map { try renderer(.standard, .ru).invoicesFile($0, currency: "RUB") }
-        let english = try report.invoices.invoices(of: "p1").map { try renderer(.standard, .en).invoicesFile($0, currency: "RUB") }
+        let lines = try report.invoices.invoices(of: "p1").map { try renderer(.standard, .ru).invoicesFile($0) }
+        let english = try report.invoices.invoices(of: "p1").map { try renderer(.standard, .en).invoicesFile($0) }
         #expect(lines == english)
         let excel = String(decoding: try #require(try files(report, .excelRU)["p1/invoices.csv"]), as: UTF8.self)
         #expect(excel.hasPrefix("\u{FEFF}invoice_id;currency;"))
