@@ -179,4 +179,32 @@ struct InvoiceReconciliationTests: ModelBuilders {
         let line = try invoiceLine(report, "INV-9")
         #expect(line.rows == 1 && line.invoiceTotal == money("7"))
     }
+
+    @Test("two currencies are never added: an invoice id in two billing currencies is two lines, each with its own period total")
+    func currenciesApart() throws {
+        // The ledger of this branch holds one currency per run; the reconciliation reads the table's
+        // currency per row, so a ledger of two is laid out by hand: c1's rows in balance order.
+        let rows = [
+            tx("u1", "2024-09-05T10:00:00Z", client: "c1", .charge, service: "Compute", "10", currency: "USD"),
+            tx("e1", "2024-09-06T10:00:00Z", client: "c1", .charge, service: "Compute", "7", currency: "EUR"),
+            tx("e2", "2024-09-07T10:00:00Z", client: "c1", .charge, service: "Compute", "1", currency: "EUR"),
+            tx("u2", "2024-09-30T22:00:00Z", client: "c1", .charge, service: "Compute", "2", currency: "USD"),
+        ]
+        let store = TransactionStore(TransactionTable(rows))
+        let client = LedgerClient(record: clientRecord("c1"), timeline: .alwaysAttached,
+                                  transactions: ClientTransactions(store: store, rows: 0..<rows.count), events: [])
+        let ledger = Ledger(currency: "USD", clients: [ByteKey("c1"): client], store: store, unknownClientRows: rows.count..<rows.count,
+                            unknownClientEvents: [], duplicates: [], rejections: [])
+        var facts = InvoiceFacts()
+        for id in ["u1", "e1", "u2"] { facts.record(id: id, september("INV-9")) }
+        let result = InvoiceReconciliation.build(ledger: ledger, facts: facts, period: try ReportPeriod.parse("2024-09").interval)
+        let lines = try #require(result.invoices(of: "p1"))
+        #expect(lines.map(\.currency) == ["EUR", "USD"])
+        #expect(lines.map(\.invoiceID) == ["INV-9", "INV-9"])
+        let (eur, usd) = (lines[0], lines[1])
+        #expect(eur.invoiceTotal == money("7") && eur.periodTotal == money("8") && eur.otherRows == money("1"))
+        #expect(usd.invoiceTotal == money("12") && usd.periodTotal == money("10") && usd.outsidePeriod == money("2"))
+        expectIdentities(eur)
+        expectIdentities(usd)
+    }
 }
