@@ -101,10 +101,10 @@ struct InvoiceColumns: Sendable {
         // the invoice that carries it. A correction inside its own billing period stays where it is.
         if isCorrection, let billingStart = fact.billingPeriodStart,
            let charged = fields.withField(1, { instant($0) }), charged < billingStart {
-            fact.correctionOf = charged
+            fact = InvoiceFact(invoiceID: fact.invoiceID, billingPeriodStart: billingStart, billingPeriodEnd: fact.billingPeriodEnd,
+                               correctionOf: charged, offsetSeconds: options.naiveOffsetSeconds)
             result.timestamp = startText
-            let month = MoscowTime.date(of: charged)
-            var note = Array("Correction of \(month.year)-\(month.month < 10 ? "0" : "")\(month.month) (charge period from \(MoscowTime.isoText(charged)))".utf8)
+            var note = Array("Correction of \(fact.correctedMonth!) (charge period from \(MoscowTime.isoText(charged)))".utf8)
             let original: [UInt8] = fields.withField(7) { Array($0) }
             if !original.isEmpty { note += Array(": ".utf8) + original }
             result.description = note

@@ -10,12 +10,25 @@ public struct InvoiceFact: Sendable, Equatable {
     /// For a correction of an earlier period: the row's own `ChargePeriodStart`, the time it
     /// corrects. The transaction itself sits at `billingPeriodStart` (see `InvoiceColumns`).
     public var correctionOf: Instant?
+    /// The month it corrects (`2024-08`), in the export's own time: the time its billing periods
+    /// are in (FOCUS: UTC), so 31 August 22:00 UTC corrects August although it is 1 September in Moscow.
+    public var correctedMonth: String?
 
-    public init(invoiceID: String, billingPeriodStart: Instant? = nil, billingPeriodEnd: Instant? = nil, correctionOf: Instant? = nil) {
+    /// `offsetSeconds`: the export's own offset (FOCUS: UTC), for `correctedMonth`.
+    public init(invoiceID: String, billingPeriodStart: Instant? = nil, billingPeriodEnd: Instant? = nil, correctionOf: Instant? = nil,
+                offsetSeconds: Int64 = 0) {
         self.invoiceID = invoiceID
         self.billingPeriodStart = billingPeriodStart
         self.billingPeriodEnd = billingPeriodEnd
         self.correctionOf = correctionOf
+        correctedMonth = correctionOf.map { InvoiceFact.month(of: $0, offsetSeconds: offsetSeconds) }
+    }
+
+    /// `YYYY-MM` of `instant` at `offsetSeconds`.
+    public static func month(of instant: Instant, offsetSeconds: Int64) -> String {
+        let seconds = instant.seconds + offsetSeconds
+        let date = CivilDate(daysSinceEpoch: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+        return String(date.isoText.prefix(7))
     }
 
     /// Whether this row corrects an earlier invoiced period.

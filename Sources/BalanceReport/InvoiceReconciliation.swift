@@ -30,7 +30,7 @@ public struct InvoiceLine: Sendable, Equatable {
     public var inPeriod = Money.zero
     /// Corrections of earlier periods that the report shows (booked in the period).
     public var corrections = Money.zero
-    /// The Moscow months the corrections correct (`2024-08`), in order.
+    /// The months the corrections correct (`2024-08`, in the export's own time), in order.
     public var correctedMonths: [String] = []
     /// The invoice's rows whose time lies outside the report period: the month edge.
     public var outsidePeriod = Money.zero
@@ -104,8 +104,7 @@ public struct InvoiceReconciliation: Sendable, Equatable {
             switch place {
             case .shown where fact.isCorrection:
                 line.corrections += spend
-                let month = MoscowTime.date(of: fact.correctionOf!)
-                months[partner, default: [:]][key, default: []].insert(String(month.isoText.prefix(7)))
+                months[partner, default: [:]][key, default: []].insert(fact.correctedMonth ?? "")
             case .shown: line.inPeriod += spend
             case .outsidePeriod: line.outsidePeriod += spend
             case .notShown: line.notInReport += spend

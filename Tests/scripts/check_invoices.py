@@ -9,7 +9,7 @@ nothing of the tool (stdlib csv and decimal), and compares it with each partner'
 * the partner is BillingAccountId, the invoice InvoiceId, the currency BillingCurrency;
 * the row's time is ChargePeriodStart (UTC), except that a ChargeClass Correction whose charge
   period starts before its BillingPeriodStart is booked at that start and is a correction of the
-  Moscow month it started in;
+  month it started in, in UTC (the time of the billing periods);
 * the period is [FIRST_DAY 00:00, LAST_DAY + 1 00:00) in Moscow time (UTC+03:00); with no clients
   file every client is shown all the time, so a row is in the report exactly when it is in the period.
 
@@ -91,7 +91,7 @@ def expected(files, start, end):
                 billing_end = get("billingperiodend")
                 corrected = None
                 if (get("chargeclass") or "").lower() == "correction" and billing_start and when < utc(billing_start):
-                    corrected = when.astimezone(MSK).strftime("%Y-%m")
+                    corrected = when.strftime("%Y-%m")   # the month in the export's own time (UTC)
                     when = utc(billing_start)
                 inside = start <= when < end
                 if inside:

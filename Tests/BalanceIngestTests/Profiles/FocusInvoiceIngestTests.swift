@@ -78,6 +78,15 @@ struct FocusInvoiceIngestTests {
         #expect(fact.correctionOf.map(MoscowTime.isoText) == "2024-08-20T03:00:00+03:00")
     }
 
+    @Test("a correction of the last UTC hours of August corrects August, though it is 1 September in Moscow")
+    func correctionAtTheMonthEdge() throws {
+        let export = try Self.ingest([Self.header, Self.row("c-1", chargeClass: "Correction", description: "Edge",
+                                                            charged: "2024-08-31T22:00:00Z")].joined(separator: "\n") + "\n")
+        #expect(try transaction(export, "c-1").description == "Correction of 2024-08 (charge period from 2024-09-01T01:00:00+03:00): Edge")
+        #expect(export.invoices.fact(id: "c-1")?.correctedMonth == "2024-08")
+        #expect(MoscowTime.isoText(try transaction(export, "c-1").instant) == "2024-09-01T03:00:00+03:00")
+    }
+
     @Test("a correction without a description still says what it corrects")
     func correctionWithoutDescription() throws {
         let export = try Self.ingest([Self.header, Self.row("c-1", chargeClass: "Correction", description: "NULL",
