@@ -16,7 +16,8 @@ import BalanceSupport
 /// less the period's rows that another invoice (or none) carries — typically the previous month's
 /// invoice's rows of the first Moscow hours. A correction of an earlier period is booked at the
 /// start of the billing period of the invoice that carries it (`InvoiceColumns`), so it is inside
-/// that period's report and on that invoice: shown as its own column, never a difference.
+/// any report that covers that start, as it is on that invoice: shown as its own column, not a
+/// difference (a shorter period that leaves the start out has it in `outside_period`, like any row).
 public struct InvoiceLine: Sendable, Equatable {
     public var invoiceID: String
     public var currency: String
@@ -35,7 +36,8 @@ public struct InvoiceLine: Sendable, Equatable {
     /// The invoice's rows whose time lies outside the report period: the month edge.
     public var outsidePeriod = Money.zero
     /// The invoice's rows inside the period that no report shows (a client not attached then, or
-    /// one no clients record names). Zero in a run without a clients file.
+    /// one no clients record names: its rows count on the partner their row names, and such a
+    /// partner without a report has its invoices in `summary.json` only). Zero without a clients file.
     public var notInReport = Money.zero
     /// The partner's spend in the period in this currency: every row its report shows.
     public var periodTotal = Money.zero
