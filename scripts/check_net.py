@@ -7,7 +7,8 @@ every `services.csv` under the output folder (each partner's folder by its id).
 
 FOCUS (any version 0.5-1.3, PascalCase or snake_case column ids): net = sum of BilledCost, read
 exactly (E-notation too) and rounded half to even to 12 fractional digits; ChargePeriodStart in
-UTC; the partner is the row's BillingAccountId, the client its SubAccountId, and a row with a
+UTC (a ChargeClass Correction whose charge period starts before its BillingPeriodStart: at that
+start); the partner is the row's BillingAccountId, the client its SubAccountId, and a row with a
 BillingAccountId and a null SubAccountId is the partner's account-level charge (client
 "(account-level)"). A row repeated by Id counts once; without an Id column a row is its values
 (instant, amount, partner, client, category, service, currency, description, sub-account name) and
@@ -65,6 +66,11 @@ def focus(files, start, end):
             get = lambda *names: next((value(row[n]) for n in names if n in row), None)
             amount = Decimal(get("billedcost")).quantize(PICO, rounding=decimal.ROUND_HALF_EVEN)
             when = utc(get("chargeperiodstart"))
+            # A ChargeClass Correction of an earlier period is booked at the start of the billing
+            # period of the invoice that carries it (issue 23).
+            billing = get("billingperiodstart")
+            if (get("chargeclass") or "").lower() == "correction" and billing and when < utc(billing):
+                when = utc(billing)
             partner = get("billingaccountid") or "default"
             client = get("subaccountid") or (ACCOUNT_LEVEL if partner != "default" else None)
             service = get("servicename") or ""

@@ -61,6 +61,14 @@ public enum BuiltInProfiles {
         clients_from_rows:
           name: SubAccountName
           partner: BillingAccountId
+        # Each row's invoice, read where the file has the columns (snake_case too): invoices.csv
+        # reconciles each invoice with the period. A ChargeClass Correction of an earlier period is
+        # booked at the start of the billing period of the invoice that carries it.
+        invoices:
+          id: InvoiceId
+          period_start: BillingPeriodStart
+          period_end: BillingPeriodEnd
+          charge_class: ChargeClass
         """),
         Entry(name: "yandex-cloud-partner", yaml: """
         description: "Yandex Cloud partner report: a row per day, product and folder; billing_account_id is the client, cost a charge, credit (negative) its discount; a later export of a day supersedes the earlier"

@@ -139,6 +139,7 @@ final class CSVRecordSink: Sendable {
             ? (shape.idsFromFields ? fieldsID(row, fields, client: client, shape: shape, file: Int(source.file), into: &export)
                 : RowShape.contentID(row, skipping: provenance)) : nil
         let amounts: [(index: Int, name: String, kind: TransactionKind)?] = shape.amountColumns.isEmpty ? [nil] : shape.amountColumns
+        let invoice = shape.invoice.map { $0.read(row, fields, nullTokens: nullTokens, options: decoder.options, into: &export.invoices) }
         var produced = 0
         for (position, column) in amounts.enumerated() {
             if position > 0, let column, isZeroOrEmpty(row, column.index) { continue }
@@ -147,11 +148,13 @@ final class CSVRecordSink: Sendable {
                 id = (id ?? fields.withField(0) { Array($0) }) + Array("-\(column.name)".utf8)
             }
             let derived = DerivedFields(base: fields, row: row, id: id, type: column.map { Array($0.kind.rawValue.utf8) },
-                                        amountColumn: column?.index, nullTokens: nullTokens, client: client)
+                                        amountColumn: column?.index, nullTokens: nullTokens, client: client,
+                                        timestamp: invoice?.timestamp, description: invoice?.description)
             let before = export.transactions.count
             decode(derived, source, into: &export)
             produced += 1
             guard export.transactions.count > before else { continue }
+            if let fact = invoice?.fact { export.invoices.record(id: export.transactions.id(export.transactions.count - 1), index: fact) }
             if let dayColumn = shape.dayColumn, let versionColumn = shape.versionColumn {
                 let version = row.withField(versionColumn) { bytes in
                     try? TimestampParser.parse(bytes, naiveOffsetSeconds: naiveOffsetSeconds, format: nil)
@@ -280,6 +283,7 @@ struct CSVPart: Sendable {
         target.events.append(contentsOf: export.events)
         target.rejections.append(contentsOf: export.rejections)
         target.amountRounding = target.amountRounding.merging(export.amountRounding) { var sum = $0; sum.merge($1); return sum }
+        target.invoices.merge(export.invoices)
         if var failure {
             failure.line += lineOffset
             throw failure

@@ -104,7 +104,7 @@ public struct ImportProfile: Sendable, Equatable {
     public var balances = true
     /// `null_tokens`: values that mean an empty field (`NULL`, `\N`).
     public var nullTokens: [String] = []
-    /// `row_ids`, `amount_columns`, `clients_from_rows`, `supersede`.
+    /// `row_ids`, `amount_columns`, `clients_from_rows`, `supersede`, `invoices`.
     public var rowLayout = RowLayout()
     /// The profile's `description`: one line for `balance-report profiles`.
     public var summary = ""
@@ -122,7 +122,7 @@ public struct ImportProfile: Sendable, Equatable {
 
     public static let keys = ["description", "files", "encoding", "delimiter", "decimal_mark", "input_offset", "timestamp_format",
                               "columns", "transaction_types", "event_types", "currencies", "signed_amounts", "float_amounts", "balances", "null_tokens",
-                              "row_ids", "amount_columns", "clients_from_rows", "supersede"]
+                              "row_ids", "amount_columns", "clients_from_rows", "supersede", "invoices"]
 }
 
 /// The options for the files an import profile is for.

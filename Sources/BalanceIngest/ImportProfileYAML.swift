@@ -201,6 +201,18 @@ extension ImportProfile {
                 if profile.rowLayout.supersedeDay == nil || profile.rowLayout.supersedeVersion == nil {
                     throw fail(value, "supersede needs both day: and version:")
                 }
+            case "invoices":
+                var layout = InvoiceLayout()
+                for pair in try table(value, key) {
+                    switch pair.key {
+                    case "id": layout.id = pair.value
+                    case "period_start": layout.periodStart = pair.value
+                    case "period_end": layout.periodEnd = pair.value
+                    case "charge_class": layout.chargeClass = pair.value
+                    default: throw fail(pair.node, "invoices takes id:, period_start:, period_end: and charge_class: (the columns that give them)")
+                    }
+                }
+                profile.rowLayout.invoices = layout
             default:
                 break
             }

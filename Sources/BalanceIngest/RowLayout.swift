@@ -32,6 +32,8 @@ public struct RowLayout: Sendable, Equatable {
     /// `exported_at`) count, the others are `superseded` in the run summary, with their amounts.
     public var supersedeDay: String? = nil
     public var supersedeVersion: String? = nil
+    /// `invoices`: the columns of each row's invoice and charge class (`InvoiceLayout`).
+    public var invoices: InvoiceLayout? = nil
 
     public init() {}
 
@@ -49,6 +51,8 @@ struct RowShape: Sendable {
     var partnerColumn: Int?
     var dayColumn: Int?
     var versionColumn: Int?
+    /// The invoice columns this header has (`nil`: none, nothing read per row).
+    var invoice: InvoiceColumns? = nil
 
     /// Resolves `layout` against a header's names (as written); throws the reason when a column it
     /// names is missing.
@@ -74,6 +78,7 @@ struct RowShape: Sendable {
         partnerColumn = try layout.clientPartner.map { (name) throws(CSVRecordSink.HeaderError) in try index(name, "clients_from_rows partner") }
         dayColumn = try layout.supersedeDay.map { (name) throws(CSVRecordSink.HeaderError) in try index(name, "supersede day") }
         versionColumn = try layout.supersedeVersion.map { (name) throws(CSVRecordSink.HeaderError) in try index(name, "supersede version") }
+        invoice = InvoiceColumns(layout.invoices, header: written)
     }
 
     /// `row-` and the hex of a 128-bit FNV-1a hash over every field (a unit separator between).
@@ -105,10 +110,15 @@ struct DerivedFields<Base: SourceFields>: SourceFields {
     /// The client as a partner-qualified key (`RowPartnerKey`), for a layout that names the
     /// partner in every row.
     var client: [UInt8]? = nil
+    /// A correction of an earlier period: booked at its billing period start, described as such.
+    var timestamp: [UInt8]? = nil
+    var description: [UInt8]? = nil
 
     func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         switch index {
         case 0 where id != nil: return try id!.withUnsafeBufferPointer(body)
+        case 1 where timestamp != nil: return try timestamp!.withUnsafeBufferPointer(body)
+        case 7 where description != nil: return try description!.withUnsafeBufferPointer(body)
         case 2 where client != nil: return try client!.withUnsafeBufferPointer(body)
         case 3 where type != nil: return try type!.withUnsafeBufferPointer(body)
         case 5 where amountColumn != nil:

@@ -76,6 +76,8 @@ public struct IngestedExport: Sendable {
     public var amountRounding = PerCurrency<AmountRounding>()
     /// `row_ids: fields`: how many rows of each (file, content hash) were read so far.
     package var rowOccurrences: [UInt128: Int] = [:]
+    /// FOCUS `InvoiceId`, billing period and corrections, by transaction id (`InvoiceFacts`).
+    public var invoices = InvoiceFacts()
 
     public init() {}
 

@@ -49,7 +49,8 @@ public enum MergedOutput {
             throw Diagnostic("rejects.csv: \(error)")
         }
         try writer.write(OutputFiles.summary, SummaryJSON.encode(period: run.period, currencies: [run.currency],
-                                                            summary: run.summary, partners: run.partners))
+                                                            summary: run.summary, partners: run.partners,
+                                                            invoices: try PartInvoices.merge(run.renderParts)))
         try writer.publish(period: run.period)
         return writer.writtenFiles
     }

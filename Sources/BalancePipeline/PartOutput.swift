@@ -53,6 +53,11 @@ enum PartOutput {
                 throw Diagnostic("the render part of \(folder) does not say the \(what) its summary.json says" + refused)
             }
         }
+        // Its invoices (issue 23), the last key: in neither, or the same in both.
+        let invoices = ("\n  \"invoices\": ", "\n}\n")
+        guard fragment(summary, from: invoices.0, to: invoices.1) == fragment(expected, from: invoices.0, to: invoices.1) else {
+            throw Diagnostic("the render part of \(folder) does not say the invoices its summary.json says" + refused)
+        }
         return marker
     }
 
@@ -87,7 +92,8 @@ enum PartOutput {
         }
         let empty = RunSummary(files: [], outcomes: [:], acceptedTotals: PerCurrency(), reportedTotals: PerCurrency(),
                                rejectedWithoutAmount: 0, rejections: [], duplicates: [], reconciliationFailures: [])
-        return SummaryJSON.encode(period: period, currencies: [part.currency], summary: empty, partners: lines)
+        guard let invoices = try? PartInvoices.merge([part]) else { return nil }
+        return SummaryJSON.encode(period: period, currencies: [part.currency], summary: empty, partners: lines, invoices: invoices)
     }
 
     /// The bytes between the first `from` and the next `to`.

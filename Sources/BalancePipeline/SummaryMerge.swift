@@ -96,6 +96,7 @@ public struct SummaryPart: Codable, Sendable, Equatable {
     public var unknownClients: [PartUnknownClient]? = nil
     /// A render part's float-printed amounts rounded (`AmountRounding.parts`); absent when none.
     public var amountRounding: [String]? = nil
+    public var invoices: [PartInvoices]? = nil   // a render part's invoices (`InvoiceParts.swift`); absent without
 }
 
 extension SummaryPart {
@@ -125,7 +126,7 @@ extension SummaryPart {
             unknownClients: summary.unknownClients.map {
                 PartUnknownClient(clientID: $0.clientID, currency: $0.currency, transactions: $0.transactions,
                                   amount: $0.amount.description, file: Int($0.first.file), line: Int($0.first.line))
-            }, amountRounding: summary.amountRounding[currency].map(\.parts))
+            }, amountRounding: summary.amountRounding[currency].map(\.parts), invoices: PartInvoices.of(report.invoices))
     }
 
     /// The part of one original file as read, before it is cut by partner (`role` `input`): its

@@ -473,6 +473,14 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 </html>
 
 """#),
+        BuiltinTemplate(language: "en", file: "invoices.csv.mustache", source: #"""
+{{! Each invoice beside the period, one row per invoice and billing currency (written only when the rows name invoices: FOCUS InvoiceId). Amounts are spend (charges less credits, as BilledCost adds up). invoice_total = in_period + corrections + outside_period + not_in_report; period_total = in_period + corrections + other_rows; difference = invoice_total - period_total. outside_period: the invoice's rows at the month edge (charge time outside the period in Moscow time); other_rows: the period's rows on another invoice or on none; corrections: corrections of earlier periods (the months in corrections_of), booked at the start of the invoice's billing period. }}
+invoice_id,currency,billing_period_start,billing_period_end,rows,invoice_total,in_period,corrections,corrections_of,outside_period,not_in_report,period_total,other_rows,difference
+{{#invoices}}
+{{invoice_id}},{{currency}},{{billing_period_start}},{{billing_period_end}},{{rows}},{{invoice_total}},{{in_period}},{{corrections}},{{corrections_of}},{{outside_period}},{{not_in_report}},{{period_total}},{{other_rows}},{{difference}}
+{{/invoices}}
+
+"""#),
         BuiltinTemplate(language: "en", file: "rejects.csv.mustache", source: #"""
 {{! Rejected records (written only with --allow-rejects). }}
 file,line,record,id,amount,reason
@@ -1078,6 +1086,14 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 </table>
 </body>
 </html>
+
+"""#),
+        BuiltinTemplate(language: "ru", file: "invoices.csv.mustache", source: #"""
+{{! Счета рядом с периодом: строка на счёт и валюту счёта (пишется, только если строки называют счета: InvoiceId в FOCUS). Суммы — расход (списания минус кредиты, как складывается BilledCost). invoice_total = in_period + corrections + outside_period + not_in_report; period_total = in_period + corrections + other_rows; difference = invoice_total - period_total. outside_period — строки счёта на границе месяца (время списания вне периода по Москве); other_rows — строки периода из другого счёта или без счёта; corrections — исправления прошлых периодов (месяцы в corrections_of), учтённые в начале расчётного периода счёта. }}
+invoice_id,currency,billing_period_start,billing_period_end,rows,invoice_total,in_period,corrections,corrections_of,outside_period,not_in_report,period_total,other_rows,difference
+{{#invoices}}
+{{invoice_id}},{{currency}},{{billing_period_start}},{{billing_period_end}},{{rows}},{{invoice_total}},{{in_period}},{{corrections}},{{corrections_of}},{{outside_period}},{{not_in_report}},{{period_total}},{{other_rows}},{{difference}}
+{{/invoices}}
 
 """#),
         BuiltinTemplate(language: "ru", file: "rejects.csv.mustache", source: #"""

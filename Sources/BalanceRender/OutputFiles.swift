@@ -18,6 +18,8 @@ public enum OutputFiles {
     public static let daily = "daily.csv"
     /// With a comparison (`--compare previous`, `--compare-with`).
     public static let changes = "changes.csv"
+    /// When the rows name invoices (FOCUS `InvoiceId`): each invoice beside the period.
+    public static let invoices = "invoices.csv"
     /// With `--eml`: the partner's message.
     public static let message = "report.eml"
     /// With `--xlsx`: the snapshot, services and daily tables as workbooks.

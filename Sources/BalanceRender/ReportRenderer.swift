@@ -30,6 +30,8 @@ public struct TemplateSet: Sendable {
     public var unknownClientsCSV: Template
     /// `changes.csv`, written only with a comparison (`--compare previous`, `--compare-with`).
     public var changesCSV: Template
+    /// `invoices.csv`, written only for a partner whose rows name invoices (`InvoicesFile.swift`).
+    public var invoicesCSV: Template
     /// How the HTML pages show figures (`Templates/<language>` is the default folder).
     public var language: ReportLanguage
 
@@ -37,7 +39,7 @@ public struct TemplateSet: Sendable {
     public static let fileNames = [
         "index.html.mustache", "snapshot.html.mustache", "client.html.mustache", "client.csv.mustache",
         "services.csv.mustache", "daily.csv.mustache", "snapshot.csv.mustache", "rejects.csv.mustache",
-        "changes.csv.mustache", "unknown-clients.csv.mustache",
+        "changes.csv.mustache", "unknown-clients.csv.mustache", "invoices.csv.mustache",
     ]
 
     /// Compiles the templates from `read(fileName) -> source`.
@@ -57,6 +59,7 @@ public struct TemplateSet: Sendable {
         rejectsCSV = try load("rejects.csv.mustache")
         changesCSV = try load("changes.csv.mustache")
         unknownClientsCSV = try load("unknown-clients.csv.mustache")
+        invoicesCSV = try load("invoices.csv.mustache")
     }
 }
 
@@ -178,6 +181,9 @@ public struct ReportRenderer: Sendable {
                         }
                         if xlsx {
                             for (file, bytes) in try workbooks(partner, report) { try emit("\(folder)/\(file)", bytes) }
+                        }
+                        if let invoices = report.invoices.invoices(of: partner.partnerID) {
+                            try emit("\(folder)/\(OutputFiles.invoices)", try invoicesFile(invoices))
                         }
                     case .client(let p, let entries):
                         let partner = report.partners[p]

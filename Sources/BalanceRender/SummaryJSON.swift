@@ -8,13 +8,14 @@ package enum SummaryJSON {
 
     static func encode(_ report: RunReport) -> [UInt8] {
         encode(period: report.period, currencies: report.currencies, summary: report.summary,
-               partners: report.partners.map(PartnerLine.init))
+               partners: report.partners.map(PartnerLine.init), invoices: report.invoices)
     }
 
     /// The same bytes from the figures alone: what a merge of run parts (`SummaryMerge`) writes.
     /// A run of one currency writes it once (`currency`) and plain amounts; a run of several lists
     /// them (`currencies`) and writes every amount as an object by currency (SPEC §2.1: never summed).
-    package static func encode(period: ReportPeriod, currencies: [String], summary: RunSummary, partners: [PartnerLine]) -> [UInt8] {
+    package static func encode(period: ReportPeriod, currencies: [String], summary: RunSummary, partners: [PartnerLine],
+                               invoices: InvoiceReconciliation = InvoiceReconciliation()) -> [UInt8] {
         let out = JSONWriter()
         let several = currencies.count > 1
         let currency = currencies.first ?? "RUB"
@@ -147,6 +148,9 @@ package enum SummaryJSON {
             if summary.duplicates.count > maxDuplicatesListed {
                 out.field("duplicates_not_listed", summary.duplicates.count - maxDuplicatesListed)
             }
+            // Only in a run whose rows name invoices (`InvoicesFile.swift`); last, so that the parts
+            // of the Spark route compare the fragments before it as they always did (`PartOutput`).
+            if !invoices.isEmpty { out.key("invoices") { invoicesJSON(out, invoices) } }
         }
         out.bytes.append(0x0A)
         return out.bytes

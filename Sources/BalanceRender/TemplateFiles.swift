@@ -13,13 +13,13 @@ import Glibc
 /// That last check is static, so a misspelt name inside a section the sample data never opens is
 /// found too; the render-time lookup (`unknown name`) stays as the second guard.
 public struct TemplateFiles: Sendable {
-    /// Every file of a set: the ten report templates and the e-mail text, in this order.
+    /// Every file of a set: the eleven report templates and the e-mail text, in this order.
     public static let names: [String] = TemplateSet.fileNames + [EmailOptions.textTemplateName]
 
     /// Files added after a folder of edited copies may have been exported: a folder without one
     /// uses the built-in file (the same in both languages), so the edits of a folder exported
     /// before still render. Every other file must be there.
-    public static let addedLater: [String] = ["changes.csv.mustache", "unknown-clients.csv.mustache"]
+    public static let addedLater: [String] = ["changes.csv.mustache", "unknown-clients.csv.mustache", "invoices.csv.mustache"]
 
     /// Largest template file read: the shipped ones are about 11 KB.
     static let maxBytes = 4 << 20

@@ -152,6 +152,8 @@ public struct RunReport: Sendable {
     public var isMultiCurrency: Bool { currencies.count > 1 }
     /// The days the runway's spend rate is measured over (`--runway-days`).
     public var runwayDays: Int64 = Runway.defaultDays
+    /// Each partner's invoices beside the period (`InvoiceReconciliation`); empty without invoices.
+    public var invoices = InvoiceReconciliation()
 
     public enum PeriodOrigin: Sendable, Equatable {
         /// `--period` or `--from`/`--to`.

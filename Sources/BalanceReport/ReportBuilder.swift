@@ -18,6 +18,7 @@ public enum ReportBuilder {
         var report = RunReport(period: period, currencies: RunReport.currencies(ledger, summary), partners: partners, summary: summary)
         report.runwayDays = runwayDays
         report.showsBalances = balances
+        report.invoices = InvoiceReconciliation.build(ledger: ledger, facts: export.invoices, period: period.interval)
         return report
     }
 

@@ -76,7 +76,7 @@ struct BuiltinTemplatesTests {
             defer { temp.cleanup() }
             let folder = temp.url.appendingPathComponent("t").path
             let written = try TemplateFiles.builtIn(language).write(to: folder)
-            #expect(written.count == 11)
+            #expect(written.count == 12)
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == TemplateFiles.names.sorted())
             let loaded = try TemplateFiles.folder(folder)
             #expect(loaded.origin == .folder(folder))
@@ -116,9 +116,11 @@ struct BuiltinTemplatesTests {
         let (temp, folder) = try exported()
         defer { temp.cleanup() }
         try FileManager.default.removeItem(atPath: folder + "/changes.csv.mustache")
+        try FileManager.default.removeItem(atPath: folder + "/invoices.csv.mustache")
         #expect(problems(folder) == [])
         let files = try TemplateFiles.folder(folder)
         #expect(files.source("changes.csv.mustache") == BuiltinTemplates.source(.en, "changes.csv.mustache"))
+        #expect(files.source("invoices.csv.mustache") == BuiltinTemplates.source(.en, "invoices.csv.mustache"))
         // Messages name where the stand-in came from, not a file the folder does not have.
         #expect(files.location(of: "changes.csv.mustache") == "built-in en/changes.csv.mustache")
         #expect(files.location(of: "index.html.mustache") == folder + "/index.html.mustache")

@@ -84,11 +84,11 @@ struct InstalledToolTests {
         defer { temp.cleanup() }
         let exported = try Self.run(binary, ["templates", "export", "mine"], in: work)
         #expect(exported.status == 0, "\(exported.stderr)")
-        #expect(exported.stderr.contains("wrote 11 templates (ru) to mine"))
+        #expect(exported.stderr.contains("wrote 12 templates (ru) to mine"))
         let mine = work.appendingPathComponent("mine")
         #expect(try FileManager.default.contentsOfDirectory(atPath: mine.path).sorted() == [
             "changes.csv.mustache", "client.csv.mustache", "client.html.mustache", "daily.csv.mustache", "email.txt.mustache", "index.html.mustache",
-            "rejects.csv.mustache", "services.csv.mustache", "snapshot.csv.mustache", "snapshot.html.mustache", "unknown-clients.csv.mustache",
+            "invoices.csv.mustache", "rejects.csv.mustache", "services.csv.mustache", "snapshot.csv.mustache", "snapshot.html.mustache", "unknown-clients.csv.mustache",
         ])
         #expect(try Data(contentsOf: mine.appendingPathComponent("index.html.mustache"))
                 == Data(contentsOf: Repository.root.appendingPathComponent("Templates/ru/index.html.mustache")))

@@ -175,11 +175,14 @@ struct SplitMergeTests {
     /// Issue 22: a layout that names its clients (and partners) in its rows goes the route too. Its
     /// rows are passed on as they were read, after a header line; each partner the rows name is a set,
     /// rendered with the same profile, and the merge equals one render byte for byte.
-    @Test("FOCUS exports of several versions, routed by the partner each row names: the same bytes as one render")
-    func focusRowsByPartner() throws {
+    /// With invoices (issue 23, `focus-invoices`): each set's invoices travel in its render part,
+    /// and the merged summary.json says them as one render does.
+    @Test("FOCUS exports of several versions, routed by the partner each row names: the same bytes as one render",
+          arguments: [("focus-1.3", 4), ("focus-invoices", 2)])
+    func focusRowsByPartner(_ sample: String, _ partners: Int) throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let fixtures = Repository.root.appendingPathComponent("sample-data/focus-1.3").path
+        let fixtures = Repository.root.appendingPathComponent("sample-data/" + sample).path
         let files = try FileManager.default.contentsOfDirectory(atPath: fixtures).filter { $0.hasSuffix(".csv") }.sorted().map { fixtures + "/" + $0 }
         let options = ["--period", "2024-09", "--profile", "focus"]
         var inputParts: [String] = []
@@ -199,7 +202,7 @@ struct SplitMergeTests {
                 sets[cells[5], default: [:]][index, default: []].append((Int(cells[1])!, Data(base64Encoded: cells[4])!))
             }
         }
-        #expect(sets.count == 4, "one set per billing account")
+        #expect(sets.count == partners, "one set per billing account")
         var renderParts: [String] = []
         for (number, set) in sets.keys.sorted().enumerated() {
             var shardFiles: [String] = []
@@ -232,6 +235,18 @@ struct SplitMergeTests {
             #expect(x == y, "\(name) differs")
         }
         let summary = try String(contentsOfFile: merged + "/summary.json", encoding: .utf8)
-        #expect(summary.contains("\"amounts_rounded\""))
+        #expect(summary.contains("\"amounts_rounded\"") == (sample == "focus-1.3"))
+        #expect(summary.contains("\n  \"invoices\": ["))
+        #expect(b.filter { $0.hasSuffix("/invoices.csv") }.count == partners)
+
+        // A render part that says other invoices than its output's summary.json: refused, nothing published.
+        let first = renderParts[0]
+        let text = try String(contentsOfFile: first, encoding: .utf8)
+        let edited = text.replacingOccurrences(of: "\"rows\":", with: "\"rows\":1")
+        #expect(edited != text)
+        try Data(edited.utf8).write(to: URL(fileURLWithPath: first))
+        let refused = try BalanceReportBinary.run(["merge-parts", "--quiet", "--out", merged + "-2"] + inputParts + renderParts)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("does not say the invoices its summary.json says"), "\(refused.stderr)")
     }
 }

@@ -30,6 +30,9 @@ struct GoldenTests {
         ("focus-1.1-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
         ("focus-1.2-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
         ("focus-1.3-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
+        // Invoices beside the period (issue 23): two partners, rows at both Moscow month edges, on the
+        // August invoice and on none, corrections of August and July on the September invoice.
+        ("focus-invoices-2024-09", ["--period", "2024-09", "--profile", "focus", "--lang", "en"]),
         // Daily usage (issue 13): a spend spike, a balance that runs out within 7 days, a client
         // attached too recently for its jump to be judged; rows not in time order. Both languages.
         ("daily-2024-03", []),
@@ -48,8 +51,8 @@ struct GoldenTests {
 
     /// The inputs of a case: a profile case reads its fixtures, every other case sample-data.
     static func inputs(_ name: String) -> [String] {
-        let folder = ["currencies", "yandex-currencies", "focus-currencies", "focus-1.0", "focus-1.1", "focus-1.2", "focus-1.3", "focus", "yandex", "daily"]
-            .first { name.hasPrefix($0 + "-") }
+        let folder = ["currencies", "yandex-currencies", "focus-currencies", "focus-1.0", "focus-1.1", "focus-1.2", "focus-1.3",
+                      "focus-invoices", "focus", "yandex", "daily"].first { name.hasPrefix($0 + "-") }
         guard let folder else { return Repository.sampleFiles }
         let path = "sample-data/" + folder
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Repository.root.appendingPathComponent(path).path)) ?? []
