@@ -80,17 +80,17 @@ public enum Pipeline {
     /// Adds the comparison the request asks for.
     static func compare(_ report: inout RunReport, ledger: Ledger, with source: RenderRequest.ComparisonSource,
                         workers: Int) throws(Diagnostic) {
-        // Not yet per currency: refused rather than comparing two currencies' spend.
-        guard !report.isMultiCurrency else {
-            throw Diagnostic("--compare / --compare-with compares the spend of one currency; this run holds \(report.currencies.joined(separator: ", "))")
-        }
         switch source {
         case .previousPeriod:
             try Comparison.comparePrevious(&report, ledger: ledger, workers: workers)
         case .earlierOutput(let folder):
+            // An earlier output is read in one currency: refused rather than comparing two.
+            guard !report.isMultiCurrency else {
+                throw Diagnostic("--compare-with reads an earlier output of one currency; this run holds \(report.currencies.joined(separator: ", ")): use --compare previous with the earlier exports")
+            }
             let folders = report.partners.map { FileNames.safeName(for: $0.partnerID) }
             let previous = try PreviousOutput.read(folder, current: report.period, folders: folders, currency: report.currencies.first ?? "RUB")
-            Comparison.attach(to: &report, previousPeriod: previous.period) { partner in
+            Comparison.attach(to: &report, previousPeriod: previous.period) { partner, _ in
                 previous.partners[ByteKey(FileNames.safeName(for: partner.partnerID))]
             }
         }

@@ -83,7 +83,7 @@ enum RenderSetup {
     /// and daily, the changes with a comparison, the workbooks, and two pages per client; then
     /// `summary.json`, `rejects.csv`, `unknown-clients.csv` and the messages.
     static func expectedFiles(_ report: RunReport, request: RenderRequest, mail: Bool) -> Int {
-        let pages = report.partners.reduce(0) { $0 + 5 + ($1.comparison == nil ? 0 : 1) + (request.xlsx ? 3 : 0) + 2 * $1.clientCount }
+        let pages = report.partners.reduce(0) { $0 + 5 + ($1.hasComparison ? 1 : 0) + (request.xlsx ? 3 : 0) + 2 * $1.clientCount }
         let extras = 1 + (request.allowRejects ? 1 : 0) + (report.summary.unknownClients.isEmpty ? 0 : 1) + (mail ? report.partners.count : 0)
         return pages + extras
     }

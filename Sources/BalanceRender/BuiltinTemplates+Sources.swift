@@ -6,9 +6,9 @@ extension BuiltinTemplates {
     static let all: [BuiltinTemplate] = [
         BuiltinTemplate(language: "en", file: "changes.csv.mustache", source: #"""
 {{! Change since the earlier period (--compare previous or --compare-with): one row per client and service with spend in either period. previous_net / net are empty where the client was not listed in that period (new, gone), 0 where it was listed and did not use the service; change counts an empty side as 0. }}
-client_id,service,previous_net,net,change
+client_id,service,previous_net,net,change{{#several_currencies}},currency{{/several_currencies}}
 {{#changes}}
-{{client_id}},{{service}},{{previous_net}},{{net}},{{change}}
+{{client_id}},{{service}},{{previous_net}},{{net}},{{change}}{{#several_currencies}},{{currency}}{{/several_currencies}}
 {{/changes}}
 
 """#),
@@ -386,10 +386,11 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 {{/has_services}}
 </td></tr>
 {{/currencies}}
+{{#currencies}}
 {{#has_comparison}}
 {{#comparison}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
-<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Change since {{previous_from}} – {{previous_to}}</h2>
+<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Change since {{previous_from}} – {{previous_to}}{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Spend (charges − refunds) per client and service, then and now; every row is in changes.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
 <tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Spend then</th><td align="right" style="padding:5px 0;">{{previous_spend}}</td></tr>
@@ -440,6 +441,7 @@ Attached are CSV files with the exact amounts: snapshot (every client's state an
 </td></tr>
 {{/comparison}}
 {{/has_comparison}}
+{{/currencies}}
 {{#currencies}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Clients: {{client_count}}{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
@@ -621,9 +623,9 @@ client_id,currency,transactions,amount,first_file,first_line
 """#),
         BuiltinTemplate(language: "ru", file: "changes.csv.mustache", source: #"""
 {{! Изменения с прошлого периода (--compare previous или --compare-with): строка на клиента и сервис с расходом хотя бы в одном из периодов. previous_net / net пусты, если клиента в том периоде не было в отчёте (новый, ушедший), и 0, если был, но сервисом не пользовался; в change пустое считается нулём. }}
-client_id,service,previous_net,net,change
+client_id,service,previous_net,net,change{{#several_currencies}},currency{{/several_currencies}}
 {{#changes}}
-{{client_id}},{{service}},{{previous_net}},{{net}},{{change}}
+{{client_id}},{{service}},{{previous_net}},{{net}},{{change}}{{#several_currencies}},{{currency}}{{/several_currencies}}
 {{/changes}}
 
 """#),
@@ -1001,10 +1003,11 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 {{/has_services}}
 </td></tr>
 {{/currencies}}
+{{#currencies}}
 {{#has_comparison}}
 {{#comparison}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
-<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Изменения с {{previous_from}} – {{previous_to}}</h2>
+<h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Изменения с {{previous_from}} – {{previous_to}}{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>
 <p class="mu" style="margin:0 0 6px 0;color:#59636e;font-size:13px;">Расход (списания − возвраты) по клиентам и сервисам тогда и сейчас; все строки — в таблице changes.</p>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">
 <tr><th scope="row" align="left" style="padding:5px 0;font-weight:normal;">Расход тогда</th><td align="right" style="padding:5px 0;">{{previous_spend}}</td></tr>
@@ -1055,6 +1058,7 @@ Subject: Отчёт по клиентам партнёра {{partner_id}} за {
 </td></tr>
 {{/comparison}}
 {{/has_comparison}}
+{{/currencies}}
 {{#currencies}}
 <tr><td class="px" style="padding:16px 24px 4px 24px;">
 <h2 style="margin:0 0 2px 0;font-size:16px;line-height:22px;">Клиенты: {{client_count}}{{#several_currencies}}, {{currency}}{{/several_currencies}}</h2>

@@ -8,15 +8,19 @@ enum ComparisonValues {
 
     /// The fields of a change row (`changes.csv`, the rises and falls, a client's services then and now).
     enum ChangeField: String, CaseIterable {
-        case clientID = "client_id", name, service
+        case clientID = "client_id", name, currency, service
         case previousNet = "previous_net", net, change
         case changePositive = "change_positive", changeNegative = "change_negative"
         case hasPrevious = "has_previous", hasNet = "has_net"
+
+        /// Without `currency`, which a currency's own tables leave to the enclosing scope.
+        static let ofOneCurrency = allCases.filter { $0 != .currency }
     }
 
-    static func changeValue(_ row: ServiceChange, _ field: ChangeField) -> TemplateValue {
+    static func changeValue(_ row: ServiceChange, _ field: ChangeField, currency: String = "") -> TemplateValue {
         switch field {
         case .clientID: return .text(row.clientID)
+        case .currency: return .text(currency)
         case .name: return .text(row.clientName)
         case .service: return .text(row.service)
         // Empty: the client was not listed in that period (new, or gone); zero: listed, no spend on it.
@@ -31,12 +35,16 @@ enum ComparisonValues {
     }
 
     static func rows(_ rows: [ServiceChange], _ indices: [Int]) -> TemplateValue {
-        .table(FieldTable(indices, count: indices.count) { indices, index, field in changeValue(rows[indices[index]], field) })
+        .table(FieldTable(indices, count: indices.count, fields: ChangeField.ofOneCurrency) { indices, index, field in
+            changeValue(rows[indices[index]], field)
+        })
     }
 
     static func slice(_ rows: ArraySlice<ServiceChange>) -> TemplateValue {
         let start = rows.startIndex
-        return .table(FieldTable(rows, count: rows.count) { rows, index, field in changeValue(rows[start + index], field) })
+        return .table(FieldTable(rows, count: rows.count, fields: ChangeField.ofOneCurrency) { rows, index, field in
+            changeValue(rows[start + index], field)
+        })
     }
 
     static func clients(_ clients: [PeriodSpend.Client]) -> TemplateValue {
@@ -77,16 +85,23 @@ enum ComparisonValues {
         case comparison
     }
 
+    /// `changes`: every currency's rows, currency by currency (each row says its currency).
     static func partnerValue(_ partner: PartnerReport, _ name: String) -> TemplateValue? {
-        PartnerComparisonField(rawValue: name).flatMap { partnerValue(partner, $0) }
+        guard name == PartnerComparisonField.changes.rawValue else { return nil }
+        let rows = partner.currencies.flatMap { book in (book.comparison?.rows ?? []).map { (book.currency, $0) } }
+        return .table(FieldTable(rows, count: rows.count, currency: { $0[$1].0 }) { rows, index, field in
+            changeValue(rows[index].1, field, currency: rows[index].0)
+        })
     }
 
-    static func partnerValue(_ partner: PartnerReport, _ field: PartnerComparisonField) -> TemplateValue? {
+    /// A currency's comparison (`PartnerCurrency.comparison`): the names of its block on the partner page.
+    static func bookValue(_ book: PartnerCurrency, _ name: String) -> TemplateValue? {
+        guard let field = PartnerComparisonField(rawValue: name) else { return nil }
         switch field {
-        case .hasComparison: return .flag(partner.comparison != nil)
-        case .changes: return slice(partner.comparison?.rows[...] ?? [])
+        case .hasComparison: return .flag(book.comparison != nil)
+        case .changes: return nil
         case .comparison:
-            guard let comparison = partner.comparison else { return .rows(count: 0) { _ in Scope { _ in nil } } }
+            guard let comparison = book.comparison else { return .rows(count: 0) { _ in Scope { _ in nil } } }
             return .scope(Scope { name in
                 switch name {
                 case "previous_spend": return .money(comparison.previousSpend)
@@ -125,11 +140,13 @@ enum ComparisonValues {
         ClientComparisonField(rawValue: name).flatMap { clientValue(client, partner, $0) }
     }
 
+    /// The comparison of the client's currency.
     static func clientValue(_ client: ClientReport, _ partner: PartnerReport, _ field: ClientComparisonField) -> TemplateValue? {
+        let comparison = partner.currencies.first { $0.currency.bytesEqual(client.currency) }?.comparison
         switch field {
-        case .hasComparison: return .flag(partner.comparison != nil)
+        case .hasComparison: return .flag(comparison != nil)
         case .comparison:
-            guard let comparison = partner.comparison else { return .rows(count: 0) { _ in Scope { _ in nil } } }
+            guard let comparison else { return .rows(count: 0) { _ in Scope { _ in nil } } }
             let rows = comparison.rows(ofClient: client.client.id)
             return .scope(Scope { name in
                 switch name {

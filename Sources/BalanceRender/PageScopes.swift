@@ -133,7 +133,7 @@ extension ReportRenderer {
 
     static func bookValue(_ partner: PartnerReport, _ book: PartnerCurrency, _ highlights: Lazy<PartnerHighlights>,
                           _ name: String, balances: Bool) -> TemplateValue? {
-        guard let field = SummaryField(rawValue: name) else { return nil }
+        guard let field = SummaryField(rawValue: name) else { return ComparisonValues.bookValue(book, name) }
         switch field {
         case .currency: return .text(book.currency)
         case .totals: return .scope(Scope { ReportRenderer.movementValue(book.totals, $0, balances: balances) })

@@ -112,6 +112,7 @@ final class FieldTable<Source, Field: RawRepresentable & CaseIterable>: Currency
 
     func field(_ name: String) -> Int? { fields.firstIndex { $0.rawValue == name } }
     func value(row: Int, field: Int) -> TemplateValue { value(source, row, fields[field]) }
+    var hasRowCurrencies: Bool { currencyOf != nil }
     func currency(row: Int) -> String? { currencyOf?(source, row) }
 }
 
@@ -175,7 +176,7 @@ public struct ReportRenderer: Sendable {
                             try page(template, partner, report, into: &buffer)
                             try emit("\(folder)/\(file)", buffer)
                         }
-                        if partner.comparison != nil {
+                        if partner.hasComparison {
                             try page(templates.changesCSV, partner, report, into: &buffer)
                             try emit("\(folder)/\(OutputFiles.changes)", buffer)
                         }

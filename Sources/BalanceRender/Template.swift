@@ -344,7 +344,7 @@ public struct Template: Sendable {
                         let rows = RowBinding(table: table, fields: bindFields(body, table), first: body.lowerBound)
                         stack.append(rows)
                         try enterRepeating(context, op)
-                        let currencies = table as? any CurrencyRows
+                        let currencies = (table as? any CurrencyRows).flatMap { $0.hasRowCurrencies ? $0 : nil }
                         var rowContext = context
                         for row in 0..<table.count {
                             try charge(context, output, op)

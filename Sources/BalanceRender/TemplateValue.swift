@@ -51,6 +51,8 @@ public protocol CurrencyScope: TemplateScope {
 
 /// A table whose rows each have a currency of their own (`CurrencyScope`, row by row).
 public protocol CurrencyRows: TemplateTable {
+    /// Whether rows have currencies of their own; `false` spares a call per row of a large table.
+    var hasRowCurrencies: Bool { get }
     func currency(row: Int) -> String?
 }
 

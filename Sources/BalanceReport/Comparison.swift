@@ -52,9 +52,9 @@ public struct PeriodSpend: Sendable, Equatable {
         self.clients = clients.sorted { byteOrder($0.id, $1.id) }
     }
 
-    /// What a report of the same ledger lists of a partner.
-    public init(_ partner: PartnerReport, period: ReportPeriod) {
-        self.init(period: period, clients: partner.clients.map { client in
+    /// What a report of the same ledger lists of a partner, in `currency` (every entry: `nil`).
+    public init(_ partner: PartnerReport, period: ReportPeriod, currency: String? = nil) {
+        self.init(period: period, clients: partner.clients.filter { currency == nil || $0.currency.bytesEqual(currency!) }.map { client in
             Client(id: client.client.id, name: client.client.name,
                    services: client.services.map { Service(service: $0.service, net: $0.net) },
                    moneyShown: client.movement != nil)
@@ -199,14 +199,27 @@ public enum Comparison {
         return rows
     }
 
-    /// Sets every partner's comparison; `previous(partner)` is that partner's earlier period
-    /// (`nil`: the partner had no listed client then, so every client of it is new).
+    /// Sets every partner's comparisons, one per currency (SPEC §2.1: spend of two currencies is
+    /// never compared); `previous(partner, currency)` is that partner's earlier period in it (`nil`:
+    /// no listed client then, so every client is new). `previousCurrencies(partner)` are the
+    /// currencies the partner had then: one it no longer has gets an empty book, whose comparison
+    /// lists the clients gone.
     public static func attach(to report: inout RunReport, previousPeriod: ReportPeriod,
-                              previous: (PartnerReport) -> PeriodSpend?) {
+                              previousCurrencies: (PartnerReport) -> [String] = { _ in [] },
+                              previous: (PartnerReport, String) -> PeriodSpend?) {
         for index in report.partners.indices {
             let partner = report.partners[index]
-            let then = previous(partner) ?? PeriodSpend(period: previousPeriod, clients: [])
-            report.partners[index].comparison = PartnerComparison(previous: then, current: PeriodSpend(partner, period: report.period))
+            var books = partner.currencies
+            for code in previousCurrencies(partner) where !books.contains(where: { $0.currency.bytesEqual(code) }) {
+                books.append(PartnerCurrency(currency: code, totals: BalanceMovement(), services: []))
+            }
+            books.sort { byteOrder($0.currency, $1.currency) }
+            for book in books.indices {
+                let code = books[book].currency
+                let then = previous(partner, code) ?? PeriodSpend(period: previousPeriod, clients: [])
+                books[book].comparison = PartnerComparison(previous: then, current: PeriodSpend(partner, period: report.period, currency: code))
+            }
+            report.partners[index].currencies = books
         }
     }
 
@@ -230,8 +243,9 @@ public enum Comparison {
         let earlier = ReportBuilder.partnerReports(ledger: ledger, period: previous, runwayDays: report.runwayDays, workers: workers)
         var byPartner: [ByteKey: PartnerReport] = [:]
         for partner in earlier { byPartner[ByteKey(partner.partnerID)] = partner }
-        attach(to: &report, previousPeriod: previous) { partner in
-            byPartner[ByteKey(partner.partnerID)].map { PeriodSpend($0, period: previous) }
+        attach(to: &report, previousPeriod: previous,
+               previousCurrencies: { byPartner[ByteKey($0.partnerID)]?.currencies.map(\.currency) ?? [] }) { partner, currency in
+            byPartner[ByteKey(partner.partnerID)].map { PeriodSpend($0, period: previous, currency: currency) }
         }
     }
 }

@@ -77,6 +77,8 @@ public struct PartnerCurrency: Sendable {
     /// largest first, then by closing balance (largest first), then by client id; entries whose
     /// money is not visible come last.
     public var bySpend: [Int]
+    /// Change since an earlier period in this currency (`--compare previous`); `nil` without one.
+    public var comparison: PartnerComparison? = nil
 
     public init(currency: String, totals: BalanceMovement, services: [ServiceSpend], bySpend: [Int] = []) {
         self.currency = currency
@@ -95,8 +97,11 @@ public struct PartnerReport: Sendable {
     public var currencies: [PartnerCurrency]
     /// Indices into `clients` of every client that needs attention, most urgent first (`Attention.rank`).
     public var attention: [Int] = []
-    /// Change since an earlier period (`--compare previous` / `--compare-with`); `nil` without one.
-    public var comparison: PartnerComparison? = nil
+    /// Change since an earlier period of a partner of one currency; one of several has one per
+    /// currency (`PartnerCurrency.comparison`), never one across them.
+    public var comparison: PartnerComparison? { currencies.count == 1 ? currencies[0].comparison : nil }
+    /// Whether a comparison was made (`--compare previous` / `--compare-with`).
+    public var hasComparison: Bool { currencies.contains { $0.comparison != nil } }
 
     /// Whether any client was detached and attached again inside the period. Stored, not
     /// computed: pages ask once per row, and a scan per row was quadratic in clients.

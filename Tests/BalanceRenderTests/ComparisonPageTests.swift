@@ -26,7 +26,7 @@ struct ComparisonPageTests: ModelBuilders {
             client(HTMLStructureTests.attributeBreaker, "x", [(HTMLStructureTests.attributeBreaker, "100")]),
             client(gone, gone, [(gone, "7")]),
         ])
-        Comparison.attach(to: &report, previousPeriod: then.period) { _ in then }
+        Comparison.attach(to: &report, previousPeriod: then.period) { _, _ in then }
         let comparison = try #require(report.partners.first?.comparison)
         #expect(comparison.rises.count == 1 && comparison.falls.count == 1 && comparison.goneClients.count == 1 && comparison.newClients.count == 1)
         let pages = try HTMLStructureTests.renderPages(report, language)
@@ -61,7 +61,7 @@ struct ComparisonPageTests: ModelBuilders {
             earlier.append(client(String(format: "gone-%05d", number), "ООО «Ушедший клиент \"\(number)\"» & партнёры", [("Compute Cloud", "\(number).5")]))
         }
         let then = PeriodSpend(period: try ReportPeriod.parse("2024-02"), clients: earlier)
-        Comparison.attach(to: &report, previousPeriod: then.period) { _ in then }
+        Comparison.attach(to: &report, previousPeriod: then.period) { _, _ in then }
         let comparison = try #require(report.partners.first?.comparison)
         #expect(comparison.newClients.count == 500 && comparison.goneClients.count == 1000)
         #expect(comparison.rises.count == 5 && comparison.falls.count == 5)

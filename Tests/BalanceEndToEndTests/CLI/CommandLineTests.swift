@@ -136,10 +136,25 @@ struct CommandLineTests {
         #expect(!index.contains("11,00"), "a sum of two currencies")
         let page = try read("default/clients/c1.html")
         #expect(page.contains("Счёт в RUB") && page.contains("Счёт в USD"))
-        // --compare is refused rather than comparing two currencies' spend.
-        let compared = try BalanceReportBinary.run(["render", "--period", "2024-03", "--compare", "previous", "--out", temp.url.appendingPathComponent("out2").path, file])
-        #expect(compared.status != 0)
-        #expect(compared.stderr.contains("compares the spend of one currency"), "\(compared.stderr)")
+        // --compare previous compares each currency with itself: a block per currency, a row per
+        // client, service and currency in changes.csv.
+        let out2 = temp.url.appendingPathComponent("out2")
+        let february = try temp.file("feb.csv", CommandLineTests.transactionsHeader + "t0,2024-02-20T10:00:00+03:00,c1,charge,vm,3,USD,\n")
+        let compared = try BalanceReportBinary.run(["render", "--period", "2024-03", "--compare", "previous", "--out", out2.path, file, february])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        #expect(try String(contentsOf: out2.appendingPathComponent("default/changes.csv"), encoding: .utf8) == """
+            client_id,service,previous_net,net,change,currency
+            c2,vm,0.00,4.00,4.00,RUB
+            c1,vm,3.00,2.00,-1.00,USD
+
+            """)
+        let comparedIndex = try String(contentsOf: out2.appendingPathComponent("default/index.html"), encoding: .utf8)
+        #expect(comparedIndex.contains("Изменения с 01.02.2024 – 29.02.2024, RUB") && comparedIndex.contains("Изменения с 01.02.2024 – 29.02.2024, USD"))
+        // An earlier output is read in one currency: refused rather than compared across two.
+        let withOutput = try BalanceReportBinary.run(["render", "--period", "2024-04", "--compare-with", out.path,
+                                                      "--out", temp.url.appendingPathComponent("out3").path, file])
+        #expect(withOutput.status != 0)
+        #expect(withOutput.stderr.contains("reads an earlier output of one currency"), "\(withOutput.stderr)")
     }
 
     @Test func validatePrintsTheSummaryAndWritesNothing() throws {
