@@ -135,6 +135,9 @@ extension ReportRenderer {
         case signedAmount = "signed_amount", balanceAfter = "balance_after", balanceNegative = "balance_negative"
         /// A gap row (`UnattachedGap`): the client detached and attached again; its two moments.
         case isUnattached = "is_unattached", unattachedFrom = "unattached_from", unattachedTo = "unattached_to"
+        /// The row's currency (every row of one client entry has it): a field of the table, so a
+        /// million-row detail resolves it once, not through the scopes per row.
+        case currency
     }
 
     /// A client's detail rows: its visible transactions with, where the client was detached and
@@ -146,9 +149,11 @@ extension ReportRenderer {
         let gapRows: [Int]
         /// `false` in a postpaid layout: no running balance is shown.
         let showsBalances: Bool
+        let currency: TemplateValue
 
         init(_ client: ClientReport) {
             showsBalances = client.showsBalances
+            currency = .text(client.currency)
             detail = client.detail
             gaps = client.gaps
             gapRows = client.gaps.enumerated().map { $0.element.position + $0.offset }
@@ -174,7 +179,7 @@ extension ReportRenderer {
     /// Reads only the field asked for, so a million-row table never copies whole transactions.
     static func detailValue(_ rows: DetailRows, _ row: Int, _ field: DetailField) -> TemplateValue {
         let (index, gapIndex) = rows.locate(row)
-        if let gapIndex { return gapValue(rows.gaps[gapIndex], field) }
+        if let gapIndex { return field == .currency ? rows.currency : gapValue(rows.gaps[gapIndex], field) }
         let detail = rows.detail
         switch field {
         case .id: return .text(detail.id(index))
@@ -191,6 +196,7 @@ extension ReportRenderer {
         case .description: return .text(detail.description(index))
         case .isUnattached: return .flag(false)
         case .unattachedFrom, .unattachedTo: return .text("")
+        case .currency: return rows.currency
         }
     }
 
@@ -209,6 +215,7 @@ extension ReportRenderer {
         case .amount, .signedAmount: return .money(gap.change)
         case .balanceAfter: return .money(gap.after)
         case .balanceNegative: return .flag(gap.after.isNegative)
+        case .currency: return .text("")
         }
     }
 }
