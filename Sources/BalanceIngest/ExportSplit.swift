@@ -49,7 +49,7 @@ public enum ExportSplit {
         for c in export.clients {
             emit(.client, client: c.id, key: c.partnerID,
                  [c.id, c.name, c.email, c.phone, c.partnerID, c.checkpoint?.balance.description ?? "",
-                  c.checkpoint.map { MoscowTime.isoText($0.at) } ?? ""], line: c.source.line)
+                  c.checkpoint.map { MoscowTime.isoText($0.at) } ?? "", c.checkpoint?.currency ?? ""], line: c.source.line)
         }
         for e in export.events {
             emit(.event, client: e.clientID, key: "", [e.clientID, MoscowTime.isoText(e.instant), e.kind.rawValue], line: e.source.line)

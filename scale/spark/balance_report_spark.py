@@ -54,7 +54,7 @@ import zlib
 
 KIND_ORDER = {"client": 0, "event": 1, "transaction": 2}
 HEADERS = {
-    "client": b"client_id,name,email,phone,partner_id,balance,balance_at,balance_report_source_file,balance_report_source_line\n",
+    "client": b"client_id,name,email,phone,partner_id,balance,balance_at,balance_currency,balance_report_source_file,balance_report_source_line\n",
     "event": b"client_id,timestamp,type,balance_report_source_file,balance_report_source_line\n",
     "transaction": b"id,timestamp,client_id,type,service,amount,currency,description,balance_report_source_file,balance_report_source_line\n",
 }

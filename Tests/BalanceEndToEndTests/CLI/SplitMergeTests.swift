@@ -9,7 +9,7 @@ import Testing
 @Suite("Split and merge (the Spark route without Spark)")
 struct SplitMergeTests {
     static let headers: [String: String] = [
-        "client": "client_id,name,email,phone,partner_id,balance,balance_at,balance_report_source_file,balance_report_source_line\n",
+        "client": "client_id,name,email,phone,partner_id,balance,balance_at,balance_currency,balance_report_source_file,balance_report_source_line\n",
         "event": "client_id,timestamp,type,balance_report_source_file,balance_report_source_line\n",
         "transaction": "id,timestamp,client_id,type,service,amount,currency,description,balance_report_source_file,balance_report_source_line\n",
     ]
