@@ -67,6 +67,21 @@ struct WorkbookTests {
         #expect(snapshot.contains("\"'+7 (495) 123-45-67\"") && snapshot.contains("\"'=HYPERLINK("))
     }
 
+    @Test("a run of several currencies: every workbook has the currency column last, each row its entry's currency", arguments: [
+        ["--lang", "ru"], ["--lang", "en"],
+    ])
+    func severalCurrenciesWorkbooks(_ extra: [String]) throws {
+        let files = ["clients.csv", "events.csv", "transactions.csv"].map { "sample-data/currencies/" + $0 }
+        let (temp, out) = try render(extra, files: files)
+        defer { temp.cleanup() }
+        let partners = WorkbookTests.partners(out)
+        #expect(partners.count == 2)
+        let check = try PythonScript.run("check_xlsx.py", partners + ["--lang", extra[1]])
+        #expect(check.status == 0, "\(check.stderr)")
+        let snapshot = try String(contentsOf: out.appendingPathComponent("orion/snapshot.csv"), encoding: .utf8)
+        #expect(snapshot.split(separator: "\n").first?.hasSuffix(",currency") == true)
+    }
+
     /// The checker must be able to fail: a workbook that disagrees with its CSV is caught.
     @Test func theCheckerCatchesAWorkbookThatDisagreesWithItsCSV() throws {
         let (temp, out) = try render([])
