@@ -30,8 +30,9 @@ public enum PreviousOutput {
 
     public struct Contents: Sendable {
         public var period: ReportPeriod
-        /// By partner folder name (`FileNames.safeName` of the partner id).
-        public var partners: [ByteKey: PeriodSpend]
+        /// By partner folder name (`FileNames.safeName` of the partner id), then currency: each
+        /// currency is compared with itself only (SPEC §2.1).
+        public var partners: [ByteKey: [String: PeriodSpend]]
     }
 
     /// Checks `dir`'s marker and period for a run of `current`: called before the exports are
@@ -42,26 +43,28 @@ public enum PreviousOutput {
         _ = try marker(root, dir, current: current)
     }
 
-    /// Reads `dir` for a run of `current`, for the partners whose folders are `folders`.
-    /// With `currency`, the run's: an earlier output in another currency is refused (SPEC §2.1:
-    /// amounts of two currencies are never subtracted); its currency is the one its `summary.json` says.
-    public static func read(_ dir: String, current: ReportPeriod, folders: [String], currency: String? = nil) throws(Diagnostic) -> Contents {
+    /// Reads `dir` for a run of `current`, for the partners whose folders are `folders`, each
+    /// partner's spend per currency. The earlier output's currencies are the ones its
+    /// `summary.json` says: one (`"currency"`), whose rows have no currency column, or several
+    /// (`"currencies"`), whose rows say theirs. Without a `summary.json`, rows are in `currency`.
+    public static func read(_ dir: String, current: ReportPeriod, folders: [String], currency: String = "RUB") throws(Diagnostic) -> Contents {
         let root = try openFolder(dir)
         defer { close(root) }
         let (marker, period) = try self.marker(root, dir, current: current)
         let markerPath = FileSystem.joined(dir, OutputFolder.markerName)
         let listed = Set(marker.files.map { ByteKey($0) })
-        if let currency, listed.contains(ByteKey(OutputFiles.summary)) {
+        // nil: the rows say their currency.
+        var rowsCurrency: String? = currency
+        if listed.contains(ByteKey(OutputFiles.summary)) {
             let shown = FileSystem.joined(dir, OutputFiles.summary)
             let summary = try readFile(root, [OutputFiles.summary], limit: maxFileBytes, shown: shown, missingIsNil: false)!
-            guard let earlier = summaryCurrency(summary) else {
-                throw Diagnostic("\(shown) does not say the currency of the earlier output: it cannot be compared")
-            }
-            guard earlier.utf8.elementsEqual(currency.utf8) else {
-                throw Diagnostic("--compare-with \(dir) is in \(earlier) and this run is in \(currency): amounts of two currencies are never subtracted; compare with an output in \(currency)")
+            switch summaryCurrency(summary) {
+            case .one(let code): rowsCurrency = code
+            case .several: rowsCurrency = nil
+            case nil: throw Diagnostic("\(shown) does not say the currency of the earlier output: it cannot be compared")
             }
         }
-        var partners: [ByteKey: PeriodSpend] = [:]
+        var partners: [ByteKey: [String: PeriodSpend]] = [:]
         for folder in folders {
             let snapshot = folder + "/snapshot.csv"
             let services = folder + "/services.csv"
@@ -73,6 +76,7 @@ public enum PreviousOutput {
                 try readFile(root, [folder, name], limit: maxFileBytes, shown: FileSystem.joined(dir, folder + "/" + name), missingIsNil: false)!
             }
             partners[ByteKey(folder)] = try spend(snapshot: load(OutputFiles.snapshot), services: load(OutputFiles.services), period: period,
+                                                  currency: rowsCurrency,
                                                   shownAs: (FileSystem.joined(dir, snapshot), FileSystem.joined(dir, services)))
         }
         return Contents(period: period, partners: partners)
@@ -98,18 +102,21 @@ public enum PreviousOutput {
         return (marker, period)
     }
 
-    /// The top-level `"currency": "…"` of a `summary.json` the tool wrote (it comes before any
-    /// other object holding such a key).
-    static func summaryCurrency(_ bytes: [UInt8]) -> String? {
+    enum SummaryCurrency: Equatable { case one(String), several }
+
+    /// The top-level `"currency": "…"` or `"currencies": [` of a `summary.json` the tool wrote
+    /// (whichever comes first: it comes before any other object holding such a key).
+    static func summaryCurrency(_ bytes: [UInt8]) -> SummaryCurrency? {
         let key = Array("\"currency\": \"".utf8)
-        guard bytes.count >= key.count else { return nil }
+        let several = Array("\"currencies\": [".utf8)
         var index = 0
         while index + key.count <= bytes.count {
             if bytes[index] == key[0], bytes[index..<index + key.count].elementsEqual(key) {
                 let start = index + key.count
                 guard let end = bytes[start...].prefix(64).firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-                return String(validating: bytes[start..<end], as: UTF8.self)
+                return String(validating: bytes[start..<end], as: UTF8.self).map { .one($0) }
             }
+            if index + several.count <= bytes.count, bytes[index..<index + several.count].elementsEqual(several) { return .several }
             index += 1
         }
         return nil
@@ -121,32 +128,48 @@ public enum PreviousOutput {
         return root
     }
 
-    /// A partner's earlier spend from its `snapshot.csv` (who was listed) and `services.csv`.
-    static func spend(snapshot: [UInt8], services: [UInt8], period: ReportPeriod,
-                      shownAs: (snapshot: String, services: String)) throws(Diagnostic) -> PeriodSpend {
+    /// A partner's earlier spend per currency from its `snapshot.csv` (who was listed) and
+    /// `services.csv`. `currency`: the rows' one currency; `nil`: each row says its own (a run of
+    /// several), and a listed client whose money was not shown (no currency) is in the partner's
+    /// first currency, as a run of several lists it.
+    static func spend(snapshot: [UInt8], services: [UInt8], period: ReportPeriod, currency: String? = "RUB",
+                      shownAs: (snapshot: String, services: String)) throws(Diagnostic) -> [String: PeriodSpend] {
+        let currencyColumn = currency == nil ? ["currency"] : []
         var clients: [PeriodSpend.Client] = []
-        var known: [ByteKey: Int] = [:]
-        try parse(snapshot, shown: shownAs.snapshot, header: ["client_id", "name", "closing_balance"], exactHeader: false) { (fields, _, line) throws(Diagnostic) in
+        var currencyOf: [String] = []
+        var known: [[ByteKey]: Int] = [:]
+        try parse(snapshot, shown: shownAs.snapshot, header: ["client_id", "name", "closing_balance"] + currencyColumn,
+                  exactHeader: false) { (fields, _, line) throws(Diagnostic) in
             let id = fields[0]
-            guard known[ByteKey(id)] == nil else { throw Diagnostic("\(shownAs.snapshot):\(line): client \(id) is listed twice") }
-            known[ByteKey(id)] = clients.count
+            let code = currency ?? fields[3]
+            guard known[[ByteKey(id), ByteKey(code)]] == nil else {
+                throw Diagnostic("\(shownAs.snapshot):\(line): client \(id) is listed twice\(currency == nil ? " in \(code)" : "")")
+            }
+            known[[ByteKey(id), ByteKey(code)]] = clients.count
             // The money columns are empty where the partner did not see the client's money.
             clients.append(PeriodSpend.Client(id: id, name: fields[1], services: [], moneyShown: !fields[2].isEmpty))
+            currencyOf.append(code)
         }
         var perClient: [[PeriodSpend.Service]] = Array(repeating: [], count: clients.count)
         var seen = Set<[ByteKey]>()
-        try parse(services, shown: shownAs.services, header: ["client_id", "service", "charged", "refunded", "net"], exactHeader: true,
-                  amounts: [4]) { (fields, amounts, line) throws(Diagnostic) in
-            guard let slot = known[ByteKey(fields[0])] else {
-                throw Diagnostic("\(shownAs.services):\(line): client \(fields[0]) is not in \(shownAs.snapshot)")
+        try parse(services, shown: shownAs.services, header: ["client_id", "service", "charged", "refunded", "net"] + currencyColumn,
+                  exactHeader: true, amounts: [4]) { (fields, amounts, line) throws(Diagnostic) in
+            let code = currency ?? fields[5]
+            guard let slot = known[[ByteKey(fields[0]), ByteKey(code)]] else {
+                throw Diagnostic("\(shownAs.services):\(line): client \(fields[0]) is not in \(shownAs.snapshot)\(currency == nil ? " in \(code)" : "")")
             }
-            guard seen.insert([ByteKey(fields[0]), ByteKey(fields[1])]).inserted else {
+            guard seen.insert([ByteKey(fields[0]), ByteKey(fields[1]), ByteKey(code)]).inserted else {
                 throw Diagnostic("\(shownAs.services):\(line): client \(fields[0]) and service \(fields[1]) appear twice")
             }
             perClient[slot].append(PeriodSpend.Service(service: fields[1], net: amounts[0]))
         }
-        for index in clients.indices { clients[index].services = perClient[index].sorted { byteOrder($0.service, $1.service) } }
-        return PeriodSpend(period: period, clients: clients)
+        let first = currencyOf.filter { !$0.isEmpty }.min(by: byteOrder) ?? ""
+        var byCurrency: [String: [PeriodSpend.Client]] = [:]
+        for index in clients.indices {
+            clients[index].services = perClient[index].sorted { byteOrder($0.service, $1.service) }
+            byCurrency[currencyOf[index].isEmpty ? first : currencyOf[index], default: []].append(clients[index])
+        }
+        return byCurrency.mapValues { PeriodSpend(period: period, clients: $0) }
     }
 
     /// Parses one of the tool's CSV files: checks its dialect and header, hands each record's

@@ -84,14 +84,13 @@ public enum Pipeline {
         case .previousPeriod:
             try Comparison.comparePrevious(&report, ledger: ledger, workers: workers)
         case .earlierOutput(let folder):
-            // An earlier output is read in one currency: refused rather than comparing two.
-            guard !report.isMultiCurrency else {
-                throw Diagnostic("--compare-with reads an earlier output of one currency; this run holds \(report.currencies.joined(separator: ", ")): use --compare previous with the earlier exports")
-            }
             let folders = report.partners.map { FileNames.safeName(for: $0.partnerID) }
             let previous = try PreviousOutput.read(folder, current: report.period, folders: folders, currency: report.currencies.first ?? "RUB")
-            Comparison.attach(to: &report, previousPeriod: previous.period) { partner, _ in
-                previous.partners[ByteKey(FileNames.safeName(for: partner.partnerID))]
+            // Each currency with itself: one the earlier output had and this run has not lists its clients as gone.
+            func earlier(_ partner: PartnerReport) -> [String: PeriodSpend]? { previous.partners[ByteKey(FileNames.safeName(for: partner.partnerID))] }
+            Comparison.attach(to: &report, previousPeriod: previous.period,
+                              previousCurrencies: { earlier($0).map { Array($0.keys) } ?? [] }) { partner, currency in
+                earlier(partner)?.first { $0.key.bytesEqual(currency) }?.value
             }
         }
     }

@@ -221,6 +221,11 @@ public enum Comparison {
             }
             report.partners[index].currencies = books
         }
+        // A currency only the earlier period had is now one of the run's too: its pages and rows
+        // say the currency of every amount, as in any run of several.
+        var codes = Set(report.currencies.map { ByteKey($0) })
+        for partner in report.partners { for book in partner.currencies { codes.insert(ByteKey(book.currency)) } }
+        report.currencies = codes.sorted().map(\.text)
     }
 
     /// `--compare previous`: the period of equal length before `report.period`, from the same

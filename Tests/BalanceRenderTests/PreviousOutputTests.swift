@@ -45,7 +45,9 @@ struct PreviousOutputTests: ModelBuilders {
         let report = try hostileReport()
         let partner = try #require(report.partners.first)
         let (snapshot, services) = try files(report, dialect)
-        let read = try PreviousOutput.spend(snapshot: snapshot, services: services, period: report.period, shownAs: ("s", "v"))
+        let spend = try PreviousOutput.spend(snapshot: snapshot, services: services, period: report.period, shownAs: ("s", "v"))
+        #expect(Array(spend.keys) == ["RUB"])
+        let read = try #require(spend["RUB"])
         let expected = PeriodSpend(partner, period: report.period)
         #expect(read.clients.count == 14)
         #expect(read.clients.map { Array($0.id.utf8) } == expected.clients.map { Array($0.id.utf8) })
@@ -66,10 +68,27 @@ struct PreviousOutputTests: ModelBuilders {
         #expect(PreviousOutput.unneutralised("'") == "'")
         let csv = "client_id,name,closing_balance\n'=plain,\"'=quoted\",\n"
         let read = try PreviousOutput.spend(snapshot: Array(csv.utf8), services: Array("client_id,service,charged,refunded,net\n".utf8),
-                                            period: try ReportPeriod.parse("2024-02"), shownAs: ("s", "v"))
+                                            period: try ReportPeriod.parse("2024-02"), shownAs: ("s", "v"))["RUB"]!
         #expect(read.clients.map(\.id) == ["'=plain"] && read.clients.map(\.name) == ["=quoted"])
         // An empty closing balance: the partner did not see that client's money then.
         #expect(read.clients.map(\.moneyShown) == [false])
+    }
+
+    @Test("an output of several currencies reads back per currency; a row without money is in the partner's first currency")
+    func severalCurrencies() throws {
+        let snapshot = "client_id,name,closing_balance,currency\na,A,1,USD\na,A,2,RUB\nb,B,,\n"
+        let services = "client_id,service,charged,refunded,net,currency\na,S,2,0,2,USD\na,S,5,0,5,RUB\n"
+        let read = try PreviousOutput.spend(snapshot: Array(snapshot.utf8), services: Array(services.utf8),
+                                            period: try ReportPeriod.parse("2024-02"), currency: nil, shownAs: ("s", "v"))
+        #expect(read.keys.sorted() == ["RUB", "USD"])
+        #expect(read["USD"]?.clients.map(\.id) == ["a"] && read["USD"]?.clients.first?.spend == money("2"))
+        #expect(read["RUB"]?.clients.map(\.id) == ["a", "b"] && read["RUB"]?.clients.first?.spend == money("5"))
+        // A service row of a currency the client was not listed in is refused, never moved to another.
+        let wrong = "client_id,service,charged,refunded,net,currency\nb,S,1,0,1,KZT\n"
+        #expect(throws: Diagnostic.self) {
+            try PreviousOutput.spend(snapshot: Array(snapshot.utf8), services: Array(wrong.utf8),
+                                     period: try ReportPeriod.parse("2024-02"), currency: nil, shownAs: ("s", "v"))
+        }
     }
 
     func refusal(snapshot: String = "client_id,name,closing_balance\na,A,1\n", services: String) -> String? {
@@ -135,8 +154,8 @@ struct PreviousOutputTests: ModelBuilders {
         defer { temp.cleanup() }
         let contents = try read(try output(temp)).get()
         #expect(contents.period == (try ReportPeriod.parse("2024-02")))
-        #expect(contents.partners["P"]?.clients.map(\.id) == ["a"])
-        #expect(contents.partners["P"]?.clients.first?.services == [PeriodSpend.Service(service: "S", net: money("2"))])
+        #expect(contents.partners["P"]?["RUB"]?.clients.map(\.id) == ["a"])
+        #expect(contents.partners["P"]?["RUB"]?.clients.first?.services == [PeriodSpend.Service(service: "S", net: money("2"))])
         #expect(contents.partners["Q"] == nil)
     }
 

@@ -113,7 +113,7 @@ struct ReadChecksTests {
 
     // MARK: 4. no comparison across currencies
 
-    @Test("--compare-with an earlier output in USD from a RUB run is refused, naming both currencies")
+    @Test("--compare-with an earlier output in USD from a RUB run compares each currency with itself, never one with the other")
     func compareAcrossCurrencies() throws {
         let temp = try TemporaryFolder()
         defer { temp.cleanup() }
@@ -123,13 +123,18 @@ struct ReadChecksTests {
         let first = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-02", "--out", february, usd])
         #expect(first.status == 0, "\(first.stderr)")
         let result = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--compare-with", february, "--out", march, rub])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("is in USD and this run is in RUB"), "\(result.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: march))
-        // The same currency still compares.
+        #expect(result.status == 0, "\(result.stderr)")
+        // RUB: new (nothing then); USD: gone (nothing now). No row subtracts 100 USD from 9000 RUB.
+        let changes = try String(contentsOfFile: march + "/default/changes.csv", encoding: .utf8)
+        #expect(changes == "client_id,service,previous_net,net,change,currency\nc1,S,,9000.00,9000.00,RUB\nc1,S,100.00,,-100.00,USD\n", "\(changes)")
+        let index = try String(contentsOfFile: march + "/default/index.html", encoding: .utf8)
+        #expect(!index.contains("8\u{00A0}900"), "a difference of two currencies")
+        // The same currency compares as before.
         let same = try temp.file("usd-march.csv", "id,timestamp,client_id,type,service,amount,currency\nm1,2024-03-05T10:00:00+03:00,c1,charge,S,90.00,USD\n")
-        let ok = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--compare-with", february, "--out", march, same])
+        let ok = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--compare-with", february, "--out", march + "-usd", same])
         #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(try String(contentsOfFile: march + "-usd/default/changes.csv", encoding: .utf8)
+                == "client_id,service,previous_net,net,change\nc1,S,100.00,90.00,-10.00\n")
     }
 
     // MARK: 5. no forged part merged
