@@ -112,8 +112,10 @@ enum RenderSetup {
             if let summaryPart = request.summaryPart {
                 let out = request.out
                 let absolute = out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out
+                // A part the split route cannot take (a run of several currencies) is said as such.
+                let part = try PartFiles.renderPart(analysis, output: absolute)
                 do {
-                    try PartFiles.renderPart(analysis, output: absolute).write(to: URL(fileURLWithPath: summaryPart))
+                    try part.write(to: URL(fileURLWithPath: summaryPart))
                 } catch {
                     throw Diagnostic("cannot write \(summaryPart): \(error.localizedDescription)")
                 }

@@ -80,6 +80,19 @@ struct SplitMergeTests {
                                            + ["--out", out] + inputParts + renderParts.reversed())
     }
 
+    @Test("a run of several currencies is refused by the split route with a message that says so, and nothing is published")
+    func severalCurrenciesAreRefused() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let out = folder.url.appendingPathComponent("out").path
+        let files = ["clients.csv", "events.csv", "transactions.csv"].map { "sample-data/currencies/" + $0 }
+        let render = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--out", out,
+                                                  "--summary-part", folder.url.appendingPathComponent("part.json").path] + files)
+        #expect(render.status == 1)
+        #expect(render.stderr.contains("the split route (split-export, merge-parts) reads one currency a run"), "\(render.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test("the sample data, with rejected, conflicting and unknown records: the same bytes as one render")
     func sameBytesAsOneRender() throws {
         let folder = try TemporaryFolder()
