@@ -333,7 +333,7 @@ public struct Ledger: Sendable {
             client.transactions = ClientTransactions(store: store, rows: offsets[accounts.lowerBound]..<offsets[accounts.upperBound])
             client.accounts = accounts.map { account in
                 let currency = layout.currencies[Int(layout.accountCurrency[account])]
-                let checkpoint = layout.checkpoints[bucket].flatMap { $0.currency == currency ? $0 : nil }
+                let checkpoint = layout.checkpoints[bucket].flatMap { $0.currency.map { $0.bytesEqual(currency) } == true ? $0 : nil }
                 return CurrencyAccount(currency: currency,
                                        transactions: ClientTransactions(store: store, rows: offsets[account]..<offsets[account + 1]),
                                        checkpoint: checkpoint)

@@ -41,7 +41,8 @@ public enum ReportBuilder {
             // first currency: its figures are zeros, of no currency of its own.
             let first = clients.filter { $0.hasAccount }.map(\.currency).min(by: byteOrder) ?? ledger.currencies.first ?? "RUB"
             for index in clients.indices where !clients[index].hasAccount { clients[index].currency = first }
-            clients.sort { $0.client.id != $1.client.id ? byteOrder($0.client.id, $1.client.id) : byteOrder($0.currency, $1.currency) }
+            // Ids as bytes (two canonically equal ids are two clients), then the currency.
+            clients.sort { !$0.client.id.bytesEqual($1.client.id) ? byteOrder($0.client.id, $1.client.id) : byteOrder($0.currency, $1.currency) }
             return PartnerReport(partnerID: id.text, clients: clients)
         }
         return partners

@@ -162,6 +162,23 @@ struct CommandLineTests {
             """)
     }
 
+    @Test("rows of lookalike client ids in two currencies are ordered by the ids' bytes, then the currency")
+    func lookalikeIdsInTwoCurrencies() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        // "Ё" composed (D0 81) and "Е" + combining diaeresis (D0 95 CC 88): canonically equal, two accounts.
+        let composed = "\u{0401}", decomposed = "\u{0415}\u{0308}"
+        let file = try temp.file("t.csv", CommandLineTests.transactionsHeader
+            + "t1,2024-03-02T10:00:00+03:00,\(decomposed),topup,,5,RUB,\n"
+            + "t2,2024-03-02T11:00:00+03:00,\(composed),topup,,7,USD,\n")
+        let out = temp.url.appendingPathComponent("out")
+        let result = try BalanceReportBinary.run(["render", "--period", "2024-03", "--out", out.path, file])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try String(contentsOf: out.appendingPathComponent("default/snapshot.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.map { Array($0.split(separator: ",", omittingEmptySubsequences: false)[0].utf8) } == [Array(composed.utf8), Array(decomposed.utf8)])
+        #expect(rows.map { String($0.split(separator: ",", omittingEmptySubsequences: false).last!) } == ["USD", "RUB"])
+    }
+
     @Test func validatePrintsTheSummaryAndWritesNothing() throws {
         let result = try BalanceReportBinary.run(["validate", "--period", "2024-03"] + Repository.sampleFiles)
         #expect(result.status == 0, "\(result.stderr)")
