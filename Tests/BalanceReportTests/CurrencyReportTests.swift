@@ -184,6 +184,36 @@ struct CurrencyReportTests: ModelBuilders {
         #expect(summary.controlFailures.allSatisfy { $0.hasPrefix("partner p1 (USD)") }, "\(summary.controlFailures)")
     }
 
+    // MARK: --compare previous
+
+    @Test("--compare previous compares each currency with itself: a comparison per currency, none across them")
+    func comparisonPerCurrency() throws {
+        let e = export([
+            tx("r1", "2024-02-10 10:00:00", client: "c1", .charge, service: "S", "100"),
+            tx("r2", "2024-03-10 10:00:00", client: "c1", .charge, service: "S", "150"),
+            tx("u1", "2024-02-10 10:00:00", client: "c1", .charge, service: "S", "10", currency: "USD"),
+            tx("u2", "2024-03-10 10:00:00", client: "c1", .charge, service: "S", "5", currency: "USD"),
+            tx("u3", "2024-02-11 10:00:00", client: "c2", .charge, service: "S", "1000", currency: "USD"),
+            tx("u4", "2024-03-11 10:00:00", client: "c2", .charge, service: "S", "1", currency: "USD"),
+        ], clients: [clientRecord("c1"), clientRecord("c2")])
+        let ledger = Ledger.build(from: e)
+        var run = ReportBuilder.build(ledger: ledger, export: e, period: try ReportPeriod.parse("2024-03"))
+        try Comparison.comparePrevious(&run, ledger: ledger)
+        let p1 = try partner(run)
+        #expect(p1.hasComparison)
+        #expect(p1.comparison == nil)   // no single comparison of a partner of two currencies
+        let rub = try #require(try book(p1, "RUB").comparison)
+        let usd = try #require(try book(p1, "USD").comparison)
+        #expect(rub.previousSpend == money("100") && rub.currentSpend == money("150"))
+        #expect(usd.previousSpend == money("1010") && usd.currentSpend == money("6"))
+        #expect(rub.rows.map { "\($0.clientID) \($0.previous?.description ?? "-") \($0.current?.description ?? "-")" } == ["c1 100.00 150.00"])
+        #expect(usd.rows.map { "\($0.clientID) \($0.previous?.description ?? "-") \($0.current?.description ?? "-")" }
+                == ["c1 10.00 5.00", "c2 1000.00 1.00"])
+        // The largest fall in USD is c2's −999, never compared with RUB's rise.
+        #expect(usd.falls.first.map { usd.rows[$0].clientID } == "c2")
+        #expect(rub.rises.map { rub.rows[$0].clientID } == ["c1"] && rub.falls.isEmpty)
+    }
+
     // MARK: money the partner does not see
 
     @Test("a client whose money (in two currencies) the partner does not see is one entry, of no account and no money")
