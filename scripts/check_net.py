@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """An independent check of a render of FOCUS or Yandex Cloud partner exports.
 
-Computes, with exact decimals and nothing of the tool, the net spend per partner, client and
-service in the period (Moscow time, UTC+03:00) straight from the export rows, and compares it with
-every `services.csv` under the output folder (each partner's folder by its id).
+Computes, with exact decimals and nothing of the tool, the net spend per partner, client,
+service and currency in the period (Moscow time, UTC+03:00) straight from the export rows, and
+compares it with every `services.csv` under the output folder (each partner's folder by its id).
+Amounts of two currencies are never added (SPEC §2.1): when the `services.csv` files have a
+`currency` column (a run of several currencies), each (partner, client, service) is compared per
+currency; without it (a run of one currency) the currency is not part of the key.
 
 FOCUS (any version 0.5-1.3, PascalCase or snake_case column ids): net = sum of BilledCost, read
-exactly (E-notation too) and rounded half to even to 12 fractional digits; ChargePeriodStart in
+exactly (E-notation too) and rounded half to even to 12 fractional digits, in its BillingCurrency; ChargePeriodStart in
 UTC (a ChargeClass Correction whose charge period starts before its BillingPeriodStart: at that
 start); the partner is the row's BillingAccountId, the client its SubAccountId, and a row with a
 BillingAccountId and a null SubAccountId is the partner's account-level charge (client
@@ -15,11 +18,11 @@ BillingAccountId and a null SubAccountId is the partner's account-level charge (
 its occurrence among identical rows of its file: identical rows of one file are that many charges,
 the same rows in two files (of any FOCUS version) one.
 Yandex: net = sum of cost + credit over the rows of each day's latest export (exported_at),
-the day being in UTC+3; partner `default`.
+the day being in UTC+3, in the row's `currency`; partner `default`.
 
     scripts/check_net.py focus|yandex-cloud-partner FIRST_DAY LAST_DAY OUT FILE...
 
-Exits 0 and prints the number of (partner, client, service) triples compared when every one agrees.
+Exits 0 and prints the number of (partner, client, service[, currency]) keys compared when every one agrees.
 """
 import csv
 import datetime as dt
@@ -74,6 +77,7 @@ def focus(files, start, end):
             partner = get("billingaccountid") or "default"
             client = get("subaccountid") or (ACCOUNT_LEVEL if partner != "default" else None)
             service = get("servicename") or ""
+            currency = get("billingcurrency") or ""
             if "id" in row:
                 key = row["id"]
             else:
@@ -85,7 +89,7 @@ def focus(files, start, end):
                 continue
             seen.add(key)
             if start <= when < end:
-                net[(partner, client, service)] += amount
+                net[(partner, client, service, currency)] += amount
     return net
 
 
@@ -105,7 +109,8 @@ def yandex(files, start, end):
         day = dt.datetime.fromisoformat(row["date"]).replace(tzinfo=MSK)
         if start <= day < end:
             credit = value(row.get("credit", "")) or "0"
-            net[("default", row["billing_account_id"], row["service_name"])] += Decimal(row["cost"]) + Decimal(credit)
+            key = ("default", row["billing_account_id"], row["service_name"], value(row.get("currency")) or "")
+            net[key] += Decimal(row["cost"]) + Decimal(credit)
     return net
 
 
@@ -131,19 +136,27 @@ def main():
     end = dt.datetime.fromisoformat(last).replace(tzinfo=MSK) + dt.timedelta(days=1)
     expected = focus(files, start, end) if profile == "focus" else yandex(files, start, end)
     shown = defaultdict(Decimal)
-    folders = {safe_name(partner): partner for partner, _, _ in expected}
+    folders = {safe_name(key[0]): key[0] for key in expected}
+    several = False
     for path in glob.glob(os.path.join(out, "*", "services.csv")):
         folder = os.path.basename(os.path.dirname(path))
         partner = folders.get(folder, "folder " + folder)
         for row in rows(path):
-            shown[(partner, row["client_id"], row["service"])] += Decimal(row["net"])
+            several = several or "currency" in row
+            shown[(partner, row["client_id"], row["service"], row.get("currency") or "")] += Decimal(row["net"])
+    if not several:
+        # A run of one currency names none in its files: compare per (partner, client, service).
+        one = defaultdict(Decimal)
+        for (partner, client, service, _), amount in expected.items():
+            one[(partner, client, service, "")] += amount
+        expected = one
     problems = [f"{key}: export {expected.get(key, 0)} report {shown.get(key, 0)}"
                 for key in sorted(set(expected) | set(shown)) if expected.get(key, Decimal(0)) != shown.get(key, Decimal(0))]
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         sys.exit(1)
-    print(f"{len(expected)} partner/client/service triples agree exactly")
+    print(f"{len(expected)} partner/client/service{'/currency' if several else ''} keys agree exactly")
 
 
 if __name__ == "__main__":

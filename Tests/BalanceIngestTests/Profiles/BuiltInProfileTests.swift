@@ -32,25 +32,63 @@ struct BuiltInProfileTests {
         #expect(try ImportProfile.parse(shown.stdout, path: "shown") == ImportProfile.resolve("focus").renamed("shown"))
     }
 
-    @Test("a render's net per client and service equals the exports' own sums, exactly", arguments: [
-        ("focus", "2024-09-01", "2024-09-30"), ("yandex-cloud-partner", "2024-03-01", "2024-03-31"),
-    ])
-    func netAgrees(_ profile: String, _ first: String, _ last: String) throws {
-        let temp = try TemporaryFolder()
-        defer { temp.cleanup() }
-        let files = try Self.fixtures(profile == "focus" ? "focus" : "yandex")
-        let out = temp.url.appendingPathComponent("out").path
-        let render = try BalanceReportBinary.run(["render", "--from", first, "--to", last, "--profile", profile, "--quiet", "--out", out] + files)
-        #expect(render.status == 0, "\(render.stderr)")
+    /// Runs `scripts/check_net.py` on a render: its exit status, what it printed, and its complaints.
+    static func checkNet(_ profile: String, _ first: String, _ last: String, out: String, files: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         check.arguments = ["python3", Repository.root.appendingPathComponent("scripts/check_net.py").path, profile, first, last, out] + files
-        let pipe = Pipe()
-        check.standardError = pipe
+        let (outPipe, errPipe) = (Pipe(), Pipe())
+        check.standardOutput = outPipe
+        check.standardError = errPipe
         try check.run()
-        let problems = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let problems = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let printed = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         check.waitUntilExit()
-        #expect(check.terminationStatus == 0, "\(problems)")
+        return (check.terminationStatus, printed, problems)
+    }
+
+    /// Issue 23: the exports of several currencies (`*-currencies`) are compared per currency too.
+    @Test("a render's net per client, service (and currency) equals the exports' own sums, exactly", arguments: [
+        ("focus", "2024-09-01", "2024-09-30", "focus"), ("yandex-cloud-partner", "2024-03-01", "2024-03-31", "yandex"),
+        ("focus", "2024-09-01", "2024-09-30", "focus-currencies"),
+        ("yandex-cloud-partner", "2024-03-01", "2024-03-31", "yandex-currencies"),
+    ])
+    func netAgrees(_ profile: String, _ first: String, _ last: String, _ folder: String) throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let files = try Self.fixtures(folder)
+        let out = temp.url.appendingPathComponent("out").path
+        let render = try BalanceReportBinary.run(["render", "--from", first, "--to", last, "--profile", profile, "--quiet", "--out", out] + files)
+        #expect(render.status == 0, "\(render.stderr)")
+        let check = try Self.checkNet(profile, first, last, out: out, files: files)
+        #expect(check.status == 0, "\(check.stderr)")
+        // A run of several currencies is checked per currency (services.csv has the column).
+        #expect(check.stdout.contains("/currency keys agree") == folder.hasSuffix("-currencies"), "\(check.stdout)")
+    }
+
+    @Test("check_net.py tells two currencies of one client and service apart: swapped currencies fail it")
+    func netCheckerKeepsCurrenciesApart() throws {
+        let temp = try TemporaryFolder()
+        defer { temp.cleanup() }
+        let files = try Self.fixtures("yandex-currencies")
+        let out = temp.url.appendingPathComponent("out").path
+        let render = try BalanceReportBinary.run(["render", "--period", "2024-03", "--profile", "yandex-cloud-partner", "--quiet", "--out", out] + files)
+        #expect(render.status == 0, "\(render.stderr)")
+        // acc-move spends on Managed PostgreSQL in RUB and in KZT: swap the two rows' currencies.
+        let path = out + "/default/services.csv"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let moved = lines.indices.filter { lines[$0].hasPrefix("acc-move,Managed PostgreSQL,") }
+        try #require(moved.count == 2, "\(text)")
+        let currencies = moved.map { String(lines[$0].split(separator: ",").last!) }
+        #expect(Set(currencies) == ["KZT", "RUB"])
+        for (index, currency) in zip(moved, currencies.reversed()) {
+            lines[index] = lines[index].split(separator: ",").dropLast().joined(separator: ",") + "," + currency
+        }
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let check = try Self.checkNet("yandex-cloud-partner", "2024-03-01", "2024-03-31", out: out, files: files)
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("'acc-move', 'Managed PostgreSQL', 'KZT'") && check.stderr.contains("'acc-move', 'Managed PostgreSQL', 'RUB'"), "\(check.stderr)")
     }
 
     @Test("Yandex: of a day exported three times only the last export counts; the others are superseded, with their amounts")
