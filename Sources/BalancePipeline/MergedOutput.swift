@@ -39,16 +39,16 @@ public enum MergedOutput {
             }
         }
         do {
-            if includeRejects { try writer.write(OutputFiles.rejects, try renderer.rejectsFile(run.summary, currency: run.currency)) }
+            if includeRejects { try writer.write(OutputFiles.rejects, try renderer.rejectsFile(run.summary, currency: run.currencies.first ?? "RUB")) }
             if !run.summary.unknownClients.isEmpty {
-                try writer.write(OutputFiles.unknownClients, try renderer.unknownClientsFile(run.summary, currency: run.currency))
+                try writer.write(OutputFiles.unknownClients, try renderer.unknownClientsFile(run.summary, currency: run.currencies.first ?? "RUB"))
             }
         } catch let error as Diagnostic {
             throw error
         } catch {
             throw Diagnostic("rejects.csv: \(error)")
         }
-        try writer.write(OutputFiles.summary, SummaryJSON.encode(period: run.period, currencies: [run.currency],
+        try writer.write(OutputFiles.summary, SummaryJSON.encode(period: run.period, currencies: run.currencies,
                                                             summary: run.summary, partners: run.partners,
                                                             invoices: try PartInvoices.merge(run.renderParts)))
         try writer.publish(period: run.period)

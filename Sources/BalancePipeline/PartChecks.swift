@@ -17,14 +17,32 @@ import BalanceSupport
 ///   part's, its partner folders are the part's partners, its `summary.json` says the part's partner
 ///   totals, and every file it holds still has the SHA-256 its render recorded.
 extension SummaryMerge {
-    /// The sum of the amounts of every record of `export`, those rejected while reading included.
-    static func readAmount(_ export: IngestedExport) -> Money {
-        var sum = Money.zero
-        for row in 0..<export.transactions.count { sum += export.transactions.amount(row) }
-        for rejection in export.rejections where rejection.isRecord { sum += rejection.amount ?? .zero }
+    /// The sum of the amounts of every record of `export`, those rejected while reading included, per currency.
+    static func readAmounts(_ export: IngestedExport) -> CurrencyAmounts {
+        var sums = [Money](repeating: .zero, count: export.transactions.currencyNames.count)
+        for row in 0..<export.transactions.count { sums[Int(export.transactions.currency(row))] += export.transactions.amount(row) }
+        var amounts = CurrencyAmounts()
+        for (number, sum) in sums.enumerated() { amounts.add(sum, export.transactions.currencyNames.names[number]) }
+        for rejection in export.rejections where rejection.isRecord {
+            if let amount = rejection.amount { amounts.add(amount, rejection.currency) }
+        }
         // Rows a later export of their day replaces (`supersede`) were read too.
-        for transaction in export.superseded { sum += transaction.amount }
-        return sum
+        for transaction in export.superseded { amounts.add(transaction.amount, transaction.currency) }
+        return amounts
+    }
+
+    static func texts(_ amounts: CurrencyAmounts) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: amounts.entries.map { ($0.currency, $0.value.description) })
+    }
+
+    /// The currencies a run of `export` alone reports in (`RunReport.currencies`): its rows', its
+    /// rejected and superseded amounts' and its checkpoints'.
+    static func currencies(_ export: IngestedExport) -> [String] {
+        var codes = Set(export.transactions.currencyNames.names.map { ByteKey($0) })
+        for rejection in export.rejections where rejection.isRecord && rejection.amount != nil { codes.insert(ByteKey(rejection.currency)) }
+        for transaction in export.superseded { codes.insert(ByteKey(transaction.currency)) }
+        for client in export.clients { if let code = client.checkpoint?.currency { codes.insert(ByteKey(code)) } }
+        return codes.sorted().map(\.text)
     }
 
     /// What one part says must agree with itself.
@@ -33,25 +51,29 @@ extension SummaryMerge {
         for (index, file) in part.files.enumerated() {
             var listed = Tally()
             for rejection in part.rejections where rejection.isRecord && rejection.file == index {
-                listed.add(try rejection.amount.map { (a: String) throws(Diagnostic) -> Money in try money(a) }, part.currency)
+                listed.add(try rejection.amount.map { (a: String) throws(Diagnostic) -> Money in try money(a) }, rejection.currency)
             }
-            let stated = try file.outcomes[Outcome.rejected.rawValue].map { (t: SummaryPart.PartTally) throws(Diagnostic) -> Tally in try Tally(t, currency: part.currency) } ?? Tally()
-            if listed.count != stated.count || listed.oneCurrencyAmount != stated.oneCurrencyAmount {
-                throw Diagnostic("\(name) lists \(listed.count) rejected record(s) of \(file.path) for \(listed.oneCurrencyAmount) but counts \(stated.count) for \(stated.oneCurrencyAmount): the part was edited; nothing published")
+            let stated = try file.outcomes[Outcome.rejected.rawValue].map { (t: SummaryPart.PartTally) throws(Diagnostic) -> Tally in try Tally(t) } ?? Tally()
+            if listed != stated {
+                throw Diagnostic("\(name) lists \(listed.count) rejected record(s) of \(file.path) for \(amountsText(listed.amounts)) but counts \(stated.count) for \(amountsText(stated.amounts)): the part was edited; nothing published")
             }
         }
         guard part.role == "render" else { return }
-        var sums = KindTotals()
+        var sums = PerCurrency<KindTotals>()
         for partner in part.partners {
-            guard partner.totals.count == 6 else { throw Diagnostic("partner \(partner.partnerID): totals are six amounts") }
-            sums.topups += try money(partner.totals[1])
-            sums.charges += try money(partner.totals[2])
-            sums.refunds += try money(partner.totals[3])
+            for entry in try movements(partner).entries { sums[entry.currency, default: KindTotals()] = sums[entry.currency, default: KindTotals()] + KindTotals(entry.value) }
         }
-        let reported = try add(KindTotals(), part.reported)
-        if sums != reported {
-            throw Diagnostic("\(name): its partners' totals (top-ups \(sums.topups), charges \(sums.charges), refunds \(sums.refunds)) are not what its reports show (\(reported.topups), \(reported.charges), \(reported.refunds)): the part was edited; nothing published")
+        let reported = try add(PerCurrency(), part.reported)
+        for currency in Set(sums.currencies + reported.currencies).sorted(by: byteOrder) {
+            let (s, r) = (sums[currency] ?? KindTotals(), reported[currency] ?? KindTotals())
+            if s != r {
+                throw Diagnostic("\(name): its partners' totals (top-ups \(s.topups), charges \(s.charges), refunds \(s.refunds) \(currency)) are not what its reports show (\(r.topups), \(r.charges), \(r.refunds)): the part was edited; nothing published")
+            }
         }
+    }
+
+    static func amountsText(_ amounts: CurrencyAmounts) -> String {
+        amounts.isEmpty ? "0" : amounts.entries.map { "\($0.value) \($0.currency)" }.joined(separator: " and ")
     }
 
     /// Every file's records, with their amounts, are accounted for by the parts together: the
@@ -59,14 +81,17 @@ extension SummaryMerge {
     static func checkReadAmounts(inputs: [SummaryPart], files: [RunSummary.FileSummary]) throws(Diagnostic) -> [String] {
         var failures: [String] = []
         for (index, part) in inputs.enumerated() {
-            guard let text = part.files.first?.readAmount else {
+            guard let texts = part.files.first?.readAmounts else {
                 throw Diagnostic("the input part of \(part.files.first?.path ?? "?") does not say the amount its file holds (a part of an older balance-report): split the file again")
             }
-            let read = try money(text)
-            let counted = files[index].outcomes.values.reduce(Money.zero) { $0 + $1.oneCurrencyAmount }
+            var read = CurrencyAmounts()
+            for (currency, text) in texts { read.add(try money(text), currency) }
+            let counted = files[index].outcomes.values.reduce(CurrencyAmounts()) { $0 + $1.amounts }
             let count = files[index].outcomes.values.reduce(0) { $0 + $1.count }
-            if count == files[index].records, counted != read {
-                failures.append("\(files[index].path): its records amount to \(read) as split-export read them, but the parts account for \(counted): a part or a rows file was edited, or is of another run")
+            // Per currency, zero sums left out on both sides.
+            func nonZero(_ a: CurrencyAmounts) -> [CurrencyAmounts.Entry] { a.entries.filter { $0.value != .zero } }
+            if count == files[index].records, nonZero(counted) != nonZero(read) {
+                failures.append("\(files[index].path): its records amount to \(amountsText(read)) as split-export read them, but the parts account for \(amountsText(counted)): a part or a rows file was edited, or is of another run")
             }
         }
         return failures

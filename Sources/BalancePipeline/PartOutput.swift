@@ -78,22 +78,13 @@ enum PartOutput {
               let period = try? ReportPeriod(firstDay: from, lastDay: to) else { return nil }
         var lines: [PartnerLine] = []
         for partner in part.partners {
-            guard partner.totals.count == 6 else { return nil }
-            var totals = BalanceMovement()
-            var values: [Money] = []
-            for text in partner.totals {
-                guard let value = try? AmountParser.parse(text, mark: .point, allowNegative: true) else { return nil }
-                values.append(value)
-            }
-            (totals.opening, totals.topups, totals.charges, totals.refunds, totals.unattachedChange, totals.closing) = (values[0], values[1], values[2], values[3], values[4], values[5])
-            var byCurrency = PerCurrency<BalanceMovement>()
-            byCurrency[part.currency, default: totals] = totals
-            lines.append(PartnerLine(partnerID: partner.partnerID, clients: partner.clients, totals: byCurrency))
+            guard let totals = try? SummaryMerge.movements(partner) else { return nil }
+            lines.append(PartnerLine(partnerID: partner.partnerID, clients: partner.clients, totals: totals))
         }
         let empty = RunSummary(files: [], outcomes: [:], acceptedTotals: PerCurrency(), reportedTotals: PerCurrency(),
                                rejectedWithoutAmount: 0, rejections: [], duplicates: [], reconciliationFailures: [])
         guard let invoices = try? PartInvoices.merge([part]) else { return nil }
-        return SummaryJSON.encode(period: period, currencies: [part.currency], summary: empty, partners: lines, invoices: invoices)
+        return SummaryJSON.encode(period: period, currencies: part.currencies, summary: empty, partners: lines, invoices: invoices)
     }
 
     /// The bytes between the first `from` and the next `to`.

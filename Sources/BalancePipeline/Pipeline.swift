@@ -37,6 +37,9 @@ public enum Pipeline {
                                          balances: request.options.profiled?.profile.balances ?? true,
                                          workers: request.workers)
         report.periodOrigin = origin
+        if !request.runCurrencies.isEmpty {
+            report.currencies = Set((report.currencies + request.runCurrencies).map { ByteKey($0) }).sorted().map(\.text)
+        }
         observer.stageDone(.report)
         return Analysis(export: export, ledger: ledger, report: report)
     }

@@ -14,6 +14,9 @@ public struct AnalysisRequest: Sendable {
     public var runwayDays: Int64
     /// Threads the stages may use (1: single-threaded); the result is the same whatever the number.
     public var workers: Int
+    /// The currencies of the whole run when this one is a part of it (a partner set of the split
+    /// route, `render --run-currencies`): the report is in all of them.
+    public var runCurrencies: [String] = []
 
     public init(inputs: [String], options: IngestOptions = IngestOptions(), period: ReportPeriod? = nil,
                 runwayDays: Int64 = Runway.defaultDays, workers: Int = processorCount) {

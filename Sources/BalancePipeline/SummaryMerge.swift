@@ -27,13 +27,14 @@ public struct SummaryPart: Codable, Sendable, Equatable {
         /// Outcome raw value → count and exact amount.
         public var outcomes: [String: PartTally]
         /// An input part: the exact sum of the amounts of every record read from the file (those
-        /// rejected while reading included), which the outcomes of every part must add up to.
-        public var readAmount: String? = nil
+        /// rejected while reading included), per currency, which the outcomes of every part must add up to.
+        public var readAmounts: [String: String]? = nil
     }
 
+    /// A count and its exact amounts, per currency (never one sum of two).
     public struct PartTally: Codable, Sendable, Equatable {
         public var count: Int
-        public var amount: String
+        public var amounts: [String: String]
     }
 
     public struct PartRejection: Codable, Sendable, Equatable {
@@ -43,6 +44,7 @@ public struct SummaryPart: Codable, Sendable, Equatable {
         public var reason: String
         public var id: String
         public var amount: String?
+        public var currency: String
         public var isRecord: Bool
     }
 
@@ -67,24 +69,24 @@ public struct SummaryPart: Codable, Sendable, Equatable {
     public struct PartPartner: Codable, Sendable, Equatable {
         public var partnerID: String
         public var clients: Int
-        /// opening_balance, topups, charges, refunds, unattached_change, closing_balance.
-        public var totals: [String]
+        /// Per currency: opening_balance, topups, charges, refunds, unattached_change, closing_balance.
+        public var totals: [String: [String]]
     }
 
     /// `input` (one original file, before any render) or `render` (one partner set's run).
     public var role: String
     public var periodFrom: String?
     public var periodTo: String?
-    /// The run's currency, and whether a transaction gave it (else it is the default).
-    public var currency: String
-    public var currencyFromData: Bool
-    /// Where the currency was first seen, for the message when two parts disagree.
-    public var currencySource: String?
+    /// An input part: the currencies its file's records name (`RunReport.currencies` of a run of
+    /// it alone); a render part: those its render reported in, which must be the run's (`render
+    /// --run-currencies`: a set of one currency in a run of several writes the run's columns).
+    public var currencies: [String]
     public var files: [File]
     /// Kind raw value → outcome raw value → tally.
     public var kindOutcomes: [String: [String: PartTally]]
-    public var accepted: [String]
-    public var reported: [String]
+    /// Per currency: top-ups, charges, refunds.
+    public var accepted: [String: [String]]
+    public var reported: [String: [String]]
     public var rejectedWithoutAmount: Int
     public var rejections: [PartRejection]
     public var duplicates: [PartDuplicate]
@@ -94,39 +96,39 @@ public struct SummaryPart: Codable, Sendable, Equatable {
     public var output: String?
     /// A render part's unknown clients (absent from parts written before they were named).
     public var unknownClients: [PartUnknownClient]? = nil
-    /// A render part's float-printed amounts rounded (`AmountRounding.parts`); absent when none.
-    public var amountRounding: [String]? = nil
+    /// A render part's float-printed amounts rounded (`AmountRounding.parts`) per currency; absent when none.
+    public var amountRounding: [String: [String]]? = nil
     public var invoices: [PartInvoices]? = nil   // a render part's invoices (`InvoiceParts.swift`); absent without
 }
 
 extension SummaryPart {
-    /// The part of a whole run: a partner set's render (`role` `render`).
-    /// The split route holds one currency a run: a part of several is refused, never summed.
-    public static func of(_ report: RunReport, currencyFromData: Bool, currencySource: String?, output: String?) throws(Diagnostic) -> SummaryPart {
-        guard !report.isMultiCurrency else {
-            throw Diagnostic("this part holds money in \(report.currencies.joined(separator: ", ")): the split route (split-export, merge-parts) reads one currency a run; render the whole export with balance-report render")
-        }
+    /// The part of a whole run: a partner set's render (`role` `render`). Every amount per currency.
+    public static func of(_ report: RunReport, output: String?) -> SummaryPart {
         let summary = report.summary
-        let currency = report.currencies.first ?? "RUB"
         return SummaryPart(
             role: "render", periodFrom: report.period.firstDay.isoText, periodTo: report.period.lastDay.isoText,
-            currency: currency, currencyFromData: currencyFromData, currencySource: currencySource,
+            currencies: report.currencies,
             files: summary.files.map(File.init),
             kindOutcomes: Dictionary(uniqueKeysWithValues: summary.outcomes.map { ($0.key.rawValue, tallies($0.value)) }),
-            accepted: texts(summary.acceptedTotals[currency] ?? KindTotals()), reported: texts(summary.reportedTotals[currency] ?? KindTotals()),
+            accepted: texts(summary.acceptedTotals), reported: texts(summary.reportedTotals),
             rejectedWithoutAmount: summary.rejectedWithoutAmount,
             rejections: summary.rejections.map(PartRejection.init),
             duplicates: summary.duplicates.map(PartDuplicate.init),
             partners: report.partners.map { partner in
-                let t = partner.currencies.first?.totals ?? BalanceMovement()
-                return PartPartner(partnerID: partner.partnerID, clients: partner.clients.count,
-                                   totals: [t.opening, t.topups, t.charges, t.refunds, t.unattachedChange, t.closing].map(\.description))
+                PartPartner(partnerID: partner.partnerID, clients: partner.clientCount,
+                            totals: Dictionary(uniqueKeysWithValues: partner.currencies.map { book in
+                                let t = book.totals
+                                return (book.currency, [t.opening, t.topups, t.charges, t.refunds, t.unattachedChange, t.closing].map(\.description))
+                            }))
             },
             reconciliationFailures: summary.reconciliationFailures, output: output,
             unknownClients: summary.unknownClients.map {
                 PartUnknownClient(clientID: $0.clientID, currency: $0.currency, transactions: $0.transactions,
                                   amount: $0.amount.description, file: Int($0.first.file), line: Int($0.first.line))
-            }, amountRounding: summary.amountRounding[currency].map(\.parts), invoices: PartInvoices.of(report.invoices))
+            },
+            amountRounding: summary.amountRounding.isEmpty ? nil
+                : Dictionary(uniqueKeysWithValues: summary.amountRounding.entries.map { ($0.currency, $0.value.parts) }),
+            invoices: PartInvoices.of(report.invoices))
     }
 
     /// The part of one original file as read, before it is cut by partner (`role` `input`): its
@@ -143,14 +145,14 @@ extension SummaryPart {
         let files = export.files.map { file -> File in
             var part = File(InputFile: file)
             if fileTally.count > 0 { part.outcomes[Outcome.rejected.rawValue] = PartTally(fileTally) }
-            part.readAmount = SummaryMerge.readAmount(export).description
+            part.readAmounts = SummaryMerge.texts(SummaryMerge.readAmounts(export))
             return part
         }
         return SummaryPart(
-            role: "input", periodFrom: nil, periodTo: nil, currency: "RUB", currencyFromData: false, currencySource: nil,
+            role: "input", periodFrom: nil, periodTo: nil, currencies: SummaryMerge.currencies(export),
             files: files,
             kindOutcomes: Dictionary(uniqueKeysWithValues: tallies.map { ($0.key.rawValue, [Outcome.rejected.rawValue: PartTally($0.value)]) }),
-            accepted: texts(KindTotals()), reported: texts(KindTotals()), rejectedWithoutAmount: withoutAmount,
+            accepted: [:], reported: [:], rejectedWithoutAmount: withoutAmount,
             rejections: export.rejections.map(PartRejection.init), duplicates: [], partners: [],
             reconciliationFailures: [], output: nil)
     }
@@ -159,15 +161,18 @@ extension SummaryPart {
         Dictionary(uniqueKeysWithValues: outcomes.map { ($0.key.rawValue, PartTally($0.value)) })
     }
 
-    static func texts(_ totals: KindTotals) -> [String] {
-        [totals.topups, totals.charges, totals.refunds].map(\.description)
+    static func texts(_ totals: PerCurrency<KindTotals>) -> [String: [String]] {
+        Dictionary(uniqueKeysWithValues: totals.entries.map { entry in
+            (entry.currency, [entry.value.topups, entry.value.charges, entry.value.refunds].map(\.description))
+        })
     }
 }
 
 /// The merged run: what `summary.json` and `rejects.csv` are written from.
 public struct MergedRun: Sendable {
     public var period: ReportPeriod
-    public var currency: String
+    /// The run's currencies: every part's, which every render part must have reported in.
+    public var currencies: [String]
     public var summary: RunSummary
     public var partners: [PartnerLine]
     /// Each render part's output folder, in the order the parts were given.
@@ -211,23 +216,19 @@ public enum SummaryMerge {
         }
         guard let period else { throw Diagnostic("no render part: nothing to merge") }
         for part in inputs + renders { try checkConsistency(part) }
-        // One currency: the one a transaction gave (SPEC §2.1), the same in every part that has one.
-        var currency: (code: String, source: String?)? = nil
-        for part in renders where part.currencyFromData {
-            if let known = currency, !known.code.bytesEqual(part.currency) {
-                throw Diagnostic("more than one currency: \(known.code) (\(known.source ?? "?")) and \(part.currency) (\(part.currencySource ?? "?")); one run has one currency")
-            }
-            if currency == nil { currency = (part.currency, part.currencySource) }
-        }
-        let runCurrency = currency?.code ?? renders.first?.currency ?? "RUB"
-        if currency == nil, let other = renders.first(where: { !$0.currency.bytesEqual(runCurrency) }) {
-            throw Diagnostic("the parts have no transaction but name two currencies, \(runCurrency) and \(other.currency)")
+        // The run's currencies: every part's. A render part must have been rendered in all of them
+        // (`render --run-currencies`), so that its files have the columns a run of them has.
+        var codes = Set<ByteKey>()
+        for part in inputs + renders { for code in part.currencies { codes.insert(ByteKey(code)) } }
+        let runCurrencies = codes.sorted().map(\.text)
+        for part in renders where part.currencies != runCurrencies {
+            throw Diagnostic("the render part of \(part.output ?? "?") is in \(part.currencies.isEmpty ? "no currency" : part.currencies.joined(separator: ", ")) but the run holds \(runCurrencies.joined(separator: ", ")): render every set with --run-currencies \(runCurrencies.joined(separator: ","))")
         }
 
         var outcomes: [RecordKind: [Outcome: Tally]] = [:]
         var fileOutcomes = [[Outcome: Tally]](repeating: [:], count: files.count)
-        var accepted = KindTotals()
-        var reported = KindTotals()
+        var accepted = PerCurrency<KindTotals>()
+        var reported = PerCurrency<KindTotals>()
         var rejectedWithoutAmount = 0
         var rejections: [Rejection] = []
         var duplicates: [Duplicate] = []
@@ -236,7 +237,7 @@ public enum SummaryMerge {
         var outputs: [String] = []
         var unknownClients: [UnknownClient] = []
         // Counted where the amounts became records: by the renders (an input part passes its rows on).
-        var rounding = AmountRounding()
+        var rounding = PerCurrency<AmountRounding>()
 
         for (number, part) in (inputs + renders).enumerated() {
             let isInput = number < inputs.count
@@ -259,7 +260,7 @@ public enum SummaryMerge {
                     guard let target = map.last!, let outcome = Outcome(rawValue: name) else {
                         throw Diagnostic("a part counts outcome '\(name)' on \(file.path)")
                     }
-                    fileOutcomes[target][outcome, default: Tally()].merge(try Tally(tally, currency: runCurrency))
+                    fileOutcomes[target][outcome, default: Tally()].merge(try Tally(tally))
                 }
             }
             func location(_ file: Int, _ line: Int) throws(Diagnostic) -> SourceLocation {
@@ -272,7 +273,7 @@ public enum SummaryMerge {
                 let k = try kind(name)
                 for (outcomeName, tally) in byOutcome {
                     guard let outcome = Outcome(rawValue: outcomeName) else { throw Diagnostic("unknown outcome '\(outcomeName)'") }
-                    outcomes[k, default: [:]][outcome, default: Tally()].merge(try Tally(tally, currency: runCurrency))
+                    outcomes[k, default: [:]][outcome, default: Tally()].merge(try Tally(tally))
                 }
             }
             accepted = try add(accepted, part.accepted)
@@ -281,20 +282,14 @@ public enum SummaryMerge {
             for r in part.rejections {
                 rejections.append(Rejection(source: try location(r.file, r.line), kind: try r.kind.map { (k: String) throws(Diagnostic) -> RecordKind in try kind(k) },
                                             reason: r.reason, recordID: r.id, amount: try r.amount.map { (a: String) throws(Diagnostic) -> Money in try money(a) },
-                                            currency: runCurrency, isRecord: r.isRecord))
+                                            currency: r.currency, isRecord: r.isRecord))
             }
             for d in part.duplicates {
                 duplicates.append(Duplicate(kind: try kind(d.kind), source: try location(d.file, d.line),
                                             original: try location(d.originalFile, d.originalLine), amount: nil))
             }
             for p in part.partners {
-                guard p.totals.count == 6 else { throw Diagnostic("partner \(p.partnerID): totals are six amounts") }
-                let t = try p.totals.map { (a: String) throws(Diagnostic) -> Money in try money(a) }
-                var totals = BalanceMovement()
-                (totals.opening, totals.topups, totals.charges, totals.refunds, totals.unattachedChange, totals.closing) = (t[0], t[1], t[2], t[3], t[4], t[5])
-                var byCurrency = PerCurrency<BalanceMovement>()
-                byCurrency[runCurrency, default: totals] = totals
-                partners.append(PartnerLine(partnerID: p.partnerID, clients: p.clients, totals: byCurrency))
+                partners.append(PartnerLine(partnerID: p.partnerID, clients: p.clients, totals: try movements(p)))
             }
             for u in part.unknownClients ?? [] {
                 let first = try location(u.file, u.line)
@@ -308,9 +303,9 @@ public enum SummaryMerge {
                                                         amount: amount, first: first))
                 }
             }
-            if let parts = part.amountRounding, !isInput {
+            for (currency, parts) in part.amountRounding ?? [:] where !isInput {
                 guard let counted = AmountRounding(parts: parts) else { throw Diagnostic("a part's amountRounding is not five figures") }
-                rounding.merge(counted)
+                rounding[currency, default: AmountRounding()].merge(counted)
             }
             if let output = part.output, !isInput { outputs.append(output) }
             reconciliation += part.reconciliationFailures
@@ -335,18 +330,14 @@ public enum SummaryMerge {
                 if outcomes[kind]!.isEmpty { outcomes[kind] = nil }
             }
         }
-        var acceptedTotals = PerCurrency<KindTotals>()
-        var reportedTotals = PerCurrency<KindTotals>()
-        acceptedTotals[runCurrency, default: accepted] = accepted
-        reportedTotals[runCurrency, default: reported] = reported
-        var summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: acceptedTotals, reportedTotals: reportedTotals,
+        var summary = RunSummary(files: files, outcomes: outcomes, acceptedTotals: accepted, reportedTotals: reported,
                                  rejectedWithoutAmount: rejectedWithoutAmount, rejections: rejections, duplicates: duplicates,
                                  reconciliationFailures: reconciliation,
                                  unknownClients: unknownClients.sorted {
                                      $0.clientID.bytesEqual($1.clientID) ? byteOrder($0.currency, $1.currency) : byteOrder($0.clientID, $1.clientID)
                                  })
-        if !rounding.isEmpty { summary.amountRounding[runCurrency, default: rounding] = rounding }
-        return MergedRun(period: period, currency: runCurrency, summary: summary, partners: partners, outputs: outputs,
+        summary.amountRounding = rounding
+        return MergedRun(period: period, currencies: runCurrencies, summary: summary, partners: partners, outputs: outputs,
                          renderParts: renders)
     }
 
@@ -361,12 +352,30 @@ public enum SummaryMerge {
         }
     }
 
-    static func add(_ totals: KindTotals, _ texts: [String]) throws(Diagnostic) -> KindTotals {
-        guard texts.count == 3 else { throw Diagnostic("control totals are three amounts") }
+    /// `totals` plus a part's control totals, currency by currency.
+    static func add(_ totals: PerCurrency<KindTotals>, _ texts: [String: [String]]) throws(Diagnostic) -> PerCurrency<KindTotals> {
         var sum = totals
-        sum.topups += try money(texts[0])
-        sum.charges += try money(texts[1])
-        sum.refunds += try money(texts[2])
+        for (currency, amounts) in texts {
+            guard amounts.count == 3 else { throw Diagnostic("control totals are three amounts") }
+            var kinds = sum[currency, default: KindTotals()]
+            kinds.topups += try money(amounts[0])
+            kinds.charges += try money(amounts[1])
+            kinds.refunds += try money(amounts[2])
+            sum[currency, default: KindTotals()] = kinds
+        }
         return sum
+    }
+
+    /// A part's partner totals, per currency.
+    static func movements(_ p: SummaryPart.PartPartner) throws(Diagnostic) -> PerCurrency<BalanceMovement> {
+        var byCurrency = PerCurrency<BalanceMovement>()
+        for (currency, texts) in p.totals {
+            guard texts.count == 6 else { throw Diagnostic("partner \(p.partnerID): totals are six amounts") }
+            let t = try texts.map { (a: String) throws(Diagnostic) -> Money in try money(a) }
+            var totals = BalanceMovement()
+            (totals.opening, totals.topups, totals.charges, totals.refunds, totals.unattachedChange, totals.closing) = (t[0], t[1], t[2], t[3], t[4], t[5])
+            byCurrency[currency, default: totals] = totals
+        }
+        return byCurrency
     }
 }

@@ -17,13 +17,15 @@ extension SummaryPart.File {
 }
 
 extension SummaryPart.PartTally {
-    init(_ tally: Tally) { self.init(count: tally.count, amount: tally.oneCurrencyAmount.description) }
+    init(_ tally: Tally) {
+        self.init(count: tally.count, amounts: Dictionary(uniqueKeysWithValues: tally.amounts.entries.map { ($0.currency, $0.value.description) }))
+    }
 }
 
 extension SummaryPart.PartRejection {
     init(_ r: Rejection) {
         self.init(file: Int(r.source.file), line: Int(r.source.line), kind: r.kind?.rawValue, reason: r.reason,
-                  id: r.recordID, amount: r.amount?.description, isRecord: r.isRecord)
+                  id: r.recordID, amount: r.amount?.description, currency: r.currency, isRecord: r.isRecord)
     }
 }
 
@@ -35,14 +37,13 @@ extension SummaryPart.PartDuplicate {
 }
 
 extension Tally {
-    /// A part's tally, in the split route's one currency (`SummaryPart.of` refuses a run of several).
-    init(_ part: SummaryPart.PartTally, currency: String) throws(Diagnostic) {
+    /// A part's tally: its count and its amounts per currency.
+    init(_ part: SummaryPart.PartTally) throws(Diagnostic) {
         self.init()
         count = part.count
-        let amount = try SummaryMerge.money(part.amount)
-        if amount != .zero { amounts.add(amount, currency) }
+        for (currency, text) in part.amounts {
+            let amount = try SummaryMerge.money(text)
+            if amount != .zero { amounts.add(amount, currency) }
+        }
     }
-
-    /// The amount of a tally of the split route, which holds one currency.
-    var oneCurrencyAmount: Money { amounts.entries.first?.value ?? .zero }
 }

@@ -171,13 +171,14 @@ public struct RunReport: Sendable {
 }
 
 extension RunReport {
-    /// The run's currencies: the ledger's, and those of amounts counted only in the summary
-    /// (rejected, duplicate, superseded), by code bytes.
-    static func currencies(_ ledger: Ledger, _ summary: RunSummary) -> [String] {
+    /// The run's currencies, by code bytes: those of every transaction record read (duplicates and
+    /// conflicts too), of the checkpoints, and of the rejected and superseded amounts. What a split
+    /// of the run reads file by file adds up to the same (`SummaryMerge.currencies`).
+    static func currencies(_ ledger: Ledger, _ export: IngestedExport) -> [String] {
         var codes = Set(ledger.currencies.map { ByteKey($0) })
-        for tally in summary.outcomes.values.flatMap({ $0.values }) {
-            for entry in tally.amounts.entries { codes.insert(ByteKey(entry.currency)) }
-        }
+        for name in ledger.store.table.currencyNames.names { codes.insert(ByteKey(name)) }
+        for rejection in ledger.rejections where rejection.isRecord && rejection.amount != nil { codes.insert(ByteKey(rejection.currency)) }
+        for transaction in export.superseded { codes.insert(ByteKey(transaction.currency)) }
         return codes.sorted().map(\.text)
     }
 }

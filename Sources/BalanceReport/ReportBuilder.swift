@@ -15,7 +15,7 @@ public enum ReportBuilder {
                              workers: Int = processorCount) -> RunReport {
         let partners = partnerReports(ledger: ledger, period: period, runwayDays: runwayDays, balances: balances, workers: workers)
         let summary = RunSummary.build(ledger: ledger, export: export, period: period.interval, partners: partners, workers: workers)
-        var report = RunReport(period: period, currencies: RunReport.currencies(ledger, summary), partners: partners, summary: summary)
+        var report = RunReport(period: period, currencies: RunReport.currencies(ledger, export), partners: partners, summary: summary)
         report.runwayDays = runwayDays
         report.showsBalances = balances
         report.invoices = InvoiceReconciliation.build(ledger: ledger, facts: export.invoices, period: period.interval)

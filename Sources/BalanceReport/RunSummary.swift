@@ -315,7 +315,7 @@ public struct RunSummary: Sendable {
 }
 
 extension KindTotals {
-    static func + (a: KindTotals, b: KindTotals) -> KindTotals {
+    package static func + (a: KindTotals, b: KindTotals) -> KindTotals {
         var sum = a
         sum.topups += b.topups
         sum.charges += b.charges
@@ -323,7 +323,7 @@ extension KindTotals {
         return sum
     }
 
-    init(_ movement: BalanceMovement) {
+    package init(_ movement: BalanceMovement) {
         self.init()
         topups = movement.topups
         charges = movement.charges

@@ -67,6 +67,9 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("summary-part"), help: ArgumentHelp("Also write this run's summary part (JSON) to this file, for merge-parts (the Spark route).", visibility: .hidden))
     var summaryPart: String?
 
+    @Option(name: .customLong("run-currencies"), help: ArgumentHelp("With --summary-part: the currencies of the whole run (KZT,RUB,USD), so that a set of one currency writes the columns of a run of several.", visibility: .hidden))
+    var runCurrencies: String?
+
     func validate() throws {
         DeferredValidation.run(Render.self) { try validateNow() }
     }
@@ -88,10 +91,17 @@ struct Render: ParsableCommand {
         _ = try input.resolvePeriod(required: true)
         if let compare, compare != "previous" { throw ValidationError("--compare takes 'previous' (or compare with an earlier output: --compare-with DIR)") }
         if compare != nil && compareWith != nil { throw ValidationError("give either --compare previous or --compare-with DIR, not both") }
+        for code in runCurrencyCodes where !(code.utf8.count == 3 && code.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A }) {
+            throw ValidationError("--run-currencies takes three-letter codes separated by commas, got '\(code)'")
+        }
     }
 
+    var runCurrencyCodes: [String] { runCurrencies.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? [] }
+
     func run() throws {
-        var request = RenderRequest(analysis: try input.analysisRequest(periodRequired: true), out: out)
+        var analysis = try input.analysisRequest(periodRequired: true)
+        analysis.runCurrencies = runCurrencyCodes
+        var request = RenderRequest(analysis: analysis, out: out)
         request.templates = templates.map { .folder($0) } ?? .builtIn
         request.dialect = CSVDialect(rawValue: csvDialect)!
         request.language = ReportLanguage(rawValue: lang)!

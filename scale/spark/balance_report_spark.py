@@ -290,10 +290,12 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd, sopts):
     input_parts = []
     kinds = set()
     rejected = []
+    currencies = set()
     for index in range(len(paths)):
         part = json.loads(parts[index])
         for f in part["files"]:
             kinds.update(f["kinds"])
+        currencies.update(part["currencies"])
         rejected += [f"{paths[index]}:{r['line']}: {r['reason']}" for r in part["rejections"]]
         name = os.path.join(stage, f"input-{index:06d}.json")
         with open(name, "wb") as f:
@@ -364,6 +366,10 @@ def run(a, sc, paths, stage, out, split_one, tool, cwd, sopts):
     # Every record rejected (or none at all): one empty set still gives the run's empty output.
     empty = sets == 0
     ropts = render_options(a)
+    # Every set is rendered in the run's currencies: a set of one currency in a run of several
+    # writes the columns a single render of the run writes (SPEC §4).
+    if currencies:
+        ropts = ropts + ["--run-currencies", ",".join(sorted(currencies))]
     if headers:
         # Rows passed on as they were read are read again as the run reads them: the profile too.
         ropts = sopts + ropts

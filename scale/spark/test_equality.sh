@@ -75,6 +75,18 @@ check "... and summary.json states the roundings" \
 "$bin" render --quiet --period 2024-03 --profile yandex-cloud-partner --out out-yandex-single "$repo"/sample-data/yandex/*.csv > /dev/null 2>&1; a=$?
 spark --quiet --period 2024-03 --profile yandex-cloud-partner --out out-yandex-spark "$repo"/sample-data/yandex/*.csv > yandex-spark.log 2>&1; b=$?
 check "the Yandex partner report (superseded days): both succeed ($a, $b), byte-identical" same out-yandex-single out-yandex-spark
+# Several currencies in one run (issue 23): every set is rendered in the run's currencies, so a set
+# of one currency writes the columns of the run's; totals, tallies and roundings merge per currency.
+"$bin" render --quiet --period 2024-03 --out out-cur-single "$repo"/sample-data/currencies/*.csv > /dev/null 2>&1; a=$?
+spark --quiet --period 2024-03 --out out-cur-spark "$repo"/sample-data/currencies/*.csv > cur-spark.log 2>&1; b=$?
+check "several currencies (RUB, USD, KZT, a client in two, an unknown client's EUR): both succeed ($a, $b), byte-identical" same out-cur-single out-cur-spark
+[ "$b" -eq 0 ] || tail -5 cur-spark.log
+"$bin" render --quiet --period 2024-09 --profile focus --out out-focus-cur-single "$repo"/sample-data/focus-currencies/*.csv > /dev/null 2>&1; a=$?
+spark --quiet --period 2024-09 --profile focus --out out-focus-cur-spark "$repo"/sample-data/focus-currencies/*.csv > focus-cur-spark.log 2>&1; b=$?
+check "FOCUS in two billing currencies: both succeed ($a, $b), byte-identical" same out-focus-cur-single out-focus-cur-spark
+"$bin" render --quiet --period 2024-03 --profile yandex-cloud-partner --out out-yandex-cur-single "$repo"/sample-data/yandex-currencies/*.csv > /dev/null 2>&1; a=$?
+spark --quiet --period 2024-03 --profile yandex-cloud-partner --out out-yandex-cur-spark "$repo"/sample-data/yandex-currencies/*.csv > yandex-cur-spark.log 2>&1; b=$?
+check "the Yandex partner report in RUB, USD and KZT: both succeed ($a, $b), byte-identical" same out-yandex-cur-single out-yandex-cur-spark
 
 # 3. The smaller cases, on a small export (SPARK_TEST_MAIN_ONLY=1 skips them: a second, larger run).
 if [ -z "${SPARK_TEST_MAIN_ONLY:-}" ]; then

@@ -26,6 +26,17 @@ struct SplitMergeTests {
 
         """
 
+    /// The run's currencies, as the Spark driver gathers them from the input parts: every set is
+    /// rendered in all of them (`--run-currencies`).
+    static func runCurrencies(_ parts: [String]) throws -> [String] {
+        var codes = Set<String>()
+        for part in parts {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: part))) as! [String: Any]
+            codes.formUnion(json["currencies"] as! [String])
+        }
+        return codes.isEmpty ? [] : ["--run-currencies", codes.sorted().joined(separator: ",")]
+    }
+
     /// Runs the route by hand into `out`; returns the merge's result.
     static func route(_ files: [String], options: [String], in folder: TemporaryFolder, out: String) throws -> CommandResult {
         var inputParts: [String] = []
@@ -72,7 +83,8 @@ struct SplitMergeTests {
             }
             let part = folder.url.appendingPathComponent("render-\(number).json").path
             let output = folder.url.appendingPathComponent("set-\(number)").path
-            let render = try BalanceReportBinary.run(["render", "--quiet"] + options + ["--out", output, "--summary-part", part] + shardFiles)
+            let render = try BalanceReportBinary.run(["render", "--quiet"] + options + (try Self.runCurrencies(inputParts))
+                                                     + ["--out", output, "--summary-part", part] + shardFiles)
             #expect(render.status == 0, "\(render.stderr)")
             renderParts.append(part)
         }
@@ -80,17 +92,24 @@ struct SplitMergeTests {
                                            + ["--out", out] + inputParts + renderParts.reversed())
     }
 
-    @Test("a run of several currencies is refused by the split route with a message that says so, and nothing is published")
-    func severalCurrenciesAreRefused() throws {
+    @Test("a run of several currencies (a partner of one, a partner of two, an unknown client's EUR): the same bytes as one render")
+    func severalCurrencies() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let out = folder.url.appendingPathComponent("out").path
-        let files = ["clients.csv", "events.csv", "transactions.csv"].map { "sample-data/currencies/" + $0 }
-        let render = try BalanceReportBinary.run(["render", "--quiet", "--period", "2024-03", "--out", out,
-                                                  "--summary-part", folder.url.appendingPathComponent("part.json").path] + files)
-        #expect(render.status == 1)
-        #expect(render.stderr.contains("the split route (split-export, merge-parts) reads one currency a run"), "\(render.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: out))
+        let files = ["clients.csv", "events.csv", "transactions.csv"].map { Repository.root.appendingPathComponent("sample-data/currencies/" + $0).path }
+        let options = ["--period", "2024-03", "--allow-rejects"]
+        let single = folder.url.appendingPathComponent("single").path
+        let whole = try BalanceReportBinary.run(["render", "--quiet", "--out", single] + options + files)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let merged = folder.url.appendingPathComponent("merged").path
+        let result = try Self.route(files, options: options, in: folder, out: merged)
+        #expect(result.status == 0, "\(result.stderr)")
+        let (a, b) = (fileTree(URL(fileURLWithPath: single)), fileTree(URL(fileURLWithPath: merged)))
+        #expect(a == b)
+        #expect(a.contains("orion/snapshot.csv") && a.contains("unknown-clients.csv"))
+        for name in a + [".balance-report-output"] {
+            #expect(FileManager.default.contents(atPath: single + "/" + name) == FileManager.default.contents(atPath: merged + "/" + name), "\(name) differs")
+        }
     }
 
     @Test("the sample data, with rejected, conflicting and unknown records: the same bytes as one render")
@@ -137,11 +156,16 @@ struct SplitMergeTests {
         #expect(short.stderr.contains("control totals do not reconcile; no report written"))
         #expect(!FileManager.default.fileExists(atPath: folder.url.path + "/short"))
         // A render part whose accepted top-ups were changed: accepted and reported disagree.
-        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: renders[0]))) as! [String: Any]
-        var accepted = json["accepted"] as! [String]
-        accepted[0] = "1" + accepted[0]
+        // (A part with accepted money: control totals are kept per currency, and a part of none has none.)
+        let edited = try #require(try renders.first { path in
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+            return !(json["accepted"] as! [String: [String]]).isEmpty
+        })
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: edited))) as! [String: Any]
+        var accepted = json["accepted"] as! [String: [String]]
+        accepted["RUB"]![0] = "1" + accepted["RUB"]![0]
         json["accepted"] = accepted
-        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: renders[0]))
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: edited))
         let tampered = try BalanceReportBinary.run(["merge-parts", "--out", folder.url.path + "/tampered"] + inputs + renders)
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("the reports show top-ups"), "\(tampered.stderr)")
@@ -230,7 +254,8 @@ struct SplitMergeTests {
             }
             let part = folder.url.appendingPathComponent("render-\(number).json").path
             let output = folder.url.appendingPathComponent("set-\(number)").path
-            let render = try BalanceReportBinary.run(["render", "--quiet"] + options + ["--out", output, "--summary-part", part] + shardFiles)
+            let render = try BalanceReportBinary.run(["render", "--quiet"] + options + (try Self.runCurrencies(inputParts))
+                                                     + ["--out", output, "--summary-part", part] + shardFiles)
             #expect(render.status == 0, "\(render.stderr)")
             renderParts.append(part)
         }

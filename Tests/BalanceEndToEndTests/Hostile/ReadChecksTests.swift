@@ -204,8 +204,8 @@ struct ReadChecksTests {
         // Charges of one partner edited: its partners no longer add up to what its reports show.
         try Self.edit(render) { json in
             var partners = json["partners"] as! [[String: Any]]
-            var totals = partners[0]["totals"] as! [String]
-            totals[2] = "999999.00"
+            var totals = partners[0]["totals"] as! [String: [String]]
+            totals["RUB"]![2] = "999999.00"
             partners[0]["totals"] = totals
             json["partners"] = partners
         }
@@ -217,8 +217,8 @@ struct ReadChecksTests {
         try saved.write(to: URL(fileURLWithPath: render))
         try Self.edit(render) { json in
             var partners = json["partners"] as! [[String: Any]]
-            var totals = partners[0]["totals"] as! [String]
-            totals[0] = "999999.00"
+            var totals = partners[0]["totals"] as! [String: [String]]
+            totals["RUB"]![0] = "999999.00"
             partners[0]["totals"] = totals
             json["partners"] = partners
         }
@@ -261,7 +261,7 @@ struct ReadChecksTests {
             var files = json["files"] as! [[String: Any]]
             var outcomes = files[0]["outcomes"] as! [String: [String: Any]]
             let total = rejections.compactMap { $0["amount"] as? String }.compactMap { try? AmountParser.parse($0, mark: .point, allowNegative: true) }.reduce(Money.zero, +)
-            outcomes["rejected"]!["amount"] = "\(total)"
+            outcomes["rejected"]!["amounts"] = ["RUB": "\(total)"]
             files[0]["outcomes"] = outcomes
             json["files"] = files
         }
