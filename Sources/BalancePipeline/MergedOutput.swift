@@ -39,9 +39,9 @@ public enum MergedOutput {
             }
         }
         do {
-            if includeRejects { try writer.write(OutputFiles.rejects, try renderer.rejectsFile(run.summary, currency: run.currencies.first ?? "RUB")) }
+            if includeRejects { try writer.write(OutputFiles.rejects, try renderer.rejectsFile(run.summary, currencies: run.currencies)) }
             if !run.summary.unknownClients.isEmpty {
-                try writer.write(OutputFiles.unknownClients, try renderer.unknownClientsFile(run.summary, currency: run.currencies.first ?? "RUB"))
+                try writer.write(OutputFiles.unknownClients, try renderer.unknownClientsFile(run.summary, currencies: run.currencies))
             }
         } catch let error as Diagnostic {
             throw error

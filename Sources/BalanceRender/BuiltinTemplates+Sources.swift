@@ -485,9 +485,9 @@ invoice_id,currency,billing_period_start,billing_period_end,rows,invoice_total,i
 """#),
         BuiltinTemplate(language: "en", file: "rejects.csv.mustache", source: #"""
 {{! Rejected records (written only with --allow-rejects). }}
-file,line,record,id,amount,reason
+file,line,record,id,amount,reason{{#several_currencies}},currency{{/several_currencies}}
 {{#rejects}}
-{{file}},{{line}},{{record}},{{id}},{{amount}},{{reason}}
+{{file}},{{line}},{{record}},{{id}},{{amount}},{{reason}}{{#several_currencies}},{{currency}}{{/several_currencies}}
 {{/rejects}}
 
 """#),
@@ -1102,9 +1102,9 @@ invoice_id,currency,billing_period_start,billing_period_end,rows,invoice_total,i
 """#),
         BuiltinTemplate(language: "ru", file: "rejects.csv.mustache", source: #"""
 {{! Отклонённые записи (пишется только с --allow-rejects). }}
-file,line,record,id,amount,reason
+file,line,record,id,amount,reason{{#several_currencies}},currency{{/several_currencies}}
 {{#rejects}}
-{{file}},{{line}},{{record}},{{id}},{{amount}},{{reason}}
+{{file}},{{line}},{{record}},{{id}},{{amount}},{{reason}}{{#several_currencies}},{{currency}}{{/several_currencies}}
 {{/rejects}}
 
 """#),

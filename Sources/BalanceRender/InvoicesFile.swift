@@ -9,7 +9,7 @@ extension ReportRenderer {
     /// against formula injection like every other CSV (an `InvoiceId` is text from the data).
     /// Each row names its own currency; the file's is the first row's (a CSV shows no currency sign).
     package func invoicesFile(_ invoices: [InvoiceLine]) throws -> [UInt8] {
-        try runTable(templates.invoicesCSV, section: "invoices", invoices, currency: invoices.first?.currency ?? "") { line, name in
+        try runTable(templates.invoicesCSV, section: "invoices", invoices, currencies: invoices.first.map { [$0.currency] } ?? []) { line, name in
             switch name {
             case "invoice_id": return .text(line.invoiceID)
             case "currency": return .text(line.currency)

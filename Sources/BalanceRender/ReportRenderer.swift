@@ -206,7 +206,7 @@ public struct ReportRenderer: Sendable {
             try emit(OutputFiles.rejects, try rejectsFile(report))
         }
         if !report.summary.unknownClients.isEmpty {
-            try emit(OutputFiles.unknownClients, try unknownClientsFile(report.summary, currency: report.currencies.first ?? "RUB"))
+            try emit(OutputFiles.unknownClients, try unknownClientsFile(report.summary, currencies: report.currencies))
         }
         try emit(OutputFiles.summary, SummaryJSON.encode(report))
     }
@@ -225,8 +225,8 @@ public struct ReportRenderer: Sendable {
     }
 
     /// `unknown-clients.csv`: one row per client id and currency, with the first `file:line`.
-    package func unknownClientsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
-        try runTable(templates.unknownClientsCSV, section: "unknown_clients", summary.unknownClients, currency: currency) { entry, name in
+    package func unknownClientsFile(_ summary: RunSummary, currencies: [String]) throws -> [UInt8] {
+        try runTable(templates.unknownClientsCSV, section: "unknown_clients", summary.unknownClients, currencies: currencies) { entry, name in
             switch name {
             case "client_id": return .text(entry.clientID)
             case "currency": return .text(entry.currency)
@@ -240,14 +240,15 @@ public struct ReportRenderer: Sendable {
     }
 
     /// A CSV file of the run itself (`rejects.csv`, `unknown-clients.csv`): one table section over
-    /// `items`, whose fields `value` names.
-    func runTable<Item>(_ template: Template, section: String, _ items: [Item], currency: String,
+    /// `items`, whose fields `value` names; `several_currencies` as for every file of the run.
+    func runTable<Item>(_ template: Template, section: String, _ items: [Item], currencies: [String],
                         value: @escaping (Item, String) -> TemplateValue?) throws -> [UInt8] {
         let scope = Scope { name in
+            if name == RunField.severalCurrencies.rawValue { return .flag(currencies.count > 1) }
             guard name == section else { return nil }
             return table(items, count: items.count) { items, index, name in value(items[index], name) }
         }
-        return try finish(template, scope, currency: currency)
+        return try finish(template, scope, currency: currencies.first ?? "RUB")
     }
 
     /// Renders a whole file into `bytes`, replacing what was there (its capacity is kept).
@@ -299,18 +300,20 @@ public struct ReportRenderer: Sendable {
     }
 
     func rejectsFile(_ report: RunReport) throws -> [UInt8] {
-        try rejectsFile(report.summary, currency: report.currencies.first ?? "RUB")
+        try rejectsFile(report.summary, currencies: report.currencies)
     }
 
     /// `rejects.csv` from the summary alone (also what a merge of run parts writes).
-    package func rejectsFile(_ summary: RunSummary, currency: String) throws -> [UInt8] {
-        try runTable(templates.rejectsCSV, section: "rejects", summary.rejections, currency: currency) { r, name in
+    package func rejectsFile(_ summary: RunSummary, currencies: [String]) throws -> [UInt8] {
+        try runTable(templates.rejectsCSV, section: "rejects", summary.rejections, currencies: currencies) { r, name in
             switch name {
             case "file": return .text(summary.path(of: r.source))
             case "line": return .text(String(r.source.line))
             case "record": return .text(r.kind?.rawValue ?? "file")
             case "id": return .text(r.recordID)
             case "amount": return r.amount.map { .money($0) } ?? .text("")
+            // The amount's currency (empty where no amount could be read).
+            case "currency": return .text(r.amount == nil ? "" : r.currency)
             case "reason": return .text(r.reason)
             default: return nil
             }

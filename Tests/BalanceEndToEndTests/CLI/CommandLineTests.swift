@@ -136,6 +136,14 @@ struct CommandLineTests {
         #expect(!index.contains("11,00"), "a sum of two currencies")
         let page = try read("default/clients/c1.html")
         #expect(page.contains("Счёт в RUB") && page.contains("Счёт в USD"))
+        // rejects.csv says the currency of each rejected amount too.
+        let bad = try temp.file("bad.csv", CommandLineTests.transactionsHeader + "b1,2024-03-04T10:00:00+03:00,c1,zap,vm,9,USD,\n")
+        let rejectsOut = temp.url.appendingPathComponent("rejects")
+        let rejected = try BalanceReportBinary.run(["render", "--period", "2024-03", "--allow-rejects", "--out", rejectsOut.path, file, bad])
+        #expect(rejected.status == 0, "\(rejected.stderr)")
+        let rejects = try String(contentsOf: rejectsOut.appendingPathComponent("rejects.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(rejects.first == "file,line,record,id,amount,reason,currency")
+        #expect(rejects.dropFirst().first?.hasSuffix(",9.00,\"unknown type 'zap' (expected topup, charge or refund); an export's own type names are mapped by an import profile (--profile FILE) with transaction_types:, e.g. 'zap: charge'\",USD") == true, "\(rejects)")
         // --compare previous compares each currency with itself: a block per currency, a row per
         // client, service and currency in changes.csv.
         let out2 = temp.url.appendingPathComponent("out2")
