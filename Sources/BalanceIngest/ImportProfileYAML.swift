@@ -135,7 +135,7 @@ extension ImportProfile {
                 }
             case "currencies":
                 for pair in try table(value, key) {
-                    guard pair.value.utf8.count == 3, pair.value.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
+                    guard CurrencyCode.isValid(pair.value) else {
                         throw fail(pair.node, "currencies: '\(Quoted.cut(pair.value))' is not a three-letter code such as RUB")
                     }
                     profile.values.currencies[pair.key] = pair.value

@@ -122,7 +122,7 @@ struct RecordDecoder {
         let currency: UInt32 = try field(fields, 6) { bytes throws(FieldError) -> UInt32 in
             guard isValidUTF8(bytes) else { throw FieldError("currency is not valid UTF-8") }
             if bytes.isEmpty { return RecordDecoder.rub.withUnsafeBufferPointer { table.currencyNumber($0) } }
-            guard bytes.count == 3, bytes.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
+            guard CurrencyCode.isValid(bytes) else {
                 throw FieldError("currency '\(String(decoding: bytes, as: UTF8.self))' is not a three-letter code")
             }
             return table.currencyNumber(bytes)
@@ -184,7 +184,7 @@ struct RecordDecoder {
     func checkpointCurrency<F: SourceFields>(_ fields: F, _ index: Int) throws(FieldError) -> String? {
         try field(fields, index) { bytes throws(FieldError) -> String? in
             if bytes.isEmpty { return nil }
-            guard bytes.count == 3, bytes.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
+            guard CurrencyCode.isValid(bytes) else {
                 throw FieldError("balance_currency '\(String(decoding: bytes, as: UTF8.self))' is not a three-letter code")
             }
             return String(decoding: bytes, as: UTF8.self)
@@ -208,7 +208,7 @@ struct RecordDecoder {
         // An amount whose currency cannot be read is no amount of any control total.
         let currency: String? = fields.withField(6) { bytes in
             if bytes.isEmpty { return "RUB" }
-            guard bytes.count == 3, bytes.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else { return nil }
+            guard CurrencyCode.isValid(bytes) else { return nil }
             return String(decoding: bytes, as: UTF8.self)
         }
         return currency.map { (amount, $0) }

@@ -15,7 +15,10 @@ public struct PerCurrency<Value: Sendable & Equatable>: Sendable, Equatable {
 
     /// The value of `currency`, `empty` when the currency has none yet.
     public subscript(currency: String, default empty: @autoclosure () -> Value) -> Value {
-        get { position(currency).found ? entries[position(currency).index].value : empty() }
+        get {
+            let (index, found) = position(currency)
+            return found ? entries[index].value : empty()
+        }
         set {
             let (index, found) = position(currency)
             if found { entries[index].value = newValue } else { entries.insert(Entry(currency: currency, value: newValue), at: index) }
@@ -59,4 +62,16 @@ extension PerCurrency where Value == Money {
     }
 
     public static func + (a: CurrencyAmounts, b: CurrencyAmounts) -> CurrencyAmounts { a.merging(b, +) }
+}
+
+/// A currency code as a run takes it (SPEC §2.1): three ASCII capital letters, the form of ISO
+/// 4217. One rule for every place a code is read: a transaction's `currency`, a checkpoint's
+/// `balance_currency`, a profile's renames, an earlier output, `--run-currencies`.
+public enum CurrencyCode {
+    @inlinable
+    public static func isValid<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        bytes.count == 3 && bytes.allSatisfy { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
+    }
+
+    public static func isValid(_ text: String) -> Bool { isValid(text.utf8) }
 }

@@ -142,6 +142,11 @@ public enum PreviousOutput {
                   exactHeader: false) { (fields, _, line) throws(Diagnostic) in
             let id = fields[0]
             let code = currency ?? fields[3]
+            // A code, or empty where the money was not shown (`closing_balance` empty too).
+            let shown = !fields[2].isEmpty
+            if code.isEmpty ? shown : !CurrencyCode.isValid(code) {
+                throw Diagnostic("\(shownAs.snapshot):\(line): currency '\(code)' is not a three-letter code")
+            }
             guard known[[ByteKey(id), ByteKey(code)]] == nil else {
                 throw Diagnostic("\(shownAs.snapshot):\(line): client \(id) is listed twice\(currency == nil ? " in \(code)" : "")")
             }
@@ -155,6 +160,9 @@ public enum PreviousOutput {
         try parse(services, shown: shownAs.services, header: ["client_id", "service", "charged", "refunded", "net"] + currencyColumn,
                   exactHeader: true, amounts: [4]) { (fields, amounts, line) throws(Diagnostic) in
             let code = currency ?? fields[5]
+            guard CurrencyCode.isValid(code) else {
+                throw Diagnostic("\(shownAs.services):\(line): currency '\(code)' is not a three-letter code")
+            }
             guard let slot = known[[ByteKey(fields[0]), ByteKey(code)]] else {
                 throw Diagnostic("\(shownAs.services):\(line): client \(fields[0]) is not in \(shownAs.snapshot)\(currency == nil ? " in \(code)" : "")")
             }

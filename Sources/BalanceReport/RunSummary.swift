@@ -182,7 +182,6 @@ public struct RunSummary: Sendable {
         // reconciliation below both read it.
         let shown = partners.map { partner in concurrentMap(partner.clients, workers: workers) { KindTotals($0.detail) } }
         var reported = PerCurrency<KindTotals>()
-        for currency in accepted.currencies { reported[currency, default: KindTotals()] = KindTotals() }
         for (p, partner) in partners.enumerated() {
             for (c, client) in partner.clients.enumerated() where client.hasAccount {
                 reported[client.currency, default: KindTotals()] = reported[client.currency, default: KindTotals()] + shown[p][c]

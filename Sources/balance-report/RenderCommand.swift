@@ -91,7 +91,7 @@ struct Render: ParsableCommand {
         _ = try input.resolvePeriod(required: true)
         if let compare, compare != "previous" { throw ValidationError("--compare takes 'previous' (or compare with an earlier output: --compare-with DIR)") }
         if compare != nil && compareWith != nil { throw ValidationError("give either --compare previous or --compare-with DIR, not both") }
-        for code in runCurrencyCodes where !(code.utf8.count == 3 && code.utf8.allSatisfy { $0 >= 0x41 && $0 <= 0x5A }) {
+        for code in runCurrencyCodes where !CurrencyCode.isValid(code) {
             throw ValidationError("--run-currencies takes three-letter codes separated by commas, got '\(code)'")
         }
     }

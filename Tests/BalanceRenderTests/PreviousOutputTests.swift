@@ -83,6 +83,14 @@ struct PreviousOutputTests: ModelBuilders {
         #expect(read.keys.sorted() == ["RUB", "USD"])
         #expect(read["USD"]?.clients.map(\.id) == ["a"] && read["USD"]?.clients.first?.spend == money("2"))
         #expect(read["RUB"]?.clients.map(\.id) == ["a", "b"] && read["RUB"]?.clients.first?.spend == money("5"))
+        // A currency cell that is not a code (a lookalike, lower case) is refused, never taken as a currency.
+        for cell in ["usd", "U\u{0301}SD", ""] {
+            let odd = "client_id,name,closing_balance,currency\na,A,1,\(cell)\n"
+            #expect(throws: Diagnostic.self) {
+                try PreviousOutput.spend(snapshot: Array(odd.utf8), services: Array("client_id,service,charged,refunded,net,currency\n".utf8),
+                                         period: try ReportPeriod.parse("2024-02"), currency: nil, shownAs: ("s", "v"))
+            }
+        }
         // A service row of a currency the client was not listed in is refused, never moved to another.
         let wrong = "client_id,service,charged,refunded,net,currency\nb,S,1,0,1,KZT\n"
         #expect(throws: Diagnostic.self) {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import BalanceTestSupport
+import BalanceIngest
+import BalanceModel
 
 /// The Spark route's Swift steps, driven here without Spark: every file through `split-export`,
 /// its rows routed by client as `scale/spark/balance_report_spark.py` routes them, each partner's
@@ -8,11 +10,17 @@ import Testing
 /// one `render` writes of the same files.
 @Suite("Split and merge (the Spark route without Spark)")
 struct SplitMergeTests {
-    static let headers: [String: String] = [
-        "client": "client_id,name,email,phone,partner_id,balance,balance_at,balance_currency,balance_report_source_file,balance_report_source_line\n",
-        "event": "client_id,timestamp,type,balance_report_source_file,balance_report_source_line\n",
-        "transaction": "id,timestamp,client_id,type,service,amount,currency,description,balance_report_source_file,balance_report_source_line\n",
-    ]
+    /// The rows' headers: the tool's own (`ExportSplit.header`), one per kind.
+    static let headers = Dictionary(uniqueKeysWithValues: RecordKind.allCases.map { ($0.rawValue, ExportSplit.header($0)) })
+
+    @Test("the Spark driver writes the rows' headers split-export's rows are made for (a field added to a kind reaches both)")
+    func sparkHeadersAreTheTools() throws {
+        let driver = try String(contentsOf: Repository.root.appendingPathComponent("scale/spark/balance_report_spark.py"), encoding: .utf8)
+        for kind in RecordKind.allCases {
+            let line = "\"\(kind.rawValue)\": b\"\(ExportSplit.header(kind).dropLast())\\n\","
+            #expect(driver.contains(line), "the driver's header of \(kind.rawValue) is not \(ExportSplit.header(kind))")
+        }
+    }
 
     /// Extra records for every outcome the sample data lacks: rejected rows, a transaction id
     /// reused by a client of another partner (a conflict across partners' sets), unknown clients.
